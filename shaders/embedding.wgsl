@@ -1,0 +1,47 @@
+// Token inputs with one-hot semantics, done as gathers and scatters of columns
+// of W_ih [H, V] (no one-hot matrix is ever built).
+//
+// embeddingForward:  out[tb, j] = W_ih[j, token[tb]] + bias0[j] + bias1[j]
+//                    (the input projection W_ih x_t + b_ih + b_hh for every t, b at once)
+// embeddingBackward: dW_ih[j, v] += Σ_{tb : token[tb] = v} dA[tb, j]
+//                    one invocation per hidden unit j owns row j of dW_ih, so the
+//                    scatter needs no atomics and sums in a fixed order.
+
+struct EmbeddingUniforms {
+  rows: u32,         // T * B positions
+  hidden: u32,       // H
+  vocabulary: u32,   // V (columns of W_ih)
+  weightOffset: u32, // W_ih (forward: parameters; backward: gradients)
+  biasOffset0: u32,
+  biasOffset1: u32,
+  outputOffset: u32, // forward: first projected row; backward: first row of dA
+}
+
+override WORKGROUP_SIZE: u32 = 64u;
+
+@group(0) @binding(0) var<storage, read> tokens: array<u32>;
+@group(0) @binding(1) var<storage, read> source: array<f32>;      // forward: parameters; backward: dA
+@group(0) @binding(2) var<storage, read_write> destination: array<f32>; // forward: projections; backward: gradients
+@group(0) @binding(3) var<uniform> u: EmbeddingUniforms;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn embeddingForward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= u.rows * u.hidden) { return; }
+  let row = i / u.hidden;
+  let j = i % u.hidden;
+  let token = tokens[row];
+  destination[u.outputOffset + i] =
+    source[u.weightOffset + j * u.vocabulary + token] + source[u.biasOffset0 + j] + source[u.biasOffset1 + j];
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn embeddingBackward(@builtin(global_invocation_id) id: vec3<u32>) {
+  let j = id.x;
+  if (j >= u.hidden) { return; }
+  let rowStart = u.weightOffset + j * u.vocabulary;
+  for (var tb = 0u; tb < u.rows; tb++) {
+    let index = rowStart + tokens[tb];
+    destination[index] = destination[index] + source[u.outputOffset + tb * u.hidden + j];
+  }
+}

@@ -1,0 +1,61 @@
+// General matrix multiply with the variants backpropagation needs:
+//   C = opA(A) · opB(B)  [+ bias0 + bias1 broadcast over rows]  [+ C if accumulating]
+// opA(A) = A stored [M, K], or Aᵀ with A stored [K, M] (TRANSPOSE_A);
+// opB(B) = B stored [K, N], or Bᵀ with B stored [N, K] (TRANSPOSE_B).
+// All matrices are row-major slices of their buffers starting at the given element offsets.
+
+override TRANSPOSE_A: bool = false;
+override TRANSPOSE_B: bool = false;
+
+struct MatmulUniforms {
+  m: u32,
+  n: u32,
+  k: u32,
+  offsetA: u32,
+  offsetB: u32,
+  offsetC: u32,
+  biasOffset0: u32, // NO_BIAS when absent
+  biasOffset1: u32, // NO_BIAS when absent
+  accumulate: u32,  // 1: C += product, 0: C = product
+}
+
+const NO_BIAS: u32 = 0xffffffffu;
+
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;
+@group(0) @binding(4) var<uniform> u: MatmulUniforms;
+
+fn loadA(row: u32, k: u32) -> f32 {
+  if (row >= u.m || k >= u.k) { return 0.0; }
+  if (TRANSPOSE_A) { return a[u.offsetA + k * u.m + row]; }
+  return a[u.offsetA + row * u.k + k];
+}
+
+fn loadB(k: u32, col: u32) -> f32 {
+  if (k >= u.k || col >= u.n) { return 0.0; }
+  if (TRANSPOSE_B) { return b[u.offsetB + col * u.k + k]; }
+  return b[u.offsetB + k * u.n + col];
+}
+
+@compute @workgroup_size(THREADS_X, THREADS_Y)
+fn matmul(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) local: vec3<u32>) {
+  let rowBase = group.y * TILE_M;
+  let colBase = group.x * TILE_N;
+  let acc = multiplyTiles(rowBase, colBase, u.k, local);
+  for (var i = 0u; i < ROWS_PER_THREAD; i++) {
+    let row = rowBase + local.y * ROWS_PER_THREAD + i;
+    if (row >= u.m) { continue; }
+    for (var j = 0u; j < COLS_PER_THREAD; j++) {
+      let col = colBase + local.x * COLS_PER_THREAD + j;
+      if (col >= u.n) { continue; }
+      var value = acc[i * COLS_PER_THREAD + j];
+      if (u.biasOffset0 != NO_BIAS) { value += bias[u.biasOffset0 + col]; }
+      if (u.biasOffset1 != NO_BIAS) { value += bias[u.biasOffset1 + col]; }
+      let index = u.offsetC + row * u.n + col;
+      if (u.accumulate != 0u) { value += c[index]; }
+      c[index] = value;
+    }
+  }
+}

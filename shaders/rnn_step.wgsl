@@ -1,0 +1,73 @@
+// One time step of the simple RNN, fused: the recurrent product and the
+// nonlinearity in one dispatch. States live in one buffer of [T+1, B, H] slots.
+//
+// Forward (slot t+1 holds the input projection W_ih x_t + b_ih + b_hh on entry):
+//   h_t = tanh(slot[t+1] + h_{t-1} · W_hhᵀ)            written back to slot t+1
+// Backward (slot t holds dL/dh_t from the head on entry, slot t+1 holds dA_{t+1}):
+//   dA_t = (slot[t] + dA_{t+1} · W_hh) ⊙ (1 − h_t²)    written back to slot t
+// where A_t = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh is the pre-activation.
+//
+// opA is the previous/next state slot (B x H), opB is W_hhᵀ (forward) or W_hh
+// (backward), read from the flat parameter buffer.
+
+override TRANSPOSE_B: bool = true; // true: forward (W_hhᵀ), false: backward (W_hh)
+
+struct StepUniforms {
+  batch: u32,
+  hidden: u32,
+  weightOffset: u32,  // W_hh [H, H] in the parameter buffer
+  sourceOffset: u32,  // slot multiplied by the weight
+  targetOffset: u32,  // slot updated in place
+  savedOffset: u32,   // backward: h_t in the hidden-state buffer
+}
+
+@group(0) @binding(0) var<storage, read> weights: array<f32>;
+@group(0) @binding(1) var<storage, read> saved: array<f32>;
+@group(0) @binding(2) var<storage, read_write> states: array<f32>;
+@group(0) @binding(3) var<uniform> u: StepUniforms;
+
+fn loadA(row: u32, k: u32) -> f32 {
+  if (row >= u.batch || k >= u.hidden) { return 0.0; }
+  return states[u.sourceOffset + row * u.hidden + k];
+}
+
+fn loadB(k: u32, col: u32) -> f32 {
+  if (k >= u.hidden || col >= u.hidden) { return 0.0; }
+  if (TRANSPOSE_B) { return weights[u.weightOffset + col * u.hidden + k]; }
+  return weights[u.weightOffset + k * u.hidden + col];
+}
+
+@compute @workgroup_size(THREADS_X, THREADS_Y)
+fn rnnStepForward(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) local: vec3<u32>) {
+  let rowBase = group.y * TILE_M;
+  let colBase = group.x * TILE_N;
+  let acc = multiplyTiles(rowBase, colBase, u.hidden, local);
+  for (var i = 0u; i < ROWS_PER_THREAD; i++) {
+    let row = rowBase + local.y * ROWS_PER_THREAD + i;
+    if (row >= u.batch) { continue; }
+    for (var j = 0u; j < COLS_PER_THREAD; j++) {
+      let col = colBase + local.x * COLS_PER_THREAD + j;
+      if (col >= u.hidden) { continue; }
+      let index = u.targetOffset + row * u.hidden + col;
+      states[index] = stableTanh(states[index] + acc[i * COLS_PER_THREAD + j]);
+    }
+  }
+}
+
+@compute @workgroup_size(THREADS_X, THREADS_Y)
+fn rnnStepBackward(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) local: vec3<u32>) {
+  let rowBase = group.y * TILE_M;
+  let colBase = group.x * TILE_N;
+  let acc = multiplyTiles(rowBase, colBase, u.hidden, local);
+  for (var i = 0u; i < ROWS_PER_THREAD; i++) {
+    let row = rowBase + local.y * ROWS_PER_THREAD + i;
+    if (row >= u.batch) { continue; }
+    for (var j = 0u; j < COLS_PER_THREAD; j++) {
+      let col = colBase + local.x * COLS_PER_THREAD + j;
+      if (col >= u.hidden) { continue; }
+      let element = row * u.hidden + col;
+      let index = u.targetOffset + element;
+      states[index] = tanhBackwardFromOutput(states[index] + acc[i * COLS_PER_THREAD + j], saved[u.savedOffset + element]);
+    }
+  }
+}

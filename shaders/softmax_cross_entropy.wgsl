@@ -1,0 +1,74 @@
+// Softmax cross-entropy, forward and backward fused, one workgroup per row of
+// logits [rows, classes] with integer targets. For the mean loss over `rows`:
+//   loss_r       = log Σ_c exp(z_rc) − z_r,target          (computed as m + log Σ exp(z − m), m = max_c z_rc)
+//   dL/dz_rc     = (softmax(z_r)_c − [c = target_r]) / rows
+// The gradient overwrites the logits in place; the row loss goes to rowLosses[r].
+
+override WORKGROUP_SIZE: u32 = 64u;
+
+struct CrossEntropyUniforms {
+  rows: u32,
+  classes: u32,
+  logitsOffset: u32,
+  inverseRows: f32, // 1 / rows, the mean's weight
+}
+
+@group(0) @binding(0) var<storage, read> targets: array<u32>;
+@group(0) @binding(1) var<storage, read_write> logits: array<f32>;
+@group(0) @binding(2) var<storage, read_write> rowLosses: array<f32>;
+@group(0) @binding(3) var<uniform> u: CrossEntropyUniforms;
+
+var<workgroup> partial: array<f32, WORKGROUP_SIZE>;
+
+// Tree reduction over the workgroup; every invocation gets the result.
+fn reduceMax(value: f32, lane: u32) -> f32 {
+  partial[lane] = value;
+  workgroupBarrier();
+  for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride /= 2u) {
+    if (lane < stride) { partial[lane] = max(partial[lane], partial[lane + stride]); }
+    workgroupBarrier();
+  }
+  let result = partial[0];
+  workgroupBarrier();
+  return result;
+}
+
+fn reduceSum(value: f32, lane: u32) -> f32 {
+  partial[lane] = value;
+  workgroupBarrier();
+  for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride /= 2u) {
+    if (lane < stride) { partial[lane] = partial[lane] + partial[lane + stride]; }
+    workgroupBarrier();
+  }
+  let result = partial[0];
+  workgroupBarrier();
+  return result;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn softmaxCrossEntropy(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
+                       @builtin(local_invocation_index) lane: u32) {
+  let row = group.x + group.y * groups.x;
+  // `row` is uniform across the workgroup, so every invocation takes the same path.
+  if (row >= u.rows) { return; }
+  let base = u.logitsOffset + row * u.classes;
+
+  var localMax = -3.4028234e38; // lowest finite f32, rounded toward zero
+  for (var c = lane; c < u.classes; c += WORKGROUP_SIZE) { localMax = max(localMax, logits[base + c]); }
+  let rowMax = reduceMax(localMax, lane);
+
+  var localSum = 0.0;
+  for (var c = lane; c < u.classes; c += WORKGROUP_SIZE) { localSum += exp(logits[base + c] - rowMax); }
+  let sumExp = reduceSum(localSum, lane);
+
+  let targetClass = targets[row];
+  let logSumExp = rowMax + log(sumExp);
+  if (lane == 0u) { rowLosses[row] = logSumExp - logits[base + targetClass]; }
+  workgroupBarrier();
+
+  for (var c = lane; c < u.classes; c += WORKGROUP_SIZE) {
+    let probability = exp(logits[base + c] - logSumExp);
+    let oneHot = select(0.0, 1.0, c == targetClass);
+    logits[base + c] = (probability - oneHot) * u.inverseRows;
+  }
+}

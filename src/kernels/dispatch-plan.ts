@@ -1,0 +1,145 @@
+/**
+ * A recorded sequence of dispatches: pipelines, bind groups and uniforms are
+ * created once when the plan is built; each run only records the dispatches
+ * into a compute pass. Uniforms of all dispatches live in one buffer, each at
+ * its own aligned offset; values that change between runs (a step count, a
+ * learning rate) are rewritten with `updateUniforms`.
+ */
+import type { Kernel } from './pipeline-cache.ts';
+import { packUniforms, type UniformField } from './uniforms.ts';
+
+export interface BufferSlice {
+  buffer: GPUBuffer;
+  /** First element (4-byte word) of the slice. */
+  offset: number;
+}
+
+interface PendingDispatch {
+  kernel: Kernel;
+  buffers: GPUBuffer[];
+  uniforms: ArrayBuffer;
+  workgroups: [number, number, number];
+  label: string;
+}
+
+interface RecordedDispatch {
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  workgroups: [number, number, number];
+}
+
+export interface DispatchHandle {
+  readonly index: number;
+}
+
+export class DispatchPlan {
+  private readonly device: GPUDevice;
+  readonly label: string;
+  private readonly pending: PendingDispatch[] = [];
+  private recorded: RecordedDispatch[] | undefined;
+  private uniformBuffer: GPUBuffer | undefined;
+  private uniformOffsets: number[] = [];
+
+  constructor(device: GPUDevice, label: string) {
+    this.device = device;
+    this.label = label;
+  }
+
+  get dispatchCount(): number {
+    return this.pending.length;
+  }
+
+  /** Adds a dispatch; `buffers` follow the kernel's bindings, the uniform buffer excluded. */
+  add(kernel: Kernel, buffers: GPUBuffer[], uniforms: readonly UniformField[], workgroups: number[], label: string): DispatchHandle {
+    if (this.recorded) throw new Error(`Dispatch plan '${this.label}' is already built; it cannot grow.`);
+    const storageBindings = kernel.bindings.filter((kind) => kind !== 'uniform').length;
+    if (buffers.length !== storageBindings) {
+      throw new Error(`${kernel.name}: ${buffers.length} buffers given, the kernel binds ${storageBindings}`);
+    }
+    const limit = this.device.limits.maxComputeWorkgroupsPerDimension;
+    const [x = 1, y = 1, z = 1] = workgroups;
+    if (x > limit || y > limit || z > limit) {
+      throw new Error(`${label}: workgroup grid ${x}x${y}x${z} exceeds the device limit of ${limit} per dimension`);
+    }
+    this.pending.push({ kernel, buffers, uniforms: packUniforms(uniforms), workgroups: [x, y, z], label });
+    return { index: this.pending.length - 1 };
+  }
+
+  /** Creates the uniform buffer and bind groups. */
+  build(): void {
+    if (this.recorded) return;
+    const alignment = this.device.limits.minUniformBufferOffsetAlignment;
+    let size = 0;
+    this.uniformOffsets = this.pending.map((dispatch) => {
+      const offset = size;
+      size += Math.ceil(dispatch.uniforms.byteLength / alignment) * alignment;
+      return offset;
+    });
+    const uniformBuffer = this.device.createBuffer({
+      label: `${this.label} uniforms`,
+      size: Math.max(size, 16),
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      mappedAtCreation: true,
+    });
+    const mapped = new Uint8Array(uniformBuffer.getMappedRange());
+    this.pending.forEach((dispatch, index) => mapped.set(new Uint8Array(dispatch.uniforms), this.uniformOffsets[index]));
+    uniformBuffer.unmap();
+    this.uniformBuffer = uniformBuffer;
+    this.recorded = this.pending.map((dispatch, index) => {
+      const entries: GPUBindGroupEntry[] = dispatch.buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+      entries.push({
+        binding: dispatch.buffers.length,
+        resource: { buffer: uniformBuffer, offset: this.uniformOffsets[index], size: dispatch.uniforms.byteLength },
+      });
+      return {
+        pipeline: dispatch.kernel.pipeline,
+        bindGroup: this.device.createBindGroup({ label: dispatch.label, layout: dispatch.kernel.layout, entries }),
+        workgroups: dispatch.workgroups,
+      };
+    });
+  }
+
+  /** Rewrites one dispatch's uniforms (ordered before the next submitted work). */
+  updateUniforms(handle: DispatchHandle, uniforms: readonly UniformField[]): void {
+    if (!this.uniformBuffer) throw new Error(`Dispatch plan '${this.label}' is not built yet.`);
+    const data = packUniforms(uniforms);
+    if (data.byteLength !== this.pending[handle.index].uniforms.byteLength) {
+      throw new Error(`${this.pending[handle.index].label}: uniform block changed size`);
+    }
+    this.device.queue.writeBuffer(this.uniformBuffer, this.uniformOffsets[handle.index], data);
+  }
+
+  /** Records every dispatch, in order, into the pass. */
+  encode(pass: GPUComputePassEncoder, from = 0, to = this.pending.length): void {
+    if (!this.recorded) this.build();
+    const recorded = this.recorded!;
+    for (let index = from; index < to; index++) {
+      const { pipeline, bindGroup, workgroups } = recorded[index];
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroups(workgroups[0], workgroups[1], workgroups[2]);
+    }
+  }
+
+  /** Runs the plan alone: one encoder, one pass, one submission. */
+  submit(): void {
+    const encoder = this.device.createCommandEncoder({ label: this.label });
+    const pass = encoder.beginComputePass({ label: this.label });
+    this.encode(pass);
+    pass.end();
+    this.device.queue.submit([encoder.finish()]);
+  }
+
+  destroy(): void {
+    this.uniformBuffer?.destroy();
+    this.uniformBuffer = undefined;
+    this.recorded = undefined;
+  }
+}
+
+/** Splits a 1-D workgroup count into a 2-D grid within the per-dimension limit. */
+export function gridFor(workgroups: number, limit: number): [number, number] {
+  if (workgroups <= limit) return [Math.max(1, workgroups), 1];
+  const y = Math.ceil(workgroups / limit);
+  return [Math.ceil(workgroups / y), y];
+}

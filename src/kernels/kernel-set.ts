@@ -1,0 +1,290 @@
+/**
+ * Every pipeline the engine uses, built once per device, with workgroup sizes
+ * taken from the device's limits, and one function per op that adds its
+ * dispatch to a plan. Op functions check sizes; they trust buffers to be large
+ * enough (the model allocates them from the same sizes).
+ */
+import { type BufferSlice, type DispatchHandle, type DispatchPlan, gridFor } from './dispatch-plan.ts';
+import { type Kernel, pipelineCacheFor } from './pipeline-cache.ts';
+import { MATMUL_TILE } from './registry.ts';
+import { f32 } from './uniforms.ts';
+
+const NONE = 0xffffffff;
+const ELEMENTWISE_WORKGROUP = 64;
+
+/** Largest power of two within the device's per-workgroup limits, at most 256 (reductions need a power of two). */
+export function reductionWorkgroupSize(limits: GPUSupportedLimits): number {
+  const cap = Math.min(256, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
+  return 2 ** Math.floor(Math.log2(cap));
+}
+
+export interface MatmulArgs {
+  /** opA(A) is [m, k]: A stored [m, k], or [k, m] when transposeA. */
+  a: BufferSlice;
+  /** opB(B) is [k, n]: B stored [k, n], or [n, k] when transposeB. */
+  b: BufferSlice;
+  c: BufferSlice;
+  m: number;
+  n: number;
+  k: number;
+  transposeA?: boolean;
+  transposeB?: boolean;
+  /** Up to two bias vectors of length n in one buffer, added to every row. */
+  bias?: { buffer: GPUBuffer; offsets: number[] };
+  /** C += product instead of C = product. */
+  accumulate?: boolean;
+}
+
+export interface RnnStepArgs {
+  parameters: GPUBuffer;
+  weightOffset: number;
+  /** Forward: the hidden-state buffer. Backward: the state-gradient buffer. */
+  states: GPUBuffer;
+  sourceOffset: number;
+  targetOffset: number;
+  /** Backward only: the hidden states, and the offset of h_t. */
+  saved?: BufferSlice;
+  batch: number;
+  hidden: number;
+}
+
+export class KernelSet {
+  readonly device: GPUDevice;
+  readonly reductionSize: number;
+  private readonly kernels: Map<string, Kernel>;
+  /** A 16-byte buffer bound where a kernel's binding is unused by an entry point. */
+  readonly placeholder: GPUBuffer;
+
+  private constructor(device: GPUDevice, kernels: Map<string, Kernel>, reductionSize: number) {
+    this.device = device;
+    this.kernels = kernels;
+    this.reductionSize = reductionSize;
+    this.placeholder = device.createBuffer({ label: 'unused binding placeholder', size: 16, usage: GPUBufferUsage.STORAGE });
+  }
+
+  static async load(device: GPUDevice): Promise<KernelSet> {
+    const cache = pipelineCacheFor(device);
+    const reductionSize = reductionWorkgroupSize(device.limits);
+    const elementwise = { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP };
+    const reduction = { WORKGROUP_SIZE: reductionSize };
+    const entries: [string, Promise<Kernel>][] = [];
+    for (const transposeA of [false, true]) {
+      for (const transposeB of [false, true]) {
+        entries.push([
+          matmulKey(transposeA, transposeB),
+          cache.get('matmul', {
+            TRANSPOSE_A: transposeA,
+            TRANSPOSE_B: transposeB,
+            A_K_CONTIGUOUS: !transposeA,
+            B_N_CONTIGUOUS: !transposeB,
+          }),
+        ]);
+      }
+    }
+    entries.push(
+      ['rnnStepForward', cache.get('rnnStepForward', { TRANSPOSE_B: true, B_N_CONTIGUOUS: false })],
+      ['rnnStepBackward', cache.get('rnnStepBackward', { TRANSPOSE_B: false, B_N_CONTIGUOUS: true })],
+      ['tanhForward', cache.get('tanhForward', elementwise)],
+      ['tanhBackward', cache.get('tanhBackward', elementwise)],
+      ['embeddingForward', cache.get('embeddingForward', elementwise)],
+      ['embeddingBackward', cache.get('embeddingBackward', elementwise)],
+      ['softmaxCrossEntropy', cache.get('softmaxCrossEntropy', reduction)],
+      ['columnSums', cache.get('columnSums', elementwise)],
+      ['meanLoss', cache.get('meanLoss', reduction)],
+      ['sgdUpdate', cache.get('sgdUpdate', elementwise)],
+      ['adamUpdate', cache.get('adamUpdate', elementwise)],
+    );
+    const built = await Promise.all(entries.map(([, kernel]) => kernel));
+    return new KernelSet(device, new Map(entries.map(([key], index) => [key, built[index]])), reductionSize);
+  }
+
+  private kernel(key: string): Kernel {
+    const kernel = this.kernels.get(key);
+    if (!kernel) throw new Error(`Kernel ${key} is not loaded`);
+    return kernel;
+  }
+
+  private elementwiseGrid(count: number): number[] {
+    return gridFor(Math.ceil(count / ELEMENTWISE_WORKGROUP), this.device.limits.maxComputeWorkgroupsPerDimension);
+  }
+
+  /** C (=|+=) opA(A)·opB(B) + bias. */
+  matmul(plan: DispatchPlan, args: MatmulArgs, label: string): DispatchHandle {
+    const { m, n, k } = args;
+    for (const [name, value] of Object.entries({ m, n, k })) {
+      if (!Number.isInteger(value) || value < 1) throw new Error(`${label}: matmul ${name} must be a positive integer, got ${value}`);
+    }
+    const offsets = args.bias?.offsets ?? [];
+    if (offsets.length > 2) throw new Error(`${label}: at most two bias vectors, got ${offsets.length}`);
+    return plan.add(
+      this.kernel(matmulKey(args.transposeA ?? false, args.transposeB ?? false)),
+      [args.a.buffer, args.b.buffer, args.bias?.buffer ?? this.placeholder, args.c.buffer],
+      [m, n, k, args.a.offset, args.b.offset, args.c.offset, offsets[0] ?? NONE, offsets[1] ?? NONE, args.accumulate ? 1 : 0],
+      [Math.ceil(n / MATMUL_TILE), Math.ceil(m / MATMUL_TILE)],
+      label,
+    );
+  }
+
+  /** Forward: states[target] = tanh(states[target] + states[source]·W_hhᵀ). */
+  rnnStepForward(plan: DispatchPlan, args: RnnStepArgs, label: string): DispatchHandle {
+    return this.rnnStep('rnnStepForward', plan, args, label);
+  }
+
+  /** Backward: states[target] = (states[target] + states[source]·W_hh) ⊙ (1 − h_t²). */
+  rnnStepBackward(plan: DispatchPlan, args: RnnStepArgs, label: string): DispatchHandle {
+    if (!args.saved) throw new Error(`${label}: the backward step needs the saved hidden states`);
+    return this.rnnStep('rnnStepBackward', plan, args, label);
+  }
+
+  private rnnStep(key: 'rnnStepForward' | 'rnnStepBackward', plan: DispatchPlan, args: RnnStepArgs, label: string): DispatchHandle {
+    return plan.add(
+      this.kernel(key),
+      [args.parameters, args.saved?.buffer ?? this.placeholder, args.states],
+      [args.batch, args.hidden, args.weightOffset, args.sourceOffset, args.targetOffset, args.saved?.offset ?? 0],
+      [Math.ceil(args.hidden / MATMUL_TILE), Math.ceil(args.batch / MATMUL_TILE)],
+      label,
+    );
+  }
+
+  /** output = tanh(input) over `count` elements. */
+  tanhForward(plan: DispatchPlan, input: BufferSlice, output: BufferSlice, count: number, label: string): DispatchHandle {
+    return plan.add(
+      this.kernel('tanhForward'),
+      [input.buffer, this.placeholder, output.buffer],
+      [count, input.offset, 0, output.offset],
+      this.elementwiseGrid(count),
+      label,
+    );
+  }
+
+  /** dInput = dOutput ⊙ (1 − output²) over `count` elements. */
+  tanhBackward(plan: DispatchPlan, dOutput: BufferSlice, output: BufferSlice, dInput: BufferSlice, count: number, label: string): DispatchHandle {
+    return plan.add(
+      this.kernel('tanhBackward'),
+      [dOutput.buffer, output.buffer, dInput.buffer],
+      [count, dOutput.offset, output.offset, dInput.offset],
+      this.elementwiseGrid(count),
+      label,
+    );
+  }
+
+  /** out[r, j] = W[j, token[r]] + bias0[j] + bias1[j] for rows r of the token buffer. */
+  embeddingForward(
+    plan: DispatchPlan,
+    args: { tokens: GPUBuffer; parameters: GPUBuffer; weightOffset: number; biasOffsets: [number, number]; output: BufferSlice; rows: number; hidden: number; vocabulary: number },
+    label: string,
+  ): DispatchHandle {
+    return plan.add(
+      this.kernel('embeddingForward'),
+      [args.tokens, args.parameters, args.output.buffer],
+      [args.rows, args.hidden, args.vocabulary, args.weightOffset, args.biasOffsets[0], args.biasOffsets[1], args.output.offset],
+      this.elementwiseGrid(args.rows * args.hidden),
+      label,
+    );
+  }
+
+  /** dW[j, v] += Σ_{r : token[r] = v} dA[r, j]. */
+  embeddingBackward(
+    plan: DispatchPlan,
+    args: { tokens: GPUBuffer; dPreactivations: BufferSlice; gradients: GPUBuffer; weightOffset: number; rows: number; hidden: number; vocabulary: number },
+    label: string,
+  ): DispatchHandle {
+    return plan.add(
+      this.kernel('embeddingBackward'),
+      [args.tokens, args.dPreactivations.buffer, args.gradients],
+      [args.rows, args.hidden, args.vocabulary, args.weightOffset, 0, 0, args.dPreactivations.offset],
+      [Math.ceil(args.hidden / ELEMENTWISE_WORKGROUP)],
+      label,
+    );
+  }
+
+  /** Row losses and, in place, dLoss/dLogits of the mean softmax cross-entropy. */
+  softmaxCrossEntropy(
+    plan: DispatchPlan,
+    args: { targets: GPUBuffer; logits: BufferSlice; rowLosses: GPUBuffer; rows: number; classes: number },
+    label: string,
+  ): DispatchHandle {
+    return plan.add(
+      this.kernel('softmaxCrossEntropy'),
+      [args.targets, args.logits.buffer, args.rowLosses],
+      [args.rows, args.classes, args.logits.offset, f32(1 / args.rows)],
+      gridFor(args.rows, this.device.limits.maxComputeWorkgroupsPerDimension),
+      label,
+    );
+  }
+
+  /** output[o + j] += Σ_r input[r, j] (to each of one or two output offsets). */
+  columnSums(plan: DispatchPlan, input: BufferSlice, rows: number, cols: number, output: { buffer: GPUBuffer; offsets: number[] }, label: string): DispatchHandle {
+    return plan.add(
+      this.kernel('columnSums'),
+      [input.buffer, output.buffer],
+      [rows, cols, input.offset, output.offsets[0], output.offsets[1] ?? NONE, f32(1)],
+      [Math.ceil(cols / ELEMENTWISE_WORKGROUP)],
+      label,
+    );
+  }
+
+  /** output[slot] = scale · Σ_r input[r]; returns the handle so the slot can move each step. */
+  meanLoss(plan: DispatchPlan, input: BufferSlice, rows: number, output: BufferSlice, label: string): DispatchHandle {
+    return plan.add(this.kernel('meanLoss'), [input.buffer, output.buffer], meanLossUniforms(input, rows, output), [1], label);
+  }
+
+  sgdUpdate(plan: DispatchPlan, buffers: OptimizerBuffers, uniforms: OptimizerUniformValues, label: string): DispatchHandle {
+    return this.optimizer('sgdUpdate', plan, buffers, uniforms, label);
+  }
+
+  adamUpdate(plan: DispatchPlan, buffers: OptimizerBuffers, uniforms: OptimizerUniformValues, label: string): DispatchHandle {
+    return this.optimizer('adamUpdate', plan, buffers, uniforms, label);
+  }
+
+  private optimizer(key: string, plan: DispatchPlan, buffers: OptimizerBuffers, uniforms: OptimizerUniformValues, label: string): DispatchHandle {
+    return plan.add(
+      this.kernel(key),
+      [buffers.gradients, buffers.parameters, buffers.firstMoment ?? this.placeholder, buffers.secondMoment ?? this.placeholder],
+      optimizerUniforms(uniforms),
+      this.elementwiseGrid(uniforms.count),
+      label,
+    );
+  }
+
+  destroy(): void {
+    this.placeholder.destroy();
+  }
+}
+
+export interface OptimizerBuffers {
+  gradients: GPUBuffer;
+  parameters: GPUBuffer;
+  firstMoment?: GPUBuffer;
+  secondMoment?: GPUBuffer;
+}
+
+export interface OptimizerUniformValues {
+  count: number;
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  biasCorrection1: number;
+  biasCorrection2Sqrt: number;
+}
+
+export function optimizerUniforms(values: OptimizerUniformValues) {
+  return [
+    values.count,
+    f32(values.learningRate),
+    f32(values.beta1),
+    f32(values.beta2),
+    f32(values.epsilon),
+    f32(values.biasCorrection1),
+    f32(values.biasCorrection2Sqrt),
+  ];
+}
+
+export function meanLossUniforms(input: BufferSlice, rows: number, output: BufferSlice) {
+  return [rows, 1, input.offset, output.offset, NONE, f32(1 / rows)];
+}
+
+function matmulKey(transposeA: boolean, transposeB: boolean): string {
+  return `matmul ${transposeA ? 'T' : 'N'}${transposeB ? 'T' : 'N'}`;
+}

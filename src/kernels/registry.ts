@@ -1,0 +1,95 @@
+/**
+ * The kernel registry: the one module that imports WGSL. For each kernel it
+ * names the source files (concatenated in order, so shared helpers such as the
+ * tiled matmul core come first), the entry point and the bindings, in the order
+ * read-only storage, read-write storage, uniforms.
+ */
+import embeddingSource from '../../shaders/embedding.wgsl?raw';
+import matmulSource from '../../shaders/matmul.wgsl?raw';
+import matmulTileSource from '../../shaders/matmul_tile.wgsl?raw';
+import optimizersSource from '../../shaders/optimizers.wgsl?raw';
+import reduceSource from '../../shaders/reduce.wgsl?raw';
+import rnnStepSource from '../../shaders/rnn_step.wgsl?raw';
+import softmaxCrossEntropySource from '../../shaders/softmax_cross_entropy.wgsl?raw';
+import tanhSource from '../../shaders/tanh.wgsl?raw';
+import tanhElementwiseSource from '../../shaders/tanh_elementwise.wgsl?raw';
+
+/** 'read': read-only storage; 'write': read-write storage; 'uniform': uniform buffer. */
+export type BindingKind = 'read' | 'write' | 'uniform';
+
+export interface KernelSpec {
+  sources: readonly string[];
+  entryPoint: string;
+  bindings: readonly BindingKind[];
+}
+
+const READ_READ_READ_WRITE_UNIFORM: BindingKind[] = ['read', 'read', 'read', 'write', 'uniform'];
+const READ_READ_WRITE_UNIFORM: BindingKind[] = ['read', 'read', 'write', 'uniform'];
+
+export const KERNELS = {
+  matmul: {
+    sources: [matmulTileSource, matmulSource],
+    entryPoint: 'matmul',
+    bindings: READ_READ_READ_WRITE_UNIFORM,
+  },
+  rnnStepForward: {
+    sources: [matmulTileSource, tanhSource, rnnStepSource],
+    entryPoint: 'rnnStepForward',
+    bindings: READ_READ_WRITE_UNIFORM,
+  },
+  rnnStepBackward: {
+    sources: [matmulTileSource, tanhSource, rnnStepSource],
+    entryPoint: 'rnnStepBackward',
+    bindings: READ_READ_WRITE_UNIFORM,
+  },
+  tanhForward: {
+    sources: [tanhSource, tanhElementwiseSource],
+    entryPoint: 'tanhForward',
+    bindings: READ_READ_WRITE_UNIFORM,
+  },
+  tanhBackward: {
+    sources: [tanhSource, tanhElementwiseSource],
+    entryPoint: 'tanhBackward',
+    bindings: READ_READ_WRITE_UNIFORM,
+  },
+  embeddingForward: {
+    sources: [embeddingSource],
+    entryPoint: 'embeddingForward',
+    bindings: READ_READ_WRITE_UNIFORM,
+  },
+  embeddingBackward: {
+    sources: [embeddingSource],
+    entryPoint: 'embeddingBackward',
+    bindings: READ_READ_WRITE_UNIFORM,
+  },
+  softmaxCrossEntropy: {
+    sources: [softmaxCrossEntropySource],
+    entryPoint: 'softmaxCrossEntropy',
+    bindings: ['read', 'write', 'write', 'uniform'],
+  },
+  columnSums: {
+    sources: [reduceSource],
+    entryPoint: 'columnSums',
+    bindings: ['read', 'write', 'uniform'],
+  },
+  meanLoss: {
+    sources: [reduceSource],
+    entryPoint: 'meanLoss',
+    bindings: ['read', 'write', 'uniform'],
+  },
+  sgdUpdate: {
+    sources: [optimizersSource],
+    entryPoint: 'sgdUpdate',
+    bindings: ['read', 'write', 'write', 'write', 'uniform'],
+  },
+  adamUpdate: {
+    sources: [optimizersSource],
+    entryPoint: 'adamUpdate',
+    bindings: ['read', 'write', 'write', 'write', 'uniform'],
+  },
+} as const satisfies Record<string, KernelSpec>;
+
+export type KernelName = keyof typeof KERNELS;
+
+/** Tile of the shared matmul core (matmul_tile.wgsl): each workgroup computes TILE x TILE outputs. */
+export const MATMUL_TILE = 32;

@@ -1,0 +1,479 @@
+// The float64 CPU reference proven on its own: every backward against central finite
+// differences, matmul against a plain triple loop, optimizers against hand-written numbers.
+import { describe, expect, it } from 'vitest';
+import {
+  centralDifferenceGradient,
+  columnSums,
+  matmulReference,
+  referenceParameterShapes,
+  ReferenceAdam,
+  rnnBackward,
+  rnnForward,
+  rnnLossAndGradients,
+  sgdStep,
+  softmaxCrossEntropyBackward,
+  softmaxCrossEntropyForward,
+  tanhBackward,
+  tanhForward,
+  zeroGradients,
+  type ReferenceBatch,
+  type ReferenceDims,
+  type ReferenceParameters,
+} from '../src/reference/index.ts';
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+
+/** mulberry32: a small seeded PRNG giving uniform numbers in [0, 1). */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let z = state;
+    z = Math.imul(z ^ (z >>> 15), z | 1);
+    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
+    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Uniform in [−scale, scale). */
+function randomArray(random: () => number, length: number, scale: number): Float64Array {
+  const values = new Float64Array(length);
+  for (let i = 0; i < length; i++) values[i] = (2 * random() - 1) * scale;
+  return values;
+}
+
+function randomIntegers(random: () => number, length: number, count: number): number[] {
+  return Array.from({ length }, () => Math.floor(random() * count));
+}
+
+function randomParameters(dims: ReferenceDims, random: () => number, scale: number): ReferenceParameters {
+  const params: ReferenceParameters = {};
+  for (const [name, shape] of Object.entries(referenceParameterShapes(dims))) {
+    params[name] = randomArray(random, shape.reduce((a, b) => a * b, 1), scale);
+  }
+  return params;
+}
+
+/**
+ * Relative error |a − b| / max(|a|, |b|, floor). A central difference with step h carries an
+ * absolute error of about ε·|L|/h (rounding in L(x ± h)) plus h²·|L'''|/6 (truncation). For
+ * these losses (L ≈ 2) that is smallest near h = 1e-5, where it measures 3e-11..6e-11
+ * (h = 1e-6 gives 3e-10..6e-10). Below the floor a relative comparison would measure that
+ * noise rather than a bug, so gradient elements under 1e-3 are held to 1e-9 absolute instead.
+ */
+const RELATIVE_ERROR_FLOOR = 1e-3;
+const FINITE_DIFFERENCE_STEP = 1e-5;
+
+interface Comparison {
+  maxRelativeError: number;
+  maxAbsoluteError: number;
+  worstIndex: number;
+  firstNaNIndex: number; // −1 when there is none
+}
+
+function compare(actual: ArrayLike<number>, expected: ArrayLike<number>): Comparison {
+  expect(actual.length).toBe(expected.length);
+  const result: Comparison = { maxRelativeError: 0, maxAbsoluteError: 0, worstIndex: -1, firstNaNIndex: -1 };
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i];
+    const b = expected[i];
+    if (Number.isNaN(a) || Number.isNaN(b)) {
+      if (result.firstNaNIndex < 0) result.firstNaNIndex = i;
+      continue;
+    }
+    const absoluteError = Math.abs(a - b);
+    const relativeError = absoluteError / Math.max(Math.abs(a), Math.abs(b), RELATIVE_ERROR_FLOOR);
+    result.maxAbsoluteError = Math.max(result.maxAbsoluteError, absoluteError);
+    if (relativeError > result.maxRelativeError || result.worstIndex < 0) {
+      result.maxRelativeError = relativeError;
+      result.worstIndex = i;
+    }
+  }
+  return result;
+}
+
+function expectClose(name: string, actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number): Comparison {
+  const c = compare(actual, expected);
+  const where = `${name}[${c.worstIndex}]: got ${actual[c.worstIndex]}, expected ${expected[c.worstIndex]}`;
+  expect(c.firstNaNIndex, `${name} has NaN at index ${c.firstNaNIndex}`).toBe(-1);
+  expect(c.maxRelativeError, `max relative error ${c.maxRelativeError} at ${where}`).toBeLessThan(tolerance);
+  return c;
+}
+
+/** dLoss/dθ for every element of every parameter by central differences. */
+function finiteDifferenceGradients(
+  params: ReferenceParameters,
+  dims: ReferenceDims,
+  batch: ReferenceBatch,
+): ReferenceParameters {
+  const gradients: ReferenceParameters = {};
+  for (const name of Object.keys(params)) {
+    gradients[name] = centralDifferenceGradient(() => rnnForward(params, dims, batch).loss, params[name], FINITE_DIFFERENCE_STEP);
+  }
+  return gradients;
+}
+
+function maxAbs(values: ArrayLike<number>): number {
+  let max = 0;
+  for (let i = 0; i < values.length; i++) max = Math.max(max, Math.abs(values[i]));
+  return max;
+}
+
+// ---------------------------------------------------------------------------------------
+// RNN language model
+
+const T = 5;
+const B = 3;
+const H = 4;
+const V = 6;
+
+function makeCase(kind: 'tokens' | 'dense', withInitialHidden: boolean, seed: number) {
+  const random = seededRandom(seed);
+  const dims: ReferenceDims = { inputSize: kind === 'tokens' ? 5 : 3, hiddenSize: H, outputSize: V };
+  const params = randomParameters(dims, random, 0.5);
+  const batch: ReferenceBatch = {
+    timeSteps: T,
+    batchSize: B,
+    targets: randomIntegers(random, T * B, V),
+    ...(kind === 'tokens'
+      ? { inputTokens: randomIntegers(random, T * B, dims.inputSize) }
+      : { inputs: randomArray(random, T * B * dims.inputSize, 1) }),
+    ...(withInitialHidden ? { initialHidden: randomArray(random, B * H, 0.8) } : {}),
+  };
+  return { dims, params, batch };
+}
+
+describe('rnnBackward matches central finite differences for every parameter element', () => {
+  const cases = [
+    { kind: 'tokens', withInitialHidden: false, seed: 1 },
+    { kind: 'tokens', withInitialHidden: true, seed: 2 },
+    { kind: 'dense', withInitialHidden: false, seed: 3 },
+    { kind: 'dense', withInitialHidden: true, seed: 4 },
+  ] as const;
+  for (const { kind, withInitialHidden, seed } of cases) {
+    it(`${kind} inputs, ${withInitialHidden ? 'with' : 'without'} initialHidden`, () => {
+      const { dims, params, batch } = makeCase(kind, withInitialHidden, seed);
+      const { gradients } = rnnLossAndGradients(params, dims, batch);
+      const numeric = finiteDifferenceGradients(params, dims, batch);
+      expect(Object.keys(gradients).sort()).toEqual(Object.keys(params).sort());
+      for (const name of Object.keys(params)) {
+        // a gradient that is all zero would match a broken finite difference trivially
+        expect(maxAbs(gradients[name]), `${name} gradient is all ~0`).toBeGreaterThan(1e-2);
+        expectClose(name, gradients[name], numeric[name], 1e-6);
+      }
+    });
+  }
+});
+
+describe('rnnForward / rnnBackward', () => {
+  it('computes a 1-unit, 2-step network as written out by hand', () => {
+    const dims = { inputSize: 1, hiddenSize: 1, outputSize: 2 };
+    const params: ReferenceParameters = {
+      weight_ih_l0: Float64Array.of(0.5),
+      weight_hh_l0: Float64Array.of(-0.3),
+      bias_ih_l0: Float64Array.of(0.1),
+      bias_hh_l0: Float64Array.of(0.2),
+      weight: Float64Array.of(1.5, -0.7),
+      bias: Float64Array.of(0.05, -0.05),
+    };
+    const batch = { timeSteps: 2, batchSize: 1, inputs: [1.0, -2.0], targets: [0, 1], initialHidden: [0.4] };
+    const h0 = Math.tanh(0.5 * 1.0 + 0.1 + -0.3 * 0.4 + 0.2);
+    const h1 = Math.tanh(0.5 * -2.0 + 0.1 + -0.3 * h0 + 0.2);
+    const y0 = [1.5 * h0 + 0.05, -0.7 * h0 - 0.05];
+    const y1 = [1.5 * h1 + 0.05, -0.7 * h1 - 0.05];
+    const loss0 = -y0[0] + Math.log(Math.exp(y0[0]) + Math.exp(y0[1]));
+    const loss1 = -y1[1] + Math.log(Math.exp(y1[0]) + Math.exp(y1[1]));
+
+    const forward = rnnForward(params, dims, batch);
+    expect(Array.from(forward.hiddenStates)).toEqual([0.4, h0, h1]);
+    expect(Array.from(forward.finalHidden)).toEqual([h1]);
+    expectClose('logits', forward.logits, [...y0, ...y1], 1e-15);
+    expect(forward.loss).toBeCloseTo((loss0 + loss1) / 2, 14);
+  });
+
+  it('token ids give the same loss and gradients as one-hot dense inputs', () => {
+    const { dims, params, batch } = makeCase('tokens', true, 5);
+    const tokens = batch.inputTokens!;
+    const oneHot = new Float64Array(T * B * dims.inputSize);
+    for (let n = 0; n < T * B; n++) oneHot[n * dims.inputSize + tokens[n]] = 1;
+    const { inputTokens: _unused, ...rest } = batch;
+    const dense = rnnLossAndGradients(params, dims, { ...rest, inputs: oneHot });
+    const token = rnnLossAndGradients(params, dims, batch);
+    expect(token.loss).toBeCloseTo(dense.loss, 14);
+    expectClose('hiddenStates', token.hiddenStates, dense.hiddenStates, 1e-14);
+    for (const name of Object.keys(params)) expectClose(name, token.gradients[name], dense.gradients[name], 1e-12);
+  });
+
+  it('keeps the initial state in slot 0 and returns h_{T-1} as finalHidden', () => {
+    const { dims, params, batch } = makeCase('dense', true, 6);
+    const forward = rnnForward(params, dims, batch);
+    expect(forward.hiddenStates.length).toBe((T + 1) * B * H);
+    expect(forward.logits.length).toBe(T * B * V);
+    expect(Array.from(forward.hiddenStates.subarray(0, B * H))).toEqual(Array.from(batch.initialHidden!));
+    expect(Array.from(forward.finalHidden)).toEqual(Array.from(forward.hiddenStates.subarray(T * B * H)));
+    expect(forward.loss).toBe(softmaxCrossEntropyForward(forward.logits, batch.targets, T * B, V).loss);
+    // without initialHidden, slot 0 is zero and the result differs
+    const { initialHidden: _unused, ...rest } = batch;
+    const fromZero = rnnForward(params, dims, rest);
+    expect(maxAbs(fromZero.hiddenStates.subarray(0, B * H))).toBe(0);
+    expect(fromZero.loss).not.toBe(forward.loss);
+  });
+
+  it('adds into the gradients it is given', () => {
+    const { dims, params, batch } = makeCase('tokens', false, 7);
+    const forward = rnnForward(params, dims, batch);
+    const once = zeroGradients(dims);
+    rnnBackward(params, dims, batch, forward, once);
+    const twice = zeroGradients(dims);
+    rnnBackward(params, dims, batch, forward, twice);
+    rnnBackward(params, dims, batch, forward, twice);
+    for (const name of Object.keys(once)) {
+      expectClose(name, twice[name], once[name].map((g) => 2 * g), 1e-15);
+    }
+  });
+
+  it('names parameters as a PyTorch state_dict, with zero gradients of the same shapes', () => {
+    const shapes = referenceParameterShapes({ inputSize: 5, hiddenSize: 4, outputSize: 6 });
+    expect(shapes).toEqual({
+      weight_ih_l0: [4, 5],
+      weight_hh_l0: [4, 4],
+      bias_ih_l0: [4],
+      bias_hh_l0: [4],
+      weight: [6, 4],
+      bias: [6],
+    });
+    const gradients = zeroGradients({ inputSize: 5, hiddenSize: 4, outputSize: 6 });
+    expect(Object.fromEntries(Object.entries(gradients).map(([k, g]) => [k, [g.length, maxAbs(g)]]))).toEqual({
+      weight_ih_l0: [20, 0],
+      weight_hh_l0: [16, 0],
+      bias_ih_l0: [4, 0],
+      bias_hh_l0: [4, 0],
+      weight: [24, 0],
+      bias: [6, 0],
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Single ops
+
+describe('softmax cross-entropy', () => {
+  it('backward matches finite differences of the mean loss', () => {
+    const random = seededRandom(11);
+    const rows = 4;
+    const classes = 7;
+    const logits = randomArray(random, rows * classes, 3);
+    const targets = randomIntegers(random, rows, classes);
+    const analytic = softmaxCrossEntropyBackward(logits, targets, rows, classes);
+    const numeric = centralDifferenceGradient(
+      () => softmaxCrossEntropyForward(logits, targets, rows, classes).loss,
+      logits,
+    );
+    expect(maxAbs(analytic)).toBeGreaterThan(1e-2);
+    expectClose('dLogits', analytic, numeric, 1e-6);
+  });
+
+  it('gives per-row losses −log softmax at the target and their mean', () => {
+    const logits = [0, Math.log(3), 2, 2];
+    const { loss, rowLosses } = softmaxCrossEntropyForward(logits, [1, 0], 2, 2);
+    expect(rowLosses[0]).toBeCloseTo(-Math.log(3 / 4), 15);
+    expect(rowLosses[1]).toBeCloseTo(Math.log(2), 15);
+    expect(loss).toBeCloseTo((-Math.log(3 / 4) + Math.log(2)) / 2, 15);
+  });
+
+  it('stays finite for logits of ±1000', () => {
+    const logits = [1000, -1000, 0, -1000, 1000, 1000];
+    const { loss, rowLosses } = softmaxCrossEntropyForward(logits, [1, 0], 2, 3);
+    expect(rowLosses[0]).toBe(2000); // log p = −1000 − 1000 − log(1 + e^−1000 + e^−2000)
+    expect(rowLosses[1]).toBeCloseTo(2000 + Math.log(2), 10); // log p = −1000 − 1000 − log 2
+    expect(Number.isFinite(loss)).toBe(true);
+    const dLogits = softmaxCrossEntropyBackward(logits, [1, 0], 2, 3);
+    expectClose('dLogits', dLogits, [0.5, -0.5, 0, -0.5, 0.25, 0.25], 1e-15);
+  });
+});
+
+describe('tanh', () => {
+  it('backward matches finite differences', () => {
+    const random = seededRandom(12);
+    const x = randomArray(random, 20, 3);
+    const dOut = randomArray(random, 20, 1);
+    const analytic = tanhBackward(dOut, tanhForward(x));
+    // d/dx_i of Σ_j dOut_j · tanh(x_j)
+    const numeric = centralDifferenceGradient(() => {
+      const out = tanhForward(x);
+      let sum = 0;
+      for (let j = 0; j < out.length; j++) sum += dOut[j] * out[j];
+      return sum;
+    }, x);
+    expect(maxAbs(analytic)).toBeGreaterThan(1e-2);
+    expectClose('dX', analytic, numeric, 1e-6);
+  });
+
+  it('stays finite at ±300', () => {
+    const out = tanhForward([300, -300, 0]);
+    expect(Array.from(out)).toEqual([1, -1, 0]);
+    expect(Array.from(tanhBackward([1, 1, 1], out))).toEqual([0, 0, 1]);
+  });
+
+  it('keeps a network with huge pre-activations finite', () => {
+    const { dims, params, batch } = makeCase('dense', true, 13);
+    for (const p of Object.values(params)) for (let i = 0; i < p.length; i++) p[i] *= 600;
+    const { loss, gradients } = rnnLossAndGradients(params, dims, batch);
+    expect(Number.isFinite(loss)).toBe(true);
+    for (const [name, g] of Object.entries(gradients)) {
+      expect(g.every(Number.isFinite), `${name} has a non-finite gradient`).toBe(true);
+    }
+  });
+});
+
+describe('matmulReference', () => {
+  // C[i][j] = bias[j] + Σ_p A[i][p] · B[p][j], on nested arrays, no transposes involved
+  function naiveMatmul(a: number[][], b: number[][], bias: number[]): number[] {
+    const c: number[] = [];
+    for (let i = 0; i < a.length; i++) {
+      for (let j = 0; j < b[0].length; j++) {
+        let sum = bias[j];
+        for (let p = 0; p < b.length; p++) sum += a[i][p] * b[p][j];
+        c.push(sum);
+      }
+    }
+    return c;
+  }
+  function matrix(random: () => number, rows: number, cols: number): number[][] {
+    return Array.from({ length: rows }, () => Array.from(randomArray(random, cols, 1)));
+  }
+  function transpose(a: number[][]): number[][] {
+    return a[0].map((_, j) => a.map((row) => row[j]));
+  }
+
+  const m = 3;
+  const n = 5;
+  const k = 7;
+  for (const transposeA of [false, true]) {
+    for (const transposeB of [false, true]) {
+      it(`transposeA=${transposeA}, transposeB=${transposeB}, with bias`, () => {
+        const random = seededRandom(20 + Number(transposeA) * 2 + Number(transposeB));
+        const a = matrix(random, m, k);
+        const b = matrix(random, k, n);
+        const bias = Array.from(randomArray(random, n, 1));
+        const storedA = (transposeA ? transpose(a) : a).flat();
+        const storedB = (transposeB ? transpose(b) : b).flat();
+        const c = matmulReference(storedA, storedB, m, n, k, { transposeA, transposeB, bias });
+        expectClose('C', c, naiveMatmul(a, b, bias), 1e-14);
+      });
+    }
+  }
+
+  it('columnSums adds each column over the rows', () => {
+    expect(Array.from(columnSums([1, 2, 3, 10, 20, 30], 2, 3))).toEqual([11, 22, 33]);
+  });
+
+  it('rejects operands whose lengths do not match m, n, k', () => {
+    expect(() => matmulReference([1, 2, 3], [1, 2], 1, 1, 2)).toThrow(/a has length 3, expected 2/);
+    expect(() => matmulReference([1, 2], [1, 2], 1, 1, 2, { bias: [1, 2] })).toThrow(/bias has length 2, expected 1/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Optimizers
+
+describe('optimizers', () => {
+  it('sgdStep: p ← p − lr·g', () => {
+    const params = { w: Float64Array.of(1, -2, 0.5) };
+    sgdStep(params, { w: Float64Array.of(0.1, -0.3, 2) }, { learningRate: 0.5 });
+    expectClose('w', params.w, [1 - 0.05, -2 + 0.15, 0.5 - 1], 1e-15);
+  });
+
+  it('ReferenceAdam: three steps with default betas and epsilon, worked out by hand', () => {
+    // lr = 0.1, β1 = 0.9, β2 = 0.999, ε = 1e-8; element 0 sees g = 0.5, −0.25, 1.0;
+    // element 1 always sees g = 0 and must not move.
+    const adam = new ReferenceAdam({ learningRate: 0.1 });
+    const params = { w: Float64Array.of(1.0, -2.0) };
+    const gradientsPerStep = [0.5, -0.25, 1.0];
+
+    // t = 1: m = 0.1·0.5 = 0.05, v = 0.001·0.25 = 0.00025,
+    //        m̂ = 0.05/0.1 = 0.5, v̂ = 0.00025/0.001 = 0.25
+    const p1 = 1.0 - (0.1 * 0.5) / (Math.sqrt(0.25) + 1e-8);
+    // t = 2: m = 0.9·0.05 + 0.1·(−0.25) = 0.02, v = 0.999·0.00025 + 0.001·0.0625 = 0.00031225,
+    //        1 − β1² = 0.19, 1 − β2² = 0.001999
+    const p2 = p1 - (0.1 * (0.02 / 0.19)) / (Math.sqrt(0.00031225 / 0.001999) + 1e-8);
+    // t = 3: m = 0.9·0.02 + 0.1·1.0 = 0.118, v = 0.999·0.00031225 + 0.001·1 = 0.00131193775,
+    //        1 − β1³ = 0.271, 1 − β2³ = 0.002997001
+    const p3 = p2 - (0.1 * (0.118 / 0.271)) / (Math.sqrt(0.00131193775 / 0.002997001) + 1e-8);
+
+    const expected = [p1, p2, p3];
+    for (let step = 0; step < 3; step++) {
+      adam.step(params, { w: Float64Array.of(gradientsPerStep[step], 0) });
+      expect(adam.stepCount).toBe(step + 1);
+      expect(params.w[0]).toBeCloseTo(expected[step], 13);
+      expect(params.w[1]).toBe(-2.0);
+    }
+  });
+
+  it('ReferenceAdam honours beta1, beta2 and epsilon', () => {
+    // one step: m̂ = g, v̂ = g², so p ← p − lr·g / (|g| + ε)
+    const adam = new ReferenceAdam({ learningRate: 0.2, beta1: 0.5, beta2: 0.25, epsilon: 0.5 });
+    const params = { w: Float64Array.of(1.0) };
+    adam.step(params, { w: Float64Array.of(2.0) });
+    expect(params.w[0]).toBeCloseTo(1.0 - (0.2 * 2.0) / (2.0 + 0.5), 15);
+    // after it m = 0.5·2 = 1, v = 0.75·4 = 3; then a step with g = 0:
+    // m = 0.5·1 = 0.5 → m̂ = 0.5/(1 − 0.5²) = 0.5/0.75;  v = 0.25·3 = 0.75 → v̂ = 0.75/(1 − 0.25²) = 0.75/0.9375
+    adam.step(params, { w: Float64Array.of(0.0) });
+    const p2 = 1.0 - (0.2 * 2.0) / 2.5 - (0.2 * (0.5 / 0.75)) / (Math.sqrt(0.75 / 0.9375) + 0.5);
+    expect(params.w[0]).toBeCloseTo(p2, 15);
+  });
+
+  it('rejects gradients that do not match the parameters', () => {
+    const params = { w: Float64Array.of(1, 2) };
+    expect(() => sgdStep(params, { w: Float64Array.of(1) }, { learningRate: 1 })).toThrow(/grads\.w has length 1, expected 2/);
+    expect(() => new ReferenceAdam({ learningRate: 1 }).step(params, {})).toThrow(/grads\.w is missing/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Bad input
+
+describe('bad input throws an error naming the argument', () => {
+  const { dims, params, batch } = makeCase('tokens', false, 30);
+  const { inputTokens, ...withoutInputs } = batch;
+
+  it('a token id out of range', () => {
+    const tokens = Array.from(inputTokens!);
+    tokens[7] = dims.inputSize;
+    expect(() => rnnForward(params, dims, { ...batch, inputTokens: tokens })).toThrow(
+      /batch\.inputTokens\[7\] = 5 is not a valid token id.*\[0, 5\)/,
+    );
+    tokens[7] = 1.5;
+    expect(() => rnnForward(params, dims, { ...batch, inputTokens: tokens })).toThrow(/batch\.inputTokens\[7\] = 1\.5/);
+  });
+
+  it('a target out of range', () => {
+    const targets = Array.from(batch.targets);
+    targets[2] = -1;
+    expect(() => rnnForward(params, dims, { ...batch, targets })).toThrow(/batch\.targets\[2\] = -1 .*\[0, 6\)/);
+  });
+
+  it('a wrong-length targets array', () => {
+    const targets = Array.from(batch.targets).slice(1);
+    expect(() => rnnForward(params, dims, { ...batch, targets })).toThrow(/batch\.targets has length 14, expected 15/);
+    const forward = rnnForward(params, dims, batch);
+    expect(() => rnnBackward(params, dims, { ...batch, targets }, forward, zeroGradients(dims))).toThrow(/batch\.targets/);
+  });
+
+  it('both or neither of inputTokens and inputs', () => {
+    const inputs = new Float64Array(T * B * dims.inputSize);
+    expect(() => rnnForward(params, dims, { ...batch, inputs })).toThrow(/inputTokens and batch\.inputs, but both/);
+    expect(() => rnnForward(params, dims, withoutInputs)).toThrow(/inputTokens and batch\.inputs, but neither/);
+  });
+
+  it('a wrong-length dense input, initialHidden or parameter', () => {
+    expect(() => rnnForward(params, dims, { ...withoutInputs, inputs: new Float64Array(7) })).toThrow(
+      /batch\.inputs has length 7, expected 75/,
+    );
+    expect(() => rnnForward(params, dims, { ...batch, initialHidden: [0] })).toThrow(/batch\.initialHidden has length 1, expected 12/);
+    const { weight_hh_l0: _unused, ...missing } = params;
+    expect(() => rnnForward(missing, dims, batch)).toThrow(/params\.weight_hh_l0 is missing/);
+    expect(() => rnnForward({ ...params, bias: new Float64Array(2) }, dims, batch)).toThrow(/params\.bias has length 2, expected 6/);
+  });
+});
