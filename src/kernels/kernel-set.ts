@@ -62,7 +62,18 @@ export class KernelSet {
     this.placeholder = device.createBuffer({ label: 'unused binding placeholder', size: 16, usage: GPUBufferUsage.STORAGE });
   }
 
-  static async load(device: GPUDevice): Promise<KernelSet> {
+  /** The kernel set of a device, built on first use and shared by every model on it. */
+  static load(device: GPUDevice): Promise<KernelSet> {
+    let kernels = kernelSets.get(device);
+    if (!kernels) {
+      kernels = KernelSet.build(device);
+      kernels.catch(() => kernelSets.delete(device));
+      kernelSets.set(device, kernels);
+    }
+    return kernels;
+  }
+
+  private static async build(device: GPUDevice): Promise<KernelSet> {
     const cache = pipelineCacheFor(device);
     const reductionSize = reductionWorkgroupSize(device.limits);
     const elementwise = { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP };
@@ -226,50 +237,55 @@ export class KernelSet {
 
   /** output[slot] = scale · Σ_r input[r]; returns the handle so the slot can move each step. */
   meanLoss(plan: DispatchPlan, input: BufferSlice, rows: number, output: BufferSlice, label: string): DispatchHandle {
-    return plan.add(this.kernel('meanLoss'), [input.buffer, output.buffer], meanLossUniforms(input, rows, output), [1], label);
+    return plan.add(this.kernel('meanLoss'), [input.buffer, output.buffer], meanLossUniforms(input.offset, rows, output.offset), [1], label);
   }
 
-  sgdUpdate(plan: DispatchPlan, buffers: OptimizerBuffers, uniforms: OptimizerUniformValues, label: string): DispatchHandle {
-    return this.optimizer('sgdUpdate', plan, buffers, uniforms, label);
+  /** p ← p − lr · g over the flat parameter buffer. */
+  sgdUpdate(plan: DispatchPlan, buffers: { gradients: GPUBuffer; parameters: GPUBuffer }, values: SgdUniformValues, label: string): DispatchHandle {
+    return plan.add(this.kernel('sgdUpdate'), [buffers.gradients, buffers.parameters], sgdUniforms(values), this.elementwiseGrid(values.count), label);
   }
 
-  adamUpdate(plan: DispatchPlan, buffers: OptimizerBuffers, uniforms: OptimizerUniformValues, label: string): DispatchHandle {
-    return this.optimizer('adamUpdate', plan, buffers, uniforms, label);
-  }
-
-  private optimizer(key: string, plan: DispatchPlan, buffers: OptimizerBuffers, uniforms: OptimizerUniformValues, label: string): DispatchHandle {
+  /** Adam's moments and update over the flat parameter buffer. */
+  adamUpdate(plan: DispatchPlan, buffers: AdamBuffers, values: AdamUniformValues, label: string): DispatchHandle {
     return plan.add(
-      this.kernel(key),
-      [buffers.gradients, buffers.parameters, buffers.firstMoment ?? this.placeholder, buffers.secondMoment ?? this.placeholder],
-      optimizerUniforms(uniforms),
-      this.elementwiseGrid(uniforms.count),
+      this.kernel('adamUpdate'),
+      [buffers.gradients, buffers.parameters, buffers.firstMoment, buffers.secondMoment],
+      adamUniforms(values),
+      this.elementwiseGrid(values.count),
       label,
     );
   }
-
-  destroy(): void {
-    this.placeholder.destroy();
-  }
 }
 
-export interface OptimizerBuffers {
+const kernelSets = new WeakMap<GPUDevice, Promise<KernelSet>>();
+
+export interface AdamBuffers {
   gradients: GPUBuffer;
   parameters: GPUBuffer;
-  firstMoment?: GPUBuffer;
-  secondMoment?: GPUBuffer;
+  firstMoment: GPUBuffer;
+  secondMoment: GPUBuffer;
 }
 
-export interface OptimizerUniformValues {
+export interface SgdUniformValues {
   count: number;
   learningRate: number;
+}
+
+export interface AdamUniformValues extends SgdUniformValues {
   beta1: number;
   beta2: number;
   epsilon: number;
+  /** 1 − β₁ᵗ for step t. */
   biasCorrection1: number;
+  /** √(1 − β₂ᵗ) for step t. */
   biasCorrection2Sqrt: number;
 }
 
-export function optimizerUniforms(values: OptimizerUniformValues) {
+export function sgdUniforms(values: SgdUniformValues) {
+  return [values.count, f32(values.learningRate)];
+}
+
+export function adamUniforms(values: AdamUniformValues) {
   return [
     values.count,
     f32(values.learningRate),
@@ -281,8 +297,9 @@ export function optimizerUniforms(values: OptimizerUniformValues) {
   ];
 }
 
-export function meanLossUniforms(input: BufferSlice, rows: number, output: BufferSlice) {
-  return [rows, 1, input.offset, output.offset, NONE, f32(1 / rows)];
+/** Uniforms of meanLoss: output[outputOffset] = (1/rows) Σ input[inputOffset + r]. */
+export function meanLossUniforms(inputOffset: number, rows: number, outputOffset: number) {
+  return [rows, 1, inputOffset, outputOffset, NONE, f32(1 / rows)];
 }
 
 function matmulKey(transposeA: boolean, transposeB: boolean): string {

@@ -4,12 +4,13 @@
  * tiled matmul core come first), the entry point and the bindings, in the order
  * read-only storage, read-write storage, uniforms.
  */
+import adamSource from '../../shaders/adam.wgsl?raw';
 import embeddingSource from '../../shaders/embedding.wgsl?raw';
 import matmulSource from '../../shaders/matmul.wgsl?raw';
 import matmulTileSource from '../../shaders/matmul_tile.wgsl?raw';
-import optimizersSource from '../../shaders/optimizers.wgsl?raw';
 import reduceSource from '../../shaders/reduce.wgsl?raw';
 import rnnStepSource from '../../shaders/rnn_step.wgsl?raw';
+import sgdSource from '../../shaders/sgd.wgsl?raw';
 import softmaxCrossEntropySource from '../../shaders/softmax_cross_entropy.wgsl?raw';
 import tanhSource from '../../shaders/tanh.wgsl?raw';
 import tanhElementwiseSource from '../../shaders/tanh_elementwise.wgsl?raw';
@@ -78,12 +79,12 @@ export const KERNELS = {
     bindings: ['read', 'write', 'uniform'],
   },
   sgdUpdate: {
-    sources: [optimizersSource],
+    sources: [sgdSource],
     entryPoint: 'sgdUpdate',
-    bindings: ['read', 'write', 'write', 'write', 'uniform'],
+    bindings: ['read', 'write', 'uniform'],
   },
   adamUpdate: {
-    sources: [optimizersSource],
+    sources: [adamSource],
     entryPoint: 'adamUpdate',
     bindings: ['read', 'write', 'write', 'write', 'uniform'],
   },

@@ -1,13 +1,12 @@
-// Parameter updates over the flat parameter buffer, torch.optim's formulas.
-//   sgdUpdate:  p ← p − lr · g
-//   adamUpdate: m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²
-//               p ← p − (lr / (1−β₁ᵗ)) · m / (√v / √(1−β₂ᵗ) + ε)
+// Adam over the flat parameter buffer, torch.optim.Adam's formula:
+//   m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²
+//   p ← p − (lr / (1−β₁ᵗ)) · m / (√v / √(1−β₂ᵗ) + ε)
 // The bias corrections 1−β₁ᵗ and √(1−β₂ᵗ) are computed on the CPU in float64
 // each step (t is known there) and passed as uniforms.
 
 override WORKGROUP_SIZE: u32 = 64u;
 
-struct OptimizerUniforms {
+struct AdamUniforms {
   count: u32,
   learningRate: f32,
   beta1: f32,
@@ -21,22 +20,11 @@ struct OptimizerUniforms {
 @group(0) @binding(1) var<storage, read_write> parameters: array<f32>;
 @group(0) @binding(2) var<storage, read_write> firstMoment: array<f32>;
 @group(0) @binding(3) var<storage, read_write> secondMoment: array<f32>;
-@group(0) @binding(4) var<uniform> u: OptimizerUniforms;
-
-fn flatIndex(id: vec3<u32>, groups: vec3<u32>) -> u32 {
-  return id.x + id.y * groups.x * WORKGROUP_SIZE;
-}
-
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn sgdUpdate(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flatIndex(id, groups);
-  if (i >= u.count) { return; }
-  parameters[i] = parameters[i] - u.learningRate * gradients[i];
-}
+@group(0) @binding(4) var<uniform> u: AdamUniforms;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn adamUpdate(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flatIndex(id, groups);
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
   if (i >= u.count) { return; }
   let g = gradients[i];
   let m = u.beta1 * firstMoment[i] + (1.0 - u.beta1) * g;

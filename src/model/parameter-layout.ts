@@ -1,0 +1,52 @@
+/**
+ * Where each parameter lives in the one flat parameter buffer (gradients and
+ * optimizer moments use the same layout). Names and shapes follow PyTorch's
+ * state_dict: torch.nn.RNN's `weight_ih_l0` [H, I], `weight_hh_l0` [H, H],
+ * `bias_ih_l0` [H], `bias_hh_l0` [H], and the head torch.nn.Linear's
+ * `weight` [V, H], `bias` [V]. Row-major.
+ */
+import type { ResolvedConfig } from './config.ts';
+
+export interface ParameterView {
+  name: string;
+  shape: number[];
+  /** First element in the flat buffer (a multiple of 64: 256-byte aligned). */
+  offset: number;
+  length: number;
+}
+
+export interface ParameterLayout {
+  views: ParameterView[];
+  byName: Record<string, ParameterView>;
+  /** Elements in the flat buffer, alignment padding included. */
+  totalLength: number;
+  /** Parameters proper, padding excluded. */
+  parameterCount: number;
+}
+
+const ALIGNMENT = 64;
+
+export function parameterShapes(config: ResolvedConfig): Record<string, number[]> {
+  const { inputSize: I, hiddenSize: H, outputSize: V } = config;
+  return {
+    weight_ih_l0: [H, I],
+    weight_hh_l0: [H, H],
+    bias_ih_l0: [H],
+    bias_hh_l0: [H],
+    weight: [V, H],
+    bias: [V],
+  };
+}
+
+export function parameterLayout(config: ResolvedConfig): ParameterLayout {
+  const views: ParameterView[] = [];
+  let offset = 0;
+  let parameterCount = 0;
+  for (const [name, shape] of Object.entries(parameterShapes(config))) {
+    const length = shape.reduce((product, size) => product * size, 1);
+    views.push({ name, shape, offset, length });
+    parameterCount += length;
+    offset += Math.ceil(length / ALIGNMENT) * ALIGNMENT;
+  }
+  return { views, byName: Object.fromEntries(views.map((view) => [view.name, view])), totalLength: offset, parameterCount };
+}

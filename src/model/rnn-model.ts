@@ -1,0 +1,259 @@
+/**
+ * A recurrent language model / sequence classifier trained on the GPU.
+ * One training step = forward over time, loss, BPTT, optimizer update, recorded
+ * into one command encoder and submitted once; the loss stays on the GPU until
+ * asked for.
+ */
+import { readFloats, writeElements } from '../device/buffers.ts';
+import type { GpuContext } from '../device/gpu-context.ts';
+import { KernelSet } from '../kernels/kernel-set.ts';
+import { InvalidArgumentError, requireFiniteFloats, requirePositiveNumber } from '../validation.ts';
+import { type SequenceBatch, validateBatch, type ValidatedBatch } from './batch.ts';
+import { type ResolvedConfig, type RnnModelConfig, resolveConfig } from './config.ts';
+import { initialParameters } from './initialization.ts';
+import { LOSS_HISTORY_LENGTH, ModelBuffers } from './model-buffers.ts';
+import { type ParameterLayout, parameterLayout } from './parameter-layout.ts';
+import { type PlanPart, SequencePlan } from './sequence-plan.ts';
+
+/** What a step returns: its index, and its mean loss when asked for. */
+export interface StepResult {
+  /** 1-based index of the optimizer step (0 for a gradients-only pass). */
+  readonly step: number;
+  /** The step's mean cross-entropy loss in nats, read from the GPU on demand. */
+  loss(): Promise<number>;
+}
+
+/** Batch shapes whose plans are kept (each holds its own activation buffers). */
+const PLANS_KEPT = 4;
+
+export class RnnModel {
+  readonly context: GpuContext;
+  readonly config: Readonly<ResolvedConfig>;
+  readonly layout: ParameterLayout;
+  private readonly kernels: KernelSet;
+  private readonly buffers: ModelBuffers;
+  private readonly plans = new Map<string, SequencePlan>();
+  private optimizerStep = 0;
+  /** Runs that wrote a loss, for the loss-history slot. */
+  private lossWrites = 0;
+  private lastPlan: SequencePlan | undefined;
+  private disposed = false;
+
+  private constructor(context: GpuContext, config: ResolvedConfig, kernels: KernelSet) {
+    this.context = context;
+    this.config = config;
+    this.kernels = kernels;
+    this.layout = parameterLayout(config);
+    this.buffers = new ModelBuffers(context.device, config, this.layout, initialParameters(config, this.layout));
+  }
+
+  /** Creates a model with PyTorch-style initialization from `config.seed`. */
+  static async create(context: GpuContext, config: RnnModelConfig): Promise<RnnModel> {
+    const resolved = resolveConfig(config);
+    context.throwIfFaulted();
+    const kernels = await KernelSet.load(context.device);
+    return new RnnModel(context, resolved, kernels);
+  }
+
+  /** Optimizer steps taken. */
+  get stepCount(): number {
+    return this.optimizerStep;
+  }
+
+  /** Parameter names (PyTorch state_dict names) and shapes. */
+  get parameterShapes(): Record<string, number[]> {
+    return Object.fromEntries(this.layout.views.map((view) => [view.name, [...view.shape]]));
+  }
+
+  /** One training step: forward, loss, BPTT and the optimizer update, one submission. */
+  trainStep(batch: SequenceBatch): StepResult {
+    return this.run(batch, ['forward', 'loss', 'backward', 'update']);
+  }
+
+  /** Forward, loss and BPTT without updating: gradients are then readable with readGradients(). */
+  computeGradients(batch: SequenceBatch): StepResult {
+    return this.run(batch, ['forward', 'loss', 'backward']);
+  }
+
+  /** Forward pass only; returns logits [T·B, V] (time-major) and the final hidden state [B, H]. */
+  async predict(batch: SequenceBatch): Promise<{ logits: Float32Array; finalHidden: Float32Array }> {
+    const plan = this.submit(validateBatch(batch, this.config, false), ['forward']);
+    const rows = plan.timeSteps * plan.batchSize;
+    const [logits, finalHidden] = await Promise.all([
+      readFloats(this.context.device, plan.buffers.logits, 0, rows * this.config.outputSize),
+      this.readFinalHidden(),
+    ]);
+    return { logits, finalHidden };
+  }
+
+  /** Changes the learning rate from the next step on. */
+  setLearningRate(learningRate: number): void {
+    this.config.optimizer.learningRate = requirePositiveNumber('learningRate', learningRate);
+  }
+
+  private run(batch: SequenceBatch, parts: PlanPart[]): StepResult {
+    const validated = validateBatch(batch, this.config, true);
+    const updating = parts.includes('update');
+    const step = updating ? this.optimizerStep + 1 : 0;
+    const lossIndex = this.lossWrites;
+    this.submit(validated, parts, step, lossIndex % LOSS_HISTORY_LENGTH);
+    if (updating) this.optimizerStep = step;
+    this.lossWrites++;
+    return { step, loss: () => this.readLoss(lossIndex) };
+  }
+
+  private submit(batch: ValidatedBatch, parts: PlanPart[], step = 0, lossSlot = 0): SequencePlan {
+    this.checkUsable();
+    const device = this.context.device;
+    const plan = this.planFor(batch.timeSteps, batch.batchSize);
+    const { hiddenSize: H } = this.config;
+    const B = batch.batchSize;
+    const initial = batch.initialHidden;
+    if (initial === 'carry' && this.buffers.carriedBatchSize !== B) {
+      throw new InvalidArgumentError(
+        'batch.initialHidden',
+        this.buffers.carriedBatchSize === 0
+          ? "'carry' given but no earlier run left a state to carry"
+          : `'carry' given with batchSize ${B}, but the carried state has batch size ${this.buffers.carriedBatchSize}`,
+      );
+    }
+
+    writeElements(device, plan.buffers.inputs, 0, batch.tokens ?? batch.inputs!);
+    if (batch.targets) writeElements(device, plan.buffers.targets, 0, batch.targets);
+    if (initial instanceof Float32Array) writeElements(device, plan.buffers.hiddenStates, 0, initial);
+    if (parts.includes('loss')) plan.setLossSlot(lossSlot);
+    if (parts.includes('update')) {
+      const { learningRate, beta1, beta2, epsilon } = this.config.optimizer;
+      plan.setOptimizerValues({
+        count: this.layout.totalLength,
+        learningRate,
+        beta1,
+        beta2,
+        epsilon,
+        biasCorrection1: 1 - beta1 ** step,
+        biasCorrection2Sqrt: Math.sqrt(1 - beta2 ** step),
+      });
+    }
+
+    const finalState = this.buffers.finalStateFor(B);
+    const encoder = device.createCommandEncoder({ label: `run T=${batch.timeSteps} B=${B}` });
+    if (initial === 'carry') encoder.copyBufferToBuffer(finalState, 0, plan.buffers.hiddenStates, 0, B * H * 4);
+    else if (initial === undefined) encoder.clearBuffer(plan.buffers.hiddenStates, 0, B * H * 4);
+    if (parts.includes('backward')) encoder.clearBuffer(this.buffers.gradients);
+    const pass = encoder.beginComputePass({ label: `run T=${batch.timeSteps} B=${B}` });
+    plan.encode(pass, parts);
+    pass.end();
+    encoder.copyBufferToBuffer(plan.buffers.hiddenStates, batch.timeSteps * B * H * 4, finalState, 0, B * H * 4);
+    device.queue.submit([encoder.finish()]);
+    this.lastPlan = plan;
+    return plan;
+  }
+
+  private planFor(timeSteps: number, batchSize: number): SequencePlan {
+    const key = `${timeSteps}x${batchSize}`;
+    let plan = this.plans.get(key);
+    if (plan) {
+      // Most recently used last.
+      this.plans.delete(key);
+      this.plans.set(key, plan);
+      return plan;
+    }
+    plan = new SequencePlan(this.kernels, this.config, this.layout, this.buffers, timeSteps, batchSize);
+    this.plans.set(key, plan);
+    if (this.plans.size > PLANS_KEPT) {
+      const [oldestKey, oldest] = this.plans.entries().next().value!;
+      this.plans.delete(oldestKey);
+      oldest.destroy();
+    }
+    return plan;
+  }
+
+  /** Dispatches one training step records, and how they split into the parts of the step. */
+  dispatchesPerStep(timeSteps: number, batchSize: number): Record<PlanPart | 'total', number> {
+    const plan = this.planFor(timeSteps, batchSize);
+    return {
+      forward: plan.partSize('forward'),
+      loss: plan.partSize('loss'),
+      backward: plan.partSize('backward'),
+      update: plan.partSize('update'),
+      total: plan.dispatchCount,
+    };
+  }
+
+  private async readLoss(lossIndex: number): Promise<number> {
+    this.checkUsable();
+    if (this.lossWrites - lossIndex > LOSS_HISTORY_LENGTH) {
+      throw new Error(`The loss of run ${lossIndex} is no longer held: only the last ${LOSS_HISTORY_LENGTH} losses stay on the GPU.`);
+    }
+    const [loss] = await readFloats(this.context.device, this.buffers.lossHistory, lossIndex % LOSS_HISTORY_LENGTH, 1);
+    this.context.throwIfFaulted();
+    return loss;
+  }
+
+  /** The final hidden state [B, H] of the latest run. */
+  async readFinalHidden(): Promise<Float32Array> {
+    this.checkUsable();
+    const batch = this.buffers.carriedBatchSize;
+    if (batch === 0) throw new Error('No run yet: there is no final hidden state to read.');
+    return readFloats(this.context.device, this.buffers.finalStateFor(batch), 0, batch * this.config.hiddenSize);
+  }
+
+  /** Parameters by PyTorch state_dict name (row-major float32). */
+  readParameters(): Promise<Record<string, Float32Array>> {
+    return this.readFlat(this.buffers.parameters);
+  }
+
+  /** Gradients of the latest trainStep / computeGradients, by parameter name. */
+  readGradients(): Promise<Record<string, Float32Array>> {
+    return this.readFlat(this.buffers.gradients);
+  }
+
+  /** Hidden states [T+1, B, H] of the latest run (slot 0 = initial state), for inspection and tests. */
+  async readHiddenStates(): Promise<Float32Array> {
+    this.checkUsable();
+    const plan = this.lastPlan;
+    if (!plan) throw new Error('No run yet: there are no hidden states to read.');
+    return readFloats(this.context.device, plan.buffers.hiddenStates, 0, (plan.timeSteps + 1) * plan.batchSize * this.config.hiddenSize);
+  }
+
+  private async readFlat(buffer: GPUBuffer): Promise<Record<string, Float32Array>> {
+    this.checkUsable();
+    const flat = await readFloats(this.context.device, buffer, 0, this.layout.totalLength);
+    this.context.throwIfFaulted();
+    return Object.fromEntries(this.layout.views.map((view) => [view.name, flat.slice(view.offset, view.offset + view.length)]));
+  }
+
+  /**
+   * Replaces parameters by name. Every name must be known and every array the
+   * right length and finite; all are checked before anything is written, so a
+   * bad call leaves the model as it was. Names not given keep their values.
+   */
+  writeParameters(values: Record<string, ArrayLike<number>>): void {
+    this.checkUsable();
+    if (typeof values !== 'object' || values === null) {
+      throw new InvalidArgumentError('parameters', `got ${typeof values}, expected an object of arrays by parameter name`);
+    }
+    const checked = Object.entries(values).map(([name, array]) => {
+      const view = this.layout.byName[name];
+      if (!view) {
+        throw new InvalidArgumentError(`parameters.${name}`, `unknown parameter; expected one of ${this.layout.views.map((v) => v.name).join(', ')}`);
+      }
+      return { view, data: requireFiniteFloats(`parameters.${name}`, array, view.length, `shape [${view.shape.join(', ')}]`) };
+    });
+    for (const { view, data } of checked) writeElements(this.context.device, this.buffers.parameters, view.offset, data);
+  }
+
+  private checkUsable(): void {
+    if (this.disposed) throw new Error('This model was disposed; create a new one.');
+    this.context.throwIfFaulted();
+  }
+
+  /** Frees every GPU buffer the model made. The model cannot be used afterwards. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const plan of this.plans.values()) plan.destroy();
+    this.plans.clear();
+    this.buffers.destroy();
+  }
+}
