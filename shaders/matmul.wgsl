@@ -39,23 +39,28 @@ fn loadB(k: u32, col: u32) -> f32 {
   return b[u.offsetB + k * u.n + col];
 }
 
+fn storeOutput(row: u32, col: u32, product: f32) {
+  if (row >= u.m || col >= u.n) { return; }
+  var value = product;
+  if (u.biasOffset0 != NO_BIAS) { value += bias[u.biasOffset0 + col]; }
+  if (u.biasOffset1 != NO_BIAS) { value += bias[u.biasOffset1 + col]; }
+  let index = u.offsetC + row * u.n + col;
+  if (u.accumulate != 0u) { value += c[index]; }
+  c[index] = value;
+}
+
 @compute @workgroup_size(THREADS_X, THREADS_Y)
 fn matmul(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) local: vec3<u32>) {
   let rowBase = group.y * TILE_M;
   let colBase = group.x * TILE_N;
   let acc = multiplyTiles(rowBase, colBase, u.k, local);
-  for (var i = 0u; i < ROWS_PER_THREAD; i++) {
-    let row = rowBase + local.y * ROWS_PER_THREAD + i;
-    if (row >= u.m) { continue; }
-    for (var j = 0u; j < COLS_PER_THREAD; j++) {
-      let col = colBase + local.x * COLS_PER_THREAD + j;
-      if (col >= u.n) { continue; }
-      var value = acc[i * COLS_PER_THREAD + j];
-      if (u.biasOffset0 != NO_BIAS) { value += bias[u.biasOffset0 + col]; }
-      if (u.biasOffset1 != NO_BIAS) { value += bias[u.biasOffset1 + col]; }
-      let index = u.offsetC + row * u.n + col;
-      if (u.accumulate != 0u) { value += c[index]; }
-      c[index] = value;
-    }
+  let row = tileRow(rowBase, local);
+  let col = tileCol(colBase, local);
+  for (var i = 0u; i < 4u; i++) {
+    let values = acc[i];
+    storeOutput(row + i, col, values.x);
+    storeOutput(row + i, col + 1u, values.y);
+    storeOutput(row + i, col + 2u, values.z);
+    storeOutput(row + i, col + 3u, values.w);
   }
 }

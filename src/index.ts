@@ -1,0 +1,23 @@
+/**
+ * webgpu-rnn: recurrent networks trained on the GPU through WebGPU.
+ *
+ *   const context = await createGpuContext();
+ *   const model = await RnnModel.create(context, { vocabularySize: 65, hiddenSize: 128 });
+ *   const step = model.trainStep({ timeSteps: 32, batchSize: 32, inputTokens, targets });
+ *   console.log(await step.loss());
+ */
+export { createGpuContext, GpuContext, type GpuContextOptions } from './device/gpu-context.ts';
+export {
+  ADAPTER_ENV_VARIABLE,
+  type AdapterPreference,
+  type ChosenAdapter,
+  describeAdapter,
+  type FeatureLevel,
+} from './device/adapter-choice.ts';
+export type { SequenceBatch } from './model/batch.ts';
+export type { CellType, OptimizerConfig, RnnModelConfig } from './model/config.ts';
+export { RnnModel, type StepResult } from './model/rnn-model.ts';
+export { CharacterVocabulary } from './text/vocabulary.ts';
+export { TextBatches, type TokenBatch } from './text/text-batches.ts';
+export { sampleFromLogits, sampleText, type SampleOptions } from './text/sampling.ts';
+export { InvalidArgumentError } from './validation.ts';
