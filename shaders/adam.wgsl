@@ -1,8 +1,9 @@
 // Adam over the flat parameter buffer, torch.optim.Adam's formula:
 //   m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²
 //   p ← p − (lr / (1−β₁ᵗ)) · m / (√v / √(1−β₂ᵗ) + ε)
-// The bias corrections 1−β₁ᵗ and √(1−β₂ᵗ) are computed on the CPU in float64
-// each step (t is known there) and passed as uniforms.
+// 1−β₁, 1−β₂ and the bias corrections 1−β₁ᵗ, √(1−β₂ᵗ) are computed on the CPU
+// in float64 (t is known there) and passed as uniforms, so that no f32
+// cancellation in 1−β enters the update.
 
 override WORKGROUP_SIZE: u32 = 64u;
 
@@ -12,6 +13,8 @@ struct AdamUniforms {
   beta1: f32,
   beta2: f32,
   epsilon: f32,
+  oneMinusBeta1: f32,
+  oneMinusBeta2: f32,
   biasCorrection1: f32,     // 1 − β₁ᵗ
   biasCorrection2Sqrt: f32, // √(1 − β₂ᵗ)
 }
@@ -27,8 +30,8 @@ fn adamUpdate(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgro
   let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
   if (i >= u.count) { return; }
   let g = gradients[i];
-  let m = u.beta1 * firstMoment[i] + (1.0 - u.beta1) * g;
-  let v = u.beta2 * secondMoment[i] + (1.0 - u.beta2) * g * g;
+  let m = u.beta1 * firstMoment[i] + u.oneMinusBeta1 * g;
+  let v = u.beta2 * secondMoment[i] + u.oneMinusBeta2 * g * g;
   firstMoment[i] = m;
   secondMoment[i] = v;
   let denominator = sqrt(v) / u.biasCorrection2Sqrt + u.epsilon;

@@ -1,8 +1,10 @@
 // Softmax cross-entropy, forward and backward fused, one workgroup per row of
 // logits [rows, classes] with integer targets. For the mean loss over `rows`:
-//   loss_r       = log Σ_c exp(z_rc) − z_r,target          (computed as m + log Σ exp(z − m), m = max_c z_rc)
-//   dL/dz_rc     = (softmax(z_r)_c − [c = target_r]) / rows
+//   loss_r       = log Σ_c exp(z_rc) − z_r,target  = log Σ_c exp(z_rc − m) − (z_r,target − m),  m = max_c z_rc
+//   dL/dz_rc     = (softmax(z_r)_c − [c = target_r]) / rows,  softmax_c = exp(z_rc − m) / Σ exp(z − m)
 // The gradient overwrites the logits in place; the row loss goes to rowLosses[r].
+// Every logit is read and overwritten by the same invocation (the one owning its
+// column), so no invocation reads a storage word another one writes.
 
 override WORKGROUP_SIZE: u32 = 64u;
 
@@ -62,12 +64,11 @@ fn softmaxCrossEntropy(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_wor
   let sumExp = reduceSum(localSum, lane);
 
   let targetClass = targets[row];
-  let logSumExp = rowMax + log(sumExp);
-  if (lane == 0u) { rowLosses[row] = logSumExp - logits[base + targetClass]; }
-  workgroupBarrier();
-
+  let logSumExp = log(sumExp);
   for (var c = lane; c < u.classes; c += WORKGROUP_SIZE) {
-    let probability = exp(logits[base + c] - logSumExp);
+    let shifted = logits[base + c] - rowMax;
+    if (c == targetClass) { rowLosses[row] = logSumExp - shifted; }
+    let probability = exp(shifted) / sumExp;
     let oneHot = select(0.0, 1.0, c == targetClass);
     logits[base + c] = (probability - oneHot) * u.inverseRows;
   }

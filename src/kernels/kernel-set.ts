@@ -292,6 +292,8 @@ export function adamUniforms(values: AdamUniformValues) {
     f32(values.beta1),
     f32(values.beta2),
     f32(values.epsilon),
+    f32(1 - values.beta1),
+    f32(1 - values.beta2),
     f32(values.biasCorrection1),
     f32(values.biasCorrection2Sqrt),
   ];

@@ -1,0 +1,614 @@
+// Every kernel other than matmul, on each adapter, against the float64 reference: tanh,
+// the token embedding, softmax cross-entropy and the mean loss, column sums, SGD and Adam;
+// then the dispatch plan's bookkeeping and grid limits. Inputs and outputs sit at non-zero
+// offsets between sentinel words, and every test checks the sentinels are untouched.
+import { describe, expect, it } from 'vitest';
+import { createStorageBuffer, createStorageBufferWith, readFloats, writeElements } from '../src/device/buffers.ts';
+import { type BufferSlice, DispatchPlan, gridFor } from '../src/kernels/dispatch-plan.ts';
+import { type AdamUniformValues, adamUniforms, type KernelSet, sgdUniforms } from '../src/kernels/kernel-set.ts';
+import { pipelineCacheFor } from '../src/kernels/pipeline-cache.ts';
+import { f32, type UniformField } from '../src/kernels/uniforms.ts';
+import {
+  columnSums,
+  ReferenceAdam,
+  sgdStep,
+  softmaxCrossEntropyBackward,
+  softmaxCrossEntropyForward,
+  tanhBackward,
+  tanhForward,
+  tokenLinearBackward,
+  tokenLinearForward,
+} from '../src/reference/index.ts';
+import { expectClose, type Tolerance } from './check-close.ts';
+import { contextFor, kernelsFor, TEST_ADAPTERS } from './gpu-adapters.ts';
+import { randomFloats, seededRandom } from './random.ts';
+
+/** Fills every word a kernel must not touch; any write shows up as a changed sentinel. */
+const SENTINEL = 12345.5;
+/** Workgroup size of the elementwise kernels (KernelSet's ELEMENTWISE_WORKGROUP). */
+const ELEMENTWISE_WORKGROUP = 64;
+
+/** `data` at element `offset` of `offset + data.length + after` words; the rest is `fill`. */
+function placed(data: ArrayLike<number>, offset: number, after: number, fill = SENTINEL): Float32Array {
+  const words = new Float32Array(offset + data.length + after).fill(fill);
+  words.set(data, offset);
+  return words;
+}
+
+/** Asserts the words of `got` outside [offset, offset + length) still equal `initial`'s. */
+function expectUntouchedOutside(what: string, got: Float32Array, initial: Float32Array, offset: number, length: number): void {
+  expect(Array.from(got.subarray(0, offset)), `${what}: words before the slice`).toEqual(Array.from(initial.subarray(0, offset)));
+  expect(Array.from(got.subarray(offset + length)), `${what}: words after the slice`).toEqual(Array.from(initial.subarray(offset + length)));
+}
+
+async function readAll(device: GPUDevice, buffer: GPUBuffer, words: number): Promise<Float32Array> {
+  return readFloats(device, buffer, 0, words);
+}
+
+/** The float32 values next to `x`: `count` below and `count` above it, and x itself. */
+function float32Neighbours(x: number, count: number): number[] {
+  const bits = new Uint32Array(new Float32Array([x]).buffer)[0];
+  const values: number[] = [];
+  for (let step = -count; step <= count; step++) values.push(new Float32Array(new Uint32Array([bits + step]).buffer)[0]);
+  return values;
+}
+
+/** Token ids for `rows` positions drawn from the even ids below `vocabulary` (odd ids are never used), the last one V−1. */
+function evenTokens(rows: number, vocabulary: number, seed: number): Uint32Array {
+  const random = seededRandom(seed);
+  const tokens = new Uint32Array(rows);
+  const evenIds = Math.ceil(vocabulary / 2);
+  for (let r = 0; r < rows; r++) tokens[r] = 2 * Math.floor(random() * evenIds);
+  tokens[rows - 1] = vocabulary - 1; // V is odd in every shape below, so V−1 is even
+  return tokens;
+}
+
+// ---------------------------------------------------------------------------------------
+// tanh
+
+/** tanh at its hard points: overflow of exp(2x) (±88, ±89, ±300, the largest float32), saturation,
+ * tiny inputs, and both sides of the series / exp switch at |x| = 0.1 in shaders/tanh.wgsl. */
+const TANH_EXTREMES = [
+  0,
+  ...[300, 89, 88, 20, 9, 1e-3, 1e-8, 1e-30, 0.099, 0.101, 3.4028234663852886e38].flatMap((x) => [x, -x]),
+  ...float32Neighbours(0.1, 3).flatMap((x) => [x, -x]),
+];
+
+function tanhInputs(): Float32Array {
+  return Float32Array.from([
+    ...TANH_EXTREMES,
+    ...randomFloats(1000, 11, 0.12), // around the series / exp switch
+    ...randomFloats(1000, 12, 4), // the curved part
+    ...randomFloats(1000, 13, 40), // saturation
+  ]);
+}
+
+// Measured worst errors, the same on both adapters: forward 1.4e-6 relative just above the switch
+// (then at 0.05; 1 − e cancels there, magnifying exp's error), 1.2e-7 absolute near 0.5;
+// backward 5.6e-8 absolute (then computed as 1 − out², now as (1 − out)(1 + out)).
+const TANH_TOLERANCE: Tolerance = { relative: 2e-6, absolute: 1e-7 };
+
+describe.each(TEST_ADAPTERS)('tanh on %s', (adapter) => {
+  it('forward and backward match the reference over extremes and a count not a multiple of 64, at offsets', async () => {
+    const { device } = await contextFor(adapter);
+    const kernels = await kernelsFor(adapter);
+    const x = tanhInputs();
+    const count = x.length;
+    expect(count % ELEMENTWISE_WORKGROUP).not.toBe(0);
+    const savedOutputs = Float32Array.from(tanhForward(x)); // what the forward pass would have stored
+    const dOutputs = randomFloats(count, 14);
+
+    const inputWords = placed(x, 3, 2);
+    const dOutputWords = placed(dOutputs, 2, 3);
+    const savedWords = placed(savedOutputs, 9, 1);
+    const outputWords = placed(new Float32Array(count), 5, 4);
+    const dInputWords = placed(new Float32Array(count), 7, 6);
+    const input = createStorageBufferWith(device, 'x', inputWords);
+    const dOutput = createStorageBufferWith(device, 'dOut', dOutputWords);
+    const saved = createStorageBufferWith(device, 'saved tanh outputs', savedWords);
+    const output = createStorageBufferWith(device, 'tanh(x)', outputWords);
+    const dInput = createStorageBufferWith(device, 'dx', dInputWords);
+    const plan = new DispatchPlan(device, 'tanh');
+    kernels.tanhForward(plan, { buffer: input, offset: 3 }, { buffer: output, offset: 5 }, count, 'tanh forward');
+    kernels.tanhBackward(plan, { buffer: dOutput, offset: 2 }, { buffer: saved, offset: 9 }, { buffer: dInput, offset: 7 }, count, 'tanh backward');
+    plan.submit();
+
+    const gotOutput = await readAll(device, output, outputWords.length);
+    expectClose('tanh forward', gotOutput.subarray(5, 5 + count), tanhForward(x), TANH_TOLERANCE);
+    expectUntouchedOutside('tanh forward', gotOutput, outputWords, 5, count);
+    // Saturation gives exactly ±1, and tiny inputs are returned unchanged, as in float64.
+    for (const [value, want] of [[300, 1], [-300, -1], [3.4028234663852886e38, 1], [1e-30, 1e-30]]) {
+      expect(gotOutput[5 + x.indexOf(Math.fround(value))], `tanh(${value})`).toBe(Math.fround(want));
+    }
+    const gotDInput = await readAll(device, dInput, dInputWords.length);
+    expectClose('tanh backward', gotDInput.subarray(7, 7 + count), tanhBackward(dOutputs, savedOutputs), TANH_TOLERANCE);
+    expectUntouchedOutside('tanh backward', gotDInput, dInputWords, 7, count);
+    plan.destroy();
+    for (const buffer of [input, dOutput, saved, output, dInput]) buffer.destroy();
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Token embedding
+
+/** [rows, hidden, vocabulary]: H off the 64-wide workgroup, V down to 1, token ids repeated and never used. */
+const EMBEDDING_SHAPES: [number, number, number][] = [
+  [1, 33, 1],
+  [7, 65, 1],
+  [9, 129, 7],
+  [40, 33, 65],
+  [12, 65, 7],
+];
+
+// forward: two float32 additions of values in [−1, 1], each off by ≤ 2⁻²⁴·3 ≈ 1.8e-7 (measured 1.5e-7).
+// backward: a float32 sum of at most 40 terms onto a value in [−1, 1] (measured 5.2e-7 at 4.5).
+const EMBEDDING_FORWARD_TOLERANCE: Tolerance = { relative: 1e-6, absolute: 4e-7 };
+const EMBEDDING_BACKWARD_TOLERANCE: Tolerance = { relative: 1e-5, absolute: 1e-6 };
+
+describe.each(TEST_ADAPTERS)('token embedding on %s', (adapter) => {
+  it('forward gathers W[:, token] + b_ih + b_hh from the parameter buffer at offsets', async () => {
+    const { device } = await contextFor(adapter);
+    const kernels = await kernelsFor(adapter);
+    for (const [rows, hidden, vocabulary] of EMBEDDING_SHAPES) {
+      const shape = `${rows} rows, H ${hidden}, V ${vocabulary}`;
+      const seed = rows * 1009 + hidden * 31 + vocabulary;
+      const tokens = evenTokens(rows, vocabulary, seed);
+      const weight = randomFloats(hidden * vocabulary, seed + 1);
+      const bias0 = randomFloats(hidden, seed + 2);
+      const bias1 = randomFloats(hidden, seed + 3);
+      // Parameter layout: 5 other words, W_ih [H, V], 3 other words, b_ih, 1 other word, b_hh, 2 other words.
+      const weightOffset = 5;
+      const biasOffsets: [number, number] = [weightOffset + weight.length + 3, weightOffset + weight.length + 3 + hidden + 1];
+      const parameterWords = placed([], 0, biasOffsets[1] + hidden + 2, -7);
+      parameterWords.set(weight, weightOffset);
+      parameterWords.set(bias0, biasOffsets[0]);
+      parameterWords.set(bias1, biasOffsets[1]);
+      const outputWords = placed(new Float32Array(rows * hidden), 4, 3);
+      const tokenBuffer = createStorageBufferWith(device, 'tokens', tokens);
+      const parameters = createStorageBufferWith(device, 'parameters', parameterWords);
+      const output = createStorageBufferWith(device, 'input projections', outputWords);
+      const plan = new DispatchPlan(device, `embedding forward ${shape}`);
+      kernels.embeddingForward(
+        plan,
+        { tokens: tokenBuffer, parameters, weightOffset, biasOffsets, output: { buffer: output, offset: 4 }, rows, hidden, vocabulary },
+        'embedding forward',
+      );
+      plan.submit();
+      const want = tokenLinearForward(tokens, weight, Float64Array.from(bias0, (value, j) => value + bias1[j]), rows, vocabulary, hidden);
+      const got = await readAll(device, output, outputWords.length);
+      expectClose(`embedding forward ${shape}`, got.subarray(4, 4 + rows * hidden), want, EMBEDDING_FORWARD_TOLERANCE);
+      expectUntouchedOutside(`embedding forward ${shape}`, got, outputWords, 4, rows * hidden);
+      plan.destroy();
+      for (const buffer of [tokenBuffer, parameters, output]) buffer.destroy();
+    }
+  });
+
+  it('backward adds the scatter of dA into a non-zero gradient at an offset', async () => {
+    const { device } = await contextFor(adapter);
+    const kernels = await kernelsFor(adapter);
+    for (const [rows, hidden, vocabulary] of EMBEDDING_SHAPES) {
+      const shape = `${rows} rows, H ${hidden}, V ${vocabulary}`;
+      const seed = rows * 2003 + hidden * 37 + vocabulary;
+      const tokens = evenTokens(rows, vocabulary, seed);
+      const used = new Set(tokens);
+      if (vocabulary > 1) expect(used.size, `${shape}: some token ids are never used`).toBeLessThan(vocabulary);
+      if (rows > 1) expect(used.size, `${shape}: some token ids repeat`).toBeLessThan(rows);
+      const dPreactivations = randomFloats(rows * hidden, seed + 1);
+      const initialGradient = randomFloats(hidden * vocabulary, seed + 2);
+      const gradientWords = placed(initialGradient, 6, 4);
+      const dPreactivationWords = placed(dPreactivations, 3, 2);
+      const tokenBuffer = createStorageBufferWith(device, 'tokens', tokens);
+      const dA = createStorageBufferWith(device, 'dA', dPreactivationWords);
+      const gradients = createStorageBufferWith(device, 'gradients', gradientWords);
+      const plan = new DispatchPlan(device, `embedding backward ${shape}`);
+      kernels.embeddingBackward(
+        plan,
+        { tokens: tokenBuffer, dPreactivations: { buffer: dA, offset: 3 }, gradients, weightOffset: 6, rows, hidden, vocabulary },
+        'embedding backward',
+      );
+      plan.submit();
+      const want = Float64Array.from(initialGradient);
+      tokenLinearBackward(dPreactivations, tokens, rows, vocabulary, hidden, { dWeight: want });
+      const got = await readAll(device, gradients, gradientWords.length);
+      expectClose(`embedding backward ${shape}`, got.subarray(6, 6 + hidden * vocabulary), want, EMBEDDING_BACKWARD_TOLERANCE);
+      expectUntouchedOutside(`embedding backward ${shape}`, got, gradientWords, 6, hidden * vocabulary);
+      // Columns of unused tokens keep their initial values exactly.
+      for (let v = 0; v < vocabulary; v++) {
+        if (used.has(v)) continue;
+        for (let j = 0; j < hidden; j++) expect(got[6 + j * vocabulary + v]).toBe(initialGradient[j * vocabulary + v]);
+      }
+      plan.destroy();
+      for (const buffer of [tokenBuffer, dA, gradients]) buffer.destroy();
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Softmax cross-entropy and the mean loss
+
+const SOFTMAX_ROWS = [1, 7, 130];
+/** Down to one class, and above the reduction workgroup (at most 256), so lanes stride over classes. */
+const SOFTMAX_CLASSES = [1, 2, 7, 65, 300];
+
+// Logits in [−5, 5]: lse = m + log Σ exp(z − m) is rounded to ulp(lse ≤ 11)/2 ≈ 4.8e-7, which the
+// row loss lse − z_target keeps as absolute error and each probability exp(z − lse) as relative
+// error; (p − [c = target]) / rows keeps p's absolute error, over rows. Measured: row losses 8.4e-8
+// absolute below 1e-3; gradients 1.9e-7/rows absolute where p is next to 1.
+const LOSS_TOLERANCE: Tolerance = { relative: 1e-5, absolute: 5e-7 };
+/** The gradient tolerance for `rows` rows: the absolute term is p's error, divided by rows. */
+function softmaxGradientTolerance(rows: number): Tolerance {
+  return { relative: 1e-5, absolute: 4e-7 / rows };
+}
+
+describe.each(TEST_ADAPTERS)('softmax cross-entropy on %s', (adapter) => {
+  it('row losses, the in-place gradient and the mean loss match the reference on every shape', async () => {
+    const { device } = await contextFor(adapter);
+    const kernels = await kernelsFor(adapter);
+    expect(kernels.reductionSize).toBeLessThan(Math.max(...SOFTMAX_CLASSES));
+    for (const rows of SOFTMAX_ROWS) {
+      for (const classes of SOFTMAX_CLASSES) {
+        const shape = `${rows}x${classes}`;
+        const seed = rows * 1013 + classes;
+        const logits = randomFloats(rows * classes, seed, 5);
+        const random = seededRandom(seed + 1);
+        const targets = Uint32Array.from({ length: rows }, () => Math.floor(random() * classes));
+        await checkSoftmaxCrossEntropy(device, kernels, shape, logits, targets, rows, classes, LOSS_TOLERANCE, softmaxGradientTolerance(rows));
+      }
+    }
+  });
+
+  it('stays finite and correct for logits of ±1000', async () => {
+    const { device } = await contextFor(adapter);
+    const kernels = await kernelsFor(adapter);
+    // Each row with its target: the target the only maximum, the target far below it,
+    // ties at the maximum, every class at −1000.
+    const cases: [number[], number][] = [
+      [[1000, -1000, -1000, -1000, -1000], 0],
+      [[1000, -1000, -1000, -1000, -1000], 1],
+      [[1000, 1000, -1000, -1000, -1000], 0],
+      [[-1000, -1000, -1000, -1000, -1000], 2],
+      [[-1000, 1000, 0, 1000, -1000], 4],
+      [[-1000, 1000, 0, 1000, -1000], 2],
+    ];
+    const logits = Float32Array.from(cases.flatMap(([row]) => row));
+    const targets = Uint32Array.from(cases.map(([, target]) => target));
+    // log Σ exp is added to m = 1000 in float32 before z_target is subtracted, so losses carry
+    // ulp(1000)/2 = 3.05e-5 absolute and every probability exp(z − lse) that much relative, plus
+    // exp's own error. Measured: loss 2.9e-5 absolute at log 2; gradient 2.9e-5 relative at p = 1/2.
+    const extremeLossTolerance = { relative: 1e-6, absolute: 3.1e-5 };
+    const extremeGradientTolerance = { relative: 4e-5, absolute: 1e-8 };
+    await checkSoftmaxCrossEntropy(device, kernels, '±1000, 5 classes', logits, targets, cases.length, 5, extremeLossTolerance, extremeGradientTolerance);
+    // Random ±1000 over more classes than the reduction workgroup has lanes.
+    const random = seededRandom(77);
+    const wide = Float32Array.from({ length: 3 * 300 }, () => (random() < 0.5 ? -1000 : 1000));
+    await checkSoftmaxCrossEntropy(device, kernels, '±1000, 300 classes', wide, Uint32Array.from([0, 150, 299]), 3, 300, extremeLossTolerance, extremeGradientTolerance);
+  });
+});
+
+/** Runs softmaxCrossEntropy then meanLoss in one plan and checks row losses, gradients and the mean. */
+async function checkSoftmaxCrossEntropy(
+  device: GPUDevice,
+  kernels: KernelSet,
+  what: string,
+  logits: Float32Array,
+  targets: Uint32Array,
+  rows: number,
+  classes: number,
+  lossTolerance: Tolerance,
+  dLogitsTolerance: Tolerance,
+): Promise<void> {
+  const logitWords = placed(logits, 3, 2);
+  const lossWords = placed([0], 2, 3);
+  const targetBuffer = createStorageBufferWith(device, 'targets', targets);
+  const logitBuffer = createStorageBufferWith(device, 'logits', logitWords);
+  const rowLosses = createStorageBufferWith(device, 'row losses', placed(new Float32Array(rows), 0, 2));
+  const losses = createStorageBufferWith(device, 'losses', lossWords);
+  const plan = new DispatchPlan(device, `softmax cross-entropy ${what}`);
+  kernels.softmaxCrossEntropy(plan, { targets: targetBuffer, logits: { buffer: logitBuffer, offset: 3 }, rowLosses, rows, classes }, 'softmax cross-entropy');
+  kernels.meanLoss(plan, { buffer: rowLosses, offset: 0 }, rows, { buffer: losses, offset: 2 }, 'mean loss');
+  plan.submit();
+
+  const want = softmaxCrossEntropyForward(logits, targets, rows, classes);
+  const gotRowLosses = await readAll(device, rowLosses, rows + 2);
+  expectClose(`row losses ${what}`, gotRowLosses.subarray(0, rows), want.rowLosses, lossTolerance);
+  expect(Array.from(gotRowLosses.subarray(rows)), `row losses ${what}: words after`).toEqual([SENTINEL, SENTINEL]);
+  const gotGradient = await readAll(device, logitBuffer, logitWords.length);
+  expectClose(`dLogits ${what}`, gotGradient.subarray(3, 3 + rows * classes), softmaxCrossEntropyBackward(logits, targets, rows, classes), dLogitsTolerance);
+  expectUntouchedOutside(`dLogits ${what}`, gotGradient, logitWords, 3, rows * classes);
+  const gotLoss = await readAll(device, losses, lossWords.length);
+  expectClose(`mean loss ${what}`, gotLoss.subarray(2, 3), [want.loss], lossTolerance);
+  expectUntouchedOutside(`mean loss ${what}`, gotLoss, lossWords, 2, 1);
+  plan.destroy();
+  for (const buffer of [targetBuffer, logitBuffer, rowLosses, losses]) buffer.destroy();
+}
+
+// ---------------------------------------------------------------------------------------
+// Column sums
+
+const COLUMN_SUM_ROWS = [1, 7, 1000];
+const COLUMN_SUM_COLS = [1, 33, 65, 129];
+/** A sequential float32 sum of `rows` terms in [−1, 1]: a random walk of roundings of ulp(partial sum)/2
+ * (measured 4.6e-5 absolute at 1000 rows, where partial sums reach ±30). */
+function columnSumTolerance(rows: number): Tolerance {
+  return { relative: 1e-5, absolute: 1e-7 * rows };
+}
+
+describe.each(TEST_ADAPTERS)('column sums on %s', (adapter) => {
+  it('add Σ_r input[r, :] to one and to two output offsets holding non-zero values', async () => {
+    const { device } = await contextFor(adapter);
+    const kernels = await kernelsFor(adapter);
+    for (const rows of COLUMN_SUM_ROWS) {
+      for (const cols of COLUMN_SUM_COLS) {
+        const shape = `${rows}x${cols}`;
+        const seed = rows * 1019 + cols;
+        const input = randomFloats(rows * cols, seed);
+        const sums = columnSums(input, rows, cols);
+        const inputBuffer = createStorageBufferWith(device, 'input', placed(input, 2, 1));
+        // One output at offset 3; two outputs at 3 and 3 + cols + 2 (two sentinels between them).
+        const initial = randomFloats(2 * cols, seed + 1);
+        const oneWords = placed(initial.subarray(0, cols), 3, 4);
+        const twoWords = placed([], 0, 3 + 2 * cols + 2 + 4);
+        const secondOffset = 3 + cols + 2;
+        twoWords.set(initial.subarray(0, cols), 3);
+        twoWords.set(initial.subarray(cols), secondOffset);
+        const one = createStorageBufferWith(device, 'one output', oneWords);
+        const two = createStorageBufferWith(device, 'two outputs', twoWords);
+        const plan = new DispatchPlan(device, `column sums ${shape}`);
+        kernels.columnSums(plan, { buffer: inputBuffer, offset: 2 }, rows, cols, { buffer: one, offsets: [3] }, 'one output');
+        kernels.columnSums(plan, { buffer: inputBuffer, offset: 2 }, rows, cols, { buffer: two, offsets: [3, secondOffset] }, 'two outputs');
+        plan.submit();
+
+        const wantFirst = sums.map((sum, j) => sum + initial[j]);
+        const wantSecond = sums.map((sum, j) => sum + initial[cols + j]);
+        const gotOne = await readAll(device, one, oneWords.length);
+        expectClose(`column sums ${shape}, one output`, gotOne.subarray(3, 3 + cols), wantFirst, columnSumTolerance(rows));
+        expectUntouchedOutside(`column sums ${shape}, one output`, gotOne, oneWords, 3, cols);
+        const gotTwo = await readAll(device, two, twoWords.length);
+        expectClose(`column sums ${shape}, first of two`, gotTwo.subarray(3, 3 + cols), wantFirst, columnSumTolerance(rows));
+        expectClose(`column sums ${shape}, second of two`, gotTwo.subarray(secondOffset, secondOffset + cols), wantSecond, columnSumTolerance(rows));
+        const untouched = [...gotTwo.subarray(0, 3), ...gotTwo.subarray(3 + cols, secondOffset), ...gotTwo.subarray(secondOffset + cols)];
+        expect(untouched, `column sums ${shape}, two outputs: words outside both`).toEqual(new Array(untouched.length).fill(SENTINEL));
+        plan.destroy();
+        for (const buffer of [inputBuffer, one, two]) buffer.destroy();
+      }
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Optimizers
+
+/** Not a multiple of the workgroup; the buffers have 3 more words the update must not touch. */
+const PARAMETER_COUNT = 1000;
+const ADAM = { learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+// SGD: p − lr·g rounded to float32, half an ulp of |p| < 2 (measured 6.0e-8).
+const SGD_TOLERANCE: Tolerance = { relative: 1e-6, absolute: 1e-7 };
+// Adam takes 1 − β₁ and 1 − β₂ computed in float64 (as torch does), so only float32 rounding of the
+// moments and the update remains (measured before that fix, with the reference given the same float32
+// β's: v 1.7e-7 relative, p 6.7e-8 absolute after three steps).
+const ADAM_PARAMETER_TOLERANCE: Tolerance = { relative: 1e-5, absolute: 1e-7 };
+// m sums terms up to 0.1 in size (|g| < 1) that can cancel: each f32 rounding costs up to 3.7e-9, and
+// three steps of them gave 2.0e-8 absolute on an m of 2.6e-4 (measured).
+const ADAM_FIRST_MOMENT_TOLERANCE: Tolerance = { relative: 1e-5, absolute: 4e-8 };
+const ADAM_SECOND_MOMENT_TOLERANCE: Tolerance = { relative: 1e-5, absolute: 1e-12 };
+
+/** Adam's uniform values for step t (from 1), the bias corrections computed in float64. */
+function adamStep(t: number): AdamUniformValues {
+  return {
+    count: PARAMETER_COUNT,
+    ...ADAM,
+    biasCorrection1: 1 - ADAM.beta1 ** t,
+    biasCorrection2Sqrt: Math.sqrt(1 - ADAM.beta2 ** t),
+  };
+}
+
+describe.each(TEST_ADAPTERS)('optimizers on %s', (adapter) => {
+  it('SGD takes one step p ← p − lr·g like the reference', async () => {
+    const { device } = await contextFor(adapter);
+    const kernels = await kernelsFor(adapter);
+    const initial = randomFloats(PARAMETER_COUNT, 31);
+    const gradient = randomFloats(PARAMETER_COUNT, 32);
+    const parameterWords = placed(initial, 0, 3);
+    const parameters = createStorageBufferWith(device, 'parameters', parameterWords);
+    const gradients = createStorageBufferWith(device, 'gradients', placed(gradient, 0, 3));
+    const plan = new DispatchPlan(device, 'sgd');
+    const learningRate = 0.1;
+    kernels.sgdUpdate(plan, { gradients, parameters }, { count: PARAMETER_COUNT, learningRate }, 'sgd');
+    plan.submit();
+    const want = { p: Float64Array.from(initial) };
+    sgdStep(want, { p: Float64Array.from(gradient) }, { learningRate });
+    const got = await readAll(device, parameters, parameterWords.length);
+    expectClose('sgd parameters', got.subarray(0, PARAMETER_COUNT), want.p, SGD_TOLERANCE);
+    expectUntouchedOutside('sgd parameters', got, parameterWords, 0, PARAMETER_COUNT);
+    plan.destroy();
+    for (const buffer of [parameters, gradients]) buffer.destroy();
+  });
+
+  it('Adam takes three steps through one plan, uniforms rewritten between submissions, like the reference', async () => {
+    const { device } = await contextFor(adapter);
+    const kernels = await kernelsFor(adapter);
+    const initial = randomFloats(PARAMETER_COUNT, 41);
+    const parameterWords = placed(initial, 0, 3);
+    const parameters = createStorageBufferWith(device, 'parameters', parameterWords);
+    const gradients = createStorageBuffer(device, 'gradients', PARAMETER_COUNT);
+    const firstMoment = createStorageBufferWith(device, 'first moment', placed(new Float32Array(PARAMETER_COUNT), 0, 3));
+    const secondMoment = createStorageBufferWith(device, 'second moment', placed(new Float32Array(PARAMETER_COUNT), 0, 3));
+    const plan = new DispatchPlan(device, 'adam');
+    const handle = kernels.adamUpdate(plan, { gradients, parameters, firstMoment, secondMoment }, adamStep(1), 'adam');
+    const reference = new ReferenceAdam(ADAM);
+    const want = { p: Float64Array.from(initial) };
+    for (let t = 1; t <= 3; t++) {
+      const gradient = randomFloats(PARAMETER_COUNT, 41 + t);
+      gradient[0] = 0; // m = v = 0: the update must be exactly 0, not 0/0
+      writeElements(device, gradients, 0, gradient);
+      if (t > 1) plan.updateUniforms(handle, adamUniforms(adamStep(t)));
+      plan.submit();
+      reference.step(want, { p: Float64Array.from(gradient) });
+      // ReferenceAdam keeps its moments private; read them by name rather than restate its formulas.
+      const wantFirstMoment = reference['firstMoments'].get('p')!;
+      const wantSecondMoment = reference['secondMoments'].get('p')!;
+      const gotParameters = await readAll(device, parameters, PARAMETER_COUNT + 3);
+      expectClose(`adam parameters after step ${t}`, gotParameters.subarray(0, PARAMETER_COUNT), want.p, ADAM_PARAMETER_TOLERANCE);
+      expectUntouchedOutside(`adam parameters after step ${t}`, gotParameters, parameterWords, 0, PARAMETER_COUNT);
+      expect(gotParameters[0], 'adam: a parameter whose gradient is always 0').toBe(initial[0]);
+      const gotFirst = await readAll(device, firstMoment, PARAMETER_COUNT + 3);
+      expectClose(`adam first moment after step ${t}`, gotFirst.subarray(0, PARAMETER_COUNT), wantFirstMoment, ADAM_FIRST_MOMENT_TOLERANCE);
+      expect(Array.from(gotFirst.subarray(PARAMETER_COUNT))).toEqual([SENTINEL, SENTINEL, SENTINEL]);
+      const gotSecond = await readAll(device, secondMoment, PARAMETER_COUNT + 3);
+      expectClose(`adam second moment after step ${t}`, gotSecond.subarray(0, PARAMETER_COUNT), wantSecondMoment, ADAM_SECOND_MOMENT_TOLERANCE);
+      expect(Array.from(gotSecond.subarray(PARAMETER_COUNT))).toEqual([SENTINEL, SENTINEL, SENTINEL]);
+    }
+    plan.destroy();
+    for (const buffer of [parameters, gradients, firstMoment, secondMoment]) buffer.destroy();
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Dispatch plans and grids
+
+describe('gridFor', () => {
+  it('covers every workgroup with each dimension within the limit and less than one row to spare', () => {
+    const cases: [number, number][] = [];
+    for (const limit of [2, 3, 8, 13]) {
+      for (let workgroups = 0; workgroups <= limit * limit; workgroups++) cases.push([workgroups, limit]);
+    }
+    const limit = 65535;
+    for (const workgroups of [1, limit - 1, limit, limit + 1, 2 * limit, 2 * limit + 1, 64 * limit + 7, limit * limit - 1, limit * limit]) {
+      cases.push([workgroups, limit]);
+    }
+    for (const [workgroups, limit] of cases) {
+      const [x, y] = gridFor(workgroups, limit);
+      const what = `gridFor(${workgroups}, ${limit}) = [${x}, ${y}]`;
+      expect(Number.isInteger(x) && Number.isInteger(y) && x >= 1 && y >= 1, what).toBe(true);
+      expect(x <= limit && y <= limit, `${what}: within the limit`).toBe(true);
+      expect(x * y >= workgroups, `${what}: covers every workgroup`).toBe(true);
+      expect((y - 1) * x < Math.max(1, workgroups), `${what}: no whole spare row`).toBe(true);
+    }
+    expect(gridFor(100, 65535)).toEqual([100, 1]);
+    expect(gridFor(65536, 65535)).toEqual([32768, 2]);
+  });
+});
+
+describe.each(TEST_ADAPTERS)('dispatch plan on %s', (adapter) => {
+  it('counts dispatches, refuses to grow once built, and checks uniform updates', async () => {
+    const { device } = await contextFor(adapter);
+    const kernels = await kernelsFor(adapter);
+    const buffer = createStorageBuffer(device, 'scratch', 64);
+    const plan = new DispatchPlan(device, 'bookkeeping');
+    expect(plan.dispatchCount).toBe(0);
+    const slice: BufferSlice = { buffer, offset: 0 };
+    const first = kernels.tanhForward(plan, slice, { buffer: kernels.placeholder, offset: 0 }, 0, 'first');
+    const second = kernels.columnSums(plan, slice, 1, 1, { buffer: kernels.placeholder, offsets: [0] }, 'second');
+    expect(plan.dispatchCount).toBe(2);
+    expect([first.index, second.index]).toEqual([0, 1]);
+    expect(() => plan.updateUniforms(first, [0, 0, 0, 0])).toThrow(/not built yet/);
+    plan.build();
+    expect(() => kernels.tanhForward(plan, slice, slice, 1, 'late')).toThrow(/'bookkeeping' is already built; it cannot grow/);
+    expect(plan.dispatchCount).toBe(2);
+    expect(() => plan.updateUniforms(first, [0, 0, 0, 0, 0])).toThrow(/first: uniform block changed size/);
+    plan.updateUniforms(first, [0, 0, 0, 0]);
+    plan.destroy();
+    buffer.destroy();
+  });
+
+  it('refuses a workgroup grid above maxComputeWorkgroupsPerDimension, naming the limit', async () => {
+    const { device } = await contextFor(adapter);
+    const kernels = await kernelsFor(adapter);
+    const limit = device.limits.maxComputeWorkgroupsPerDimension;
+    const kernel = await pipelineCacheFor(device).get('columnSums', { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP });
+    const buffers = [kernels.placeholder, kernels.placeholder];
+    const plan = new DispatchPlan(device, 'limits');
+    const message = new RegExp(`exceeds the device limit of ${limit} per dimension`);
+    expect(() => plan.add(kernel, buffers, [0], [limit + 1], 'too wide')).toThrow(`too wide: workgroup grid ${limit + 1}x1x1 exceeds the device limit of ${limit} per dimension`);
+    expect(() => plan.add(kernel, buffers, [0], [1, limit + 1], 'too tall')).toThrow(message);
+    expect(() => plan.add(kernel, buffers, [0], [1, 1, limit + 1], 'too deep')).toThrow(message);
+    // Through an op: columnSums dispatches one workgroup per 64 columns along x.
+    const cols = ELEMENTWISE_WORKGROUP * limit + 1;
+    expect(() => kernels.columnSums(plan, { buffer: kernels.placeholder, offset: 0 }, 1, cols, { buffer: kernels.placeholder, offsets: [0] }, 'wide sums')).toThrow(
+      `wide sums: workgroup grid ${limit + 1}x1x1 exceeds the device limit of ${limit} per dimension`,
+    );
+    plan.add(kernel, buffers, [0], [limit, limit, 1], 'at the limit');
+    expect(plan.dispatchCount).toBe(1);
+    plan.destroy();
+  });
+
+  it('kernels that index a flat range read a 2-D grid as rows of groups.x workgroups', async () => {
+    // gridFor only goes 2-D above 64·65535 elements; a small pretend limit exercises the
+    // shaders' y-dimension indexing on a few hundred elements instead.
+    const { device } = await contextFor(adapter);
+    const kernels = await kernelsFor(adapter);
+    const cache = pipelineCacheFor(device);
+    const pretendLimit = 4;
+    const count = 6 * ELEMENTWISE_WORKGROUP + 7; // 7 workgroups → a 4x2 grid with one to spare
+    const grid = gridFor(Math.ceil(count / ELEMENTWISE_WORKGROUP), pretendLimit);
+    expect(grid).toEqual([4, 2]);
+    const elementwise = { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP };
+
+    // tanhForward, uniforms as KernelSet.tanhForward packs them: count, input, saved, output offsets.
+    const x = randomFloats(count, 51, 3);
+    const outputWords = placed(new Float32Array(count), 1, 2);
+    const input = createStorageBufferWith(device, 'x', x);
+    const output = createStorageBufferWith(device, 'tanh(x)', outputWords);
+    // sgdUpdate over the same count.
+    const initial = randomFloats(count, 52);
+    const gradient = randomFloats(count, 53);
+    const parameterWords = placed(initial, 0, 2);
+    const parameters = createStorageBufferWith(device, 'parameters', parameterWords);
+    const gradients = createStorageBufferWith(device, 'gradients', gradient);
+    // embeddingForward: rows·hidden = count.
+    const [rows, hidden, vocabulary] = [17, 23, 5];
+    expect(Math.ceil((rows * hidden) / ELEMENTWISE_WORKGROUP)).toBe(7);
+    const tokens = evenTokens(rows, vocabulary, 54);
+    const weightAndBiases = randomFloats(hidden * vocabulary + 2 * hidden, 55);
+    const embeddingWords = placed(new Float32Array(rows * hidden), 0, 2);
+    const tokenBuffer = createStorageBufferWith(device, 'tokens', tokens);
+    const embeddingParameters = createStorageBufferWith(device, 'embedding parameters', weightAndBiases);
+    const projections = createStorageBufferWith(device, 'projections', embeddingWords);
+    // softmaxCrossEntropy: one workgroup per row, 7 rows on a 3x3 grid.
+    const [softmaxRows, classes] = [7, 9];
+    const logits = randomFloats(softmaxRows * classes, 56, 3);
+    const targets = Uint32Array.from({ length: softmaxRows }, (_, r) => (r * 4) % classes);
+    const targetBuffer = createStorageBufferWith(device, 'targets', targets);
+    const logitBuffer = createStorageBufferWith(device, 'logits', logits);
+    const rowLosses = createStorageBufferWith(device, 'row losses', placed(new Float32Array(softmaxRows), 0, 2));
+
+    const plan = new DispatchPlan(device, '2-D grids');
+    const noBuffer = kernels.placeholder;
+    plan.add(await cache.get('tanhForward', elementwise), [input, noBuffer, output], [count, 0, 0, 1], grid, 'tanh forward 2-D');
+    plan.add(await cache.get('sgdUpdate', elementwise), [gradients, parameters], sgdUniforms({ count, learningRate: 0.5 }), grid, 'sgd 2-D');
+    const biasOffset = hidden * vocabulary;
+    const embeddingUniforms: UniformField[] = [rows, hidden, vocabulary, 0, biasOffset, biasOffset + hidden, 0];
+    plan.add(await cache.get('embeddingForward', elementwise), [tokenBuffer, embeddingParameters, projections], embeddingUniforms, grid, 'embedding 2-D');
+    const softmaxGrid = gridFor(softmaxRows, 3);
+    expect(softmaxGrid).toEqual([3, 3]);
+    plan.add(
+      await cache.get('softmaxCrossEntropy', { WORKGROUP_SIZE: kernels.reductionSize }),
+      [targetBuffer, logitBuffer, rowLosses],
+      [softmaxRows, classes, 0, f32(1 / softmaxRows)],
+      softmaxGrid,
+      'softmax cross-entropy 2-D',
+    );
+    plan.submit();
+
+    const gotTanh = await readAll(device, output, outputWords.length);
+    expectClose('tanh forward on a 2-D grid', gotTanh.subarray(1, 1 + count), tanhForward(x), TANH_TOLERANCE);
+    expectUntouchedOutside('tanh forward on a 2-D grid', gotTanh, outputWords, 1, count);
+    const wantParameters = { p: Float64Array.from(initial) };
+    sgdStep(wantParameters, { p: Float64Array.from(gradient) }, { learningRate: 0.5 });
+    const gotParameters = await readAll(device, parameters, parameterWords.length);
+    expectClose('sgd on a 2-D grid', gotParameters.subarray(0, count), wantParameters.p, SGD_TOLERANCE);
+    expectUntouchedOutside('sgd on a 2-D grid', gotParameters, parameterWords, 0, count);
+    const weight = weightAndBiases.subarray(0, biasOffset);
+    const biasSum = Float64Array.from({ length: hidden }, (_, j) => weightAndBiases[biasOffset + j] + weightAndBiases[biasOffset + hidden + j]);
+    const gotProjections = await readAll(device, projections, embeddingWords.length);
+    expectClose('embedding on a 2-D grid', gotProjections.subarray(0, rows * hidden), tokenLinearForward(tokens, weight, biasSum, rows, vocabulary, hidden), EMBEDDING_FORWARD_TOLERANCE);
+    expectUntouchedOutside('embedding on a 2-D grid', gotProjections, embeddingWords, 0, rows * hidden);
+    const gotRowLosses = await readAll(device, rowLosses, softmaxRows + 2);
+    expectClose('row losses on a 2-D grid', gotRowLosses.subarray(0, softmaxRows), softmaxCrossEntropyForward(logits, targets, softmaxRows, classes).rowLosses, LOSS_TOLERANCE);
+    expect(Array.from(gotRowLosses.subarray(softmaxRows))).toEqual([SENTINEL, SENTINEL]);
+    const gotGradient = await readAll(device, logitBuffer, softmaxRows * classes);
+    expectClose('dLogits on a 2-D grid', gotGradient, softmaxCrossEntropyBackward(logits, targets, softmaxRows, classes), softmaxGradientTolerance(softmaxRows));
+    plan.destroy();
+    for (const buffer of [input, output, parameters, gradients, tokenBuffer, embeddingParameters, projections, targetBuffer, logitBuffer, rowLosses]) buffer.destroy();
+  });
+});
