@@ -1,10 +1,16 @@
-// Softmax cross-entropy, forward and backward fused, one workgroup per row of
-// logits [rows, classes] with integer targets. For the mean loss over `rows`:
+// Softmax cross-entropy, forward and backward fused, over logits [rows, classes]
+// with integer targets. For the mean loss over `rows`:
 //   loss_r       = log Σ_c exp(z_rc) − z_r,target  = log Σ_c exp(z_rc − m) − (z_r,target − m),  m = max_c z_rc
 //   dL/dz_rc     = (softmax(z_r)_c − [c = target_r]) / rows,  softmax_c = exp(z_rc − m) / Σ exp(z − m)
 // The gradient overwrites the logits in place; the row loss goes to rowLosses[r].
-// Every logit is read and overwritten by the same invocation (the one owning its
-// column), so no invocation reads a storage word another one writes.
+// Two schedules of the same formula:
+//   softmaxCrossEntropyPerRow: one invocation per row, three passes over its
+//     classes, no barriers: for vocabularies up to a few thousand classes (CPU
+//     adapters pay dearly for workgroup barriers; GPUs have rows enough to fill).
+//   softmaxCrossEntropy: one workgroup per row with tree reductions: for large
+//     vocabularies. Every logit is read and overwritten by the same invocation
+//     (the one owning its column), so no invocation reads a storage word another
+//     one writes.
 
 override WORKGROUP_SIZE: u32 = 64u;
 
@@ -69,6 +75,25 @@ fn softmaxCrossEntropy(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_wor
     let shifted = logits[base + c] - rowMax;
     if (c == targetClass) { rowLosses[row] = logSumExp - shifted; }
     let probability = exp(shifted) / sumExp;
+    let oneHot = select(0.0, 1.0, c == targetClass);
+    logits[base + c] = (probability - oneHot) * u.inverseRows;
+  }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn softmaxCrossEntropyPerRow(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let row = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (row >= u.rows) { return; }
+  let base = u.logitsOffset + row * u.classes;
+  var rowMax = -3.4028234e38;
+  for (var c = 0u; c < u.classes; c++) { rowMax = max(rowMax, logits[base + c]); }
+  var sumExp = 0.0;
+  for (var c = 0u; c < u.classes; c++) { sumExp += exp(logits[base + c] - rowMax); }
+  let targetClass = targets[row];
+  let logSumExp = log(sumExp);
+  rowLosses[row] = logSumExp - (logits[base + targetClass] - rowMax);
+  for (var c = 0u; c < u.classes; c++) {
+    let probability = exp(logits[base + c] - rowMax) / sumExp;
     let oneHot = select(0.0, 1.0, c == targetClass);
     logits[base + c] = (probability - oneHot) * u.inverseRows;
   }

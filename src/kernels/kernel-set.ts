@@ -10,6 +10,8 @@ import { MATMUL_TILE } from './registry.ts';
 import { f32 } from './uniforms.ts';
 
 const NONE = 0xffffffff;
+/** Up to this many classes, softmax cross-entropy runs one invocation per row; above, one workgroup per row. */
+export const PER_ROW_SOFTMAX_MAX_CLASSES = 2048;
 const ELEMENTWISE_WORKGROUP = 64;
 
 /** Largest power of two within the device's per-workgroup limits, at most 256 (reductions need a power of two). */
@@ -100,6 +102,7 @@ export class KernelSet {
       ['embeddingForward', cache.get('embeddingForward', elementwise)],
       ['embeddingBackward', cache.get('embeddingBackward', elementwise)],
       ['softmaxCrossEntropy', cache.get('softmaxCrossEntropy', reduction)],
+      ['softmaxCrossEntropyPerRow', cache.get('softmaxCrossEntropyPerRow', elementwise)],
       ['columnSums', cache.get('columnSums', elementwise)],
       ['meanLoss', cache.get('meanLoss', reduction)],
       ['sgdUpdate', cache.get('sgdUpdate', elementwise)],
@@ -215,11 +218,12 @@ export class KernelSet {
     args: { targets: GPUBuffer; logits: BufferSlice; rowLosses: GPUBuffer; rows: number; classes: number },
     label: string,
   ): DispatchHandle {
+    const perRow = args.classes <= PER_ROW_SOFTMAX_MAX_CLASSES;
     return plan.add(
-      this.kernel('softmaxCrossEntropy'),
+      this.kernel(perRow ? 'softmaxCrossEntropyPerRow' : 'softmaxCrossEntropy'),
       [args.targets, args.logits.buffer, args.rowLosses],
       [args.rows, args.classes, args.logits.offset, f32(1 / args.rows)],
-      gridFor(args.rows, this.device.limits.maxComputeWorkgroupsPerDimension),
+      perRow ? this.elementwiseGrid(args.rows) : gridFor(args.rows, this.device.limits.maxComputeWorkgroupsPerDimension),
       label,
     );
   }

@@ -68,6 +68,11 @@ export const KERNELS = {
     entryPoint: 'softmaxCrossEntropy',
     bindings: ['read', 'write', 'write', 'uniform'],
   },
+  softmaxCrossEntropyPerRow: {
+    sources: [softmaxCrossEntropySource],
+    entryPoint: 'softmaxCrossEntropyPerRow',
+    bindings: ['read', 'write', 'write', 'uniform'],
+  },
   columnSums: {
     sources: [reduceSource],
     entryPoint: 'columnSums',
