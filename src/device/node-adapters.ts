@@ -25,6 +25,9 @@ let dawnModule: Promise<DawnModule> | undefined;
 async function loadDawn(): Promise<DawnModule> {
   // The module name is a variable so that browser bundles never try to include it.
   const moduleName = 'webgpu';
+  // Dawn initializes EGL for its OpenGL ES backend; headless, it needs these.
+  process.env.EGL_PLATFORM ??= 'surfaceless';
+  process.env.XDG_RUNTIME_DIR ??= '/tmp';
   dawnModule ??= (import(/* @vite-ignore */ moduleName) as Promise<DawnModule>).then((dawn) => {
     // WebGPU's constant objects (GPUBufferUsage, GPUMapMode, ...) as in a browser.
     for (const [name, value] of Object.entries(dawn.globals)) {
@@ -87,8 +90,6 @@ async function findSwiftShader(dawn: DawnModule): Promise<FoundAdapter | undefin
 }
 
 async function findLlvmpipe(dawn: DawnModule): Promise<FoundAdapter | undefined> {
-  process.env.EGL_PLATFORM ??= 'surfaceless';
-  process.env.XDG_RUNTIME_DIR ??= '/tmp';
   const instance = dawn.create(['backend=opengles']);
   const adapter = await instance.requestAdapter({ featureLevel: 'compatibility' } as GPURequestAdapterOptions);
   if (!adapter) return undefined;
