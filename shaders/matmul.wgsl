@@ -51,16 +51,5 @@ fn storeOutput(row: u32, col: u32, product: f32) {
 
 @compute @workgroup_size(THREADS_X, THREADS_Y)
 fn matmul(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) local: vec3<u32>) {
-  let rowBase = group.y * TILE_M;
-  let colBase = group.x * TILE_N;
-  let acc = multiplyTiles(rowBase, colBase, u.k, local);
-  let row = tileRow(rowBase, local);
-  let col = tileCol(colBase, local);
-  for (var i = 0u; i < 4u; i++) {
-    let values = acc[i];
-    storeOutput(row + i, col, values.x);
-    storeOutput(row + i, col + 1u, values.y);
-    storeOutput(row + i, col + 2u, values.z);
-    storeOutput(row + i, col + 3u, values.w);
-  }
+  multiplyAndStoreTile(group, local, u.k);
 }

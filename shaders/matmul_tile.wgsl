@@ -9,8 +9,9 @@
 // WebGPU implementations (SwiftShader) would otherwise keep in memory.
 //
 // The including kernel defines
-//   fn loadA(row: u32, k: u32) -> f32   // opA[row, k], 0 outside the matrix
-//   fn loadB(k: u32, col: u32) -> f32   // opB[k, col], 0 outside the matrix
+//   fn loadA(row: u32, k: u32) -> f32                  // opA[row, k], 0 outside the matrix
+//   fn loadB(k: u32, col: u32) -> f32                  // opB[k, col], 0 outside the matrix
+//   fn storeOutput(row: u32, col: u32, product: f32)   // its epilogue; must ignore rows/cols outside
 // and sets A_K_CONTIGUOUS / B_N_CONTIGUOUS to say which index walks memory
 // contiguously, so that neighbouring invocations load neighbouring words.
 //
@@ -64,7 +65,20 @@ fn multiplyTiles(rowBase: u32, colBase: u32, kSize: u32, local: vec3<u32>) -> ma
   return acc;
 }
 
-// Output coordinates of this invocation's register tile: rows rowBase + 4·local.y + i,
-// columns colBase + 4·local.x + j for i, j in 0..3.
-fn tileRow(rowBase: u32, local: vec3<u32>) -> u32 { return rowBase + local.y * 4u; }
-fn tileCol(colBase: u32, local: vec3<u32>) -> u32 { return colBase + local.x * 4u; }
+// Multiplies this workgroup's 32 x 32 block and hands each of this invocation's
+// 4 x 4 products (rows rowBase + 4·local.y + i, columns colBase + 4·local.x + j)
+// to the includer's storeOutput.
+fn multiplyAndStoreTile(group: vec3<u32>, local: vec3<u32>, kSize: u32) {
+  let rowBase = group.y * TILE_M;
+  let colBase = group.x * TILE_N;
+  let acc = multiplyTiles(rowBase, colBase, kSize, local);
+  let row = rowBase + local.y * 4u;
+  let col = colBase + local.x * 4u;
+  for (var i = 0u; i < 4u; i++) {
+    let products = acc[i];
+    storeOutput(row + i, col, products.x);
+    storeOutput(row + i, col + 1u, products.y);
+    storeOutput(row + i, col + 2u, products.z);
+    storeOutput(row + i, col + 3u, products.w);
+  }
+}

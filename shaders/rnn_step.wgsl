@@ -10,6 +10,7 @@
 // opA is the previous/next state slot (B x H), opB is W_hhᵀ (forward) or W_hh
 // (backward), read from the flat parameter buffer.
 
+override BACKWARD: bool = false;
 override TRANSPOSE_B: bool = true; // true: forward (W_hhᵀ), false: backward (W_hh)
 
 struct StepUniforms {
@@ -37,49 +38,19 @@ fn loadB(k: u32, col: u32) -> f32 {
   return weights[u.weightOffset + k * u.hidden + col];
 }
 
-// h = tanh(slot + product), in place.
-fn storeForward(row: u32, col: u32, product: f32) {
-  if (row >= u.batch || col >= u.hidden) { return; }
-  let index = u.targetOffset + row * u.hidden + col;
-  states[index] = stableTanh(states[index] + product);
-}
-
-// dA = (slot + product) ⊙ (1 − h²), in place.
-fn storeBackward(row: u32, col: u32, product: f32) {
+// Forward:  h = tanh(slot + product);  backward:  dA = (slot + product) ⊙ (1 − h²); in place.
+fn storeOutput(row: u32, col: u32, product: f32) {
   if (row >= u.batch || col >= u.hidden) { return; }
   let element = row * u.hidden + col;
   let index = u.targetOffset + element;
-  states[index] = tanhBackwardFromOutput(states[index] + product, saved[u.savedOffset + element]);
-}
-
-@compute @workgroup_size(THREADS_X, THREADS_Y)
-fn rnnStepForward(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) local: vec3<u32>) {
-  let rowBase = group.y * TILE_M;
-  let colBase = group.x * TILE_N;
-  let acc = multiplyTiles(rowBase, colBase, u.hidden, local);
-  let row = tileRow(rowBase, local);
-  let col = tileCol(colBase, local);
-  for (var i = 0u; i < 4u; i++) {
-    let values = acc[i];
-    storeForward(row + i, col, values.x);
-    storeForward(row + i, col + 1u, values.y);
-    storeForward(row + i, col + 2u, values.z);
-    storeForward(row + i, col + 3u, values.w);
+  if (BACKWARD) {
+    states[index] = tanhBackwardFromOutput(states[index] + product, saved[u.savedOffset + element]);
+  } else {
+    states[index] = stableTanh(states[index] + product);
   }
 }
 
 @compute @workgroup_size(THREADS_X, THREADS_Y)
-fn rnnStepBackward(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) local: vec3<u32>) {
-  let rowBase = group.y * TILE_M;
-  let colBase = group.x * TILE_N;
-  let acc = multiplyTiles(rowBase, colBase, u.hidden, local);
-  let row = tileRow(rowBase, local);
-  let col = tileCol(colBase, local);
-  for (var i = 0u; i < 4u; i++) {
-    let values = acc[i];
-    storeBackward(row + i, col, values.x);
-    storeBackward(row + i, col + 1u, values.y);
-    storeBackward(row + i, col + 2u, values.z);
-    storeBackward(row + i, col + 3u, values.w);
-  }
+fn rnnStep(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) local: vec3<u32>) {
+  multiplyAndStoreTile(group, local, u.hidden);
 }

@@ -95,8 +95,8 @@ export class KernelSet {
       }
     }
     entries.push(
-      ['rnnStepForward', cache.get('rnnStepForward', { TRANSPOSE_B: true, B_N_CONTIGUOUS: false })],
-      ['rnnStepBackward', cache.get('rnnStepBackward', { TRANSPOSE_B: false, B_N_CONTIGUOUS: true })],
+      ['rnnStepForward', cache.get('rnnStep', { BACKWARD: false, TRANSPOSE_B: true, B_N_CONTIGUOUS: false })],
+      ['rnnStepBackward', cache.get('rnnStep', { BACKWARD: true, TRANSPOSE_B: false, B_N_CONTIGUOUS: true })],
       ['tanhForward', cache.get('tanhForward', elementwise)],
       ['tanhBackward', cache.get('tanhBackward', elementwise)],
       ['embeddingForward', cache.get('embeddingForward', elementwise)],

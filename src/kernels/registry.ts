@@ -33,14 +33,9 @@ export const KERNELS = {
     entryPoint: 'matmul',
     bindings: READ_READ_READ_WRITE_UNIFORM,
   },
-  rnnStepForward: {
+  rnnStep: {
     sources: [matmulTileSource, tanhSource, rnnStepSource],
-    entryPoint: 'rnnStepForward',
-    bindings: READ_READ_WRITE_UNIFORM,
-  },
-  rnnStepBackward: {
-    sources: [matmulTileSource, tanhSource, rnnStepSource],
-    entryPoint: 'rnnStepBackward',
+    entryPoint: 'rnnStep',
     bindings: READ_READ_WRITE_UNIFORM,
   },
   tanhForward: {
