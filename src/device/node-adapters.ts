@@ -78,7 +78,9 @@ function swiftShaderIcdPath(): string {
 }
 
 async function findSwiftShader(dawn: DawnModule): Promise<FoundAdapter | undefined> {
-  const { existsSync } = await import('node:fs');
+  // A variable module name, as for 'webgpu': browser bundles must not try to include it.
+  const fsModuleName = 'node:fs';
+  const { existsSync } = (await import(/* @vite-ignore */ fsModuleName)) as typeof import('node:fs');
   const icd = swiftShaderIcdPath();
   if (!existsSync(icd)) return undefined;
   // The Vulkan loader reads this when Dawn creates its instance.
