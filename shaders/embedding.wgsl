@@ -2,14 +2,15 @@
 // of W_ih [H, V] (no one-hot matrix is ever built).
 //
 // embeddingForward:  out[tb, j] = W_ih[j, token[tb]] + bias0[j] + bias1[j]
-//                    (the input projection W_ih x_t + b_ih + b_hh for every t, b at once)
+//                    (the input projection W_ih x_t + b_ih (+ b_hh) for every t, b at once;
+//                    bias1 is skipped when its offset is NO_BIAS)
 // embeddingBackward: dW_ih[j, v] += Σ_{tb : token[tb] = v} dA[tb, j]
 //                    one invocation per hidden unit j owns row j of dW_ih, so the
 //                    scatter needs no atomics and sums in a fixed order.
 
 struct EmbeddingUniforms {
   rows: u32,         // T * B positions
-  hidden: u32,       // H
+  hidden: u32,       // rows of W_ih: H times the gate count
   vocabulary: u32,   // V (columns of W_ih)
   weightOffset: u32, // W_ih (forward: parameters; backward: gradients)
   biasOffset0: u32,
@@ -18,6 +19,7 @@ struct EmbeddingUniforms {
 }
 
 override WORKGROUP_SIZE: u32 = 64u;
+const NO_BIAS: u32 = 0xffffffffu;
 
 @group(0) @binding(0) var<storage, read> tokens: array<u32>;
 @group(0) @binding(1) var<storage, read> source: array<f32>;      // forward: parameters; backward: dA
@@ -31,8 +33,9 @@ fn embeddingForward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_w
   let row = i / u.hidden;
   let j = i % u.hidden;
   let token = tokens[row];
-  destination[u.outputOffset + i] =
-    source[u.weightOffset + j * u.vocabulary + token] + source[u.biasOffset0 + j] + source[u.biasOffset1 + j];
+  var value = source[u.weightOffset + j * u.vocabulary + token] + source[u.biasOffset0 + j];
+  if (u.biasOffset1 != NO_BIAS) { value += source[u.biasOffset1 + j]; }
+  destination[u.outputOffset + i] = value;
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

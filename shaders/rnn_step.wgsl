@@ -1,16 +1,19 @@
 // One time step of the simple RNN, fused: the recurrent product and the
-// nonlinearity in one dispatch. States live in one buffer of [T+1, B, H] slots.
+// nonlinearity (tanh, or relu) in one dispatch.
 //
-// Forward (slot t+1 holds the input projection W_ih x_t + b_ih + b_hh on entry):
+// Forward, in the hidden states [T+1, B, H] (slot t+1 holds the input projection
+// W_ih x_t + b_ih + b_hh on entry; slot 0 is h_{−1}):
 //   h_t = tanh(slot[t+1] + h_{t-1} · W_hhᵀ)            written back to slot t+1
-// Backward (slot t holds dL/dh_t from the head on entry, slot t+1 holds dA_{t+1}):
-//   dA_t = (slot[t] + dA_{t+1} · W_hh) ⊙ (1 − h_t²)    written back to slot t
+// Backward, in the state gradients [T+2, B, H] (slot t+1 holds dL/dh_t from the
+// layer above on entry, slot t+2 holds dA_{t+1}; slot T+1 stays zero):
+//   dA_t = (slot[t+1] + dA_{t+1} · W_hh) ⊙ (1 − h_t²)  written back to slot t+1
 // where A_t = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh is the pre-activation.
 //
 // opA is the previous/next state slot (B x H), opB is W_hhᵀ (forward) or W_hh
 // (backward), read from the flat parameter buffer.
 
 override BACKWARD: bool = false;
+override RELU: bool = false; // the nonlinearity: relu instead of tanh (dA = dH ⊙ [h > 0])
 override TRANSPOSE_B: bool = true; // true: forward (W_hhᵀ), false: backward (W_hh)
 
 struct StepUniforms {
@@ -43,10 +46,12 @@ fn storeOutput(row: u32, col: u32, product: f32) {
   if (row >= u.batch || col >= u.hidden) { return; }
   let element = row * u.hidden + col;
   let index = u.targetOffset + element;
+  let sum = states[index] + product;
   if (BACKWARD) {
-    states[index] = tanhBackwardFromOutput(states[index] + product, saved[u.savedOffset + element]);
+    let h = saved[u.savedOffset + element];
+    states[index] = select(tanhBackwardFromOutput(sum, h), select(0.0, sum, h > 0.0), RELU);
   } else {
-    states[index] = stableTanh(states[index] + product);
+    states[index] = select(stableTanh(sum), max(sum, 0.0), RELU);
   }
 }
 

@@ -38,6 +38,8 @@ export interface MatmulArgs {
 }
 
 export interface RnnStepArgs {
+  /** The nonlinearity: relu instead of tanh. */
+  relu?: boolean;
   parameters: GPUBuffer;
   weightOffset: number;
   /** Forward: the hidden-state buffer. Backward: the state-gradient buffer. */
@@ -54,14 +56,16 @@ export class KernelSet {
   readonly device: GPUDevice;
   readonly reductionSize: number;
   private readonly kernels: Map<string, Kernel>;
-  /** A 16-byte buffer bound where a kernel's binding is unused by an entry point. */
+  /** 16-byte buffers bound where a kernel's binding is unused by an entry point (two: writable bindings must not alias). */
   readonly placeholder: GPUBuffer;
+  readonly secondPlaceholder: GPUBuffer;
 
   private constructor(device: GPUDevice, kernels: Map<string, Kernel>, reductionSize: number) {
     this.device = device;
     this.kernels = kernels;
     this.reductionSize = reductionSize;
     this.placeholder = device.createBuffer({ label: 'unused binding placeholder', size: 16, usage: GPUBufferUsage.STORAGE });
+    this.secondPlaceholder = device.createBuffer({ label: 'second unused binding placeholder', size: 16, usage: GPUBufferUsage.STORAGE });
   }
 
   /** The kernel set of a device, built on first use and shared by every model on it. */
@@ -94,9 +98,19 @@ export class KernelSet {
         ]);
       }
     }
+    for (const relu of [false, true]) {
+      for (const backward of [false, true]) {
+        entries.push([
+          rnnStepKey(backward, relu),
+          cache.get('rnnStep', { BACKWARD: backward, RELU: relu, TRANSPOSE_B: !backward, B_N_CONTIGUOUS: backward }),
+        ]);
+      }
+    }
     entries.push(
-      ['rnnStepForward', cache.get('rnnStep', { BACKWARD: false, TRANSPOSE_B: true, B_N_CONTIGUOUS: false })],
-      ['rnnStepBackward', cache.get('rnnStep', { BACKWARD: true, TRANSPOSE_B: false, B_N_CONTIGUOUS: true })],
+      ['lstmCellForward', cache.get('lstmCellForward', elementwise)],
+      ['lstmCellBackward', cache.get('lstmCellBackward', elementwise)],
+      ['gruCellForward', cache.get('gruCellForward', elementwise)],
+      ['gruCellBackward', cache.get('gruCellBackward', elementwise)],
       ['tanhForward', cache.get('tanhForward', elementwise)],
       ['tanhBackward', cache.get('tanhBackward', elementwise)],
       ['embeddingForward', cache.get('embeddingForward', elementwise)],
@@ -139,23 +153,69 @@ export class KernelSet {
     );
   }
 
-  /** Forward: states[target] = tanh(states[target] + states[source]·W_hhᵀ). */
+  /** Forward: states[target] = tanh(states[target] + states[source]·W_hhᵀ) (or relu). */
   rnnStepForward(plan: DispatchPlan, args: RnnStepArgs, label: string): DispatchHandle {
-    return this.rnnStep('rnnStepForward', plan, args, label);
+    return this.rnnStep(false, plan, args, label);
   }
 
-  /** Backward: states[target] = (states[target] + states[source]·W_hh) ⊙ (1 − h_t²). */
+  /** Backward: states[target] = (states[target] + states[source]·W_hh) ⊙ (1 − h_t²) (or ⊙ [h_t > 0]). */
   rnnStepBackward(plan: DispatchPlan, args: RnnStepArgs, label: string): DispatchHandle {
     if (!args.saved) throw new Error(`${label}: the backward step needs the saved hidden states`);
-    return this.rnnStep('rnnStepBackward', plan, args, label);
+    return this.rnnStep(true, plan, args, label);
   }
 
-  private rnnStep(key: 'rnnStepForward' | 'rnnStepBackward', plan: DispatchPlan, args: RnnStepArgs, label: string): DispatchHandle {
+  private rnnStep(backward: boolean, plan: DispatchPlan, args: RnnStepArgs, label: string): DispatchHandle {
     return plan.add(
-      this.kernel(key),
+      this.kernel(rnnStepKey(backward, args.relu ?? false)),
       [args.parameters, args.saved?.buffer ?? this.placeholder, args.states],
       [args.batch, args.hidden, args.weightOffset, args.sourceOffset, args.targetOffset, args.saved?.offset ?? 0],
       [Math.ceil(args.hidden / MATMUL_TILE), Math.ceil(args.batch / MATMUL_TILE)],
+      label,
+    );
+  }
+
+  /** LSTM step t, elementwise: gate activations, c_t and h_t (see lstm_cell.wgsl). */
+  lstmCellForward(plan: DispatchPlan, args: LstmCellArgs, label: string): DispatchHandle {
+    return this.lstmCell('lstmCellForward', plan, args, label);
+  }
+
+  /** LSTM step t backward: dGates_t and dL/dc_{t−1} from dL/dh_t and dL/dc_t. */
+  lstmCellBackward(plan: DispatchPlan, args: LstmCellArgs, label: string): DispatchHandle {
+    if (!args.work) throw new Error(`${label}: the LSTM backward step needs its gradient buffer`);
+    return this.lstmCell('lstmCellBackward', plan, args, label);
+  }
+
+  private lstmCell(key: string, plan: DispatchPlan, args: LstmCellArgs, label: string): DispatchHandle {
+    return plan.add(
+      this.kernel(key),
+      [args.saved, args.hidden, args.work ?? this.placeholder],
+      [args.batch, args.hiddenSize, args.gatesOffset, args.cellOffset, args.hiddenOffset, args.cellGradientOffset ?? 0],
+      this.elementwiseGrid(args.batch * args.hiddenSize),
+      label,
+    );
+  }
+
+  /** GRU step t, elementwise: r, z, n and h_t (see gru_cell.wgsl). */
+  gruCellForward(plan: DispatchPlan, args: GruCellArgs, label: string): DispatchHandle {
+    return plan.add(
+      this.kernel('gruCellForward'),
+      [this.placeholder, args.saved, args.stepStates, this.secondPlaceholder],
+      [args.batch, args.hiddenSize, args.inputPartOffset, args.recurrentPartOffset, args.previousOffset, 0],
+      this.elementwiseGrid(args.batch * args.hiddenSize),
+      label,
+    );
+  }
+
+  /** GRU step t backward: dL/da_x, dL/da_h, and dh ⊙ z into dL/dh_{t−1}. */
+  gruCellBackward(plan: DispatchPlan, args: GruCellArgs, label: string): DispatchHandle {
+    if (!args.states || !args.work || args.gradientOffset === undefined) {
+      throw new Error(`${label}: the GRU backward step needs the hidden states, its gradient buffer and the gradient offset`);
+    }
+    return plan.add(
+      this.kernel('gruCellBackward'),
+      [args.states, args.saved, args.stepStates, args.work],
+      [args.batch, args.hiddenSize, args.inputPartOffset, args.recurrentPartOffset, args.previousOffset, args.gradientOffset],
+      this.elementwiseGrid(args.batch * args.hiddenSize),
       label,
     );
   }
@@ -182,16 +242,16 @@ export class KernelSet {
     );
   }
 
-  /** out[r, j] = W[j, token[r]] + bias0[j] + bias1[j] for rows r of the token buffer. */
+  /** out[r, j] = W[j, token[r]] + bias0[j] (+ bias1[j]) for rows r of the token buffer. */
   embeddingForward(
     plan: DispatchPlan,
-    args: { tokens: GPUBuffer; parameters: GPUBuffer; weightOffset: number; biasOffsets: [number, number]; output: BufferSlice; rows: number; hidden: number; vocabulary: number },
+    args: { tokens: GPUBuffer; parameters: GPUBuffer; weightOffset: number; biasOffsets: [number] | [number, number]; output: BufferSlice; rows: number; hidden: number; vocabulary: number },
     label: string,
   ): DispatchHandle {
     return plan.add(
       this.kernel('embeddingForward'),
       [args.tokens, args.parameters, args.output.buffer],
-      [args.rows, args.hidden, args.vocabulary, args.weightOffset, args.biasOffsets[0], args.biasOffsets[1], args.output.offset],
+      [args.rows, args.hidden, args.vocabulary, args.weightOffset, args.biasOffsets[0], args.biasOffsets[1] ?? NONE, args.output.offset],
       this.elementwiseGrid(args.rows * args.hidden),
       label,
     );
@@ -263,6 +323,43 @@ export class KernelSet {
 
 const kernelSets = new WeakMap<GPUDevice, Promise<KernelSet>>();
 
+export interface LstmCellArgs {
+  /** Gates [T, B, 4H] then cell states [T+1, B, H]. */
+  saved: GPUBuffer;
+  /** Forward: hidden states; backward: their gradients. */
+  hidden: GPUBuffer;
+  /** Backward: dGates [T, B, 4H] then cell-state gradients [T+1, B, H]. */
+  work?: GPUBuffer;
+  batch: number;
+  hiddenSize: number;
+  gatesOffset: number;
+  /** c_{t−1} in `saved`. */
+  cellOffset: number;
+  /** Forward: h_t; backward: dL/dh_t. */
+  hiddenOffset: number;
+  /** Backward: dL/dc_t in `work`. */
+  cellGradientOffset?: number;
+}
+
+export interface GruCellArgs {
+  /** a_x (then r, z, n) [T, B, 3H] then a_h [T, B, 3H]. */
+  saved: GPUBuffer;
+  /** Forward: hidden states; backward: their gradients. */
+  stepStates: GPUBuffer;
+  /** Backward: the hidden states. */
+  states?: GPUBuffer;
+  /** Backward: dL/da_x [T, B, 3H] then dL/da_h [T, B, 3H]. */
+  work?: GPUBuffer;
+  batch: number;
+  hiddenSize: number;
+  inputPartOffset: number;
+  recurrentPartOffset: number;
+  /** h_{t−1}: forward in `stepStates`, backward in `states`. */
+  previousOffset: number;
+  /** Backward: dL/dh_t in `stepStates`. */
+  gradientOffset?: number;
+}
+
 export interface AdamBuffers {
   gradients: GPUBuffer;
   parameters: GPUBuffer;
@@ -306,6 +403,10 @@ export function adamUniforms(values: AdamUniformValues) {
 /** Uniforms of meanLoss: output[outputOffset] = (1/rows) Σ input[inputOffset + r]. */
 export function meanLossUniforms(inputOffset: number, rows: number, outputOffset: number) {
   return [rows, 1, inputOffset, outputOffset, NONE, f32(1 / rows)];
+}
+
+function rnnStepKey(backward: boolean, relu: boolean): string {
+  return `rnnStep ${backward ? 'backward' : 'forward'} ${relu ? 'relu' : 'tanh'}`;
 }
 
 function matmulKey(transposeA: boolean, transposeB: boolean): string {

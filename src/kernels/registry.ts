@@ -6,11 +6,14 @@
  */
 import adamSource from '../../shaders/adam.wgsl?raw';
 import embeddingSource from '../../shaders/embedding.wgsl?raw';
+import gruCellSource from '../../shaders/gru_cell.wgsl?raw';
+import lstmCellSource from '../../shaders/lstm_cell.wgsl?raw';
 import matmulSource from '../../shaders/matmul.wgsl?raw';
 import matmulTileSource from '../../shaders/matmul_tile.wgsl?raw';
 import reduceSource from '../../shaders/reduce.wgsl?raw';
 import rnnStepSource from '../../shaders/rnn_step.wgsl?raw';
 import sgdSource from '../../shaders/sgd.wgsl?raw';
+import sigmoidSource from '../../shaders/sigmoid.wgsl?raw';
 import softmaxCrossEntropySource from '../../shaders/softmax_cross_entropy.wgsl?raw';
 import tanhSource from '../../shaders/tanh.wgsl?raw';
 import tanhElementwiseSource from '../../shaders/tanh_elementwise.wgsl?raw';
@@ -37,6 +40,26 @@ export const KERNELS = {
     sources: [matmulTileSource, tanhSource, rnnStepSource],
     entryPoint: 'rnnStep',
     bindings: READ_READ_WRITE_UNIFORM,
+  },
+  lstmCellForward: {
+    sources: [tanhSource, sigmoidSource, lstmCellSource],
+    entryPoint: 'lstmCellForward',
+    bindings: ['write', 'write', 'write', 'uniform'],
+  },
+  lstmCellBackward: {
+    sources: [tanhSource, sigmoidSource, lstmCellSource],
+    entryPoint: 'lstmCellBackward',
+    bindings: ['write', 'write', 'write', 'uniform'],
+  },
+  gruCellForward: {
+    sources: [tanhSource, sigmoidSource, gruCellSource],
+    entryPoint: 'gruCellForward',
+    bindings: ['read', 'write', 'write', 'write', 'uniform'],
+  },
+  gruCellBackward: {
+    sources: [tanhSource, sigmoidSource, gruCellSource],
+    entryPoint: 'gruCellBackward',
+    bindings: ['read', 'write', 'write', 'write', 'uniform'],
   },
   tanhForward: {
     sources: [tanhSource, tanhElementwiseSource],

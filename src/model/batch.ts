@@ -23,10 +23,13 @@ export interface SequenceBatch {
   /** Target classes, time-major: element t·B + b. Required for training. */
   targets?: ArrayLike<number>;
   /**
-   * Initial hidden state [B, H], row-major. Zero when absent. 'carry' starts
-   * from the final state of the previous run (same batch size), kept on the GPU.
+   * Initial hidden state [L, B, H] (layer-major, as PyTorch's h0). Zero when
+   * absent. 'carry' starts from the final states of the previous run (same batch
+   * size), kept on the GPU: the hidden state, and for LSTM the cell state too.
    */
   initialHidden?: ArrayLike<number> | 'carry';
+  /** LSTM only: initial cell state [L, B, H] (as PyTorch's c0). Zero when absent; carried with 'carry'. */
+  initialCell?: ArrayLike<number>;
 }
 
 export interface ValidatedBatch {
@@ -36,9 +39,10 @@ export interface ValidatedBatch {
   inputs?: Float32Array;
   targets?: Uint32Array;
   initialHidden?: Float32Array | 'carry';
+  initialCell?: Float32Array;
 }
 
-const BATCH_KEYS = ['timeSteps', 'batchSize', 'inputTokens', 'inputs', 'targets', 'initialHidden'];
+const BATCH_KEYS = ['timeSteps', 'batchSize', 'inputTokens', 'inputs', 'targets', 'initialHidden', 'initialCell'];
 
 export function validateBatch(batch: SequenceBatch, config: ResolvedConfig, needsTargets: boolean): ValidatedBatch {
   if (typeof batch !== 'object' || batch === null) {
@@ -76,15 +80,21 @@ export function validateBatch(batch: SequenceBatch, config: ResolvedConfig, need
     throw new InvalidArgumentError('batch.targets', 'missing; training needs a target class for every position');
   }
 
+  const stateLength = config.layers * batchSize * config.hiddenSize;
+  const stateMeaning = `layers × batchSize × hiddenSize = ${config.layers} × ${batchSize} × ${config.hiddenSize}`;
   if (batch.initialHidden === 'carry') {
     validated.initialHidden = 'carry';
   } else if (batch.initialHidden !== undefined) {
-    validated.initialHidden = requireFiniteFloats(
-      'batch.initialHidden',
-      batch.initialHidden,
-      batchSize * config.hiddenSize,
-      `batchSize × hiddenSize = ${batchSize} × ${config.hiddenSize}`,
-    );
+    validated.initialHidden = requireFiniteFloats('batch.initialHidden', batch.initialHidden, stateLength, stateMeaning);
+  }
+  if (batch.initialCell !== undefined) {
+    if (config.cell !== 'lstm') {
+      throw new InvalidArgumentError('batch.initialCell', `given to a '${config.cell}' model; only LSTM has a cell state`);
+    }
+    if (validated.initialHidden === 'carry') {
+      throw new InvalidArgumentError('batch.initialCell', "given with initialHidden 'carry', which carries the cell state too");
+    }
+    validated.initialCell = requireFiniteFloats('batch.initialCell', batch.initialCell, stateLength, stateMeaning);
   }
   return validated;
 }

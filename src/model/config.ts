@@ -11,12 +11,26 @@ import {
   requirePositiveNumber,
 } from '../validation.ts';
 
-export const CELLS = ['rnn'] as const;
+export const CELLS = ['rnn', 'lstm', 'gru'] as const;
 export type CellType = (typeof CELLS)[number];
+export const NONLINEARITIES = ['tanh', 'relu'] as const;
+export type Nonlinearity = (typeof NONLINEARITIES)[number];
+
+/** Gates per cell: rows of W_ih and W_hh are this many times H (PyTorch's stacking). */
+export const GATES: Record<CellType, number> = { rnn: 1, lstm: 4, gru: 3 };
 
 export interface RnnModelConfig {
-  /** Recurrent cell: 'rnn' (h_t = tanh(W_ih x_t + b_ih + W_hh h_{t−1} + b_hh)). Default 'rnn'. */
+  /**
+   * Recurrent cell, as torch.nn.RNN / LSTM / GRU compute it. Default 'rnn'.
+   *   rnn:  h_t = tanh(W_ih x_t + b_ih + W_hh h_{t−1} + b_hh)
+   *   lstm: gates i, f, g, o;  c_t = f ⊙ c_{t−1} + i ⊙ g,  h_t = o ⊙ tanh(c_t)
+   *   gru:  gates r, z, n;  n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)),  h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}
+   */
   cell?: CellType;
+  /** The simple RNN's nonlinearity. Default 'tanh'. */
+  nonlinearity?: Nonlinearity;
+  /** Stacked recurrent layers; layer k+1 reads layer k's hidden sequence. Default 1. */
+  layers?: number;
   /** Token inputs with one-hot semantics over this many ids. Give this or `inputSize`. */
   vocabularySize?: number;
   /** Dense inputs of this many features per time step. Give this or `vocabularySize`. */
@@ -54,6 +68,10 @@ export interface ResolvedOptimizer {
 
 export interface ResolvedConfig {
   cell: CellType;
+  nonlinearity: Nonlinearity;
+  layers: number;
+  /** Gates of the cell (1, 4 or 3). */
+  gates: number;
   inputKind: 'tokens' | 'dense';
   /** Columns of W_ih: the vocabulary size for tokens, the feature count for dense inputs. */
   inputSize: number;
@@ -63,7 +81,7 @@ export interface ResolvedConfig {
   optimizer: ResolvedOptimizer;
 }
 
-const MODEL_KEYS = ['cell', 'vocabularySize', 'inputSize', 'hiddenSize', 'outputSize', 'seed', 'optimizer'];
+const MODEL_KEYS = ['cell', 'nonlinearity', 'layers', 'vocabularySize', 'inputSize', 'hiddenSize', 'outputSize', 'seed', 'optimizer'];
 
 export function resolveOptimizer(optimizer: unknown, argument = 'config.optimizer'): ResolvedOptimizer {
   if (optimizer === undefined) return { type: 'adam', learningRate: 2e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
@@ -88,6 +106,11 @@ export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
   }
   rejectUnknownKeys('config', config, MODEL_KEYS);
   const cell = config.cell === undefined ? 'rnn' : requireOneOf('config.cell', config.cell, CELLS);
+  const nonlinearity = config.nonlinearity === undefined ? 'tanh' : requireOneOf('config.nonlinearity', config.nonlinearity, NONLINEARITIES);
+  if (nonlinearity !== 'tanh' && cell !== 'rnn') {
+    throw new InvalidArgumentError('config.nonlinearity', `got '${nonlinearity}' for cell '${cell}', expected it only with cell 'rnn'`);
+  }
+  const layers = config.layers === undefined ? 1 : requirePositiveInteger('config.layers', config.layers);
   const hasVocabulary = config.vocabularySize !== undefined;
   const hasInputSize = config.inputSize !== undefined;
   if (hasVocabulary === hasInputSize) {
@@ -110,6 +133,9 @@ export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
   }
   return {
     cell,
+    nonlinearity,
+    layers,
+    gates: GATES[cell],
     inputKind: hasVocabulary ? 'tokens' : 'dense',
     inputSize,
     hiddenSize,

@@ -1,7 +1,7 @@
 /**
- * Deterministic initialization as PyTorch does it for torch.nn.RNN and
- * torch.nn.Linear(H → V): every weight and bias uniform in [−k, k] with
- * k = 1/√H (RNN: 1/√hidden_size; Linear: 1/√in_features, which is H too).
+ * Deterministic initialization as PyTorch does it for torch.nn.RNN / LSTM / GRU
+ * and torch.nn.Linear(H → V): every weight and bias uniform in [−k, k] with
+ * k = 1/√H (recurrent layers: 1/√hidden_size; Linear: 1/√in_features, H too).
  */
 import type { ResolvedConfig } from './config.ts';
 import type { ParameterLayout } from './parameter-layout.ts';

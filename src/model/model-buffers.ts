@@ -1,7 +1,7 @@
 /**
  * The GPU buffers a model owns for its lifetime: parameters, gradients and
  * optimizer moments (one flat buffer each, same layout), the loss history and
- * the carried hidden state.
+ * the final (carried) states.
  */
 import { createStorageBuffer, createStorageBufferWith } from '../device/buffers.ts';
 import type { ResolvedConfig } from './config.ts';
@@ -19,13 +19,18 @@ export class ModelBuffers {
   /** Mean loss of step s at element s mod LOSS_HISTORY_LENGTH. */
   readonly lossHistory: GPUBuffer;
   private readonly device: GPUDevice;
+  /** Elements of one layer's state for one sequence: H. */
   private readonly hiddenSize: number;
-  private finalState: GPUBuffer | undefined;
+  private readonly layers: number;
+  private readonly hasCell: boolean;
+  private finalStates: { hidden: GPUBuffer; cell: GPUBuffer | undefined } | undefined;
   private finalStateBatch = 0;
 
   constructor(device: GPUDevice, config: ResolvedConfig, layout: ParameterLayout, initial: Float32Array) {
     this.device = device;
     this.hiddenSize = config.hiddenSize;
+    this.layers = config.layers;
+    this.hasCell = config.cell === 'lstm';
     this.parameters = createStorageBufferWith(device, 'parameters', initial);
     this.gradients = createStorageBuffer(device, 'gradients', layout.totalLength);
     if (config.optimizer.type === 'adam') {
@@ -35,14 +40,24 @@ export class ModelBuffers {
     this.lossHistory = createStorageBuffer(device, 'loss history', LOSS_HISTORY_LENGTH);
   }
 
-  /** The final hidden state [B, H] of the latest run, (re)allocated for batch size B. */
-  finalStateFor(batchSize: number): GPUBuffer {
-    if (!this.finalState || this.finalStateBatch !== batchSize) {
-      this.finalState?.destroy();
-      this.finalState = createStorageBuffer(this.device, 'final hidden state', batchSize * this.hiddenSize);
+  /** The final states [L, B, H] of the latest run (hidden, and cell for LSTM), (re)allocated for batch size B. */
+  finalStatesFor(batchSize: number): { hidden: GPUBuffer; cell: GPUBuffer | undefined } {
+    if (!this.finalStates || this.finalStateBatch !== batchSize) {
+      this.destroyFinalStates();
+      const elements = this.layers * batchSize * this.hiddenSize;
+      this.finalStates = {
+        hidden: createStorageBuffer(this.device, 'final hidden states', elements),
+        cell: this.hasCell ? createStorageBuffer(this.device, 'final cell states', elements) : undefined,
+      };
       this.finalStateBatch = batchSize;
     }
-    return this.finalState;
+    return this.finalStates;
+  }
+
+  private destroyFinalStates(): void {
+    this.finalStates?.hidden.destroy();
+    this.finalStates?.cell?.destroy();
+    this.finalStates = undefined;
   }
 
   /** Batch size of the state the last run left, 0 before any run. */
@@ -51,9 +66,9 @@ export class ModelBuffers {
   }
 
   destroy(): void {
-    for (const buffer of [this.parameters, this.gradients, this.firstMoment, this.secondMoment, this.lossHistory, this.finalState]) {
+    for (const buffer of [this.parameters, this.gradients, this.firstMoment, this.secondMoment, this.lossHistory]) {
       buffer?.destroy();
     }
-    this.finalState = undefined;
+    this.destroyFinalStates();
   }
 }

@@ -1,9 +1,10 @@
 /**
  * Where each parameter lives in the one flat parameter buffer (gradients and
- * optimizer moments use the same layout). Names and shapes follow PyTorch's
- * state_dict: torch.nn.RNN's `weight_ih_l0` [H, I], `weight_hh_l0` [H, H],
- * `bias_ih_l0` [H], `bias_hh_l0` [H], and the head torch.nn.Linear's
- * `weight` [V, H], `bias` [V]. Row-major.
+ * optimizer moments use the same layout). Names, shapes and order follow
+ * PyTorch's state_dict: for each layer k of torch.nn.RNN / LSTM / GRU
+ * `weight_ih_l{k}` [G·H, I_k], `weight_hh_l{k}` [G·H, H], `bias_ih_l{k}` [G·H],
+ * `bias_hh_l{k}` [G·H] (G gates; I_0 = input size, I_k = H above), then the head
+ * torch.nn.Linear's `weight` [V, H], `bias` [V]. Row-major.
  */
 import type { ResolvedConfig } from './config.ts';
 
@@ -27,15 +28,17 @@ export interface ParameterLayout {
 const ALIGNMENT = 64;
 
 export function parameterShapes(config: ResolvedConfig): Record<string, number[]> {
-  const { inputSize: I, hiddenSize: H, outputSize: V } = config;
-  return {
-    weight_ih_l0: [H, I],
-    weight_hh_l0: [H, H],
-    bias_ih_l0: [H],
-    bias_hh_l0: [H],
-    weight: [V, H],
-    bias: [V],
-  };
+  const { inputSize: I, hiddenSize: H, outputSize: V, gates: G, layers } = config;
+  const shapes: Record<string, number[]> = {};
+  for (let k = 0; k < layers; k++) {
+    shapes[`weight_ih_l${k}`] = [G * H, k === 0 ? I : H];
+    shapes[`weight_hh_l${k}`] = [G * H, H];
+    shapes[`bias_ih_l${k}`] = [G * H];
+    shapes[`bias_hh_l${k}`] = [G * H];
+  }
+  shapes.weight = [V, H];
+  shapes.bias = [V];
+  return shapes;
 }
 
 export function parameterLayout(config: ResolvedConfig): ParameterLayout {

@@ -75,12 +75,12 @@ export class RnnModel {
     return this.run(batch, ['forward', 'loss', 'backward']);
   }
 
-  /** Forward pass only; returns logits [T·B, V] (time-major) and the final hidden state [B, H]. */
+  /** Forward pass only; returns logits [T·B, V] (time-major) and the final hidden states [L, B, H]. */
   async predict(batch: SequenceBatch): Promise<{ logits: Float32Array; finalHidden: Float32Array }> {
     const plan = this.submit(validateBatch(batch, this.config, false), ['forward']);
     const rows = plan.timeSteps * plan.batchSize;
     const [logits, finalHidden] = await Promise.all([
-      readFloats(this.context.device, plan.buffers.logits, 0, rows * this.config.outputSize),
+      readFloats(this.context.device, plan.logits, 0, rows * this.config.outputSize),
       this.readFinalHidden(),
     ]);
     return { logits, finalHidden };
@@ -106,7 +106,7 @@ export class RnnModel {
     this.checkUsable();
     const device = this.context.device;
     const plan = this.planFor(batch.timeSteps, batch.batchSize);
-    const { hiddenSize: H } = this.config;
+    const H = this.config.hiddenSize;
     const B = batch.batchSize;
     const initial = batch.initialHidden;
     if (initial === 'carry' && this.buffers.carriedBatchSize !== B) {
@@ -118,9 +118,8 @@ export class RnnModel {
       );
     }
 
-    writeElements(device, plan.buffers.inputs, 0, batch.tokens ?? batch.inputs!);
-    if (batch.targets) writeElements(device, plan.buffers.targets, 0, batch.targets);
-    if (initial instanceof Float32Array) writeElements(device, plan.buffers.hiddenStates, 0, initial);
+    writeElements(device, plan.inputs, 0, batch.tokens ?? batch.inputs!);
+    if (batch.targets) writeElements(device, plan.targets, 0, batch.targets);
     if (parts.includes('loss')) plan.setLossSlot(lossSlot);
     if (parts.includes('update')) {
       const { learningRate, beta1, beta2, epsilon } = this.config.optimizer;
@@ -135,15 +134,32 @@ export class RnnModel {
       });
     }
 
-    const finalState = this.buffers.finalStateFor(B);
-    const encoder = device.createCommandEncoder({ label: `run T=${batch.timeSteps} B=${B}` });
-    if (initial === 'carry') encoder.copyBufferToBuffer(finalState, 0, plan.buffers.hiddenStates, 0, B * H * 4);
-    else if (initial === undefined) encoder.clearBuffer(plan.buffers.hiddenStates, 0, B * H * 4);
+    const finalStates = this.buffers.finalStatesFor(B);
+    const stateBytes = B * H * 4;
+    const label = `run T=${batch.timeSteps} B=${B}`;
+    const encoder = device.createCommandEncoder({ label });
+    // Initial states of every layer: given, carried from the last run, or zero.
+    plan.layers.forEach((layer, k) => {
+      const cells = layer.cellStates;
+      if (initial === 'carry') {
+        encoder.copyBufferToBuffer(finalStates.hidden, k * stateBytes, layer.hiddenStates, 0, stateBytes);
+        if (cells) encoder.copyBufferToBuffer(finalStates.cell!, k * stateBytes, cells.buffer, cells.offset * 4, stateBytes);
+        return;
+      }
+      if (initial instanceof Float32Array) writeElements(device, layer.hiddenStates, 0, initial.subarray(k * B * H, (k + 1) * B * H));
+      else encoder.clearBuffer(layer.hiddenStates, 0, stateBytes);
+      if (cells && batch.initialCell) writeElements(device, cells.buffer, cells.offset, batch.initialCell.subarray(k * B * H, (k + 1) * B * H));
+      else if (cells) encoder.clearBuffer(cells.buffer, cells.offset * 4, stateBytes);
+    });
     if (parts.includes('backward')) encoder.clearBuffer(this.buffers.gradients);
-    const pass = encoder.beginComputePass({ label: `run T=${batch.timeSteps} B=${B}` });
-    plan.encode(pass, parts);
-    pass.end();
-    encoder.copyBufferToBuffer(plan.buffers.hiddenStates, batch.timeSteps * B * H * 4, finalState, 0, B * H * 4);
+    plan.encode(encoder, parts, label);
+    // Final states h_{T−1} (and c_{T−1}) of every layer, for reading and for 'carry'.
+    const lastSlot = batch.timeSteps * stateBytes;
+    plan.layers.forEach((layer, k) => {
+      encoder.copyBufferToBuffer(layer.hiddenStates, lastSlot, finalStates.hidden, k * stateBytes, stateBytes);
+      const cells = layer.cellStates;
+      if (cells) encoder.copyBufferToBuffer(cells.buffer, cells.offset * 4 + lastSlot, finalStates.cell!, k * stateBytes, stateBytes);
+    });
     device.queue.submit([encoder.finish()]);
     this.lastPlan = plan;
     return plan;
@@ -190,12 +206,42 @@ export class RnnModel {
     return loss;
   }
 
-  /** The final hidden state [B, H] of the latest run. */
+  /** The final hidden states [L, B, H] of the latest run. */
   async readFinalHidden(): Promise<Float32Array> {
+    return this.readFinalStates('hidden');
+  }
+
+  /** LSTM: the final cell states [L, B, H] of the latest run. */
+  async readFinalCell(): Promise<Float32Array> {
+    if (this.config.cell !== 'lstm') throw new Error(`A '${this.config.cell}' model has no cell state.`);
+    return this.readFinalStates('cell');
+  }
+
+  private async readFinalStates(which: 'hidden' | 'cell'): Promise<Float32Array> {
     this.checkUsable();
     const batch = this.buffers.carriedBatchSize;
-    if (batch === 0) throw new Error('No run yet: there is no final hidden state to read.');
-    return readFloats(this.context.device, this.buffers.finalStateFor(batch), 0, batch * this.config.hiddenSize);
+    if (batch === 0) throw new Error('No run yet: there are no final states to read.');
+    const buffer = this.buffers.finalStatesFor(batch)[which]!;
+    return readFloats(this.context.device, buffer, 0, this.config.layers * batch * this.config.hiddenSize);
+  }
+
+  /** Gradients of the loss with respect to the initial states [L, B, H] (hidden, and cell for LSTM), from the latest backward pass. */
+  async readInitialStateGradients(): Promise<{ hidden: Float32Array; cell?: Float32Array }> {
+    this.checkUsable();
+    const plan = this.lastPlan;
+    if (!plan) throw new Error('No run yet: there are no state gradients to read.');
+    const size = plan.batchSize * this.config.hiddenSize;
+    const device = this.context.device;
+    const hidden = new Float32Array(this.config.layers * size);
+    const cell = this.config.cell === 'lstm' ? new Float32Array(this.config.layers * size) : undefined;
+    await Promise.all(
+      plan.layers.map(async (layer, k) => {
+        const initial = layer.initialStateGradient;
+        hidden.set(await readFloats(device, initial.buffer, initial.offset, size), k * size);
+        if (cell && layer.cellGradients) cell.set(await readFloats(device, layer.cellGradients.buffer, layer.cellGradients.offset, size), k * size);
+      }),
+    );
+    return cell ? { hidden, cell } : { hidden };
   }
 
   /** Parameters by PyTorch state_dict name (row-major float32). */
@@ -208,12 +254,12 @@ export class RnnModel {
     return this.readFlat(this.buffers.gradients);
   }
 
-  /** Hidden states [T+1, B, H] of the latest run (slot 0 = initial state), for inspection and tests. */
+  /** The top layer's hidden states [T+1, B, H] of the latest run (slot 0 = initial state), for inspection and tests. */
   async readHiddenStates(): Promise<Float32Array> {
     this.checkUsable();
     const plan = this.lastPlan;
     if (!plan) throw new Error('No run yet: there are no hidden states to read.');
-    return readFloats(this.context.device, plan.buffers.hiddenStates, 0, (plan.timeSteps + 1) * plan.batchSize * this.config.hiddenSize);
+    return readFloats(this.context.device, plan.topLayer.hiddenStates, 0, (plan.timeSteps + 1) * plan.batchSize * this.config.hiddenSize);
   }
 
   private async readFlat(buffer: GPUBuffer): Promise<Record<string, Float32Array>> {
