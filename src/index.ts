@@ -15,9 +15,11 @@ export {
   type FeatureLevel,
 } from './device/adapter-choice.ts';
 export type { SequenceBatch } from './model/batch.ts';
-export type { CellType, OptimizerConfig, RnnModelConfig } from './model/config.ts';
+export type { CellType, Nonlinearity, OptimizerConfig, RnnModelConfig } from './model/config.ts';
 export { RnnModel, type StepResult } from './model/rnn-model.ts';
 export { CharacterVocabulary } from './text/vocabulary.ts';
 export { TextBatches, type TokenBatch } from './text/text-batches.ts';
 export { sampleFromLogits, sampleText, type SampleOptions } from './text/sampling.ts';
 export { InvalidArgumentError } from './validation.ts';
+export { SafetensorsError, decodeSafetensors, encodeSafetensors, type SafetensorsFile, type SafetensorsTensor } from './io/safetensors.ts';
+export { MODEL_FORMAT, MODEL_FORMAT_VERSION } from './model/model-file.ts';

@@ -7,10 +7,12 @@
 import { readFloats, writeElements } from '../device/buffers.ts';
 import type { GpuContext } from '../device/gpu-context.ts';
 import { KernelSet } from '../kernels/kernel-set.ts';
+import { SafetensorsError } from '../io/safetensors.ts';
 import { InvalidArgumentError, requireFiniteFloats, requirePositiveNumber } from '../validation.ts';
 import { type SequenceBatch, validateBatch, type ValidatedBatch } from './batch.ts';
 import { type ResolvedConfig, type RnnModelConfig, resolveConfig } from './config.ts';
 import { initialParameters } from './initialization.ts';
+import { checkParametersFit, decodeModelFile, encodeModelFile } from './model-file.ts';
 import { LOSS_HISTORY_LENGTH, ModelBuffers } from './model-buffers.ts';
 import { type ParameterLayout, parameterLayout } from './parameter-layout.ts';
 import { type PlanPart, SequencePlan } from './sequence-plan.ts';
@@ -53,6 +55,63 @@ export class RnnModel {
     context.throwIfFaulted();
     const kernels = await KernelSet.load(context.device);
     return new RnnModel(context, resolved, kernels);
+  }
+
+  /**
+   * A model from a safetensors file written by saveWeights (or a PyTorch
+   * state_dict of nn.RNN / LSTM / GRU + nn.Linear, whose architecture is inferred
+   * from the shapes; `inputKind` says whether it takes tokens, default 'tokens').
+   * `config` adds what a file does not hold: optimizer and seed.
+   */
+  static async fromWeights(
+    context: GpuContext,
+    bytes: Uint8Array,
+    options: { optimizer?: RnnModelConfig['optimizer']; inputKind?: 'tokens' | 'dense' } = {},
+  ): Promise<RnnModel> {
+    const file = decodeModelFile(bytes, { inputKind: options.inputKind });
+    const model = await RnnModel.create(context, { ...file.config, ...(options.optimizer ? { optimizer: options.optimizer } : {}) });
+    try {
+      model.loadParameters(file.parameters);
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+    return model;
+  }
+
+  /**
+   * The weights as a safetensors file: F32 tensors by PyTorch state_dict name and
+   * metadata recording the architecture, plus `extraMetadata` (strings).
+   */
+  async saveWeights(extraMetadata: Record<string, string> = {}): Promise<Uint8Array> {
+    const parameters = await this.readParameters();
+    const { cell, nonlinearity, layers, inputKind, inputSize, hiddenSize, outputSize } = this.config;
+    return encodeModelFile(
+      { cell, nonlinearity, layers, inputKind, inputSize, hiddenSize, outputSize },
+      Object.fromEntries(this.layout.views.map((view) => [view.name, { shape: view.shape, data: parameters[view.name] }])),
+      extraMetadata,
+    );
+  }
+
+  /**
+   * Replaces every parameter with those of a safetensors file. The file must fit
+   * this model exactly (architecture, names, shapes); anything that does not is
+   * reported in one SafetensorsError and the model is left as it was.
+   */
+  loadWeights(bytes: Uint8Array): void {
+    this.checkUsable();
+    const file = decodeModelFile(bytes, { inputKind: this.config.inputKind });
+    const recorded = file.inferred ? (['cell', 'layers'] as const) : (['cell', 'nonlinearity', 'layers'] as const);
+    const mismatches = recorded
+      .filter((key) => file.config[key] !== undefined && file.config[key] !== this.config[key])
+      .map((key) => `${key} ${file.config[key]} in the file, ${this.config[key]} in this model`);
+    if (mismatches.length > 0) throw new SafetensorsError(`the file does not fit this model: ${mismatches.join('; ')}`);
+    this.loadParameters(file.parameters);
+  }
+
+  private loadParameters(parameters: Record<string, { shape: number[]; data: Float32Array }>): void {
+    checkParametersFit(parameters, this.parameterShapes);
+    this.writeParameters(Object.fromEntries(Object.entries(parameters).map(([name, tensor]) => [name, tensor.data])));
   }
 
   /** Optimizer steps taken. */

@@ -1,28 +1,51 @@
-// CPU reference (float64): parameter names and shapes of the simple RNN language model,
-// named as in a PyTorch state_dict of torch.nn.RNN (one layer, tanh) plus a nn.Linear head.
+// CPU reference (float64): parameter names and shapes of the recurrent language model, named
+// as in a PyTorch state_dict of torch.nn.RNN / LSTM / GRU (num_layers = L) followed by the
+// state_dict of the torch.nn.Linear head.
 import { checkLength, checkPositiveInteger } from './validation.ts';
 
 /** Parameters (or gradients) by PyTorch state_dict name; each row-major, float64. */
 export type ReferenceParameters = Record<string, Float64Array>;
 
+/** torch.nn.RNN(nonlinearity='tanh' | 'relu'), torch.nn.LSTM, torch.nn.GRU. */
+export type ReferenceCell = 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru';
+
+/**
+ * G: gate blocks of H rows stacked in weight_ih_l{k} [G·H, I_k], weight_hh_l{k} [G·H, H] and
+ * both biases [G·H], in PyTorch's order: LSTM i, f, g, o; GRU r, z, n.
+ */
+export const GATES_PER_CELL: Record<ReferenceCell, number> = { rnn_tanh: 1, rnn_relu: 1, lstm: 4, gru: 3 };
+
 export interface ReferenceDims {
   inputSize: number; // I: features per input, or the vocabulary size for token inputs
   hiddenSize: number; // H
   outputSize: number; // V: classes of the output head
+  cell?: ReferenceCell; // 'rnn_tanh'
+  layers?: number; // L, stacked: layer 0 reads the inputs, layer k > 0 reads layer k−1's outputs; 1
 }
 
-/** Name → shape, in state_dict order. */
+/** dims with its defaults filled in. */
+export function resolveDims(dims: ReferenceDims): Required<ReferenceDims> {
+  return { ...dims, cell: dims.cell ?? 'rnn_tanh', layers: dims.layers ?? 1 };
+}
+
+/**
+ * Name → shape, in state_dict order: layer 0's weight_ih, weight_hh, bias_ih, bias_hh, then
+ * layer 1's, …, then the head's weight [V, H] and bias [V]. I_0 = I, I_k = H for k > 0.
+ */
 export function referenceParameterShapes(dims: ReferenceDims): Record<string, number[]> {
   checkDims(dims);
-  const { inputSize: I, hiddenSize: H, outputSize: V } = dims;
-  return {
-    weight_ih_l0: [H, I],
-    weight_hh_l0: [H, H],
-    bias_ih_l0: [H],
-    bias_hh_l0: [H],
-    weight: [V, H],
-    bias: [V],
-  };
+  const { inputSize: I, hiddenSize: H, outputSize: V, cell, layers } = resolveDims(dims);
+  const GH = GATES_PER_CELL[cell] * H;
+  const shapes: Record<string, number[]> = {};
+  for (let k = 0; k < layers; k++) {
+    shapes[`weight_ih_l${k}`] = [GH, k === 0 ? I : H];
+    shapes[`weight_hh_l${k}`] = [GH, H];
+    shapes[`bias_ih_l${k}`] = [GH];
+    shapes[`bias_hh_l${k}`] = [GH];
+  }
+  shapes.weight = [V, H];
+  shapes.bias = [V];
+  return shapes;
 }
 
 /** All-zero gradients, one per parameter. */
@@ -38,6 +61,11 @@ export function checkDims(dims: ReferenceDims): void {
   checkPositiveInteger('dims.inputSize', dims.inputSize);
   checkPositiveInteger('dims.hiddenSize', dims.hiddenSize);
   checkPositiveInteger('dims.outputSize', dims.outputSize);
+  if (dims.cell !== undefined && !Object.hasOwn(GATES_PER_CELL, dims.cell)) {
+    const known = Object.keys(GATES_PER_CELL).map((cell) => `'${cell}'`).join(', ');
+    throw new Error(`dims.cell must be one of ${known}, got ${JSON.stringify(dims.cell)}`);
+  }
+  if (dims.layers !== undefined) checkPositiveInteger('dims.layers', dims.layers);
 }
 
 /** Every named tensor is present and has the length its shape needs. */
