@@ -111,6 +111,8 @@ export class KernelSet {
       ['lstmCellBackward', cache.get('lstmCellBackward', elementwise)],
       ['gruCellForward', cache.get('gruCellForward', elementwise)],
       ['gruCellBackward', cache.get('gruCellBackward', elementwise)],
+      ['dropoutForward', cache.get('dropoutForward', elementwise)],
+      ['dropoutBackward', cache.get('dropoutBackward', elementwise)],
       ['tanhForward', cache.get('tanhForward', elementwise)],
       ['tanhBackward', cache.get('tanhBackward', elementwise)],
       ['embeddingForward', cache.get('embeddingForward', elementwise)],
@@ -218,6 +220,16 @@ export class KernelSet {
       this.elementwiseGrid(args.batch * args.hiddenSize),
       label,
     );
+  }
+
+  /** output = input ⊙ mask over `count` elements (uniforms: dropoutUniforms; set per run). */
+  dropoutForward(plan: DispatchPlan, input: BufferSlice, output: BufferSlice, count: number, label: string): DispatchHandle {
+    return plan.add(this.kernel('dropoutForward'), [input.buffer, output.buffer], dropoutUniforms(count, 0, 0, input.offset, output.offset), this.elementwiseGrid(count), label);
+  }
+
+  /** gradient ⊙= mask over `count` elements, in place. */
+  dropoutBackward(plan: DispatchPlan, gradient: BufferSlice, count: number, label: string): DispatchHandle {
+    return plan.add(this.kernel('dropoutBackward'), [this.placeholder, gradient.buffer], dropoutUniforms(count, 0, 0, 0, gradient.offset), this.elementwiseGrid(count), label);
   }
 
   /** output = tanh(input) over `count` elements. */
@@ -398,6 +410,11 @@ export function adamUniforms(values: AdamUniformValues) {
     f32(values.biasCorrection1),
     f32(values.biasCorrection2Sqrt),
   ];
+}
+
+/** The dropout kernels' uniforms: mask key and drop probability p (0: identity). */
+export function dropoutUniforms(count: number, key: number, dropProbability: number, inputOffset: number, outputOffset: number) {
+  return [count, key >>> 0, f32(dropProbability), f32(1 / (1 - dropProbability)), inputOffset, outputOffset];
 }
 
 /** Uniforms of meanLoss: output[outputOffset] = (1/rows) Σ input[inputOffset + r]. */

@@ -5,6 +5,7 @@
  * read-only storage, read-write storage, uniforms.
  */
 import adamSource from '../../shaders/adam.wgsl?raw';
+import dropoutSource from '../../shaders/dropout.wgsl?raw';
 import embeddingSource from '../../shaders/embedding.wgsl?raw';
 import gruCellSource from '../../shaders/gru_cell.wgsl?raw';
 import lstmCellSource from '../../shaders/lstm_cell.wgsl?raw';
@@ -60,6 +61,16 @@ export const KERNELS = {
     sources: [tanhSource, sigmoidSource, gruCellSource],
     entryPoint: 'gruCellBackward',
     bindings: ['read', 'write', 'write', 'write', 'uniform'],
+  },
+  dropoutForward: {
+    sources: [dropoutSource],
+    entryPoint: 'dropoutForward',
+    bindings: ['read', 'write', 'uniform'],
+  },
+  dropoutBackward: {
+    sources: [dropoutSource],
+    entryPoint: 'dropoutBackward',
+    bindings: ['read', 'write', 'uniform'],
   },
   tanhForward: {
     sources: [tanhSource, tanhElementwiseSource],

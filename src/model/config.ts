@@ -31,6 +31,11 @@ export interface RnnModelConfig {
   nonlinearity?: Nonlinearity;
   /** Stacked recurrent layers; layer k+1 reads layer k's hidden sequence. Default 1. */
   layers?: number;
+  /**
+   * Dropout probability on each layer's output except the top one's, during
+   * training only (torch.nn.LSTM's `dropout`). Masks are drawn from `seed`. Default 0.
+   */
+  dropout?: number;
   /** Token inputs with one-hot semantics over this many ids. Give this or `inputSize`. */
   vocabularySize?: number;
   /** Dense inputs of this many features per time step. Give this or `vocabularySize`. */
@@ -72,6 +77,7 @@ export interface ResolvedConfig {
   layers: number;
   /** Gates of the cell (1, 4 or 3). */
   gates: number;
+  dropout: number;
   inputKind: 'tokens' | 'dense';
   /** Columns of W_ih: the vocabulary size for tokens, the feature count for dense inputs. */
   inputSize: number;
@@ -81,7 +87,7 @@ export interface ResolvedConfig {
   optimizer: ResolvedOptimizer;
 }
 
-const MODEL_KEYS = ['cell', 'nonlinearity', 'layers', 'vocabularySize', 'inputSize', 'hiddenSize', 'outputSize', 'seed', 'optimizer'];
+const MODEL_KEYS = ['cell', 'nonlinearity', 'layers', 'dropout', 'vocabularySize', 'inputSize', 'hiddenSize', 'outputSize', 'seed', 'optimizer'];
 
 export function resolveOptimizer(optimizer: unknown, argument = 'config.optimizer'): ResolvedOptimizer {
   if (optimizer === undefined) return { type: 'adam', learningRate: 2e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
@@ -111,6 +117,7 @@ export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
     throw new InvalidArgumentError('config.nonlinearity', `got '${nonlinearity}' for cell '${cell}', expected it only with cell 'rnn'`);
   }
   const layers = config.layers === undefined ? 1 : requirePositiveInteger('config.layers', config.layers);
+  const dropout = config.dropout === undefined ? 0 : requireInRange('config.dropout', config.dropout, 0, 1);
   const hasVocabulary = config.vocabularySize !== undefined;
   const hasInputSize = config.inputSize !== undefined;
   if (hasVocabulary === hasInputSize) {
@@ -136,6 +143,7 @@ export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
     nonlinearity,
     layers,
     gates: GATES[cell],
+    dropout,
     inputKind: hasVocabulary ? 'tokens' : 'dense',
     inputSize,
     hiddenSize,

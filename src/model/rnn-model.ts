@@ -11,6 +11,7 @@ import { SafetensorsError } from '../io/safetensors.ts';
 import { InvalidArgumentError, requireFiniteFloats, requirePositiveNumber } from '../validation.ts';
 import { type SequenceBatch, validateBatch, type ValidatedBatch } from './batch.ts';
 import { type ResolvedConfig, type RnnModelConfig, resolveConfig } from './config.ts';
+import { dropoutKey, dropoutMask } from './dropout.ts';
 import { initialParameters } from './initialization.ts';
 import { checkParametersFit, decodeModelFile, encodeModelFile } from './model-file.ts';
 import { LOSS_HISTORY_LENGTH, ModelBuffers } from './model-buffers.ts';
@@ -38,6 +39,9 @@ export class RnnModel {
   private optimizerStep = 0;
   /** Runs that wrote a loss, for the loss-history slot. */
   private lossWrites = 0;
+  /** Training runs so far: each draws fresh dropout masks. */
+  private trainingRuns = 0;
+  private lastDropout: { keys: number[]; count: number } = { keys: [], count: 0 };
   private lastPlan: SequencePlan | undefined;
   private disposed = false;
 
@@ -180,6 +184,17 @@ export class RnnModel {
     writeElements(device, plan.inputs, 0, batch.tokens ?? batch.inputs!);
     if (batch.targets) writeElements(device, plan.targets, 0, batch.targets);
     if (parts.includes('loss')) plan.setLossSlot(lossSlot);
+    // Dropout in training runs only; evaluation (forward only) uses every unit.
+    const training = parts.includes('backward');
+    if (this.config.dropout > 0 && this.config.layers > 1) {
+      const run = this.trainingRuns;
+      const keys = Array.from({ length: this.config.layers - 1 }, (_, k) => dropoutKey(this.config.seed, run, k));
+      plan.setDropout(keys, training ? this.config.dropout : 0);
+      if (training) {
+        this.lastDropout = { keys, count: batch.timeSteps * B * H };
+        this.trainingRuns++;
+      }
+    }
     if (parts.includes('update')) {
       const { learningRate, beta1, beta2, epsilon } = this.config.optimizer;
       plan.setOptimizerValues({
@@ -311,6 +326,14 @@ export class RnnModel {
   /** Gradients of the latest trainStep / computeGradients, by parameter name. */
   readGradients(): Promise<Record<string, Float32Array>> {
     return this.readFlat(this.buffers.gradients);
+  }
+
+  /**
+   * The dropout masks of the latest training run, one [T·B·H] per layer boundary
+   * (1/(1 − p) where kept, 0 where dropped), reproduced on the CPU; empty without dropout.
+   */
+  lastDropoutMasks(): Float32Array[] {
+    return this.lastDropout.keys.map((key) => dropoutMask(key, this.lastDropout.count, this.config.dropout));
   }
 
   /** The top layer's hidden states [T+1, B, H] of the latest run (slot 0 = initial state), for inspection and tests. */

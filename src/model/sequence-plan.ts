@@ -8,7 +8,7 @@
  */
 import { createStorageBuffer } from '../device/buffers.ts';
 import { type DispatchHandle, DispatchPlan } from '../kernels/dispatch-plan.ts';
-import { adamUniforms, type AdamUniformValues, type KernelSet, meanLossUniforms, sgdUniforms } from '../kernels/kernel-set.ts';
+import { adamUniforms, type AdamUniformValues, dropoutUniforms, type KernelSet, meanLossUniforms, sgdUniforms } from '../kernels/kernel-set.ts';
 import type { ResolvedConfig } from './config.ts';
 import { GruLayer } from './layers/gru-layer.ts';
 import { LstmLayer } from './layers/lstm-layer.ts';
@@ -30,6 +30,9 @@ export class SequencePlan {
   readonly logits: GPUBuffer;
   readonly layers: RecurrentLayer[];
   private readonly rowLosses: GPUBuffer;
+  /** With dropout: layer k's output after its mask, the input of layer k+1 [T·B, H]. */
+  private readonly droppedOutputs: GPUBuffer[] = [];
+  private readonly dropoutHandles: { forward: DispatchHandle; backward: DispatchHandle }[] = [];
   private readonly plan: DispatchPlan;
   private readonly parts: Record<PlanPart, [number, number]>;
   private readonly lossHandle: DispatchHandle;
@@ -54,9 +57,13 @@ export class SequencePlan {
     const setting = (layer: number): LayerSetting => ({ kernels, config, layout, parameters, gradients, timeSteps: T, batchSize: B, layer });
     this.layers = Array.from({ length: config.layers }, (_, k) => new LAYER_TYPES[config.cell](setting(k)));
     const top = this.layers[config.layers - 1];
+    // Between layers with dropout, layer k+1 reads layer k's output through the mask.
+    if (config.dropout > 0) {
+      for (let k = 0; k + 1 < config.layers; k++) this.droppedOutputs.push(createStorageBuffer(device, `layer ${k} output after dropout ${shape}`, TB * H));
+    }
     const inputOf = (k: number): LayerInput =>
       k > 0
-        ? { kind: 'dense', sequence: { buffer: this.layers[k - 1].hiddenStates, offset: S }, width: H }
+        ? { kind: 'dense', sequence: config.dropout > 0 ? { buffer: this.droppedOutputs[k - 1], offset: 0 } : { buffer: this.layers[k - 1].hiddenStates, offset: S }, width: H }
         : config.inputKind === 'tokens'
           ? { kind: 'tokens', tokens: this.inputs, vocabulary: I }
           : { kind: 'dense', sequence: { buffer: this.inputs, offset: 0 }, width: I };
@@ -67,7 +74,13 @@ export class SequencePlan {
 
     // ---- forward: layer by layer, each over t = 0..T−1; then the head for all steps at once ----
     const forwardStart = mark();
-    this.layers.forEach((layer, k) => layer.recordForward(plan, inputOf(k)));
+    this.layers.forEach((layer, k) => {
+      layer.recordForward(plan, inputOf(k));
+      if (k < this.droppedOutputs.length) {
+        const forward = kernels.dropoutForward(plan, { buffer: layer.hiddenStates, offset: S }, { buffer: this.droppedOutputs[k], offset: 0 }, TB * H, `layer ${k} dropout`);
+        this.dropoutHandles.push({ forward, backward: forward });
+      }
+    });
     // y_t = h_t W_yᵀ + b_y
     kernels.matmul(
       plan,
@@ -98,6 +111,10 @@ export class SequencePlan {
     for (let k = config.layers - 1; k >= 0; k--) {
       const below = k > 0 ? { buffer: this.layers[k - 1].stateGradients, offset: S } : undefined;
       this.layers[k].recordBackward(plan, inputOf(k), below);
+      // The gradient reaching layer k−1's output goes back through the same mask.
+      if (below && k - 1 < this.droppedOutputs.length) {
+        this.dropoutHandles[k - 1].backward = kernels.dropoutBackward(plan, below, TB * H, `layer ${k - 1} dropout backward`);
+      }
     }
 
     // ---- update ----
@@ -140,6 +157,16 @@ export class SequencePlan {
     this.plan.updateUniforms(this.lossHandle, meanLossUniforms(0, this.timeSteps * this.batchSize, slot));
   }
 
+  /** Sets the dropout masks of the coming run: one key per layer boundary, p = 0 for evaluation. */
+  setDropout(keys: number[], dropProbability: number): void {
+    const count = this.timeSteps * this.batchSize * this.layers[0].hiddenSize;
+    const S = this.batchSize * this.layers[0].hiddenSize;
+    this.dropoutHandles.forEach((handles, k) => {
+      this.plan.updateUniforms(handles.forward, dropoutUniforms(count, keys[k], dropProbability, S, 0));
+      if (handles.backward !== handles.forward) this.plan.updateUniforms(handles.backward, dropoutUniforms(count, keys[k], dropProbability, 0, S));
+    });
+  }
+
   /** Sets the update's uniforms for the coming step (SGD uses count and learning rate only). */
   setOptimizerValues(values: AdamUniformValues): void {
     this.plan.updateUniforms(this.optimizerHandle, this.optimizerKind === 'adam' ? adamUniforms(values) : sgdUniforms(values));
@@ -162,6 +189,6 @@ export class SequencePlan {
   destroy(): void {
     this.plan.destroy();
     for (const layer of this.layers) layer.destroy();
-    for (const buffer of [this.inputs, this.targets, this.logits, this.rowLosses]) buffer.destroy();
+    for (const buffer of [this.inputs, this.targets, this.logits, this.rowLosses, ...this.droppedOutputs]) buffer.destroy();
   }
 }

@@ -68,6 +68,10 @@ export abstract class RecurrentLayer {
     return this.setting.layout.byName[`${name}_l${this.setting.layer}`].offset;
   }
 
+  get hiddenSize(): number {
+    return this.setting.config.hiddenSize;
+  }
+
   protected get stateSize(): number {
     return this.setting.batchSize * this.setting.config.hiddenSize;
   }
