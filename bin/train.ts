@@ -19,6 +19,9 @@ import { projectSourceCorpus } from './corpus.ts';
 
 const USAGE = `Usage: npm start -- [options]
   --corpus FILE        text to train on (default: the project's own source code)
+  --cell NAME          rnn | lstm | gru (default rnn)
+  --layers N           stacked layers (default 1)
+  --dropout P          dropout between layers while training (default 0)
   --hidden N           hidden units (default 128)
   --seq N              time steps per batch (default 32)
   --batch N            sequences per batch (default 32)
@@ -46,6 +49,9 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       corpus: { type: 'string' },
+      cell: { type: 'string', default: 'rnn' },
+      layers: { type: 'string', default: '1' },
+      dropout: { type: 'string', default: '0' },
       hidden: { type: 'string', default: '128' },
       seq: { type: 'string', default: '32' },
       batch: { type: 'string', default: '32' },
@@ -63,6 +69,11 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
+  const cell = values.cell;
+  if (cell !== 'rnn' && cell !== 'lstm' && cell !== 'gru') throw new Error(`--cell: got ${JSON.stringify(cell)}, expected rnn, lstm or gru`);
+  const layers = positiveInteger('layers', values.layers);
+  const dropout = Number(values.dropout);
+  if (!(dropout >= 0 && dropout < 1)) throw new Error(`--dropout: got ${JSON.stringify(values.dropout)}, expected a number in [0, 1)`);
   const hiddenSize = positiveInteger('hidden', values.hidden);
   const timeSteps = positiveInteger('seq', values.seq);
   const batchSize = positiveInteger('batch', values.batch);
@@ -82,10 +93,15 @@ async function main(): Promise<void> {
   const context = await createGpuContext({ adapter: values.adapter as AdapterPreference | undefined });
   console.log(`adapter   ${context.description}`);
   console.log(`corpus    ${corpusName}: ${text.length} characters, ${vocabulary.size} distinct`);
-  console.log(`model     simple RNN, hidden ${hiddenSize}, Adam lr ${learningRate}; batches of ${batchSize} × ${timeSteps} characters`);
+  const cellName = { rnn: 'simple RNN (tanh)', lstm: 'LSTM', gru: 'GRU' }[cell];
+  const dropoutNote = layers > 1 && dropout > 0 ? `, dropout ${dropout}` : '';
+  console.log(`model     ${cellName}, ${layers} layer${layers > 1 ? 's' : ''} of ${hiddenSize}${dropoutNote}, Adam lr ${learningRate}; batches of ${batchSize} × ${timeSteps} characters`);
   console.log(`uniform guess would score ln(${vocabulary.size}) = ${Math.log(vocabulary.size).toFixed(3)} nats/char\n`);
 
   const model = await RnnModel.create(context, {
+    cell,
+    layers,
+    dropout,
     vocabularySize: vocabulary.size,
     hiddenSize,
     seed,

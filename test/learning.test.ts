@@ -12,10 +12,11 @@ const TEXT = SENTENCE.repeat(40);
 const STEPS = 150;
 
 describe.each(TEST_ADAPTERS)('learning on %s', (adapter) => {
-  it(`a character model's loss falls well below its start within ${STEPS} steps`, async () => {
+  it.each(['rnn', 'lstm', 'gru'] as const)(`a character %s's loss falls well below its start within ${STEPS} steps`, async (cell) => {
     const vocabulary = CharacterVocabulary.fromText(TEXT);
     const batches = new TextBatches(vocabulary.encode(TEXT), 16, 8);
     const model = await RnnModel.create(await contextFor(adapter), {
+      cell,
       vocabularySize: vocabulary.size,
       hiddenSize: 48,
       seed: 1,
@@ -26,7 +27,7 @@ describe.each(TEST_ADAPTERS)('learning on %s', (adapter) => {
       const first = await steps[0].loss();
       // Mean of the last 10 steps, so one lucky batch cannot pass the test.
       const last = (await Promise.all(steps.slice(-10).map((step) => step.loss()))).reduce((sum, loss) => sum + loss, 0) / 10;
-      console.log(`${adapter}: loss ${first.toFixed(3)} → ${last.toFixed(3)} nats/char (uniform guess ${Math.log(vocabulary.size).toFixed(3)})`);
+      console.log(`${adapter} ${cell}: loss ${first.toFixed(3)} → ${last.toFixed(3)} nats/char (uniform guess ${Math.log(vocabulary.size).toFixed(3)})`);
       expect(first).toBeGreaterThan(0.8 * Math.log(vocabulary.size));
       expect(last).toBeLessThan(0.15 * first);
 
