@@ -15,7 +15,8 @@ export {
   type FeatureLevel,
 } from './device/adapter-choice.ts';
 export type { SequenceBatch } from './model/batch.ts';
-export type { CellType, Nonlinearity, OptimizerConfig, RnnModelConfig } from './model/config.ts';
+export type { CellType, Nonlinearity, RnnModelConfig } from './model/config.ts';
+export { type OptimizerConfig, type OptimizerType, type ScheduleConfig, scheduledLearningRate } from './model/optimizer.ts';
 export { RnnModel, type StepResult } from './model/rnn-model.ts';
 export { CharacterVocabulary } from './text/vocabulary.ts';
 export { TextBatches, type TokenBatch } from './text/text-batches.ts';

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { createStorageBuffer, createStorageBufferWith, readFloats, writeElements } from '../src/device/buffers.ts';
 import { type BufferSlice, DispatchPlan, gridFor } from '../src/kernels/dispatch-plan.ts';
-import { type AdamUniformValues, adamUniforms, type KernelSet, sgdUniforms, PER_ROW_SOFTMAX_MAX_CLASSES } from '../src/kernels/kernel-set.ts';
+import { type KernelSet, type OptimizerStepValues, optimizerUniforms, PER_ROW_SOFTMAX_MAX_CLASSES } from '../src/kernels/kernel-set.ts';
 import { pipelineCacheFor } from '../src/kernels/pipeline-cache.ts';
 import { f32, type UniformField } from '../src/kernels/uniforms.ts';
 import {
@@ -395,9 +395,24 @@ const ADAM_PARAMETER_TOLERANCE: Tolerance = { relative: 1e-5, absolute: 1e-7 };
 const ADAM_FIRST_MOMENT_TOLERANCE: Tolerance = { relative: 1e-5, absolute: 4e-8 };
 const ADAM_SECOND_MOMENT_TOLERANCE: Tolerance = { relative: 1e-5, absolute: 1e-12 };
 
+/** Plain update values: no weight decay or momentum. */
+const PLAIN: Omit<OptimizerStepValues, 'count' | 'learningRate'> = {
+  beta1: 0.9,
+  beta2: 0.999,
+  epsilon: 1e-8,
+  biasCorrection1: 1,
+  biasCorrection2Sqrt: 1,
+  weightDecay: 0,
+  decoupled: false,
+  momentum: 0,
+  nesterov: false,
+  alpha: 0.99,
+};
+
 /** Adam's uniform values for step t (from 1), the bias corrections computed in float64. */
-function adamStep(t: number): AdamUniformValues {
+function adamStep(t: number): OptimizerStepValues {
   return {
+    ...PLAIN,
     count: PARAMETER_COUNT,
     ...ADAM,
     biasCorrection1: 1 - ADAM.beta1 ** t,
@@ -416,7 +431,7 @@ describe.each(TEST_ADAPTERS)('optimizers on %s', (adapter) => {
     const gradients = createStorageBufferWith(device, 'gradients', placed(gradient, 0, 3));
     const plan = new DispatchPlan(device, 'sgd');
     const learningRate = 0.1;
-    kernels.sgdUpdate(plan, { gradients, parameters }, { count: PARAMETER_COUNT, learningRate }, 'sgd');
+    kernels.optimizerUpdate(plan, 'sgd', { gradients, parameters }, { ...PLAIN, count: PARAMETER_COUNT, learningRate }, 'sgd');
     plan.submit();
     const want = { p: Float64Array.from(initial) };
     sgdStep(want, { p: Float64Array.from(gradient) }, { learningRate });
@@ -437,14 +452,14 @@ describe.each(TEST_ADAPTERS)('optimizers on %s', (adapter) => {
     const firstMoment = createStorageBufferWith(device, 'first moment', placed(new Float32Array(PARAMETER_COUNT), 0, 3));
     const secondMoment = createStorageBufferWith(device, 'second moment', placed(new Float32Array(PARAMETER_COUNT), 0, 3));
     const plan = new DispatchPlan(device, 'adam');
-    const handle = kernels.adamUpdate(plan, { gradients, parameters, firstMoment, secondMoment }, adamStep(1), 'adam');
+    const handle = kernels.optimizerUpdate(plan, 'adam', { gradients, parameters, firstState: firstMoment, secondState: secondMoment }, adamStep(1), 'adam');
     const reference = new ReferenceAdam(ADAM);
     const want = { p: Float64Array.from(initial) };
     for (let t = 1; t <= 3; t++) {
       const gradient = randomFloats(PARAMETER_COUNT, 41 + t);
       gradient[0] = 0; // m = v = 0: the update must be exactly 0, not 0/0
       writeElements(device, gradients, 0, gradient);
-      if (t > 1) plan.updateUniforms(handle, adamUniforms(adamStep(t)));
+      if (t > 1) plan.updateUniforms(handle, optimizerUniforms('adam', adamStep(t)));
       plan.submit();
       reference.step(want, { p: Float64Array.from(gradient) });
       // ReferenceAdam keeps its moments private; read them by name rather than restate its formulas.
@@ -578,7 +593,7 @@ describe.each(TEST_ADAPTERS)('dispatch plan on %s', (adapter) => {
     const plan = new DispatchPlan(device, '2-D grids');
     const noBuffer = kernels.placeholder;
     plan.add(await cache.get('tanhForward', elementwise), [input, noBuffer, output], [count, 0, 0, 1], grid, 'tanh forward 2-D');
-    plan.add(await cache.get('sgdUpdate', elementwise), [gradients, parameters], sgdUniforms({ count, learningRate: 0.5 }), grid, 'sgd 2-D');
+    plan.add(await cache.get('sgdUpdate', elementwise), [gradients, parameters, kernels.secondPlaceholder], optimizerUniforms('sgd', { ...PLAIN, count, learningRate: 0.5 }), grid, 'sgd 2-D');
     const biasOffset = hidden * vocabulary;
     const embeddingUniforms: UniformField[] = [rows, hidden, vocabulary, 0, biasOffset, biasOffset + hidden, 0];
     plan.add(await cache.get('embeddingForward', elementwise), [tokenBuffer, embeddingParameters, projections], embeddingUniforms, grid, 'embedding 2-D');

@@ -123,6 +123,7 @@ export class KernelSet {
       ['meanLoss', cache.get('meanLoss', reduction)],
       ['sgdUpdate', cache.get('sgdUpdate', elementwise)],
       ['adamUpdate', cache.get('adamUpdate', elementwise)],
+      ['rmspropUpdate', cache.get('rmspropUpdate', elementwise)],
     );
     const built = await Promise.all(entries.map(([, kernel]) => kernel));
     return new KernelSet(device, new Map(entries.map(([key], index) => [key, built[index]])), reductionSize);
@@ -316,20 +317,17 @@ export class KernelSet {
     return plan.add(this.kernel('meanLoss'), [input.buffer, output.buffer], meanLossUniforms(input.offset, rows, output.offset), [1], label);
   }
 
-  /** p ← p − lr · g over the flat parameter buffer. */
-  sgdUpdate(plan: DispatchPlan, buffers: { gradients: GPUBuffer; parameters: GPUBuffer }, values: SgdUniformValues, label: string): DispatchHandle {
-    return plan.add(this.kernel('sgdUpdate'), [buffers.gradients, buffers.parameters], sgdUniforms(values), this.elementwiseGrid(values.count), label);
-  }
-
-  /** Adam's moments and update over the flat parameter buffer. */
-  adamUpdate(plan: DispatchPlan, buffers: AdamBuffers, values: AdamUniformValues, label: string): DispatchHandle {
-    return plan.add(
-      this.kernel('adamUpdate'),
-      [buffers.gradients, buffers.parameters, buffers.firstMoment, buffers.secondMoment],
-      adamUniforms(values),
-      this.elementwiseGrid(values.count),
-      label,
-    );
+  /** One optimizer step over the flat parameter buffer (see sgd.wgsl, adam.wgsl, rmsprop.wgsl). */
+  optimizerUpdate(plan: DispatchPlan, type: OptimizerKernel, buffers: OptimizerBuffers, values: OptimizerStepValues, label: string): DispatchHandle {
+    const first = buffers.firstState ?? this.placeholder;
+    const second = buffers.secondState ?? this.secondPlaceholder;
+    const bound =
+      type === 'sgd'
+        ? [buffers.gradients, buffers.parameters, first]
+        : type === 'adam'
+          ? [buffers.gradients, buffers.parameters, first, second]
+          : [buffers.gradients, buffers.parameters, second, first];
+    return plan.add(this.kernel(`${type}Update`), bound, optimizerUniforms(type, values), this.elementwiseGrid(values.count), label);
   }
 }
 
@@ -372,19 +370,21 @@ export interface GruCellArgs {
   gradientOffset?: number;
 }
 
-export interface AdamBuffers {
+export type OptimizerKernel = 'sgd' | 'adam' | 'rmsprop';
+
+export interface OptimizerBuffers {
   gradients: GPUBuffer;
   parameters: GPUBuffer;
-  firstMoment: GPUBuffer;
-  secondMoment: GPUBuffer;
+  /** SGD and RMSprop momentum, Adam's m. */
+  firstState?: GPUBuffer;
+  /** Adam's v, RMSprop's square average. */
+  secondState?: GPUBuffer;
 }
 
-export interface SgdUniformValues {
+/** Everything any update reads for step t; each kernel takes its own fields. */
+export interface OptimizerStepValues {
   count: number;
   learningRate: number;
-}
-
-export interface AdamUniformValues extends SgdUniformValues {
   beta1: number;
   beta2: number;
   epsilon: number;
@@ -392,24 +392,23 @@ export interface AdamUniformValues extends SgdUniformValues {
   biasCorrection1: number;
   /** √(1 − β₂ᵗ) for step t. */
   biasCorrection2Sqrt: number;
+  weightDecay: number;
+  /** AdamW: weight decay applied to the parameters, not the gradient. */
+  decoupled: boolean;
+  momentum: number;
+  nesterov: boolean;
+  alpha: number;
 }
 
-export function sgdUniforms(values: SgdUniformValues) {
-  return [values.count, f32(values.learningRate)];
-}
-
-export function adamUniforms(values: AdamUniformValues) {
-  return [
-    values.count,
-    f32(values.learningRate),
-    f32(values.beta1),
-    f32(values.beta2),
-    f32(values.epsilon),
-    f32(1 - values.beta1),
-    f32(1 - values.beta2),
-    f32(values.biasCorrection1),
-    f32(values.biasCorrection2Sqrt),
-  ];
+export function optimizerUniforms(type: OptimizerKernel, v: OptimizerStepValues) {
+  switch (type) {
+    case 'sgd':
+      return [v.count, f32(v.learningRate), f32(v.momentum), f32(v.weightDecay), v.nesterov ? 1 : 0];
+    case 'adam':
+      return [v.count, f32(v.learningRate), f32(v.beta1), f32(v.beta2), f32(v.epsilon), f32(1 - v.beta1), f32(1 - v.beta2), f32(v.biasCorrection1), f32(v.biasCorrection2Sqrt), f32(v.weightDecay), v.decoupled ? 1 : 0];
+    case 'rmsprop':
+      return [v.count, f32(v.learningRate), f32(v.alpha), f32(1 - v.alpha), f32(v.epsilon), f32(v.weightDecay), f32(v.momentum)];
+  }
 }
 
 /** The dropout kernels' uniforms: mask key and drop probability p (0: identity). */

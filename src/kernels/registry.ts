@@ -13,6 +13,7 @@ import matmulSource from '../../shaders/matmul.wgsl?raw';
 import matmulTileSource from '../../shaders/matmul_tile.wgsl?raw';
 import reduceSource from '../../shaders/reduce.wgsl?raw';
 import rnnStepSource from '../../shaders/rnn_step.wgsl?raw';
+import rmspropSource from '../../shaders/rmsprop.wgsl?raw';
 import sgdSource from '../../shaders/sgd.wgsl?raw';
 import sigmoidSource from '../../shaders/sigmoid.wgsl?raw';
 import softmaxCrossEntropySource from '../../shaders/softmax_cross_entropy.wgsl?raw';
@@ -115,7 +116,12 @@ export const KERNELS = {
   sgdUpdate: {
     sources: [sgdSource],
     entryPoint: 'sgdUpdate',
-    bindings: ['read', 'write', 'uniform'],
+    bindings: ['read', 'write', 'write', 'uniform'],
+  },
+  rmspropUpdate: {
+    sources: [rmspropSource],
+    entryPoint: 'rmspropUpdate',
+    bindings: ['read', 'write', 'write', 'write', 'uniform'],
   },
   adamUpdate: {
     sources: [adamSource],

@@ -2,14 +2,16 @@
  * The model and optimizer configuration: one type each, with the defaults in
  * comments and one function that checks a user's config and fills defaults.
  */
+import { type OptimizerConfig, type ResolvedOptimizer, resolveOptimizer, resolveSchedule, type ScheduleConfig } from './optimizer.ts';
 import {
   InvalidArgumentError,
   rejectUnknownKeys,
   requireInRange,
   requireOneOf,
   requirePositiveInteger,
-  requirePositiveNumber,
 } from '../validation.ts';
+
+export type { OptimizerConfig, ScheduleConfig };
 
 export const CELLS = ['rnn', 'lstm', 'gru'] as const;
 export type CellType = (typeof CELLS)[number];
@@ -48,27 +50,8 @@ export interface RnnModelConfig {
   seed?: number;
   /** Optimizer. Default Adam with learning rate 2e-3. */
   optimizer?: OptimizerConfig;
-}
-
-export type OptimizerConfig =
-  | { type: 'sgd'; learningRate: number }
-  | {
-      type: 'adam';
-      learningRate: number;
-      /** Default 0.9. */
-      beta1?: number;
-      /** Default 0.999. */
-      beta2?: number;
-      /** Default 1e-8. */
-      epsilon?: number;
-    };
-
-export interface ResolvedOptimizer {
-  type: 'sgd' | 'adam';
-  learningRate: number;
-  beta1: number;
-  beta2: number;
-  epsilon: number;
+  /** Learning-rate schedule over optimizer steps. Default constant. */
+  schedule?: ScheduleConfig;
 }
 
 export interface ResolvedConfig {
@@ -85,26 +68,10 @@ export interface ResolvedConfig {
   outputSize: number;
   seed: number;
   optimizer: ResolvedOptimizer;
+  schedule: ScheduleConfig;
 }
 
-const MODEL_KEYS = ['cell', 'nonlinearity', 'layers', 'dropout', 'vocabularySize', 'inputSize', 'hiddenSize', 'outputSize', 'seed', 'optimizer'];
-
-export function resolveOptimizer(optimizer: unknown, argument = 'config.optimizer'): ResolvedOptimizer {
-  if (optimizer === undefined) return { type: 'adam', learningRate: 2e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
-  if (typeof optimizer !== 'object' || optimizer === null) {
-    throw new InvalidArgumentError(argument, `got ${typeof optimizer}, expected an object such as { type: 'adam', learningRate: 0.002 }`);
-  }
-  const options = optimizer as Record<string, unknown>;
-  const type = requireOneOf(`${argument}.type`, options.type, ['sgd', 'adam'] as const);
-  rejectUnknownKeys(argument, options, type === 'sgd' ? ['type', 'learningRate'] : ['type', 'learningRate', 'beta1', 'beta2', 'epsilon']);
-  return {
-    type,
-    learningRate: requirePositiveNumber(`${argument}.learningRate`, options.learningRate),
-    beta1: options.beta1 === undefined ? 0.9 : requireInRange(`${argument}.beta1`, options.beta1, 0, 1),
-    beta2: options.beta2 === undefined ? 0.999 : requireInRange(`${argument}.beta2`, options.beta2, 0, 1),
-    epsilon: options.epsilon === undefined ? 1e-8 : requirePositiveNumber(`${argument}.epsilon`, options.epsilon),
-  };
-}
+const MODEL_KEYS = ['cell', 'nonlinearity', 'layers', 'dropout', 'vocabularySize', 'inputSize', 'hiddenSize', 'outputSize', 'seed', 'optimizer', 'schedule'];
 
 export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
   if (typeof config !== 'object' || config === null) {
@@ -150,5 +117,6 @@ export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
     outputSize,
     seed,
     optimizer: resolveOptimizer(config.optimizer),
+    schedule: resolveSchedule(config.schedule),
   };
 }

@@ -5,6 +5,7 @@
  */
 import { createStorageBuffer, createStorageBufferWith } from '../device/buffers.ts';
 import type { ResolvedConfig } from './config.ts';
+import { optimizerState } from './optimizer.ts';
 import type { ParameterLayout } from './parameter-layout.ts';
 
 /** Losses of this many most recent steps stay readable on the GPU. */
@@ -13,9 +14,9 @@ export const LOSS_HISTORY_LENGTH = 1024;
 export class ModelBuffers {
   readonly parameters: GPUBuffer;
   readonly gradients: GPUBuffer;
-  /** Adam's m and v (absent for SGD). */
-  readonly firstMoment: GPUBuffer | undefined;
-  readonly secondMoment: GPUBuffer | undefined;
+  /** The optimizer's per-parameter state (see optimizerState): momentum or Adam's m; Adam's v or RMSprop's square average. */
+  readonly firstState: GPUBuffer | undefined;
+  readonly secondState: GPUBuffer | undefined;
   /** Mean loss of step s at element s mod LOSS_HISTORY_LENGTH. */
   readonly lossHistory: GPUBuffer;
   private readonly device: GPUDevice;
@@ -33,10 +34,9 @@ export class ModelBuffers {
     this.hasCell = config.cell === 'lstm';
     this.parameters = createStorageBufferWith(device, 'parameters', initial);
     this.gradients = createStorageBuffer(device, 'gradients', layout.totalLength);
-    if (config.optimizer.type === 'adam') {
-      this.firstMoment = createStorageBuffer(device, 'Adam first moment', layout.totalLength);
-      this.secondMoment = createStorageBuffer(device, 'Adam second moment', layout.totalLength);
-    }
+    const state = optimizerState(config.optimizer);
+    if (state.first) this.firstState = createStorageBuffer(device, `${config.optimizer.type} first state`, layout.totalLength);
+    if (state.second) this.secondState = createStorageBuffer(device, `${config.optimizer.type} second state`, layout.totalLength);
     this.lossHistory = createStorageBuffer(device, 'loss history', LOSS_HISTORY_LENGTH);
   }
 
@@ -66,7 +66,7 @@ export class ModelBuffers {
   }
 
   destroy(): void {
-    for (const buffer of [this.parameters, this.gradients, this.firstMoment, this.secondMoment, this.lossHistory]) {
+    for (const buffer of [this.parameters, this.gradients, this.firstState, this.secondState, this.lossHistory]) {
       buffer?.destroy();
     }
     this.destroyFinalStates();

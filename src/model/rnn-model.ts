@@ -13,6 +13,7 @@ import { type SequenceBatch, validateBatch, type ValidatedBatch } from './batch.
 import { type ResolvedConfig, type RnnModelConfig, resolveConfig } from './config.ts';
 import { dropoutKey, dropoutMask } from './dropout.ts';
 import { initialParameters } from './initialization.ts';
+import { optimizerStepValues, scheduledLearningRate } from './optimizer.ts';
 import { checkParametersFit, decodeModelFile, encodeModelFile } from './model-file.ts';
 import { LOSS_HISTORY_LENGTH, ModelBuffers } from './model-buffers.ts';
 import { type ParameterLayout, parameterLayout } from './parameter-layout.ts';
@@ -149,7 +150,12 @@ export class RnnModel {
     return { logits, finalHidden };
   }
 
-  /** Changes the learning rate from the next step on. */
+  /** The learning rate step t (from 1) uses: the base rate under the schedule. */
+  learningRateAt(step: number): number {
+    return scheduledLearningRate(this.config.schedule, this.config.optimizer.learningRate, step);
+  }
+
+  /** Changes the base learning rate from the next step on. */
   setLearningRate(learningRate: number): void {
     this.config.optimizer.learningRate = requirePositiveNumber('learningRate', learningRate);
   }
@@ -196,16 +202,7 @@ export class RnnModel {
       }
     }
     if (parts.includes('update')) {
-      const { learningRate, beta1, beta2, epsilon } = this.config.optimizer;
-      plan.setOptimizerValues({
-        count: this.layout.totalLength,
-        learningRate,
-        beta1,
-        beta2,
-        epsilon,
-        biasCorrection1: 1 - beta1 ** step,
-        biasCorrection2Sqrt: Math.sqrt(1 - beta2 ** step),
-      });
+      plan.setOptimizerValues(optimizerStepValues(this.config.optimizer, step, this.learningRateAt(step), this.layout.totalLength));
     }
 
     const finalStates = this.buffers.finalStatesFor(B);

@@ -8,13 +8,14 @@
  */
 import { createStorageBuffer } from '../device/buffers.ts';
 import { type DispatchHandle, DispatchPlan } from '../kernels/dispatch-plan.ts';
-import { adamUniforms, type AdamUniformValues, dropoutUniforms, type KernelSet, meanLossUniforms, sgdUniforms } from '../kernels/kernel-set.ts';
+import { dropoutUniforms, type KernelSet, meanLossUniforms, type OptimizerKernel, optimizerUniforms, type OptimizerStepValues } from '../kernels/kernel-set.ts';
 import type { ResolvedConfig } from './config.ts';
 import { GruLayer } from './layers/gru-layer.ts';
 import { LstmLayer } from './layers/lstm-layer.ts';
 import type { LayerInput, LayerSetting, RecurrentLayer } from './layers/recurrent-layer.ts';
 import { RnnLayer } from './layers/rnn-layer.ts';
 import type { ModelBuffers } from './model-buffers.ts';
+import { optimizerStepValues } from './optimizer.ts';
 import type { ParameterLayout } from './parameter-layout.ts';
 
 export type PlanPart = 'forward' | 'loss' | 'backward' | 'update';
@@ -37,7 +38,7 @@ export class SequencePlan {
   private readonly parts: Record<PlanPart, [number, number]>;
   private readonly lossHandle: DispatchHandle;
   private readonly optimizerHandle: DispatchHandle;
-  private readonly optimizerKind: 'sgd' | 'adam';
+  private readonly optimizerKernel: OptimizerKernel;
 
   constructor(kernels: KernelSet, config: ResolvedConfig, layout: ParameterLayout, model: ModelBuffers, timeSteps: number, batchSize: number) {
     const device = kernels.device;
@@ -119,13 +120,16 @@ export class SequencePlan {
 
     // ---- update ----
     const updateStart = mark();
-    this.optimizerKind = config.optimizer.type;
-    // Learning rate and bias corrections are set before each step (setOptimizerValues).
-    const notYetSet = { count: layout.totalLength, learningRate: 0, beta1: 0, beta2: 0, epsilon: 1, biasCorrection1: 1, biasCorrection2Sqrt: 1 };
-    this.optimizerHandle =
-      this.optimizerKind === 'adam'
-        ? kernels.adamUpdate(plan, { gradients, parameters, firstMoment: model.firstMoment!, secondMoment: model.secondMoment! }, notYetSet, 'Adam update')
-        : kernels.sgdUpdate(plan, { gradients, parameters }, notYetSet, 'SGD update');
+    const type = config.optimizer.type;
+    this.optimizerKernel = type === 'adamw' ? 'adam' : type;
+    // The step's values (learning rate, bias corrections) are set before each step (setOptimizerValues).
+    this.optimizerHandle = kernels.optimizerUpdate(
+      plan,
+      this.optimizerKernel,
+      { gradients, parameters, firstState: model.firstState, secondState: model.secondState },
+      optimizerStepValues(config.optimizer, 1, 0, layout.totalLength),
+      `${type} update`,
+    );
     const end = mark();
 
     this.parts = {
@@ -167,9 +171,9 @@ export class SequencePlan {
     });
   }
 
-  /** Sets the update's uniforms for the coming step (SGD uses count and learning rate only). */
-  setOptimizerValues(values: AdamUniformValues): void {
-    this.plan.updateUniforms(this.optimizerHandle, this.optimizerKind === 'adam' ? adamUniforms(values) : sgdUniforms(values));
+  /** Sets the update's uniforms for the coming step. */
+  setOptimizerValues(values: OptimizerStepValues): void {
+    this.plan.updateUniforms(this.optimizerHandle, optimizerUniforms(this.optimizerKernel, values));
   }
 
   /** Records the given parts, in plan order; clears what backward only adds to first. */

@@ -89,3 +89,92 @@ export class ReferenceAdam {
     return moment;
   }
 }
+
+/** Options of every reference optimizer, in torch.optim's terms (defaults as torch's). */
+export interface ReferenceOptimizerOptions {
+  type: 'sgd' | 'adam' | 'adamw' | 'rmsprop';
+  learningRate: number;
+  momentum?: number; // SGD, RMSprop: 0
+  nesterov?: boolean; // SGD: false
+  weightDecay?: number; // 0; AdamW: 0.01
+  beta1?: number; // 0.9
+  beta2?: number; // 0.999
+  epsilon?: number; // 1e-8
+  alpha?: number; // RMSprop: 0.99
+}
+
+/**
+ * torch.optim.SGD (dampening 0), Adam, AdamW and RMSprop (not centered), per
+ * parameter element, with t counting steps from 1 and every state starting at 0:
+ *   SGD:     g ← g + λp;  b ← μb + g;  g ← g + μb (Nesterov) or b (μ > 0);  p ← p − lr·g
+ *   Adam:    g ← g + λp;  m ← β1·m + (1−β1)g;  v ← β2·v + (1−β2)g²;
+ *            p ← p − lr · (m/(1−β1ᵗ)) / (√(v/(1−β2ᵗ)) + ε)
+ *   AdamW:   p ← p(1 − lr·λ), then Adam's update without the λp term
+ *   RMSprop: g ← g + λp;  v ← αv + (1−α)g²;  s = g/(√v + ε);  b ← μb + s (μ > 0);  p ← p − lr·(b or s)
+ */
+export class ReferenceOptimizer {
+  readonly options: Required<ReferenceOptimizerOptions>;
+  private steps = 0;
+  private readonly states = new Map<string, { first: Float64Array; second: Float64Array }>();
+
+  constructor(options: ReferenceOptimizerOptions) {
+    this.options = {
+      momentum: 0,
+      nesterov: false,
+      weightDecay: options.type === 'adamw' ? 0.01 : 0,
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: 1e-8,
+      alpha: 0.99,
+      ...options,
+    };
+  }
+
+  get stepCount(): number {
+    return this.steps;
+  }
+
+  /** One step with learning rate `learningRate` (default: the options' rate). */
+  step(params: ReferenceParameters, grads: ReferenceParameters, learningRate = this.options.learningRate): void {
+    checkGradients(params, grads);
+    this.steps += 1;
+    const t = this.steps;
+    const { type, momentum, nesterov, weightDecay, beta1, beta2, epsilon, alpha } = this.options;
+    const lr = learningRate;
+    for (const [name, p] of Object.entries(params)) {
+      const gradient = grads[name];
+      let state = this.states.get(name);
+      if (!state) {
+        state = { first: new Float64Array(p.length), second: new Float64Array(p.length) };
+        this.states.set(name, state);
+      }
+      const { first, second } = state;
+      for (let i = 0; i < p.length; i++) {
+        if (type === 'sgd') {
+          let g = gradient[i] + weightDecay * p[i];
+          if (momentum !== 0) {
+            first[i] = momentum * first[i] + g;
+            g = nesterov ? g + momentum * first[i] : first[i];
+          }
+          p[i] -= lr * g;
+        } else if (type === 'adam' || type === 'adamw') {
+          let g = gradient[i];
+          if (type === 'adamw') p[i] *= 1 - lr * weightDecay;
+          else g += weightDecay * p[i];
+          first[i] = beta1 * first[i] + (1 - beta1) * g;
+          second[i] = beta2 * second[i] + (1 - beta2) * g * g;
+          p[i] -= (lr * (first[i] / (1 - beta1 ** t))) / (Math.sqrt(second[i] / (1 - beta2 ** t)) + epsilon);
+        } else {
+          const g = gradient[i] + weightDecay * p[i];
+          second[i] = alpha * second[i] + (1 - alpha) * g * g;
+          let update = g / (Math.sqrt(second[i]) + epsilon);
+          if (momentum !== 0) {
+            first[i] = momentum * first[i] + update;
+            update = first[i];
+          }
+          p[i] -= lr * update;
+        }
+      }
+    }
+  }
+}
