@@ -111,6 +111,9 @@ export class KernelSet {
       ['lstmCellBackward', cache.get('lstmCellBackward', elementwise)],
       ['gruCellForward', cache.get('gruCellForward', elementwise)],
       ['gruCellBackward', cache.get('gruCellBackward', elementwise)],
+      ['sumSquaresPartial', cache.get('sumSquaresPartial', reduction)],
+      ['clipCoefficient', cache.get('clipCoefficient', reduction)],
+      ['scaleGradients', cache.get('scaleGradients', elementwise)],
       ['dropoutForward', cache.get('dropoutForward', elementwise)],
       ['dropoutBackward', cache.get('dropoutBackward', elementwise)],
       ['tanhForward', cache.get('tanhForward', elementwise)],
@@ -221,6 +224,19 @@ export class KernelSet {
       this.elementwiseGrid(args.batch * args.hiddenSize),
       label,
     );
+  }
+
+  /**
+   * Clips the gradients to global norm maxNorm (gradient_norm.wgsl): three dispatches; the
+   * norm goes to `history` at the slot the returned handle's uniforms name (clipUniforms).
+   * `scratch` holds GRADIENT_NORM_SCRATCH words.
+   */
+  clipGradientNorm(plan: DispatchPlan, gradients: GPUBuffer, count: number, scratch: GPUBuffer, history: GPUBuffer, maxNorm: number, label: string): DispatchHandle {
+    const uniforms = clipUniforms(count, maxNorm, 0);
+    plan.add(this.kernel('sumSquaresPartial'), [gradients, scratch, this.placeholder], uniforms, [GRADIENT_NORM_PARTIALS], `${label}: partial sums of squares`);
+    const coefficient = plan.add(this.kernel('clipCoefficient'), [this.placeholder, scratch, history], uniforms, [1], `${label}: norm and coefficient`);
+    plan.add(this.kernel('scaleGradients'), [scratch, gradients, this.secondPlaceholder], uniforms, this.elementwiseGrid(count), `${label}: scale`);
+    return coefficient;
   }
 
   /** output = input ⊙ mask over `count` elements (uniforms: dropoutUniforms; set per run). */
@@ -409,6 +425,15 @@ export function optimizerUniforms(type: OptimizerKernel, v: OptimizerStepValues)
     case 'rmsprop':
       return [v.count, f32(v.learningRate), f32(v.alpha), f32(1 - v.alpha), f32(v.epsilon), f32(v.weightDecay), f32(v.momentum)];
   }
+}
+
+/** Workgroups of the first norm pass (PARTIALS in gradient_norm.wgsl), and the scratch words the clip needs. */
+export const GRADIENT_NORM_PARTIALS = 64;
+export const GRADIENT_NORM_SCRATCH = GRADIENT_NORM_PARTIALS + 1;
+
+/** Uniforms of the clipping dispatches: the norm of this step goes to history[historySlot]. */
+export function clipUniforms(count: number, maxNorm: number, historySlot: number) {
+  return [count, f32(maxNorm), historySlot];
 }
 
 /** The dropout kernels' uniforms: mask key and drop probability p (0: identity). */

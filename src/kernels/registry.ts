@@ -7,6 +7,7 @@
 import adamSource from '../../shaders/adam.wgsl?raw';
 import dropoutSource from '../../shaders/dropout.wgsl?raw';
 import embeddingSource from '../../shaders/embedding.wgsl?raw';
+import gradientNormSource from '../../shaders/gradient_norm.wgsl?raw';
 import gruCellSource from '../../shaders/gru_cell.wgsl?raw';
 import lstmCellSource from '../../shaders/lstm_cell.wgsl?raw';
 import matmulSource from '../../shaders/matmul.wgsl?raw';
@@ -62,6 +63,21 @@ export const KERNELS = {
     sources: [tanhSource, sigmoidSource, gruCellSource],
     entryPoint: 'gruCellBackward',
     bindings: ['read', 'write', 'write', 'write', 'uniform'],
+  },
+  sumSquaresPartial: {
+    sources: [gradientNormSource],
+    entryPoint: 'sumSquaresPartial',
+    bindings: ['read', 'write', 'write', 'uniform'],
+  },
+  clipCoefficient: {
+    sources: [gradientNormSource],
+    entryPoint: 'clipCoefficient',
+    bindings: ['read', 'write', 'write', 'uniform'],
+  },
+  scaleGradients: {
+    sources: [gradientNormSource],
+    entryPoint: 'scaleGradients',
+    bindings: ['read', 'write', 'write', 'uniform'],
   },
   dropoutForward: {
     sources: [dropoutSource],

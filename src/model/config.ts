@@ -9,6 +9,7 @@ import {
   requireInRange,
   requireOneOf,
   requirePositiveInteger,
+  requirePositiveNumber,
 } from '../validation.ts';
 
 export type { OptimizerConfig, ScheduleConfig };
@@ -52,6 +53,12 @@ export interface RnnModelConfig {
   optimizer?: OptimizerConfig;
   /** Learning-rate schedule over optimizer steps. Default constant. */
   schedule?: ScheduleConfig;
+  /**
+   * Clip the gradients to this global L2 norm before each update, on the GPU
+   * (torch.nn.utils.clip_grad_norm_). The norm before clipping is readable from
+   * each step's result. Default: no clipping.
+   */
+  clipGradientNorm?: number;
 }
 
 export interface ResolvedConfig {
@@ -69,9 +76,11 @@ export interface ResolvedConfig {
   seed: number;
   optimizer: ResolvedOptimizer;
   schedule: ScheduleConfig;
+  /** 0: no clipping. */
+  clipGradientNorm: number;
 }
 
-const MODEL_KEYS = ['cell', 'nonlinearity', 'layers', 'dropout', 'vocabularySize', 'inputSize', 'hiddenSize', 'outputSize', 'seed', 'optimizer', 'schedule'];
+const MODEL_KEYS = ['cell', 'nonlinearity', 'layers', 'dropout', 'vocabularySize', 'inputSize', 'hiddenSize', 'outputSize', 'seed', 'optimizer', 'schedule', 'clipGradientNorm'];
 
 export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
   if (typeof config !== 'object' || config === null) {
@@ -118,5 +127,6 @@ export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
     seed,
     optimizer: resolveOptimizer(config.optimizer),
     schedule: resolveSchedule(config.schedule),
+    clipGradientNorm: config.clipGradientNorm === undefined ? 0 : requirePositiveNumber('config.clipGradientNorm', config.clipGradientNorm),
   };
 }

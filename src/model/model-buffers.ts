@@ -5,6 +5,7 @@
  */
 import { createStorageBuffer, createStorageBufferWith } from '../device/buffers.ts';
 import type { ResolvedConfig } from './config.ts';
+import { GRADIENT_NORM_SCRATCH } from '../kernels/kernel-set.ts';
 import { optimizerState } from './optimizer.ts';
 import type { ParameterLayout } from './parameter-layout.ts';
 
@@ -17,8 +18,11 @@ export class ModelBuffers {
   /** The optimizer's per-parameter state (see optimizerState): momentum or Adam's m; Adam's v or RMSprop's square average. */
   readonly firstState: GPUBuffer | undefined;
   readonly secondState: GPUBuffer | undefined;
-  /** Mean loss of step s at element s mod LOSS_HISTORY_LENGTH. */
+  /** Mean loss of run s at element s mod LOSS_HISTORY_LENGTH. */
   readonly lossHistory: GPUBuffer;
+  /** With clipping: the gradient norm of run s at the same element, and the clip's scratch words. */
+  readonly normHistory: GPUBuffer | undefined;
+  readonly clipScratch: GPUBuffer | undefined;
   private readonly device: GPUDevice;
   /** Elements of one layer's state for one sequence: H. */
   private readonly hiddenSize: number;
@@ -38,6 +42,10 @@ export class ModelBuffers {
     if (state.first) this.firstState = createStorageBuffer(device, `${config.optimizer.type} first state`, layout.totalLength);
     if (state.second) this.secondState = createStorageBuffer(device, `${config.optimizer.type} second state`, layout.totalLength);
     this.lossHistory = createStorageBuffer(device, 'loss history', LOSS_HISTORY_LENGTH);
+    if (config.clipGradientNorm > 0) {
+      this.normHistory = createStorageBuffer(device, 'gradient norm history', LOSS_HISTORY_LENGTH);
+      this.clipScratch = createStorageBuffer(device, 'gradient clipping scratch', GRADIENT_NORM_SCRATCH);
+    }
   }
 
   /** The final states [L, B, H] of the latest run (hidden, and cell for LSTM), (re)allocated for batch size B. */
@@ -66,7 +74,7 @@ export class ModelBuffers {
   }
 
   destroy(): void {
-    for (const buffer of [this.parameters, this.gradients, this.firstState, this.secondState, this.lossHistory]) {
+    for (const buffer of [this.parameters, this.gradients, this.firstState, this.secondState, this.lossHistory, this.normHistory, this.clipScratch]) {
       buffer?.destroy();
     }
     this.destroyFinalStates();

@@ -25,6 +25,8 @@ export interface StepResult {
   readonly step: number;
   /** The step's mean cross-entropy loss in nats, read from the GPU on demand. */
   loss(): Promise<number>;
+  /** The global L2 norm of the gradients before clipping (models with clipGradientNorm). */
+  gradientNorm(): Promise<number>;
 }
 
 /** Batch shapes whose plans are kept (each holds its own activation buffers). */
@@ -168,7 +170,15 @@ export class RnnModel {
     this.submit(validated, parts, step, lossIndex % LOSS_HISTORY_LENGTH);
     if (updating) this.optimizerStep = step;
     this.lossWrites++;
-    return { step, loss: () => this.readLoss(lossIndex) };
+    return {
+      step,
+      loss: () => this.readHistory(this.buffers.lossHistory, lossIndex, 'loss'),
+      gradientNorm: () => {
+        if (!this.buffers.normHistory) return Promise.reject(new Error('The gradient norm is computed only by models created with clipGradientNorm.'));
+        if (!updating) return Promise.reject(new Error('The gradient norm is computed in training steps (trainStep), not in computeGradients.'));
+        return this.readHistory(this.buffers.normHistory, lossIndex, 'gradient norm');
+      },
+    };
   }
 
   private submit(batch: ValidatedBatch, parts: PlanPart[], step = 0, lossSlot = 0): SequencePlan {
@@ -189,7 +199,7 @@ export class RnnModel {
 
     writeElements(device, plan.inputs, 0, batch.tokens ?? batch.inputs!);
     if (batch.targets) writeElements(device, plan.targets, 0, batch.targets);
-    if (parts.includes('loss')) plan.setLossSlot(lossSlot);
+    if (parts.includes('loss')) plan.setHistorySlot(lossSlot);
     // Dropout in training runs only; evaluation (forward only) uses every unit.
     const training = parts.includes('backward');
     if (this.config.dropout > 0 && this.config.layers > 1) {
@@ -267,14 +277,14 @@ export class RnnModel {
     };
   }
 
-  private async readLoss(lossIndex: number): Promise<number> {
+  private async readHistory(history: GPUBuffer, runIndex: number, what: string): Promise<number> {
     this.checkUsable();
-    if (this.lossWrites - lossIndex > LOSS_HISTORY_LENGTH) {
-      throw new Error(`The loss of run ${lossIndex} is no longer held: only the last ${LOSS_HISTORY_LENGTH} losses stay on the GPU.`);
+    if (this.lossWrites - runIndex > LOSS_HISTORY_LENGTH) {
+      throw new Error(`The ${what} of run ${runIndex} is no longer held: only the last ${LOSS_HISTORY_LENGTH} runs' values stay on the GPU.`);
     }
-    const [loss] = await readFloats(this.context.device, this.buffers.lossHistory, lossIndex % LOSS_HISTORY_LENGTH, 1);
+    const [value] = await readFloats(this.context.device, history, runIndex % LOSS_HISTORY_LENGTH, 1);
     this.context.throwIfFaulted();
-    return loss;
+    return value;
   }
 
   /** The final hidden states [L, B, H] of the latest run. */

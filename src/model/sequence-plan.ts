@@ -8,7 +8,7 @@
  */
 import { createStorageBuffer } from '../device/buffers.ts';
 import { type DispatchHandle, DispatchPlan } from '../kernels/dispatch-plan.ts';
-import { dropoutUniforms, type KernelSet, meanLossUniforms, type OptimizerKernel, optimizerUniforms, type OptimizerStepValues } from '../kernels/kernel-set.ts';
+import { clipUniforms, dropoutUniforms, type KernelSet, meanLossUniforms, type OptimizerKernel, optimizerUniforms, type OptimizerStepValues } from '../kernels/kernel-set.ts';
 import type { ResolvedConfig } from './config.ts';
 import { GruLayer } from './layers/gru-layer.ts';
 import { LstmLayer } from './layers/lstm-layer.ts';
@@ -39,6 +39,8 @@ export class SequencePlan {
   private readonly lossHandle: DispatchHandle;
   private readonly optimizerHandle: DispatchHandle;
   private readonly optimizerKernel: OptimizerKernel;
+  private readonly clipHandle: DispatchHandle | undefined;
+  private readonly clipValues: { count: number; maxNorm: number };
 
   constructor(kernels: KernelSet, config: ResolvedConfig, layout: ParameterLayout, model: ModelBuffers, timeSteps: number, batchSize: number) {
     const device = kernels.device;
@@ -118,8 +120,12 @@ export class SequencePlan {
       }
     }
 
-    // ---- update ----
+    // ---- update: clip to the global norm (when asked), then the optimizer ----
     const updateStart = mark();
+    this.clipValues = { count: layout.totalLength, maxNorm: config.clipGradientNorm };
+    if (config.clipGradientNorm > 0) {
+      this.clipHandle = kernels.clipGradientNorm(plan, gradients, layout.totalLength, model.clipScratch!, model.normHistory!, config.clipGradientNorm, 'gradient clipping');
+    }
     const type = config.optimizer.type;
     this.optimizerKernel = type === 'adamw' ? 'adam' : type;
     // The step's values (learning rate, bias corrections) are set before each step (setOptimizerValues).
@@ -156,9 +162,10 @@ export class SequencePlan {
     return to - from;
   }
 
-  /** Points the mean-loss dispatch at the loss-history element of this step. */
-  setLossSlot(slot: number): void {
+  /** Points the mean-loss dispatch (and the gradient norm, when clipping) at the history element of this run. */
+  setHistorySlot(slot: number): void {
     this.plan.updateUniforms(this.lossHandle, meanLossUniforms(0, this.timeSteps * this.batchSize, slot));
+    if (this.clipHandle) this.plan.updateUniforms(this.clipHandle, clipUniforms(this.clipValues.count, this.clipValues.maxNorm, slot));
   }
 
   /** Sets the dropout masks of the coming run: one key per layer boundary, p = 0 for evaluation. */
