@@ -15,9 +15,11 @@ import { CELLS, type CellType, GATES, NONLINEARITIES, type RnnModelConfig } from
 
 export const MODEL_FORMAT = 'webgpu-rnn';
 export const MODEL_FORMAT_VERSION = '1';
+/** Tensors of a checkpoint that are optimizer state, not parameters: `optimizer.first.<name>`, `optimizer.second.<name>`. */
+export const OPTIMIZER_STATE_PREFIX = 'optimizer.';
 
 /** Metadata keys the format itself uses; callers' extra metadata may not reuse them. */
-const FORMAT_KEYS = ['format', 'format_version', 'cell', 'nonlinearity', 'layers', 'input_kind', 'input_size', 'hidden_size', 'output_size'];
+const FORMAT_KEYS = ['format', 'format_version', 'cell', 'nonlinearity', 'layers', 'input_kind', 'input_size', 'hidden_size', 'output_size', 'kind', 'training_state'];
 
 export interface ModelFileContents {
   /** The architecture, ready for RnnModel.create (optimizer and seed not included). */
@@ -26,6 +28,8 @@ export interface ModelFileContents {
   parameters: Record<string, { shape: number[]; data: Float32Array }>;
   /** All metadata of the file, the format's own fields included. */
   metadata: Record<string, string>;
+  /** Checkpoints: the optimizer's per-parameter states, named `first.<parameter>` and `second.<parameter>`. */
+  optimizerState: Record<string, { shape: number[]; data: Float32Array }>;
   /** True when the file had no webgpu-rnn metadata and the architecture was read off the shapes (nonlinearity unknown). */
   inferred: boolean;
 }
@@ -44,10 +48,12 @@ export function encodeModelFile(
   architecture: ArchitectureDescription,
   parameters: Record<string, { shape: number[]; data: Float32Array }>,
   extraMetadata: Record<string, string> = {},
+  checkpoint?: { trainingState: string },
 ): Uint8Array {
   for (const key of Object.keys(extraMetadata)) {
     if (FORMAT_KEYS.includes(key)) throw new SafetensorsError(`metadata key '${key}' is the format's own; choose another name`);
   }
+  const checkpointFields: Record<string, string> = checkpoint ? { kind: 'checkpoint', training_state: checkpoint.trainingState } : { kind: 'weights' };
   const tensors: Record<string, SafetensorsTensor> = {};
   for (const [name, { shape, data }] of Object.entries(parameters)) tensors[name] = { dtype: 'F32', shape, data };
   return encodeSafetensors({
@@ -62,6 +68,7 @@ export function encodeModelFile(
       input_size: String(architecture.inputSize),
       hidden_size: String(architecture.hiddenSize),
       output_size: String(architecture.outputSize),
+      ...checkpointFields,
       ...extraMetadata,
     },
   });
@@ -141,11 +148,16 @@ export function decodeModelFile(bytes: Uint8Array, options: { inputKind?: 'token
   const inferred = file.metadata.format !== MODEL_FORMAT;
   const architecture = inferred ? inferArchitecture(file.tensors, options.inputKind ?? 'tokens') : architectureFromMetadata(file.metadata);
   const parameters: ModelFileContents['parameters'] = {};
+  const optimizerState: ModelFileContents['parameters'] = {};
   for (const [name, tensor] of Object.entries(file.tensors)) {
+    if (file.metadata.kind === 'checkpoint' && name.startsWith(OPTIMIZER_STATE_PREFIX)) {
+      optimizerState[name.slice(OPTIMIZER_STATE_PREFIX.length)] = { shape: tensor.shape, data: Float32Array.from(tensor.data) };
+      continue;
+    }
     if (tensor.dtype === 'I32') throw new SafetensorsError(`tensor '${name}' has dtype I32, expected F32 or F64 for a parameter`);
     parameters[name] = { shape: tensor.shape, data: tensor.data instanceof Float32Array ? tensor.data : Float32Array.from(tensor.data) };
   }
-  return { config: configOf(architecture), parameters, metadata: file.metadata, inferred };
+  return { config: configOf(architecture), parameters, optimizerState, metadata: file.metadata, inferred };
 }
 
 /**

@@ -68,6 +68,11 @@ export function resolveOptimizer(optimizer: unknown, argument = 'config.optimize
   return resolved;
 }
 
+/** The resolved optimizer as a config again (only the fields its type takes), e.g. to store in a checkpoint. */
+export function optimizerConfigOf(optimizer: ResolvedOptimizer): OptimizerConfig {
+  return Object.fromEntries(KEYS[optimizer.type].map((key) => [key, optimizer[key as keyof ResolvedOptimizer]])) as unknown as OptimizerConfig;
+}
+
 /** Which per-parameter state buffers the optimizer keeps: `first` (momentum or Adam's m) and `second` (v, or RMSprop's square average). */
 export function optimizerState(optimizer: ResolvedOptimizer): { first: boolean; second: boolean } {
   switch (optimizer.type) {

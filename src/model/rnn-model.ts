@@ -13,8 +13,8 @@ import { type SequenceBatch, validateBatch, type ValidatedBatch } from './batch.
 import { type ResolvedConfig, type RnnModelConfig, resolveConfig } from './config.ts';
 import { dropoutKey, dropoutMask } from './dropout.ts';
 import { initialParameters } from './initialization.ts';
-import { optimizerStepValues, scheduledLearningRate } from './optimizer.ts';
-import { checkParametersFit, decodeModelFile, encodeModelFile } from './model-file.ts';
+import { optimizerConfigOf, optimizerState, optimizerStepValues, scheduledLearningRate } from './optimizer.ts';
+import { checkParametersFit, decodeModelFile, encodeModelFile, OPTIMIZER_STATE_PREFIX } from './model-file.ts';
 import { LOSS_HISTORY_LENGTH, ModelBuffers } from './model-buffers.ts';
 import { type ParameterLayout, parameterLayout } from './parameter-layout.ts';
 import { type PlanPart, SequencePlan } from './sequence-plan.ts';
@@ -119,6 +119,92 @@ export class RnnModel {
   private loadParameters(parameters: Record<string, { shape: number[]; data: Float32Array }>): void {
     checkParametersFit(parameters, this.parameterShapes);
     this.writeParameters(Object.fromEntries(Object.entries(parameters).map(([name, tensor]) => [name, tensor.data])));
+  }
+
+  /** The configuration that recreates this model (architecture, optimizer, schedule, clipping, dropout, seed). */
+  get fullConfig(): RnnModelConfig {
+    const c = this.config;
+    return {
+      cell: c.cell,
+      nonlinearity: c.nonlinearity,
+      layers: c.layers,
+      dropout: c.dropout,
+      ...(c.inputKind === 'tokens' ? { vocabularySize: c.inputSize } : { inputSize: c.inputSize }),
+      hiddenSize: c.hiddenSize,
+      outputSize: c.outputSize,
+      seed: c.seed,
+      optimizer: optimizerConfigOf(c.optimizer),
+      schedule: c.schedule,
+      ...(c.clipGradientNorm > 0 ? { clipGradientNorm: c.clipGradientNorm } : {}),
+    };
+  }
+
+  /**
+   * The whole training state as one safetensors file: weights, the optimizer's
+   * per-parameter states (`optimizer.first.<name>`, `optimizer.second.<name>`),
+   * and in the metadata the full config, the step count (the schedule's
+   * position) and the dropout draw counter. `fromCheckpoint` continues from it
+   * exactly as if training had not stopped. The file also loads as weights.
+   */
+  async saveCheckpoint(extraMetadata: Record<string, string> = {}): Promise<Uint8Array> {
+    const parameters = await this.readParameters();
+    const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
+    for (const view of this.layout.views) tensors[view.name] = { shape: view.shape, data: parameters[view.name] };
+    for (const [which, buffer] of [['first', this.buffers.firstState], ['second', this.buffers.secondState]] as const) {
+      if (!buffer) continue;
+      const flat = await readFloats(this.context.device, buffer, 0, this.layout.totalLength);
+      for (const view of this.layout.views) {
+        tensors[`${OPTIMIZER_STATE_PREFIX}${which}.${view.name}`] = { shape: view.shape, data: flat.slice(view.offset, view.offset + view.length) };
+      }
+    }
+    const trainingState = JSON.stringify({ config: this.fullConfig, optimizerStep: this.optimizerStep, trainingRuns: this.trainingRuns, lossWrites: this.lossWrites });
+    const { cell, nonlinearity, layers, inputKind, inputSize, hiddenSize, outputSize } = this.config;
+    return encodeModelFile({ cell, nonlinearity, layers, inputKind, inputSize, hiddenSize, outputSize }, tensors, extraMetadata, { trainingState });
+  }
+
+  /** A model that continues training from a checkpoint written by saveCheckpoint. */
+  static async fromCheckpoint(context: GpuContext, bytes: Uint8Array): Promise<RnnModel> {
+    const file = decodeModelFile(bytes);
+    if (file.metadata.kind !== 'checkpoint') {
+      throw new SafetensorsError(`the file is a ${file.metadata.kind ?? 'plain safetensors'} file, not a checkpoint; load weights with RnnModel.fromWeights`);
+    }
+    let state: { config: RnnModelConfig; optimizerStep: number; trainingRuns: number; lossWrites: number };
+    try {
+      state = JSON.parse(file.metadata.training_state);
+    } catch {
+      throw new SafetensorsError("the checkpoint's training_state metadata is not valid JSON");
+    }
+    for (const counter of ['optimizerStep', 'trainingRuns', 'lossWrites'] as const) {
+      if (!Number.isInteger(state[counter]) || state[counter] < 0) {
+        throw new SafetensorsError(`the checkpoint's training_state.${counter} is ${JSON.stringify(state[counter])}, expected an integer ≥ 0`);
+      }
+    }
+    const model = await RnnModel.create(context, state.config);
+    try {
+      model.loadParameters(file.parameters);
+      model.loadOptimizerState(file.optimizerState);
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+    model.optimizerStep = state.optimizerStep;
+    model.trainingRuns = state.trainingRuns;
+    model.lossWrites = state.lossWrites;
+    return model;
+  }
+
+  private loadOptimizerState(tensors: Record<string, { shape: number[]; data: Float32Array }>): void {
+    const needs = optimizerState(this.config.optimizer);
+    const expected: Record<string, number[]> = {};
+    for (const which of ['first', 'second'] as const) {
+      if (!needs[which]) continue;
+      for (const view of this.layout.views) expected[`${which}.${view.name}`] = view.shape;
+    }
+    checkParametersFit(tensors, expected);
+    for (const [which, buffer] of [['first', this.buffers.firstState], ['second', this.buffers.secondState]] as const) {
+      if (!buffer) continue;
+      for (const view of this.layout.views) writeElements(this.context.device, buffer, view.offset, tensors[`${which}.${view.name}`].data);
+    }
   }
 
   /** Optimizer steps taken. */
