@@ -1,7 +1,8 @@
 // Softmax cross-entropy, forward and backward fused, over logits [rows, classes]
-// with integer targets. For the mean loss over `rows`:
+// with integer targets; a row whose target is IGNORED gets no loss and a zero
+// gradient. For the mean loss over the N rows that count (1/N = inverseCount):
 //   loss_r       = log Σ_c exp(z_rc) − z_r,target  = log Σ_c exp(z_rc − m) − (z_r,target − m),  m = max_c z_rc
-//   dL/dz_rc     = (softmax(z_r)_c − [c = target_r]) / rows,  softmax_c = exp(z_rc − m) / Σ exp(z − m)
+//   dL/dz_rc     = (softmax(z_r)_c − [c = target_r]) / N,  softmax_c = exp(z_rc − m) / Σ exp(z − m)
 // The gradient overwrites the logits in place; the row loss goes to rowLosses[r].
 // Two schedules of the same formula:
 //   softmaxCrossEntropyPerRow: one invocation per row, three passes over its
@@ -18,8 +19,10 @@ struct CrossEntropyUniforms {
   rows: u32,
   classes: u32,
   logitsOffset: u32,
-  inverseRows: f32, // 1 / rows, the mean's weight
+  inverseCount: f32, // 1 / N, N the rows whose target is not IGNORED: the mean's weight
 }
+
+const IGNORED: u32 = 0xffffffffu;
 
 @group(0) @binding(0) var<storage, read> targets: array<u32>;
 @group(0) @binding(1) var<storage, read_write> logits: array<f32>;
@@ -70,13 +73,15 @@ fn softmaxCrossEntropy(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_wor
   let sumExp = reduceSum(localSum, lane);
 
   let targetClass = targets[row];
+  let counted = targetClass != IGNORED;
+  if (!counted && lane == 0u) { rowLosses[row] = 0.0; }
   let logSumExp = log(sumExp);
   for (var c = lane; c < u.classes; c += WORKGROUP_SIZE) {
     let shifted = logits[base + c] - rowMax;
     if (c == targetClass) { rowLosses[row] = logSumExp - shifted; }
     let probability = exp(shifted) / sumExp;
     let oneHot = select(0.0, 1.0, c == targetClass);
-    logits[base + c] = (probability - oneHot) * u.inverseRows;
+    logits[base + c] = select(0.0, (probability - oneHot) * u.inverseCount, counted);
   }
 }
 
@@ -85,16 +90,21 @@ fn softmaxCrossEntropyPerRow(@builtin(global_invocation_id) id: vec3<u32>, @buil
   let row = id.x + id.y * groups.x * WORKGROUP_SIZE;
   if (row >= u.rows) { return; }
   let base = u.logitsOffset + row * u.classes;
+  let targetClass = targets[row];
+  if (targetClass == IGNORED) {
+    rowLosses[row] = 0.0;
+    for (var c = 0u; c < u.classes; c++) { logits[base + c] = 0.0; }
+    return;
+  }
   var rowMax = -3.4028234e38;
   for (var c = 0u; c < u.classes; c++) { rowMax = max(rowMax, logits[base + c]); }
   var sumExp = 0.0;
   for (var c = 0u; c < u.classes; c++) { sumExp += exp(logits[base + c] - rowMax); }
-  let targetClass = targets[row];
   let logSumExp = log(sumExp);
   rowLosses[row] = logSumExp - (logits[base + targetClass] - rowMax);
   for (var c = 0u; c < u.classes; c++) {
     let probability = exp(logits[base + c] - rowMax) / sumExp;
     let oneHot = select(0.0, 1.0, c == targetClass);
-    logits[base + c] = (probability - oneHot) * u.inverseRows;
+    logits[base + c] = (probability - oneHot) * u.inverseCount;
   }
 }

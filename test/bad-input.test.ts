@@ -51,7 +51,7 @@ describe(`bad input (on ${adapter})`, () => {
     await expectInvalidConfig({ inputSize: 3, hiddenSize: 4 }, 'config.outputSize', 'missing');
     await expectInvalidConfig({ vocabularySize: 5, hiddenSzie: 4 }, 'config.hiddenSzie', 'unknown option');
     await expectInvalidConfig({ vocabularySize: 5, hiddenSize: 4, cell: 'transformer' }, 'config.cell', '"transformer"', "'rnn'");
-    await expectInvalidConfig({ vocabularySize: 5, hiddenSize: 4, optimizer: { type: 'rmsprop', learningRate: 1 } }, 'config.optimizer.type', '"rmsprop"');
+    await expectInvalidConfig({ vocabularySize: 5, hiddenSize: 4, optimizer: { type: 'lbfgs', learningRate: 1 } }, 'config.optimizer.type', '"lbfgs"');
     await expectInvalidConfig({ vocabularySize: 5, hiddenSize: 4, optimizer: { type: 'adam', learningRate: -1 } }, 'config.optimizer.learningRate', 'got -1');
     await expectInvalidConfig({ vocabularySize: 5, hiddenSize: 4, optimizer: { type: 'adam', learningRate: 1, beta1: 1 } }, 'config.optimizer.beta1', 'got 1', '[0, 1)');
   });

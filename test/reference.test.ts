@@ -815,7 +815,7 @@ describe('bad input throws an error naming the argument', () => {
   it('a target out of range', () => {
     const targets = Array.from(batch.targets);
     targets[2] = -1;
-    expect(() => rnnForward(params, dims, { ...batch, targets })).toThrow(/batch\.targets\[2\] = -1 .*\[0, 6\)/);
+    expect(() => rnnForward(params, dims, { ...batch, targets })).toThrow(/batch\.targets\[2\] is -1, .*\[0, 6\).* or -100/);
   });
 
   it('a wrong-length targets array', () => {
@@ -869,5 +869,44 @@ describe('bad input throws an error naming the argument', () => {
     // a forward from another model cannot be fed to the backward pass
     const oneLayer = rnnForward(params, dims, batch);
     expect(() => rnnBackward(stacked.params, stacked.dims, stacked.batch, oneLayer, zeroGradients(stacked.dims))).toThrow(/forward\./);
+  });
+});
+
+describe('lengths and ignored targets', () => {
+  it('gradients match finite differences with per-sequence lengths and ignored targets (LSTM, 2 layers)', () => {
+    const { dims, params, batch } = makeCellCase({ cell: 'lstm', layers: 2, seed: 404 });
+    const targets = Array.from(batch.targets);
+    targets[1] = -100; // t = 0, b = 1 ignored
+    const withLengths: ReferenceBatch = { ...batch, targets, lengths: [4, 2] };
+    const analytic = rnnLossAndGradients(params, dims, withLengths);
+    const numeric = finiteDifferenceGradients(params, dims, withLengths);
+    for (const name of Object.keys(params)) expectClose(`lengths ${name}`, analytic.gradients[name], numeric[name], 1e-6);
+  });
+
+  it('positions past a length and ignored targets add nothing; the mean is over the rest', () => {
+    const { dims, params, batch } = makeCellCase({ cell: 'gru', layers: 1, seed: 405 });
+    const B = batch.batchSize;
+    const T = batch.timeSteps;
+    const lengths = [T, 2];
+    const masked = rnnForward(params, dims, { ...batch, lengths });
+    // The same loss by hand: mean of the per-position losses over t < lengths[b].
+    const full = rnnForward(params, dims, batch);
+    const V = dims.outputSize;
+    let total = 0;
+    let counted = 0;
+    for (let t = 0; t < T; t++) {
+      for (let b = 0; b < B; b++) {
+        if (t >= lengths[b]) continue;
+        const row = full.logits.subarray((t * B + b) * V, (t * B + b + 1) * V);
+        const max = Math.max(...row);
+        const logSumExp = max + Math.log(row.reduce((sum, z) => sum + Math.exp(z - max), 0));
+        total += logSumExp - row[batch.targets[t * B + b]];
+        counted++;
+      }
+    }
+    expect(masked.loss).toBeCloseTo(total / counted, 12);
+    // Sequence 1's final state is its state after step lengths[1] − 1 = 1 (slot 2).
+    const H = dims.hiddenSize;
+    expect(Array.from(masked.finalHidden.subarray(H, 2 * H))).toEqual(Array.from(full.hiddenStates.subarray(2 * B * H + H, 2 * B * H + 2 * H)));
   });
 });

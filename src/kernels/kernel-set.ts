@@ -10,6 +10,8 @@ import { MATMUL_TILE } from './registry.ts';
 import { f32 } from './uniforms.ts';
 
 const NONE = 0xffffffff;
+/** The target value the loss kernels skip (IGNORED in softmax_cross_entropy.wgsl). */
+export const IGNORED_TARGET = 0xffffffff;
 /** Up to this many classes, softmax cross-entropy runs one invocation per row; above, one workgroup per row. */
 export const PER_ROW_SOFTMAX_MAX_CLASSES = 2048;
 const ELEMENTWISE_WORKGROUP = 64;
@@ -301,7 +303,7 @@ export class KernelSet {
     );
   }
 
-  /** Row losses and, in place, dLoss/dLogits of the mean softmax cross-entropy. */
+  /** Row losses and, in place, dLoss/dLogits of the mean softmax cross-entropy (targets IGNORED_TARGET count for nothing). */
   softmaxCrossEntropy(
     plan: DispatchPlan,
     args: { targets: GPUBuffer; logits: BufferSlice; rowLosses: GPUBuffer; rows: number; classes: number },
@@ -311,7 +313,7 @@ export class KernelSet {
     return plan.add(
       this.kernel(perRow ? 'softmaxCrossEntropyPerRow' : 'softmaxCrossEntropy'),
       [args.targets, args.logits.buffer, args.rowLosses],
-      [args.rows, args.classes, args.logits.offset, f32(1 / args.rows)],
+      softmaxUniforms(args.rows, args.classes, args.logits.offset, args.rows),
       perRow ? this.elementwiseGrid(args.rows) : gridFor(args.rows, this.device.limits.maxComputeWorkgroupsPerDimension),
       label,
     );
@@ -330,7 +332,7 @@ export class KernelSet {
 
   /** output[slot] = scale · Σ_r input[r]; returns the handle so the slot can move each step. */
   meanLoss(plan: DispatchPlan, input: BufferSlice, rows: number, output: BufferSlice, label: string): DispatchHandle {
-    return plan.add(this.kernel('meanLoss'), [input.buffer, output.buffer], meanLossUniforms(input.offset, rows, output.offset), [1], label);
+    return plan.add(this.kernel('meanLoss'), [input.buffer, output.buffer], meanLossUniforms(input.offset, rows, output.offset, rows), [1], label);
   }
 
   /** One optimizer step over the flat parameter buffer (see sgd.wgsl, adam.wgsl, rmsprop.wgsl). */
@@ -441,9 +443,14 @@ export function dropoutUniforms(count: number, key: number, dropProbability: num
   return [count, key >>> 0, f32(dropProbability), f32(1 / (1 - dropProbability)), inputOffset, outputOffset];
 }
 
-/** Uniforms of meanLoss: output[outputOffset] = (1/rows) Σ input[inputOffset + r]. */
-export function meanLossUniforms(inputOffset: number, rows: number, outputOffset: number) {
-  return [rows, 1, inputOffset, outputOffset, NONE, f32(1 / rows)];
+/** Uniforms of meanLoss: output[outputOffset] = (1/counted) Σ_{r < rows} input[inputOffset + r]. */
+export function meanLossUniforms(inputOffset: number, rows: number, outputOffset: number, counted: number) {
+  return [rows, 1, inputOffset, outputOffset, NONE, f32(1 / counted)];
+}
+
+/** Uniforms of softmax cross-entropy over `rows` rows, `counted` of which have a target (the mean's divisor). */
+export function softmaxUniforms(rows: number, classes: number, logitsOffset: number, counted: number) {
+  return [rows, classes, logitsOffset, f32(1 / counted)];
 }
 
 function rnnStepKey(backward: boolean, relu: boolean): string {

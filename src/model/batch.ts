@@ -9,7 +9,23 @@ import {
   requireIndices,
   requirePositiveInteger,
 } from '../validation.ts';
+import { IGNORED_TARGET } from '../kernels/kernel-set.ts';
 import type { ResolvedConfig } from './config.ts';
+
+/** Class indices in [0, classes) or IGNORE_INDEX (mapped to IGNORED_TARGET), as Uint32Array. */
+function requireTargets(argument: string, value: unknown, length: number, lengthMeaning: string, classes: number): Uint32Array {
+  const array = Array.isArray(value) || ArrayBuffer.isView(value) ? (value as ArrayLike<number>) : undefined;
+  if (!array) throw new InvalidArgumentError(argument, `got ${describeValue(value)}, expected an array of class indices`);
+  if (array.length !== length) throw new InvalidArgumentError(argument, `got length ${array.length}, expected ${length} (${lengthMeaning})`);
+  const targets = new Uint32Array(length);
+  for (let i = 0; i < length; i++) {
+    const target = array[i];
+    if (target === IGNORE_INDEX) targets[i] = IGNORED_TARGET;
+    else if (Number.isInteger(target) && target >= 0 && target < classes) targets[i] = target;
+    else throw new InvalidArgumentError(argument, `element ${i} is ${target}, expected an integer in [0, ${classes}) (outputSize) or ${IGNORE_INDEX} to ignore it`);
+  }
+  return targets;
+}
 
 export interface SequenceBatch {
   /** Time steps T. */
@@ -20,8 +36,22 @@ export interface SequenceBatch {
   inputTokens?: ArrayLike<number>;
   /** Dense inputs (models with inputSize), time-major: element (t·B + b)·I + i. */
   inputs?: ArrayLike<number>;
-  /** Target classes, time-major: element t·B + b. Required for training. */
+  /**
+   * Target classes, time-major: element t·B + b, IGNORE_INDEX (−100, PyTorch's
+   * default) where a position has no loss. Training needs targets or sequenceTargets.
+   */
   targets?: ArrayLike<number>;
+  /**
+   * Many-to-one: one class per sequence [B], the loss taken at each sequence's
+   * last step (t = lengths[b] − 1, or T − 1). Instead of `targets`.
+   */
+  sequenceTargets?: ArrayLike<number>;
+  /**
+   * Per-sequence lengths [B] in [1, T] for batches of unequal sequences, padded at
+   * the end: positions t ≥ lengths[b] give no loss and no gradient, and the final
+   * states (and 'carry') are those of each sequence's own last step.
+   */
+  lengths?: ArrayLike<number>;
   /**
    * Initial hidden state [L, B, H] (layer-major, as PyTorch's h0). Zero when
    * absent. 'carry' starts from the final states of the previous run (same batch
@@ -37,12 +67,19 @@ export interface ValidatedBatch {
   batchSize: number;
   tokens?: Uint32Array;
   inputs?: Float32Array;
+  /** IGNORED_TARGET where a position has no loss. */
   targets?: Uint32Array;
+  /** Positions with a target. */
+  countedTargets: number;
+  lengths?: Uint32Array;
   initialHidden?: Float32Array | 'carry';
   initialCell?: Float32Array;
 }
 
-const BATCH_KEYS = ['timeSteps', 'batchSize', 'inputTokens', 'inputs', 'targets', 'initialHidden', 'initialCell'];
+const BATCH_KEYS = ['timeSteps', 'batchSize', 'inputTokens', 'inputs', 'targets', 'sequenceTargets', 'lengths', 'initialHidden', 'initialCell'];
+
+/** A target that gives no loss (PyTorch's default ignore_index). */
+export const IGNORE_INDEX = -100;
 
 export function validateBatch(batch: SequenceBatch, config: ResolvedConfig, needsTargets: boolean): ValidatedBatch {
   if (typeof batch !== 'object' || batch === null) {
@@ -53,7 +90,7 @@ export function validateBatch(batch: SequenceBatch, config: ResolvedConfig, need
   const batchSize = requirePositiveInteger('batch.batchSize', batch.batchSize);
   const positions = timeSteps * batchSize;
   const positionsMeaning = `timeSteps × batchSize = ${timeSteps} × ${batchSize}`;
-  const validated: ValidatedBatch = { timeSteps, batchSize };
+  const validated: ValidatedBatch = { timeSteps, batchSize, countedTargets: 0 };
 
   if (config.inputKind === 'tokens') {
     if (batch.inputs !== undefined) {
@@ -74,10 +111,34 @@ export function validateBatch(batch: SequenceBatch, config: ResolvedConfig, need
     );
   }
 
+  if (batch.lengths !== undefined) {
+    validated.lengths = requireIndices('batch.lengths', batch.lengths, batchSize, 'batchSize', timeSteps + 1, `lengths run from 1 to timeSteps = ${timeSteps}`);
+    const empty = validated.lengths.indexOf(0);
+    if (empty >= 0) throw new InvalidArgumentError('batch.lengths', `element ${empty} is 0, expected a length in [1, ${timeSteps}]`);
+  }
+  if (batch.targets !== undefined && batch.sequenceTargets !== undefined) {
+    throw new InvalidArgumentError('batch.sequenceTargets', 'given with batch.targets; give one: targets per position, or one per sequence');
+  }
   if (batch.targets !== undefined) {
-    validated.targets = requireIndices('batch.targets', batch.targets, positions, positionsMeaning, config.outputSize, 'outputSize');
+    validated.targets = requireTargets('batch.targets', batch.targets, positions, positionsMeaning, config.outputSize);
+    if (validated.lengths) {
+      for (let t = 0; t < timeSteps; t++) {
+        for (let b = 0; b < batchSize; b++) if (t >= validated.lengths[b]) validated.targets[t * batchSize + b] = IGNORED_TARGET;
+      }
+    }
+  } else if (batch.sequenceTargets !== undefined) {
+    const perSequence = requireIndices('batch.sequenceTargets', batch.sequenceTargets, batchSize, 'batchSize', config.outputSize, 'outputSize');
+    validated.targets = new Uint32Array(positions).fill(IGNORED_TARGET);
+    for (let b = 0; b < batchSize; b++) {
+      const last = (validated.lengths ? validated.lengths[b] : timeSteps) - 1;
+      validated.targets[last * batchSize + b] = perSequence[b];
+    }
   } else if (needsTargets) {
-    throw new InvalidArgumentError('batch.targets', 'missing; training needs a target class for every position');
+    throw new InvalidArgumentError('batch.targets', 'missing; training needs targets (one per position) or sequenceTargets (one per sequence)');
+  }
+  if (validated.targets) {
+    validated.countedTargets = validated.targets.reduce((count, target) => count + (target === IGNORED_TARGET ? 0 : 1), 0);
+    if (validated.countedTargets === 0) throw new InvalidArgumentError('batch.targets', 'every position is ignored or past its sequence\'s length, so there is no loss');
   }
 
   const stateLength = config.layers * batchSize * config.hiddenSize;

@@ -285,7 +285,7 @@ export class RnnModel {
 
     writeElements(device, plan.inputs, 0, batch.tokens ?? batch.inputs!);
     if (batch.targets) writeElements(device, plan.targets, 0, batch.targets);
-    if (parts.includes('loss')) plan.setHistorySlot(lossSlot);
+    if (parts.includes('loss')) plan.setLoss(lossSlot, batch.countedTargets);
     // Dropout in training runs only; evaluation (forward only) uses every unit.
     const training = parts.includes('backward');
     if (this.config.dropout > 0 && this.config.layers > 1) {
@@ -320,12 +320,21 @@ export class RnnModel {
     });
     if (parts.includes('backward')) encoder.clearBuffer(this.buffers.gradients);
     plan.encode(encoder, parts, label);
-    // Final states h_{T−1} (and c_{T−1}) of every layer, for reading and for 'carry'.
-    const lastSlot = batch.timeSteps * stateBytes;
+    // Final states of every layer, for reading and for 'carry': h_{T−1} (and c_{T−1}), or with
+    // lengths each sequence's own h_{lengths[b]−1}, one row at a time.
+    const rowBytes = H * 4;
+    const copyFinal = (source: GPUBuffer, sourceOffsetBytes: number, target: GPUBuffer, k: number) => {
+      if (!batch.lengths) {
+        encoder.copyBufferToBuffer(source, sourceOffsetBytes + batch.timeSteps * stateBytes, target, k * stateBytes, stateBytes);
+        return;
+      }
+      for (let b = 0; b < B; b++) {
+        encoder.copyBufferToBuffer(source, sourceOffsetBytes + batch.lengths[b] * stateBytes + b * rowBytes, target, k * stateBytes + b * rowBytes, rowBytes);
+      }
+    };
     plan.layers.forEach((layer, k) => {
-      encoder.copyBufferToBuffer(layer.hiddenStates, lastSlot, finalStates.hidden, k * stateBytes, stateBytes);
-      const cells = layer.cellStates;
-      if (cells) encoder.copyBufferToBuffer(cells.buffer, cells.offset * 4 + lastSlot, finalStates.cell!, k * stateBytes, stateBytes);
+      copyFinal(layer.hiddenStates, 0, finalStates.hidden, k);
+      if (layer.cellStates) copyFinal(layer.cellStates.buffer, layer.cellStates.offset * 4, finalStates.cell!, k);
     });
     device.queue.submit([encoder.finish()]);
     this.lastPlan = plan;

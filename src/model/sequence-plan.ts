@@ -8,7 +8,7 @@
  */
 import { createStorageBuffer } from '../device/buffers.ts';
 import { type DispatchHandle, DispatchPlan } from '../kernels/dispatch-plan.ts';
-import { clipUniforms, dropoutUniforms, type KernelSet, meanLossUniforms, type OptimizerKernel, optimizerUniforms, type OptimizerStepValues } from '../kernels/kernel-set.ts';
+import { clipUniforms, dropoutUniforms, type KernelSet, meanLossUniforms, softmaxUniforms, type OptimizerKernel, optimizerUniforms, type OptimizerStepValues } from '../kernels/kernel-set.ts';
 import type { ResolvedConfig } from './config.ts';
 import { GruLayer } from './layers/gru-layer.ts';
 import { LstmLayer } from './layers/lstm-layer.ts';
@@ -31,12 +31,14 @@ export class SequencePlan {
   readonly logits: GPUBuffer;
   readonly layers: RecurrentLayer[];
   private readonly rowLosses: GPUBuffer;
+  private readonly logitsClasses: number;
   /** With dropout: layer k's output after its mask, the input of layer k+1 [T·B, H]. */
   private readonly droppedOutputs: GPUBuffer[] = [];
   private readonly dropoutHandles: { forward: DispatchHandle; backward: DispatchHandle }[] = [];
   private readonly plan: DispatchPlan;
   private readonly parts: Record<PlanPart, [number, number]>;
   private readonly lossHandle: DispatchHandle;
+  private readonly crossEntropyHandle: DispatchHandle;
   private readonly optimizerHandle: DispatchHandle;
   private readonly optimizerKernel: OptimizerKernel;
   private readonly clipHandle: DispatchHandle | undefined;
@@ -56,6 +58,7 @@ export class SequencePlan {
     this.targets = createStorageBuffer(device, `targets ${shape}`, TB);
     this.logits = createStorageBuffer(device, `logits ${shape}`, TB * V);
     this.rowLosses = createStorageBuffer(device, `row losses ${shape}`, TB);
+    this.logitsClasses = V;
     const { parameters, gradients } = model;
     const setting = (layer: number): LayerSetting => ({ kernels, config, layout, parameters, gradients, timeSteps: T, batchSize: B, layer });
     this.layers = Array.from({ length: config.layers }, (_, k) => new LAYER_TYPES[config.cell](setting(k)));
@@ -93,7 +96,7 @@ export class SequencePlan {
 
     // ---- loss: row losses and dL/dlogits in place; their mean into the loss history ----
     const lossStart = mark();
-    kernels.softmaxCrossEntropy(plan, { targets: this.targets, logits: { buffer: this.logits, offset: 0 }, rowLosses: this.rowLosses, rows: TB, classes: V }, 'softmax cross-entropy');
+    this.crossEntropyHandle = kernels.softmaxCrossEntropy(plan, { targets: this.targets, logits: { buffer: this.logits, offset: 0 }, rowLosses: this.rowLosses, rows: TB, classes: V }, 'softmax cross-entropy');
     this.lossHandle = kernels.meanLoss(plan, { buffer: this.rowLosses, offset: 0 }, TB, { buffer: model.lossHistory, offset: 0 }, 'mean loss');
 
     // ---- backward (gradients accumulate into the zeroed gradient buffer) ----
@@ -162,9 +165,14 @@ export class SequencePlan {
     return to - from;
   }
 
-  /** Points the mean-loss dispatch (and the gradient norm, when clipping) at the history element of this run. */
-  setHistorySlot(slot: number): void {
-    this.plan.updateUniforms(this.lossHandle, meanLossUniforms(0, this.timeSteps * this.batchSize, slot));
+  /**
+   * Sets the loss of this run: `counted` positions have a target (the mean's divisor), and the
+   * mean loss (and the gradient norm, when clipping) go to history element `slot`.
+   */
+  setLoss(slot: number, counted: number): void {
+    const rows = this.timeSteps * this.batchSize;
+    this.plan.updateUniforms(this.crossEntropyHandle, softmaxUniforms(rows, this.logitsClasses, 0, counted));
+    this.plan.updateUniforms(this.lossHandle, meanLossUniforms(0, rows, slot, counted));
     if (this.clipHandle) this.plan.updateUniforms(this.clipHandle, clipUniforms(this.clipValues.count, this.clipValues.maxNorm, slot));
   }
 

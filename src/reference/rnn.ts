@@ -26,7 +26,7 @@ import {
   type ReferenceParameters,
 } from './parameters.ts';
 import { rnnCellBackward, rnnCellForward } from './rnn-cell.ts';
-import { softmaxCrossEntropyBackward, softmaxCrossEntropyForward } from './softmax-cross-entropy.ts';
+import { REFERENCE_IGNORE_INDEX, softmaxCrossEntropyBackward, softmaxCrossEntropyForward } from './softmax-cross-entropy.ts';
 import { checkIndices, checkLength, checkPositiveInteger } from './validation.ts';
 
 export interface ReferenceBatch {
@@ -36,8 +36,14 @@ export interface ReferenceBatch {
   inputTokens?: ArrayLike<number>;
   /** [T·B·I] dense inputs, index (t·B + b)·I + i. Give this or `inputTokens`. */
   inputs?: ArrayLike<number>;
-  /** [T·B] class ids in [0, outputSize), index t·B + b. */
+  /** [T·B] class ids in [0, outputSize), index t·B + b; REFERENCE_IGNORE_INDEX (−100) for no loss there. */
   targets: ArrayLike<number>;
+  /**
+   * [B] the length of each sequence, in [1, T]: positions t ≥ lengths[b] give no loss
+   * (their targets are ignored) and the final states are those at t = lengths[b] − 1.
+   * All T if absent.
+   */
+  lengths?: ArrayLike<number>;
   /** [L·B·H] h_{−1} of every layer, index (k·B + b)·H + j; zero if absent. */
   initialHidden?: ArrayLike<number>;
   /** [L·B·H] c_{−1} of every layer, LSTM only; zero if absent. */
@@ -48,6 +54,15 @@ export interface ReferenceBatch {
    * The top layer's output, and every finalHidden, is never masked. None if absent.
    */
   dropoutMasks?: ArrayLike<number>[];
+}
+
+/** The targets with every position past its sequence's length ignored. */
+function effectiveTargets(batch: ReferenceBatch): ArrayLike<number> {
+  if (!batch.lengths) return batch.targets;
+  const { timeSteps: T, batchSize: B } = batch;
+  const targets = Float64Array.from(batch.targets);
+  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) if (t >= batch.lengths[b]) targets[t * B + b] = REFERENCE_IGNORE_INDEX;
+  return targets;
 }
 
 /** What the forward pass of one layer keeps for the backward pass. */
@@ -93,7 +108,19 @@ function checkBatch(dims: ReferenceDims, batch: ReferenceBatch): void {
     checkLength('batch.inputs', batch.inputs, T * B * I, `timeSteps·batchSize·inputSize = ${T}·${B}·${I}`);
   }
   checkLength('batch.targets', batch.targets, T * B, positions);
-  checkIndices('batch.targets', batch.targets, V, 'class index (dims.outputSize)');
+  for (let i = 0; i < batch.targets.length; i++) {
+    const target = batch.targets[i];
+    if (target !== REFERENCE_IGNORE_INDEX && !(Number.isInteger(target) && target >= 0 && target < V)) {
+      throw new Error(`batch.targets[${i}] is ${target}, expected a class index in [0, ${V}) (dims.outputSize) or ${REFERENCE_IGNORE_INDEX}`);
+    }
+  }
+  if (batch.lengths !== undefined) {
+    checkLength('batch.lengths', batch.lengths, B, `batchSize = ${B}`);
+    for (let b = 0; b < B; b++) {
+      const length = batch.lengths[b];
+      if (!Number.isInteger(length) || length < 1 || length > T) throw new Error(`batch.lengths[${b}] is ${length}, expected an integer in [1, ${T}]`);
+    }
+  }
   const states = `layers·batchSize·hiddenSize = ${L}·${B}·${H}`;
   if (batch.initialHidden !== undefined) checkLength('batch.initialHidden', batch.initialHidden, L * B * H, states);
   if (batch.initialCell !== undefined) {
@@ -276,14 +303,20 @@ export function rnnForward(
   // Head over all time steps, lifted out of the loop: y = W_y h + b_y
   const hiddenStates = layers[L - 1].hiddenStates;
   const logits = linearForward(hiddenStates.subarray(BH), params.weight, params.bias, N, H, V);
-  const { loss } = softmaxCrossEntropyForward(logits, batch.targets, N, V);
-  const finalHidden = new Float64Array(L * BH);
-  layers.forEach((layer, k) => finalHidden.set(layer.hiddenStates.subarray(T * BH), k * BH));
-  const forward: ReferenceForward = { hiddenStates, logits, loss, finalHidden, layers };
-  if (cell === 'lstm') {
-    forward.finalCell = new Float64Array(L * BH);
-    layers.forEach((layer, k) => forward.finalCell!.set(layer.cellStates!.subarray(T * BH), k * BH));
-  }
+  const { loss } = softmaxCrossEntropyForward(logits, effectiveTargets(batch), N, V);
+  // Final states: each sequence's state at its own last step, slot lengths[b].
+  const finalStates = (slots: (layer: ReferenceLayerForward) => Float64Array) => {
+    const states = new Float64Array(L * BH);
+    layers.forEach((layer, k) => {
+      for (let b = 0; b < B; b++) {
+        const slot = batch.lengths ? batch.lengths[b] : T;
+        states.set(slots(layer).subarray(slot * BH + b * H, slot * BH + (b + 1) * H), k * BH + b * H);
+      }
+    });
+    return states;
+  };
+  const forward: ReferenceForward = { hiddenStates, logits, loss, finalHidden: finalStates((layer) => layer.hiddenStates), layers };
+  if (cell === 'lstm') forward.finalCell = finalStates((layer) => layer.cellStates!);
   return forward;
 }
 
@@ -311,7 +344,7 @@ export function rnnBackward(
   const BGH = B * GH;
 
   // Head: dy = (softmax(y) − onehot(target)) / N;  dW_y += dyᵀ h;  db_y += Σ dy;  dh_t = dy W_y
-  const dLogits = softmaxCrossEntropyBackward(forward.logits, batch.targets, N, V);
+  const dLogits = softmaxCrossEntropyBackward(forward.logits, effectiveTargets(batch), N, V);
   // dHiddenStates: same slots as the layer's hiddenStates; slot t+1 starts as dh_t from above
   let dHiddenStates = new Float64Array((T + 1) * BH);
   linearBackward(dLogits, forward.hiddenStates.subarray(BH), params.weight, N, H, V, {
