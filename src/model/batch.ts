@@ -60,6 +60,12 @@ export interface SequenceBatch {
   initialHidden?: ArrayLike<number> | 'carry';
   /** LSTM only: initial cell state [L, B, H] (as PyTorch's c0). Zero when absent; carried with 'carry'. */
   initialCell?: ArrayLike<number>;
+  /**
+   * With initialHidden 'carry': rows (sequence indices) whose carried states start
+   * from zero instead, e.g. where a new document begins in truncated BPTT. The
+   * reset happens on the GPU; nothing is read back.
+   */
+  resetRows?: ArrayLike<number>;
 }
 
 export interface ValidatedBatch {
@@ -74,9 +80,10 @@ export interface ValidatedBatch {
   lengths?: Uint32Array;
   initialHidden?: Float32Array | 'carry';
   initialCell?: Float32Array;
+  resetRows?: Uint32Array;
 }
 
-const BATCH_KEYS = ['timeSteps', 'batchSize', 'inputTokens', 'inputs', 'targets', 'sequenceTargets', 'lengths', 'initialHidden', 'initialCell'];
+const BATCH_KEYS = ['timeSteps', 'batchSize', 'inputTokens', 'inputs', 'targets', 'sequenceTargets', 'lengths', 'initialHidden', 'initialCell', 'resetRows'];
 
 /** A target that gives no loss (PyTorch's default ignore_index). */
 export const IGNORE_INDEX = -100;
@@ -156,6 +163,13 @@ export function validateBatch(batch: SequenceBatch, config: ResolvedConfig, need
       throw new InvalidArgumentError('batch.initialCell', "given with initialHidden 'carry', which carries the cell state too");
     }
     validated.initialCell = requireFiniteFloats('batch.initialCell', batch.initialCell, stateLength, stateMeaning);
+  }
+  if (batch.resetRows !== undefined) {
+    if (validated.initialHidden !== 'carry') {
+      throw new InvalidArgumentError('batch.resetRows', "given without initialHidden 'carry'; rows start from zero or from initialHidden otherwise");
+    }
+    const rows = Array.isArray(batch.resetRows) || ArrayBuffer.isView(batch.resetRows) ? (batch.resetRows as ArrayLike<number>).length : -1;
+    validated.resetRows = requireIndices('batch.resetRows', batch.resetRows, Math.max(rows, 0), 'any number of rows', batchSize, 'batchSize');
   }
   return validated;
 }

@@ -222,6 +222,14 @@ export class RnnModel {
     return this.run(batch, ['forward', 'loss', 'backward', 'update']);
   }
 
+  /**
+   * Forward pass and loss only, in evaluation mode (no dropout): no gradient
+   * buffer is touched and nothing is updated. For validation loss.
+   */
+  evaluate(batch: SequenceBatch): StepResult {
+    return this.run(batch, ['forward', 'loss']);
+  }
+
   /** Forward, loss and BPTT without updating: gradients are then readable with readGradients(). */
   computeGradients(batch: SequenceBatch): StepResult {
     return this.run(batch, ['forward', 'loss', 'backward']);
@@ -311,6 +319,10 @@ export class RnnModel {
       if (initial === 'carry') {
         encoder.copyBufferToBuffer(finalStates.hidden, k * stateBytes, layer.hiddenStates, 0, stateBytes);
         if (cells) encoder.copyBufferToBuffer(finalStates.cell!, k * stateBytes, cells.buffer, cells.offset * 4, stateBytes);
+        for (const row of batch.resetRows ?? []) {
+          encoder.clearBuffer(layer.hiddenStates, row * H * 4, H * 4);
+          if (cells) encoder.clearBuffer(cells.buffer, cells.offset * 4 + row * H * 4, H * 4);
+        }
         return;
       }
       if (initial instanceof Float32Array) writeElements(device, layer.hiddenStates, 0, initial.subarray(k * B * H, (k + 1) * B * H));

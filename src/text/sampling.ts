@@ -15,26 +15,33 @@ export interface SampleOptions {
   length: number;
   /** Softmax temperature: below 1 sharper, above 1 more varied. Default 1. */
   temperature?: number;
+  /** Draw only among the k most likely characters. Default: all. */
+  topK?: number;
   /** Seed of the draws. Default 0. */
   seed?: number;
 }
 
-/** Draws an index from softmax(logits / temperature), computed stably. */
-export function sampleFromLogits(logits: ArrayLike<number>, temperature: number, random: () => number): number {
+/** Draws an index from softmax(logits / temperature) over the topK largest logits (all by default), computed stably. */
+export function sampleFromLogits(logits: ArrayLike<number>, temperature: number, random: () => number, topK = logits.length): number {
+  // The k-th largest logit: everything below it gets weight 0 (ties at the threshold are kept).
+  const cutoff = topK >= logits.length ? -Infinity : Array.from(logits).sort((a, b) => b - a)[topK - 1];
   let max = -Infinity;
   for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i] / temperature);
   const weights = new Float64Array(logits.length);
   let total = 0;
   for (let i = 0; i < logits.length; i++) {
-    weights[i] = Math.exp(logits[i] / temperature - max);
+    weights[i] = logits[i] >= cutoff ? Math.exp(logits[i] / temperature - max) : 0;
     total += weights[i];
   }
-  let threshold = random() * total;
+  let remaining = random() * total;
+  let last = 0;
   for (let i = 0; i < weights.length; i++) {
-    threshold -= weights[i];
-    if (threshold < 0) return i;
+    if (weights[i] === 0) continue;
+    last = i;
+    remaining -= weights[i];
+    if (remaining < 0) return i;
   }
-  return weights.length - 1;
+  return last;
 }
 
 /** Generates `length` characters after the priming text (which is not included in the result). */
@@ -47,6 +54,7 @@ export async function sampleText(model: RnnModel, vocabulary: CharacterVocabular
   }
   const length = requirePositiveInteger('options.length', options.length);
   const temperature = options.temperature === undefined ? 1 : requirePositiveNumber('options.temperature', options.temperature);
+  const topK = options.topK === undefined ? vocabulary.size : requirePositiveInteger('options.topK', options.topK);
   const random = seededRandom(options.seed ?? 0);
   const prime = vocabulary.encode(options.prime || vocabulary.characters[0]);
   const V = vocabulary.size;
@@ -55,7 +63,7 @@ export async function sampleText(model: RnnModel, vocabulary: CharacterVocabular
   const generated = new Uint32Array(length);
   for (let i = 0; i < length; i++) {
     const last = logits.subarray(logits.length - V);
-    generated[i] = sampleFromLogits(last, temperature, random);
+    generated[i] = sampleFromLogits(last, temperature, random, topK);
     if (i + 1 < length) {
       ({ logits } = await model.predict({ timeSteps: 1, batchSize: 1, inputTokens: generated.subarray(i, i + 1), initialHidden: 'carry' }));
     }
