@@ -48,3 +48,28 @@ fn embeddingBackward(@builtin(global_invocation_id) id: vec3<u32>) {
     destination[index] = destination[index] + source[u.outputOffset + tb * u.hidden + j];
   }
 }
+
+// A learned embedding E [V, D] (torch.nn.Embedding), rows gathered by token:
+// embeddingRowsForward:  out[r, d] = E[token[r], d]            (uniforms: rows, hidden = D, weightOffset, outputOffset)
+// embeddingRowsBackward: dE[v, d] += Σ_{r : token[r] = v} dX[r, d]
+//                        one invocation per column d owns that column of dE, so the
+//                        scatter needs no atomics and sums in a fixed order.
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn embeddingRowsForward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (i >= u.rows * u.hidden) { return; }
+  let row = i / u.hidden;
+  let d = i % u.hidden;
+  destination[u.outputOffset + i] = source[u.weightOffset + tokens[row] * u.hidden + d];
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn embeddingRowsBackward(@builtin(global_invocation_id) id: vec3<u32>) {
+  let d = id.x;
+  if (d >= u.hidden) { return; }
+  for (var r = 0u; r < u.rows; r++) {
+    let index = u.weightOffset + tokens[r] * u.hidden + d;
+    destination[index] = destination[index] + source[u.outputOffset + r * u.hidden + d];
+  }
+}

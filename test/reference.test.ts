@@ -910,3 +910,18 @@ describe('lengths and ignored targets', () => {
     expect(Array.from(masked.finalHidden.subarray(H, 2 * H))).toEqual(Array.from(full.hiddenStates.subarray(2 * B * H + H, 2 * B * H + 2 * H)));
   });
 });
+
+describe('learned embedding', () => {
+  it('gradients of the embedding and every other parameter match finite differences (GRU, 2 layers, D = 3)', () => {
+    const base = makeCellCase({ cell: 'gru', layers: 2, seed: 406 });
+    const dims: ReferenceDims = { ...base.dims, embeddingSize: 3 };
+    const random = seededRandom(407);
+    const params = randomParameters(dims, random, 0.8);
+    expect(Object.keys(referenceParameterShapes(dims))[0]).toBe('embedding.weight');
+    expect(referenceParameterShapes(dims)['weight_ih_l0']).toEqual([3 * base.dims.hiddenSize, 3]);
+    const analytic = rnnLossAndGradients(params, dims, base.batch);
+    const numeric = finiteDifferenceGradients(params, dims, base.batch);
+    for (const name of Object.keys(params)) expectClose(`embedding model ${name}`, analytic.gradients[name], numeric[name], 1e-6);
+    expect(maxAbs(analytic.gradients['embedding.weight'])).toBeGreaterThan(1e-3);
+  });
+});

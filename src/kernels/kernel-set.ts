@@ -122,6 +122,8 @@ export class KernelSet {
       ['tanhBackward', cache.get('tanhBackward', elementwise)],
       ['embeddingForward', cache.get('embeddingForward', elementwise)],
       ['embeddingBackward', cache.get('embeddingBackward', elementwise)],
+      ['embeddingRowsForward', cache.get('embeddingRowsForward', elementwise)],
+      ['embeddingRowsBackward', cache.get('embeddingRowsBackward', elementwise)],
       ['softmaxCrossEntropy', cache.get('softmaxCrossEntropy', reduction)],
       ['softmaxCrossEntropyPerRow', cache.get('softmaxCrossEntropyPerRow', elementwise)],
       ['columnSums', cache.get('columnSums', elementwise)],
@@ -299,6 +301,28 @@ export class KernelSet {
       [args.tokens, args.dPreactivations.buffer, args.gradients],
       [args.rows, args.hidden, args.vocabulary, args.weightOffset, 0, 0, args.dPreactivations.offset],
       [Math.ceil(args.hidden / ELEMENTWISE_WORKGROUP)],
+      label,
+    );
+  }
+
+  /** out[r, d] = E[token[r], d]: a learned embedding E [V, D] looked up for every position. */
+  embeddingRowsForward(plan: DispatchPlan, args: { tokens: GPUBuffer; parameters: GPUBuffer; weightOffset: number; output: BufferSlice; rows: number; width: number }, label: string): DispatchHandle {
+    return plan.add(
+      this.kernel('embeddingRowsForward'),
+      [args.tokens, args.parameters, args.output.buffer],
+      [args.rows, args.width, 0, args.weightOffset, NONE, NONE, args.output.offset],
+      this.elementwiseGrid(args.rows * args.width),
+      label,
+    );
+  }
+
+  /** dE[token[r], d] += dX[r, d]. */
+  embeddingRowsBackward(plan: DispatchPlan, args: { tokens: GPUBuffer; dInputs: BufferSlice; gradients: GPUBuffer; weightOffset: number; rows: number; width: number }, label: string): DispatchHandle {
+    return plan.add(
+      this.kernel('embeddingRowsBackward'),
+      [args.tokens, args.dInputs.buffer, args.gradients],
+      [args.rows, args.width, 0, args.weightOffset, NONE, NONE, args.dInputs.offset],
+      [Math.ceil(args.width / ELEMENTWISE_WORKGROUP)],
       label,
     );
   }

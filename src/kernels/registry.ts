@@ -109,6 +109,16 @@ export const KERNELS = {
     entryPoint: 'embeddingBackward',
     bindings: READ_READ_WRITE_UNIFORM,
   },
+  embeddingRowsForward: {
+    sources: [embeddingSource],
+    entryPoint: 'embeddingRowsForward',
+    bindings: READ_READ_WRITE_UNIFORM,
+  },
+  embeddingRowsBackward: {
+    sources: [embeddingSource],
+    entryPoint: 'embeddingRowsBackward',
+    bindings: READ_READ_WRITE_UNIFORM,
+  },
   softmaxCrossEntropy: {
     sources: [softmaxCrossEntropySource],
     entryPoint: 'softmaxCrossEntropy',

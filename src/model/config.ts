@@ -43,6 +43,11 @@ export interface RnnModelConfig {
   vocabularySize?: number;
   /** Dense inputs of this many features per time step. Give this or `vocabularySize`. */
   inputSize?: number;
+  /**
+   * Token models: look tokens up in a learned embedding E [V, D] (torch.nn.Embedding,
+   * parameter 'embedding.weight') instead of one-hot inputs. Default: one-hot.
+   */
+  embeddingSize?: number;
   /** Hidden units H. */
   hiddenSize: number;
   /** Outputs of the head y_t = W_y h_t + b_y (classes of the loss). Default: vocabularySize. */
@@ -69,8 +74,10 @@ export interface ResolvedConfig {
   gates: number;
   dropout: number;
   inputKind: 'tokens' | 'dense';
-  /** Columns of W_ih: the vocabulary size for tokens, the feature count for dense inputs. */
+  /** The vocabulary size for tokens, the feature count for dense inputs. */
   inputSize: number;
+  /** D of the learned embedding; 0 for one-hot token inputs and dense inputs. */
+  embeddingSize: number;
   hiddenSize: number;
   outputSize: number;
   seed: number;
@@ -80,7 +87,7 @@ export interface ResolvedConfig {
   clipGradientNorm: number;
 }
 
-const MODEL_KEYS = ['cell', 'nonlinearity', 'layers', 'dropout', 'vocabularySize', 'inputSize', 'hiddenSize', 'outputSize', 'seed', 'optimizer', 'schedule', 'clipGradientNorm'];
+const MODEL_KEYS = ['cell', 'nonlinearity', 'layers', 'dropout', 'vocabularySize', 'inputSize', 'embeddingSize', 'hiddenSize', 'outputSize', 'seed', 'optimizer', 'schedule', 'clipGradientNorm'];
 
 export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
   if (typeof config !== 'object' || config === null) {
@@ -106,6 +113,10 @@ export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
     ? requirePositiveInteger('config.vocabularySize', config.vocabularySize)
     : requirePositiveInteger('config.inputSize', config.inputSize);
   const hiddenSize = requirePositiveInteger('config.hiddenSize', config.hiddenSize);
+  if (config.embeddingSize !== undefined && !hasVocabulary) {
+    throw new InvalidArgumentError('config.embeddingSize', 'given to a dense-input model; an embedding looks up token ids (vocabularySize)');
+  }
+  const embeddingSize = config.embeddingSize === undefined ? 0 : requirePositiveInteger('config.embeddingSize', config.embeddingSize);
   if (config.outputSize === undefined && !hasVocabulary) {
     throw new InvalidArgumentError('config.outputSize', 'missing; dense-input models must say how many classes the head predicts');
   }
@@ -122,6 +133,7 @@ export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
     dropout,
     inputKind: hasVocabulary ? 'tokens' : 'dense',
     inputSize,
+    embeddingSize,
     hiddenSize,
     outputSize,
     seed,

@@ -19,7 +19,7 @@ export const MODEL_FORMAT_VERSION = '1';
 export const OPTIMIZER_STATE_PREFIX = 'optimizer.';
 
 /** Metadata keys the format itself uses; callers' extra metadata may not reuse them. */
-const FORMAT_KEYS = ['format', 'format_version', 'cell', 'nonlinearity', 'layers', 'input_kind', 'input_size', 'hidden_size', 'output_size', 'kind', 'training_state'];
+const FORMAT_KEYS = ['format', 'format_version', 'cell', 'nonlinearity', 'layers', 'input_kind', 'input_size', 'embedding_size', 'hidden_size', 'output_size', 'kind', 'training_state'];
 
 export interface ModelFileContents {
   /** The architecture, ready for RnnModel.create (optimizer and seed not included). */
@@ -40,6 +40,8 @@ export interface ArchitectureDescription {
   layers: number;
   inputKind: 'tokens' | 'dense';
   inputSize: number;
+  /** 0: no learned embedding. */
+  embeddingSize: number;
   hiddenSize: number;
   outputSize: number;
 }
@@ -66,6 +68,7 @@ export function encodeModelFile(
       layers: String(architecture.layers),
       input_kind: architecture.inputKind,
       input_size: String(architecture.inputSize),
+      embedding_size: String(architecture.embeddingSize),
       hidden_size: String(architecture.hiddenSize),
       output_size: String(architecture.outputSize),
       ...checkpointFields,
@@ -101,6 +104,7 @@ function architectureFromMetadata(metadata: Record<string, string>): Architectur
     layers: positiveIntegerField(metadata, 'layers'),
     inputKind: oneOfField(metadata, 'input_kind', ['tokens', 'dense'] as const),
     inputSize: positiveIntegerField(metadata, 'input_size'),
+    embeddingSize: metadata.embedding_size === undefined || metadata.embedding_size === '0' ? 0 : positiveIntegerField(metadata, 'embedding_size'),
     hiddenSize: positiveIntegerField(metadata, 'hidden_size'),
     outputSize: positiveIntegerField(metadata, 'output_size'),
   };
@@ -121,7 +125,9 @@ function inferArchitecture(tensors: Record<string, SafetensorsTensor>, inputKind
   if (!cell) throw new SafetensorsError(`weight_hh_l0 has shape [${recurrent.shape}], expected [G·H, H] with G = 1 (RNN), 3 (GRU) or 4 (LSTM)`);
   let layers = 0;
   while (tensors[`weight_hh_l${layers}`]) layers++;
-  return { cell, nonlinearity: 'tanh', layers, inputKind, inputSize: input.shape[1], hiddenSize, outputSize: head.shape[0] };
+  const embedding = tensors['embedding.weight'];
+  if (embedding) return { cell, nonlinearity: 'tanh', layers, inputKind: 'tokens', inputSize: embedding.shape[0], embeddingSize: embedding.shape[1], hiddenSize, outputSize: head.shape[0] };
+  return { cell, nonlinearity: 'tanh', layers, inputKind, inputSize: input.shape[1], embeddingSize: 0, hiddenSize, outputSize: head.shape[0] };
 }
 
 export function configOf(architecture: ArchitectureDescription): RnnModelConfig {
@@ -132,6 +138,7 @@ export function configOf(architecture: ArchitectureDescription): RnnModelConfig 
     hiddenSize: architecture.hiddenSize,
     outputSize: architecture.outputSize,
     ...(architecture.inputKind === 'tokens' ? { vocabularySize: architecture.inputSize } : { inputSize: architecture.inputSize }),
+    ...(architecture.embeddingSize > 0 ? { embeddingSize: architecture.embeddingSize } : {}),
   };
 }
 

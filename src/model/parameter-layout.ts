@@ -4,7 +4,8 @@
  * PyTorch's state_dict: for each layer k of torch.nn.RNN / LSTM / GRU
  * `weight_ih_l{k}` [G·H, I_k], `weight_hh_l{k}` [G·H, H], `bias_ih_l{k}` [G·H],
  * `bias_hh_l{k}` [G·H] (G gates; I_0 = input size, I_k = H above), then the head
- * torch.nn.Linear's `weight` [V, H], `bias` [V]. Row-major.
+ * torch.nn.Linear's `weight` [V, H], `bias` [V]; with a learned embedding, its
+ * `embedding.weight` [V, D] comes first and I_0 = D. Row-major.
  */
 import type { ResolvedConfig } from './config.ts';
 
@@ -28,10 +29,11 @@ export interface ParameterLayout {
 const ALIGNMENT = 64;
 
 export function parameterShapes(config: ResolvedConfig): Record<string, number[]> {
-  const { inputSize: I, hiddenSize: H, outputSize: V, gates: G, layers } = config;
+  const { inputSize: I, hiddenSize: H, outputSize: V, gates: G, layers, embeddingSize: D } = config;
   const shapes: Record<string, number[]> = {};
+  if (D > 0) shapes['embedding.weight'] = [I, D];
   for (let k = 0; k < layers; k++) {
-    shapes[`weight_ih_l${k}`] = [G * H, k === 0 ? I : H];
+    shapes[`weight_ih_l${k}`] = [G * H, k > 0 ? H : D > 0 ? D : I];
     shapes[`weight_hh_l${k}`] = [G * H, H];
     shapes[`bias_ih_l${k}`] = [G * H];
     shapes[`bias_hh_l${k}`] = [G * H];

@@ -92,9 +92,8 @@ export class RnnModel {
    */
   async saveWeights(extraMetadata: Record<string, string> = {}): Promise<Uint8Array> {
     const parameters = await this.readParameters();
-    const { cell, nonlinearity, layers, inputKind, inputSize, hiddenSize, outputSize } = this.config;
     return encodeModelFile(
-      { cell, nonlinearity, layers, inputKind, inputSize, hiddenSize, outputSize },
+      this.architecture,
       Object.fromEntries(this.layout.views.map((view) => [view.name, { shape: view.shape, data: parameters[view.name] }])),
       extraMetadata,
     );
@@ -121,6 +120,11 @@ export class RnnModel {
     this.writeParameters(Object.fromEntries(Object.entries(parameters).map(([name, tensor]) => [name, tensor.data])));
   }
 
+  private get architecture() {
+    const { cell, nonlinearity, layers, inputKind, inputSize, embeddingSize, hiddenSize, outputSize } = this.config;
+    return { cell, nonlinearity, layers, inputKind, inputSize, embeddingSize, hiddenSize, outputSize };
+  }
+
   /** The configuration that recreates this model (architecture, optimizer, schedule, clipping, dropout, seed). */
   get fullConfig(): RnnModelConfig {
     const c = this.config;
@@ -130,6 +134,7 @@ export class RnnModel {
       layers: c.layers,
       dropout: c.dropout,
       ...(c.inputKind === 'tokens' ? { vocabularySize: c.inputSize } : { inputSize: c.inputSize }),
+      ...(c.embeddingSize > 0 ? { embeddingSize: c.embeddingSize } : {}),
       hiddenSize: c.hiddenSize,
       outputSize: c.outputSize,
       seed: c.seed,
@@ -158,8 +163,7 @@ export class RnnModel {
       }
     }
     const trainingState = JSON.stringify({ config: this.fullConfig, optimizerStep: this.optimizerStep, trainingRuns: this.trainingRuns, lossWrites: this.lossWrites });
-    const { cell, nonlinearity, layers, inputKind, inputSize, hiddenSize, outputSize } = this.config;
-    return encodeModelFile({ cell, nonlinearity, layers, inputKind, inputSize, hiddenSize, outputSize }, tensors, extraMetadata, { trainingState });
+    return encodeModelFile(this.architecture, tensors, extraMetadata, { trainingState });
   }
 
   /** A model that continues training from a checkpoint written by saveCheckpoint. */

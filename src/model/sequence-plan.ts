@@ -32,6 +32,9 @@ export class SequencePlan {
   readonly layers: RecurrentLayer[];
   private readonly rowLosses: GPUBuffer;
   private readonly logitsClasses: number;
+  /** With a learned embedding: the looked-up rows [T·B, D] (layer 0's input) and their gradients. */
+  private readonly embedded: GPUBuffer | undefined;
+  private readonly embeddedGradients: GPUBuffer | undefined;
   /** With dropout: layer k's output after its mask, the input of layer k+1 [T·B, H]. */
   private readonly droppedOutputs: GPUBuffer[] = [];
   private readonly dropoutHandles: { forward: DispatchHandle; backward: DispatchHandle }[] = [];
@@ -67,10 +70,17 @@ export class SequencePlan {
     if (config.dropout > 0) {
       for (let k = 0; k + 1 < config.layers; k++) this.droppedOutputs.push(createStorageBuffer(device, `layer ${k} output after dropout ${shape}`, TB * H));
     }
+    const D = config.embeddingSize;
+    if (D > 0) {
+      this.embedded = createStorageBuffer(device, `embedded inputs ${shape}`, TB * D);
+      this.embeddedGradients = createStorageBuffer(device, `embedded input gradients ${shape}`, TB * D);
+    }
     const inputOf = (k: number): LayerInput =>
       k > 0
         ? { kind: 'dense', sequence: config.dropout > 0 ? { buffer: this.droppedOutputs[k - 1], offset: 0 } : { buffer: this.layers[k - 1].hiddenStates, offset: S }, width: H }
-        : config.inputKind === 'tokens'
+        : this.embedded
+          ? { kind: 'dense', sequence: { buffer: this.embedded, offset: 0 }, width: D }
+          : config.inputKind === 'tokens'
           ? { kind: 'tokens', tokens: this.inputs, vocabulary: I }
           : { kind: 'dense', sequence: { buffer: this.inputs, offset: 0 }, width: I };
     const at = (name: string) => layout.byName[name].offset;
@@ -80,6 +90,8 @@ export class SequencePlan {
 
     // ---- forward: layer by layer, each over t = 0..T−1; then the head for all steps at once ----
     const forwardStart = mark();
+    // x_t = E[token_t] for all steps at once
+    if (this.embedded) kernels.embeddingRowsForward(plan, { tokens: this.inputs, parameters, weightOffset: at('embedding.weight'), output: { buffer: this.embedded, offset: 0 }, rows: TB, width: D }, 'embedding lookup');
     this.layers.forEach((layer, k) => {
       layer.recordForward(plan, inputOf(k));
       if (k < this.droppedOutputs.length) {
@@ -115,12 +127,16 @@ export class SequencePlan {
       'hidden-state gradient from the head',
     );
     for (let k = config.layers - 1; k >= 0; k--) {
-      const below = k > 0 ? { buffer: this.layers[k - 1].stateGradients, offset: S } : undefined;
+      const below = k > 0 ? { buffer: this.layers[k - 1].stateGradients, offset: S } : this.embeddedGradients ? { buffer: this.embeddedGradients, offset: 0 } : undefined;
       this.layers[k].recordBackward(plan, inputOf(k), below);
       // The gradient reaching layer k−1's output goes back through the same mask.
-      if (below && k - 1 < this.droppedOutputs.length) {
-        this.dropoutHandles[k - 1].backward = kernels.dropoutBackward(plan, below, TB * H, `layer ${k - 1} dropout backward`);
+      if (k > 0 && k - 1 < this.droppedOutputs.length) {
+        this.dropoutHandles[k - 1].backward = kernels.dropoutBackward(plan, below!, TB * H, `layer ${k - 1} dropout backward`);
       }
+    }
+    // dE[token_t] += dL/dx_t for all steps at once
+    if (this.embeddedGradients) {
+      kernels.embeddingRowsBackward(plan, { tokens: this.inputs, dInputs: { buffer: this.embeddedGradients, offset: 0 }, gradients, weightOffset: at('embedding.weight'), rows: TB, width: D }, 'embedding gradient');
     }
 
     // ---- update: clip to the global norm (when asked), then the optimizer ----
@@ -208,6 +224,6 @@ export class SequencePlan {
   destroy(): void {
     this.plan.destroy();
     for (const layer of this.layers) layer.destroy();
-    for (const buffer of [this.inputs, this.targets, this.logits, this.rowLosses, ...this.droppedOutputs]) buffer.destroy();
+    for (const buffer of [this.inputs, this.targets, this.logits, this.rowLosses, this.embedded, this.embeddedGradients, ...this.droppedOutputs]) buffer?.destroy();
   }
 }

@@ -21,11 +21,12 @@ export interface ReferenceDims {
   outputSize: number; // V: classes of the output head
   cell?: ReferenceCell; // 'rnn_tanh'
   layers?: number; // L, stacked: layer 0 reads the inputs, layer k > 0 reads layer k−1's outputs; 1
+  embeddingSize?: number; // D: token inputs go through a learned embedding E [I, D] (nn.Embedding); 0 = one-hot
 }
 
 /** dims with its defaults filled in. */
 export function resolveDims(dims: ReferenceDims): Required<ReferenceDims> {
-  return { ...dims, cell: dims.cell ?? 'rnn_tanh', layers: dims.layers ?? 1 };
+  return { ...dims, cell: dims.cell ?? 'rnn_tanh', layers: dims.layers ?? 1, embeddingSize: dims.embeddingSize ?? 0 };
 }
 
 /**
@@ -34,11 +35,12 @@ export function resolveDims(dims: ReferenceDims): Required<ReferenceDims> {
  */
 export function referenceParameterShapes(dims: ReferenceDims): Record<string, number[]> {
   checkDims(dims);
-  const { inputSize: I, hiddenSize: H, outputSize: V, cell, layers } = resolveDims(dims);
+  const { inputSize: I, hiddenSize: H, outputSize: V, cell, layers, embeddingSize: D } = resolveDims(dims);
   const GH = GATES_PER_CELL[cell] * H;
   const shapes: Record<string, number[]> = {};
+  if (D > 0) shapes['embedding.weight'] = [I, D];
   for (let k = 0; k < layers; k++) {
-    shapes[`weight_ih_l${k}`] = [GH, k === 0 ? I : H];
+    shapes[`weight_ih_l${k}`] = [GH, k > 0 ? H : D > 0 ? D : I];
     shapes[`weight_hh_l${k}`] = [GH, H];
     shapes[`bias_ih_l${k}`] = [GH];
     shapes[`bias_hh_l${k}`] = [GH];

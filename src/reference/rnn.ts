@@ -242,14 +242,19 @@ export function rnnForward(
   checkParameters('params', params, dims);
   checkBatch(dims, batch);
   const { timeSteps: T, batchSize: B } = batch;
-  const { inputSize: I, hiddenSize: H, outputSize: V, cell, layers: L } = resolveDims(dims);
+  const { inputSize: I, hiddenSize: H, outputSize: V, cell, layers: L, embeddingSize: D } = resolveDims(dims);
   const GH = GATES_PER_CELL[cell] * H; // width of a projection row
   const N = T * B; // positions
   const BH = B * H; // one time step of hidden state
   const BGH = B * GH; // one time step of a projection
 
   const layers: ReferenceLayerForward[] = [];
-  let layerInputs: Float64Array | undefined; // x^k for k > 0, [N, H]
+  let layerInputs: Float64Array | undefined; // x^k for k > 0, [N, H]; with an embedding also x^0 = E[token], [N, D]
+  if (D > 0) {
+    if (batch.inputTokens === undefined) throw new Error('dims.embeddingSize needs token inputs (batch.inputTokens)');
+    layerInputs = new Float64Array(N * D);
+    for (let n = 0; n < N; n++) layerInputs.set(params['embedding.weight'].subarray(batch.inputTokens[n] * D, (batch.inputTokens[n] + 1) * D), n * D);
+  }
   for (let k = 0; k < L; k++) {
     const weightIh = params[`weight_ih_l${k}`];
     const weightHh = params[`weight_hh_l${k}`];
@@ -259,7 +264,9 @@ export function rnnForward(
     const inputProjections =
       k > 0
         ? linearForward(layerInputs!, weightIh, biasIh, N, H, GH)
-        : batch.inputTokens !== undefined
+        : D > 0
+          ? linearForward(layerInputs!, weightIh, biasIh, N, D, GH)
+          : batch.inputTokens !== undefined
           ? tokenLinearForward(batch.inputTokens, weightIh, biasIh, N, I, GH)
           : linearForward(batch.inputs!, weightIh, biasIh, N, I, GH);
 
@@ -337,7 +344,7 @@ export function rnnBackward(
   checkBatch(dims, batch);
   checkForward(dims, batch, forward);
   const { timeSteps: T, batchSize: B } = batch;
-  const { inputSize: I, hiddenSize: H, outputSize: V, cell, layers: L } = resolveDims(dims);
+  const { inputSize: I, hiddenSize: H, outputSize: V, cell, layers: L, embeddingSize: D } = resolveDims(dims);
   const GH = GATES_PER_CELL[cell] * H;
   const N = T * B;
   const BH = B * H;
@@ -385,7 +392,16 @@ export function rnnBackward(
     });
     const inputGradients = { dWeight: gradients[`weight_ih_l${k}`], dBias: gradients[`bias_ih_l${k}`] };
     if (k === 0) {
-      if (batch.inputTokens !== undefined) {
+      if (D > 0) {
+        // dx^0 = dIP W_ih;  dE[token] += dx^0 (a scatter-add over positions)
+        const dEmbedded = new Float64Array(N * D);
+        linearBackward(dInputProjections, layer.inputs!, weightIh, N, D, GH, { ...inputGradients, dInput: dEmbedded });
+        const dEmbedding = gradients['embedding.weight'];
+        for (let n = 0; n < N; n++) {
+          const row = batch.inputTokens![n] * D;
+          for (let d = 0; d < D; d++) dEmbedding[row + d] += dEmbedded[n * D + d];
+        }
+      } else if (batch.inputTokens !== undefined) {
         tokenLinearBackward(dInputProjections, batch.inputTokens, N, I, GH, inputGradients);
       } else {
         linearBackward(dInputProjections, batch.inputs!, weightIh, N, I, GH, inputGradients);

@@ -87,7 +87,7 @@ export class GruLayer extends RecurrentLayer {
     this.recordBiasGradients(plan, dRecurrentParts, [this.at('bias_hh')]);
     this.recordInputWeightGradient(plan, input, dInputParts);
     this.recordBiasGradients(plan, dInputParts, [this.at('bias_ih')]);
-    if (inputGradient) this.recordInputGradient(plan, dInputParts, inputGradient);
+    if (inputGradient) this.recordInputGradient(plan, input, dInputParts, inputGradient);
   }
 
   zeroBeforeBackward() {

@@ -76,7 +76,7 @@ export class LstmLayer extends RecurrentLayer {
     this.recordRecurrentWeightGradient(plan, dGates);
     this.recordInputWeightGradient(plan, input, dGates);
     this.recordBiasGradients(plan, dGates, [this.at('bias_ih'), this.at('bias_hh')]);
-    if (inputGradient) this.recordInputGradient(plan, dGates, inputGradient);
+    if (inputGradient) this.recordInputGradient(plan, input, dGates, inputGradient);
   }
 
   zeroBeforeBackward() {

@@ -160,12 +160,13 @@ export abstract class RecurrentLayer {
     kernels.columnSums(plan, dPreactivations, T * B, config.gates * config.hiddenSize, { buffer: gradients, offsets: biasOffsets }, `layer ${layer} bias gradients`);
   }
 
-  /** dL/dx_t = dA_t · W_ih for all t, written into the layer below's state gradients. */
-  protected recordInputGradient(plan: DispatchPlan, dPreactivations: BufferSlice, inputGradient: BufferSlice): void {
+  /** dL/dx_t = dA_t · W_ih for all t, written into the layer below's state gradients (or the embedding's). */
+  protected recordInputGradient(plan: DispatchPlan, input: LayerInput, dPreactivations: BufferSlice, inputGradient: BufferSlice): void {
     const { kernels, config, parameters, timeSteps: T, batchSize: B, layer } = this.setting;
+    if (input.kind !== 'dense') throw new Error(`layer ${layer}: token inputs have no input gradient`);
     kernels.matmul(
       plan,
-      { a: dPreactivations, b: { buffer: parameters, offset: this.at('weight_ih') }, c: inputGradient, m: T * B, n: config.hiddenSize, k: config.gates * config.hiddenSize },
+      { a: dPreactivations, b: { buffer: parameters, offset: this.at('weight_ih') }, c: inputGradient, m: T * B, n: input.width, k: config.gates * config.hiddenSize },
       `layer ${layer} input gradient`,
     );
   }

@@ -65,7 +65,7 @@ export class RnnLayer extends RecurrentLayer {
     this.recordRecurrentWeightGradient(plan, dPreactivations);
     this.recordInputWeightGradient(plan, input, dPreactivations);
     this.recordBiasGradients(plan, dPreactivations, [this.at('bias_ih'), this.at('bias_hh')]);
-    if (inputGradient) this.recordInputGradient(plan, dPreactivations, inputGradient);
+    if (inputGradient) this.recordInputGradient(plan, input, dPreactivations, inputGradient);
   }
 
   zeroBeforeBackward() {
