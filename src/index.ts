@@ -15,7 +15,7 @@ export {
   type FeatureLevel,
 } from './device/adapter-choice.ts';
 export { IGNORE_INDEX, type SequenceBatch } from './model/batch.ts';
-export type { CellType, Nonlinearity, RnnModelConfig } from './model/config.ts';
+export type { CellType, LossType, Nonlinearity, RnnModelConfig } from './model/config.ts';
 export { type OptimizerConfig, type OptimizerType, type ScheduleConfig, scheduledLearningRate } from './model/optimizer.ts';
 export { RnnModel, type StepResult } from './model/rnn-model.ts';
 export { CharacterVocabulary } from './text/vocabulary.ts';

@@ -216,7 +216,7 @@ describe('rnnForward / rnnBackward', () => {
     expect(forward.logits.length).toBe(T * B * V);
     expect(Array.from(forward.hiddenStates.subarray(0, B * H))).toEqual(Array.from(batch.initialHidden!));
     expect(Array.from(forward.finalHidden)).toEqual(Array.from(forward.hiddenStates.subarray(T * B * H)));
-    expect(forward.loss).toBe(softmaxCrossEntropyForward(forward.logits, batch.targets, T * B, V).loss);
+    expect(forward.loss).toBe(softmaxCrossEntropyForward(forward.logits, batch.targets!, T * B, V).loss);
     // without initialHidden, slot 0 is zero and the result differs
     const { initialHidden: _unused, ...rest } = batch;
     const fromZero = rnnForward(params, dims, rest);
@@ -813,13 +813,13 @@ describe('bad input throws an error naming the argument', () => {
   });
 
   it('a target out of range', () => {
-    const targets = Array.from(batch.targets);
+    const targets = Array.from(batch.targets!);
     targets[2] = -1;
     expect(() => rnnForward(params, dims, { ...batch, targets })).toThrow(/batch\.targets\[2\] is -1, .*\[0, 6\).* or -100/);
   });
 
   it('a wrong-length targets array', () => {
-    const targets = Array.from(batch.targets).slice(1);
+    const targets = Array.from(batch.targets!).slice(1);
     expect(() => rnnForward(params, dims, { ...batch, targets })).toThrow(/batch\.targets has length 14, expected 15/);
     const forward = rnnForward(params, dims, batch);
     expect(() => rnnBackward(params, dims, { ...batch, targets }, forward, zeroGradients(dims))).toThrow(/batch\.targets/);
@@ -875,7 +875,7 @@ describe('bad input throws an error naming the argument', () => {
 describe('lengths and ignored targets', () => {
   it('gradients match finite differences with per-sequence lengths and ignored targets (LSTM, 2 layers)', () => {
     const { dims, params, batch } = makeCellCase({ cell: 'lstm', layers: 2, seed: 404 });
-    const targets = Array.from(batch.targets);
+    const targets = Array.from(batch.targets!);
     targets[1] = -100; // t = 0, b = 1 ignored
     const withLengths: ReferenceBatch = { ...batch, targets, lengths: [4, 2] };
     const analytic = rnnLossAndGradients(params, dims, withLengths);
@@ -900,7 +900,7 @@ describe('lengths and ignored targets', () => {
         const row = full.logits.subarray((t * B + b) * V, (t * B + b + 1) * V);
         const max = Math.max(...row);
         const logSumExp = max + Math.log(row.reduce((sum, z) => sum + Math.exp(z - max), 0));
-        total += logSumExp - row[batch.targets[t * B + b]];
+        total += logSumExp - row[batch.targets![t * B + b]];
         counted++;
       }
     }

@@ -126,6 +126,7 @@ export class KernelSet {
       ['embeddingRowsBackward', cache.get('embeddingRowsBackward', elementwise)],
       ['softmaxCrossEntropy', cache.get('softmaxCrossEntropy', reduction)],
       ['softmaxCrossEntropyPerRow', cache.get('softmaxCrossEntropyPerRow', elementwise)],
+      ['meanSquaredError', cache.get('meanSquaredError', elementwise)],
       ['columnSums', cache.get('columnSums', elementwise)],
       ['meanLoss', cache.get('meanLoss', reduction)],
       ['sgdUpdate', cache.get('sgdUpdate', elementwise)],
@@ -343,6 +344,21 @@ export class KernelSet {
     );
   }
 
+  /** Row losses Σ_v (y − t)² and, in place, dL/dy of the mean over counted rows (see mean_squared_error.wgsl). */
+  meanSquaredError(
+    plan: DispatchPlan,
+    args: { targetValues: GPUBuffer; rowFlags: GPUBuffer; outputs: BufferSlice; rowLosses: GPUBuffer; rows: number; classes: number },
+    label: string,
+  ): DispatchHandle {
+    return plan.add(
+      this.kernel('meanSquaredError'),
+      [args.targetValues, args.rowFlags, args.outputs.buffer, args.rowLosses],
+      mseUniforms(args.rows, args.classes, args.outputs.offset, args.rows),
+      this.elementwiseGrid(args.rows),
+      label,
+    );
+  }
+
   /** output[o + j] += Σ_r input[r, j] (to each of one or two output offsets). */
   columnSums(plan: DispatchPlan, input: BufferSlice, rows: number, cols: number, output: { buffer: GPUBuffer; offsets: number[] }, label: string): DispatchHandle {
     return plan.add(
@@ -470,6 +486,11 @@ export function dropoutUniforms(count: number, key: number, dropProbability: num
 /** Uniforms of meanLoss: output[outputOffset] = (1/counted) Σ_{r < rows} input[inputOffset + r]. */
 export function meanLossUniforms(inputOffset: number, rows: number, outputOffset: number, counted: number) {
   return [rows, 1, inputOffset, outputOffset, NONE, f32(1 / counted)];
+}
+
+/** Uniforms of the mean squared error over `rows` rows of `classes` outputs, `counted` of which count. */
+export function mseUniforms(rows: number, classes: number, outputsOffset: number, counted: number) {
+  return [rows, classes, outputsOffset, f32(2 / (counted * classes))];
 }
 
 /** Uniforms of softmax cross-entropy over `rows` rows, `counted` of which have a target (the mean's divisor). */

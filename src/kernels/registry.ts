@@ -10,6 +10,7 @@ import embeddingSource from '../../shaders/embedding.wgsl?raw';
 import gradientNormSource from '../../shaders/gradient_norm.wgsl?raw';
 import gruCellSource from '../../shaders/gru_cell.wgsl?raw';
 import lstmCellSource from '../../shaders/lstm_cell.wgsl?raw';
+import meanSquaredErrorSource from '../../shaders/mean_squared_error.wgsl?raw';
 import matmulSource from '../../shaders/matmul.wgsl?raw';
 import matmulTileSource from '../../shaders/matmul_tile.wgsl?raw';
 import reduceSource from '../../shaders/reduce.wgsl?raw';
@@ -128,6 +129,11 @@ export const KERNELS = {
     sources: [softmaxCrossEntropySource],
     entryPoint: 'softmaxCrossEntropyPerRow',
     bindings: ['read', 'write', 'write', 'uniform'],
+  },
+  meanSquaredError: {
+    sources: [meanSquaredErrorSource],
+    entryPoint: 'meanSquaredError',
+    bindings: ['read', 'read', 'write', 'write', 'uniform'],
   },
   columnSums: {
     sources: [reduceSource],

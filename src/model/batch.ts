@@ -41,6 +41,8 @@ export interface SequenceBatch {
    * default) where a position has no loss. Training needs targets or sequenceTargets.
    */
   targets?: ArrayLike<number>;
+  /** Models with loss 'mse': the regression targets [T·B·V], time-major: element (t·B + b)·V + v. */
+  targetValues?: ArrayLike<number>;
   /**
    * Many-to-one: one class per sequence [B], the loss taken at each sequence's
    * last step (t = lengths[b] − 1, or T − 1). Instead of `targets`.
@@ -73,8 +75,9 @@ export interface ValidatedBatch {
   batchSize: number;
   tokens?: Uint32Array;
   inputs?: Float32Array;
-  /** IGNORED_TARGET where a position has no loss. */
+  /** Class per position, IGNORED_TARGET where a position has no loss (for 'mse': 0 or IGNORED_TARGET, a flag). */
   targets?: Uint32Array;
+  targetValues?: Float32Array;
   /** Positions with a target. */
   countedTargets: number;
   lengths?: Uint32Array;
@@ -83,7 +86,7 @@ export interface ValidatedBatch {
   resetRows?: Uint32Array;
 }
 
-const BATCH_KEYS = ['timeSteps', 'batchSize', 'inputTokens', 'inputs', 'targets', 'sequenceTargets', 'lengths', 'initialHidden', 'initialCell', 'resetRows'];
+const BATCH_KEYS = ['timeSteps', 'batchSize', 'inputTokens', 'inputs', 'targets', 'targetValues', 'sequenceTargets', 'lengths', 'initialHidden', 'initialCell', 'resetRows'];
 
 /** A target that gives no loss (PyTorch's default ignore_index). */
 export const IGNORE_INDEX = -100;
@@ -123,10 +126,27 @@ export function validateBatch(batch: SequenceBatch, config: ResolvedConfig, need
     const empty = validated.lengths.indexOf(0);
     if (empty >= 0) throw new InvalidArgumentError('batch.lengths', `element ${empty} is 0, expected a length in [1, ${timeSteps}]`);
   }
-  if (batch.targets !== undefined && batch.sequenceTargets !== undefined) {
+  if (config.loss === 'mse') {
+    if (batch.targets !== undefined || batch.sequenceTargets !== undefined) {
+      throw new InvalidArgumentError(batch.targets !== undefined ? 'batch.targets' : 'batch.sequenceTargets', "given to a model with loss 'mse'; pass batch.targetValues");
+    }
+    if (batch.targetValues !== undefined) {
+      validated.targetValues = requireFiniteFloats('batch.targetValues', batch.targetValues, positions * config.outputSize, `${positionsMeaning} positions × outputSize ${config.outputSize}`);
+      validated.targets = new Uint32Array(positions);
+      if (validated.lengths) {
+        for (let t = 0; t < timeSteps; t++) for (let b = 0; b < batchSize; b++) if (t >= validated.lengths[b]) validated.targets[t * batchSize + b] = IGNORED_TARGET;
+      }
+    } else if (needsTargets) {
+      throw new InvalidArgumentError('batch.targetValues', "missing; a model with loss 'mse' trains on target values");
+    }
+  } else if (batch.targetValues !== undefined) {
+    throw new InvalidArgumentError('batch.targetValues', "given to a model with loss 'cross-entropy'; pass batch.targets (class indices)");
+  } else if (batch.targets !== undefined && batch.sequenceTargets !== undefined) {
     throw new InvalidArgumentError('batch.sequenceTargets', 'given with batch.targets; give one: targets per position, or one per sequence');
   }
-  if (batch.targets !== undefined) {
+  if (config.loss === 'mse') {
+    // The position flags are set above with the target values.
+  } else if (batch.targets !== undefined) {
     validated.targets = requireTargets('batch.targets', batch.targets, positions, positionsMeaning, config.outputSize);
     if (validated.lengths) {
       for (let t = 0; t < timeSteps; t++) {

@@ -16,6 +16,8 @@ export type { OptimizerConfig, ScheduleConfig };
 
 export const CELLS = ['rnn', 'lstm', 'gru'] as const;
 export type CellType = (typeof CELLS)[number];
+export const LOSSES = ['cross-entropy', 'mse'] as const;
+export type LossType = (typeof LOSSES)[number];
 export const NONLINEARITIES = ['tanh', 'relu'] as const;
 export type Nonlinearity = (typeof NONLINEARITIES)[number];
 
@@ -52,6 +54,11 @@ export interface RnnModelConfig {
   hiddenSize: number;
   /** Outputs of the head y_t = W_y h_t + b_y (classes of the loss). Default: vocabularySize. */
   outputSize?: number;
+  /**
+   * 'cross-entropy' (softmax over the outputs, integer targets; default) or 'mse'
+   * (mean squared error against batch.targetValues, for regression sequences).
+   */
+  loss?: LossType;
   /** Seed of the weight initialization. Default 0. */
   seed?: number;
   /** Optimizer. Default Adam with learning rate 2e-3. */
@@ -85,9 +92,10 @@ export interface ResolvedConfig {
   schedule: ScheduleConfig;
   /** 0: no clipping. */
   clipGradientNorm: number;
+  loss: LossType;
 }
 
-const MODEL_KEYS = ['cell', 'nonlinearity', 'layers', 'dropout', 'vocabularySize', 'inputSize', 'embeddingSize', 'hiddenSize', 'outputSize', 'seed', 'optimizer', 'schedule', 'clipGradientNorm'];
+const MODEL_KEYS = ['cell', 'nonlinearity', 'layers', 'dropout', 'vocabularySize', 'inputSize', 'embeddingSize', 'hiddenSize', 'outputSize', 'seed', 'optimizer', 'schedule', 'clipGradientNorm', 'loss'];
 
 export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
   if (typeof config !== 'object' || config === null) {
@@ -139,6 +147,7 @@ export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
     seed,
     optimizer: resolveOptimizer(config.optimizer),
     schedule: resolveSchedule(config.schedule),
+    loss: config.loss === undefined ? 'cross-entropy' : requireOneOf('config.loss', config.loss, LOSSES),
     clipGradientNorm: config.clipGradientNorm === undefined ? 0 : requirePositiveNumber('config.clipGradientNorm', config.clipGradientNorm),
   };
 }

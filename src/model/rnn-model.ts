@@ -23,7 +23,7 @@ import { type PlanPart, SequencePlan } from './sequence-plan.ts';
 export interface StepResult {
   /** 1-based index of the optimizer step (0 for a gradients-only pass). */
   readonly step: number;
-  /** The step's mean cross-entropy loss in nats, read from the GPU on demand. */
+  /** The step's mean loss (cross-entropy in nats, or the mean squared error), read from the GPU on demand. */
   loss(): Promise<number>;
   /** The global L2 norm of the gradients before clipping (models with clipGradientNorm). */
   gradientNorm(): Promise<number>;
@@ -140,6 +140,7 @@ export class RnnModel {
       seed: c.seed,
       optimizer: optimizerConfigOf(c.optimizer),
       schedule: c.schedule,
+      ...(c.loss !== 'cross-entropy' ? { loss: c.loss } : {}),
       ...(c.clipGradientNorm > 0 ? { clipGradientNorm: c.clipGradientNorm } : {}),
     };
   }
@@ -297,6 +298,7 @@ export class RnnModel {
 
     writeElements(device, plan.inputs, 0, batch.tokens ?? batch.inputs!);
     if (batch.targets) writeElements(device, plan.targets, 0, batch.targets);
+    if (batch.targetValues) writeElements(device, plan.targetValues!, 0, batch.targetValues);
     if (parts.includes('loss')) plan.setLoss(lossSlot, batch.countedTargets);
     // Dropout in training runs only; evaluation (forward only) uses every unit.
     const training = parts.includes('backward');

@@ -8,7 +8,7 @@
  */
 import { createStorageBuffer } from '../device/buffers.ts';
 import { type DispatchHandle, DispatchPlan } from '../kernels/dispatch-plan.ts';
-import { clipUniforms, dropoutUniforms, type KernelSet, meanLossUniforms, softmaxUniforms, type OptimizerKernel, optimizerUniforms, type OptimizerStepValues } from '../kernels/kernel-set.ts';
+import { clipUniforms, dropoutUniforms, type KernelSet, meanLossUniforms, mseUniforms, softmaxUniforms, type OptimizerKernel, optimizerUniforms, type OptimizerStepValues } from '../kernels/kernel-set.ts';
 import type { ResolvedConfig } from './config.ts';
 import { GruLayer } from './layers/gru-layer.ts';
 import { LstmLayer } from './layers/lstm-layer.ts';
@@ -28,6 +28,9 @@ export class SequencePlan {
   /** Token ids (u32) or dense inputs (f32), time-major. */
   readonly inputs: GPUBuffer;
   readonly targets: GPUBuffer;
+  /** Loss 'mse': the target values [T·B, V]. */
+  readonly targetValues: GPUBuffer | undefined;
+  private readonly lossKind: 'cross-entropy' | 'mse';
   readonly logits: GPUBuffer;
   readonly layers: RecurrentLayer[];
   private readonly rowLosses: GPUBuffer;
@@ -62,6 +65,8 @@ export class SequencePlan {
     this.logits = createStorageBuffer(device, `logits ${shape}`, TB * V);
     this.rowLosses = createStorageBuffer(device, `row losses ${shape}`, TB);
     this.logitsClasses = V;
+    this.lossKind = config.loss;
+    if (config.loss === 'mse') this.targetValues = createStorageBuffer(device, `target values ${shape}`, TB * V);
     const { parameters, gradients } = model;
     const setting = (layer: number): LayerSetting => ({ kernels, config, layout, parameters, gradients, timeSteps: T, batchSize: B, layer });
     this.layers = Array.from({ length: config.layers }, (_, k) => new LAYER_TYPES[config.cell](setting(k)));
@@ -108,7 +113,10 @@ export class SequencePlan {
 
     // ---- loss: row losses and dL/dlogits in place; their mean into the loss history ----
     const lossStart = mark();
-    this.crossEntropyHandle = kernels.softmaxCrossEntropy(plan, { targets: this.targets, logits: { buffer: this.logits, offset: 0 }, rowLosses: this.rowLosses, rows: TB, classes: V }, 'softmax cross-entropy');
+    this.crossEntropyHandle =
+      config.loss === 'mse'
+        ? kernels.meanSquaredError(plan, { targetValues: this.targetValues!, rowFlags: this.targets, outputs: { buffer: this.logits, offset: 0 }, rowLosses: this.rowLosses, rows: TB, classes: V }, 'mean squared error')
+        : kernels.softmaxCrossEntropy(plan, { targets: this.targets, logits: { buffer: this.logits, offset: 0 }, rowLosses: this.rowLosses, rows: TB, classes: V }, 'softmax cross-entropy');
     this.lossHandle = kernels.meanLoss(plan, { buffer: this.rowLosses, offset: 0 }, TB, { buffer: model.lossHistory, offset: 0 }, 'mean loss');
 
     // ---- backward (gradients accumulate into the zeroed gradient buffer) ----
@@ -187,8 +195,11 @@ export class SequencePlan {
    */
   setLoss(slot: number, counted: number): void {
     const rows = this.timeSteps * this.batchSize;
-    this.plan.updateUniforms(this.crossEntropyHandle, softmaxUniforms(rows, this.logitsClasses, 0, counted));
-    this.plan.updateUniforms(this.lossHandle, meanLossUniforms(0, rows, slot, counted));
+    // The mean: over counted positions for cross-entropy, over their outputs too for MSE.
+    const divisor = this.lossKind === 'mse' ? counted * this.logitsClasses : counted;
+    const lossUniforms = this.lossKind === 'mse' ? mseUniforms(rows, this.logitsClasses, 0, counted) : softmaxUniforms(rows, this.logitsClasses, 0, counted);
+    this.plan.updateUniforms(this.crossEntropyHandle, lossUniforms);
+    this.plan.updateUniforms(this.lossHandle, meanLossUniforms(0, rows, slot, divisor));
     if (this.clipHandle) this.plan.updateUniforms(this.clipHandle, clipUniforms(this.clipValues.count, this.clipValues.maxNorm, slot));
   }
 
@@ -224,6 +235,6 @@ export class SequencePlan {
   destroy(): void {
     this.plan.destroy();
     for (const layer of this.layers) layer.destroy();
-    for (const buffer of [this.inputs, this.targets, this.logits, this.rowLosses, this.embedded, this.embeddedGradients, ...this.droppedOutputs]) buffer?.destroy();
+    for (const buffer of [this.inputs, this.targets, this.logits, this.rowLosses, this.targetValues, this.embedded, this.embeddedGradients, ...this.droppedOutputs]) buffer?.destroy();
   }
 }

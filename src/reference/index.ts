@@ -6,6 +6,7 @@ export * from './linear.ts';
 export * from './tanh.ts';
 export * from './sigmoid.ts';
 export * from './softmax-cross-entropy.ts';
+export * from './mean-squared-error.ts';
 export * from './parameters.ts';
 export * from './rnn-cell.ts';
 export * from './lstm-cell.ts';

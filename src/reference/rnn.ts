@@ -26,6 +26,7 @@ import {
   type ReferenceParameters,
 } from './parameters.ts';
 import { rnnCellBackward, rnnCellForward } from './rnn-cell.ts';
+import { meanSquaredErrorBackward, meanSquaredErrorForward } from './mean-squared-error.ts';
 import { REFERENCE_IGNORE_INDEX, softmaxCrossEntropyBackward, softmaxCrossEntropyForward } from './softmax-cross-entropy.ts';
 import { checkIndices, checkLength, checkPositiveInteger } from './validation.ts';
 
@@ -37,7 +38,12 @@ export interface ReferenceBatch {
   /** [T·B·I] dense inputs, index (t·B + b)·I + i. Give this or `inputTokens`. */
   inputs?: ArrayLike<number>;
   /** [T·B] class ids in [0, outputSize), index t·B + b; REFERENCE_IGNORE_INDEX (−100) for no loss there. */
-  targets: ArrayLike<number>;
+  targets?: ArrayLike<number>;
+  /**
+   * Regression instead of classification: [T·B·V] target values, index (t·B + b)·V + v;
+   * the loss is then the mean squared error (torch.nn.MSELoss). Give this or `targets`.
+   */
+  targetValues?: ArrayLike<number>;
   /**
    * [B] the length of each sequence, in [1, T]: positions t ≥ lengths[b] give no loss
    * (their targets are ignored) and the final states are those at t = lengths[b] − 1.
@@ -56,11 +62,17 @@ export interface ReferenceBatch {
   dropoutMasks?: ArrayLike<number>[];
 }
 
+/** Whether each position t·B + b lies within its sequence's length. */
+function countedPositions(batch: ReferenceBatch): boolean[] {
+  const { timeSteps: T, batchSize: B } = batch;
+  return Array.from({ length: T * B }, (_, i) => !batch.lengths || Math.floor(i / B) < batch.lengths[i % B]);
+}
+
 /** The targets with every position past its sequence's length ignored. */
 function effectiveTargets(batch: ReferenceBatch): ArrayLike<number> {
-  if (!batch.lengths) return batch.targets;
+  if (!batch.lengths) return batch.targets!;
   const { timeSteps: T, batchSize: B } = batch;
-  const targets = Float64Array.from(batch.targets);
+  const targets = Float64Array.from(batch.targets!);
   for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) if (t >= batch.lengths[b]) targets[t * B + b] = REFERENCE_IGNORE_INDEX;
   return targets;
 }
@@ -107,9 +119,14 @@ function checkBatch(dims: ReferenceDims, batch: ReferenceBatch): void {
   if (batch.inputs !== undefined) {
     checkLength('batch.inputs', batch.inputs, T * B * I, `timeSteps·batchSize·inputSize = ${T}·${B}·${I}`);
   }
-  checkLength('batch.targets', batch.targets, T * B, positions);
-  for (let i = 0; i < batch.targets.length; i++) {
-    const target = batch.targets[i];
+  if ((batch.targets === undefined) === (batch.targetValues === undefined)) {
+    throw new Error(`batch needs exactly one of batch.targets and batch.targetValues, but ${batch.targets === undefined ? 'neither was given' : 'both were given'}`);
+  }
+  if (batch.targetValues !== undefined) checkLength('batch.targetValues', batch.targetValues, T * B * V, `timeSteps·batchSize·outputSize = ${T}·${B}·${V}`);
+  const targets = batch.targets ?? [];
+  if (batch.targets !== undefined) checkLength('batch.targets', batch.targets, T * B, positions);
+  for (let i = 0; i < targets.length; i++) {
+    const target = targets[i];
     if (target !== REFERENCE_IGNORE_INDEX && !(Number.isInteger(target) && target >= 0 && target < V)) {
       throw new Error(`batch.targets[${i}] is ${target}, expected a class index in [0, ${V}) (dims.outputSize) or ${REFERENCE_IGNORE_INDEX}`);
     }
@@ -310,7 +327,9 @@ export function rnnForward(
   // Head over all time steps, lifted out of the loop: y = W_y h + b_y
   const hiddenStates = layers[L - 1].hiddenStates;
   const logits = linearForward(hiddenStates.subarray(BH), params.weight, params.bias, N, H, V);
-  const { loss } = softmaxCrossEntropyForward(logits, effectiveTargets(batch), N, V);
+  const loss = batch.targetValues
+    ? meanSquaredErrorForward(logits, batch.targetValues, countedPositions(batch), V)
+    : softmaxCrossEntropyForward(logits, effectiveTargets(batch), N, V).loss;
   // Final states: each sequence's state at its own last step, slot lengths[b].
   const finalStates = (slots: (layer: ReferenceLayerForward) => Float64Array) => {
     const states = new Float64Array(L * BH);
@@ -351,7 +370,9 @@ export function rnnBackward(
   const BGH = B * GH;
 
   // Head: dy = (softmax(y) − onehot(target)) / N;  dW_y += dyᵀ h;  db_y += Σ dy;  dh_t = dy W_y
-  const dLogits = softmaxCrossEntropyBackward(forward.logits, effectiveTargets(batch), N, V);
+  const dLogits = batch.targetValues
+    ? meanSquaredErrorBackward(forward.logits, batch.targetValues, countedPositions(batch), V)
+    : softmaxCrossEntropyBackward(forward.logits, effectiveTargets(batch), N, V);
   // dHiddenStates: same slots as the layer's hiddenStates; slot t+1 starts as dh_t from above
   let dHiddenStates = new Float64Array((T + 1) * BH);
   linearBackward(dLogits, forward.hiddenStates.subarray(BH), params.weight, N, H, V, {
