@@ -53,6 +53,29 @@ describe.each(TEST_ADAPTERS)('training step schedule on %s', (adapter) => {
     }
   });
 
+  it('forward-only runs (predict, evaluate) allocate no gradient buffers and leave the gradients alone', async () => {
+    const context = await contextFor(adapter);
+    const model = await RnnModel.create(context, { cell: 'lstm', layers: 2, vocabularySize: 7, hiddenSize: 9 });
+    try {
+      const labels: string[] = [];
+      const original = context.device.createBuffer;
+      context.device.createBuffer = function (this: GPUDevice, descriptor: GPUBufferDescriptor) {
+        labels.push(descriptor.label ?? '');
+        return original.call(this, descriptor);
+      };
+      restore.push(() => {
+        context.device.createBuffer = original;
+      });
+      const batch = { timeSteps: 6, batchSize: 2, inputTokens: new Uint32Array(12).fill(1), targets: new Uint32Array(12).fill(3) };
+      await model.predict({ ...batch, targets: undefined });
+      await model.evaluate(batch).loss();
+      expect(labels.some((label) => label.includes('hidden states'))).toBe(true); // the evaluation plan was built
+      expect(labels.filter((label) => /gradient/.test(label))).toEqual([]);
+    } finally {
+      model.dispose();
+    }
+  });
+
   it('records one dispatch per time step in each direction plus a fixed number for the batched work', async () => {
     const model = await RnnModel.create(await contextFor(adapter), { vocabularySize: 7, hiddenSize: 9 });
     try {

@@ -17,7 +17,7 @@ import { optimizerConfigOf, optimizerState, optimizerStepValues, scheduledLearni
 import { checkParametersFit, decodeModelFile, encodeModelFile, OPTIMIZER_STATE_PREFIX } from './model-file.ts';
 import { LOSS_HISTORY_LENGTH, ModelBuffers } from './model-buffers.ts';
 import { type ParameterLayout, parameterLayout } from './parameter-layout.ts';
-import { type PlanPart, SequencePlan } from './sequence-plan.ts';
+import { type PlanMode, type PlanPart, SequencePlan } from './sequence-plan.ts';
 
 /** What a step returns: its index, and its mean loss when asked for. */
 export interface StepResult {
@@ -30,7 +30,7 @@ export interface StepResult {
 }
 
 /** Batch shapes whose plans are kept (each holds its own activation buffers). */
-const PLANS_KEPT = 4;
+const PLANS_KEPT = 6;
 
 export class RnnModel {
   readonly context: GpuContext;
@@ -46,6 +46,7 @@ export class RnnModel {
   private trainingRuns = 0;
   private lastDropout: { keys: number[]; count: number } = { keys: [], count: 0 };
   private lastPlan: SequencePlan | undefined;
+  private lastTrainingPlan: SequencePlan | undefined;
   private disposed = false;
 
   private constructor(context: GpuContext, config: ResolvedConfig, kernels: KernelSet) {
@@ -283,7 +284,8 @@ export class RnnModel {
   private submit(batch: ValidatedBatch, parts: PlanPart[], step = 0, lossSlot = 0): SequencePlan {
     this.checkUsable();
     const device = this.context.device;
-    const plan = this.planFor(batch.timeSteps, batch.batchSize);
+    // Forward-only runs use evaluation plans: no gradient buffers, nothing recorded past the loss.
+    const plan = this.planFor(batch.timeSteps, batch.batchSize, parts.includes('backward') ? 'train' : 'evaluate');
     const H = this.config.hiddenSize;
     const B = batch.batchSize;
     const initial = batch.initialHidden;
@@ -356,11 +358,12 @@ export class RnnModel {
     });
     device.queue.submit([encoder.finish()]);
     this.lastPlan = plan;
+    if (plan.mode === 'train') this.lastTrainingPlan = plan;
     return plan;
   }
 
-  private planFor(timeSteps: number, batchSize: number): SequencePlan {
-    const key = `${timeSteps}x${batchSize}`;
+  private planFor(timeSteps: number, batchSize: number, mode: PlanMode): SequencePlan {
+    const key = `${mode} ${timeSteps}x${batchSize}`;
     let plan = this.plans.get(key);
     if (plan) {
       // Most recently used last.
@@ -368,19 +371,21 @@ export class RnnModel {
       this.plans.set(key, plan);
       return plan;
     }
-    plan = new SequencePlan(this.kernels, this.config, this.layout, this.buffers, timeSteps, batchSize);
+    plan = new SequencePlan(this.kernels, this.config, this.layout, this.buffers, timeSteps, batchSize, mode);
     this.plans.set(key, plan);
     if (this.plans.size > PLANS_KEPT) {
       const [oldestKey, oldest] = this.plans.entries().next().value!;
       this.plans.delete(oldestKey);
       oldest.destroy();
+      if (this.lastPlan === oldest) this.lastPlan = undefined;
+      if (this.lastTrainingPlan === oldest) this.lastTrainingPlan = undefined;
     }
     return plan;
   }
 
   /** Dispatches one training step records, and how they split into the parts of the step. */
   dispatchesPerStep(timeSteps: number, batchSize: number): Record<PlanPart | 'total', number> {
-    const plan = this.planFor(timeSteps, batchSize);
+    const plan = this.planFor(timeSteps, batchSize, 'train');
     return {
       forward: plan.partSize('forward'),
       loss: plan.partSize('loss'),
@@ -422,8 +427,8 @@ export class RnnModel {
   /** Gradients of the loss with respect to the initial states [L, B, H] (hidden, and cell for LSTM), from the latest backward pass. */
   async readInitialStateGradients(): Promise<{ hidden: Float32Array; cell?: Float32Array }> {
     this.checkUsable();
-    const plan = this.lastPlan;
-    if (!plan) throw new Error('No run yet: there are no state gradients to read.');
+    const plan = this.lastTrainingPlan;
+    if (!plan) throw new Error('No backward pass yet: there are no state gradients to read.');
     const size = plan.batchSize * this.config.hiddenSize;
     const device = this.context.device;
     const hidden = new Float32Array(this.config.layers * size);

@@ -19,6 +19,8 @@ import { optimizerStepValues } from './optimizer.ts';
 import type { ParameterLayout } from './parameter-layout.ts';
 
 export type PlanPart = 'forward' | 'loss' | 'backward' | 'update';
+/** 'train': every part; 'evaluate': forward and loss only, with no gradient buffers at all. */
+export type PlanMode = 'train' | 'evaluate';
 
 const LAYER_TYPES = { rnn: RnnLayer, lstm: LstmLayer, gru: GruLayer };
 
@@ -45,12 +47,14 @@ export class SequencePlan {
   private readonly parts: Record<PlanPart, [number, number]>;
   private readonly lossHandle: DispatchHandle;
   private readonly crossEntropyHandle: DispatchHandle;
-  private readonly optimizerHandle: DispatchHandle;
-  private readonly optimizerKernel: OptimizerKernel;
-  private readonly clipHandle: DispatchHandle | undefined;
-  private readonly clipValues: { count: number; maxNorm: number };
+  private optimizerHandle: DispatchHandle | undefined;
+  private optimizerKernel: OptimizerKernel = 'sgd';
+  private clipHandle: DispatchHandle | undefined;
+  private clipValues = { count: 0, maxNorm: 0 };
 
-  constructor(kernels: KernelSet, config: ResolvedConfig, layout: ParameterLayout, model: ModelBuffers, timeSteps: number, batchSize: number) {
+  readonly mode: PlanMode;
+
+  constructor(kernels: KernelSet, config: ResolvedConfig, layout: ParameterLayout, model: ModelBuffers, timeSteps: number, batchSize: number, mode: PlanMode) {
     const device = kernels.device;
     const T = timeSteps;
     const B = batchSize;
@@ -59,7 +63,9 @@ export class SequencePlan {
     const TB = T * B;
     this.timeSteps = T;
     this.batchSize = B;
-    const shape = `T=${T} B=${B}`;
+    this.mode = mode;
+    const training = mode === 'train';
+    const shape = `T=${T} B=${B}${training ? '' : ' evaluation'}`;
     this.inputs = createStorageBuffer(device, `inputs ${shape}`, config.inputKind === 'tokens' ? TB : TB * I);
     this.targets = createStorageBuffer(device, `targets ${shape}`, TB);
     this.logits = createStorageBuffer(device, `logits ${shape}`, TB * V);
@@ -68,7 +74,7 @@ export class SequencePlan {
     this.lossKind = config.loss;
     if (config.loss === 'mse') this.targetValues = createStorageBuffer(device, `target values ${shape}`, TB * V);
     const { parameters, gradients } = model;
-    const setting = (layer: number): LayerSetting => ({ kernels, config, layout, parameters, gradients, timeSteps: T, batchSize: B, layer });
+    const setting = (layer: number): LayerSetting => ({ kernels, config, layout, parameters, gradients, timeSteps: T, batchSize: B, layer, forwardOnly: !training });
     this.layers = Array.from({ length: config.layers }, (_, k) => new LAYER_TYPES[config.cell](setting(k)));
     const top = this.layers[config.layers - 1];
     // Between layers with dropout, layer k+1 reads layer k's output through the mask.
@@ -78,7 +84,7 @@ export class SequencePlan {
     const D = config.embeddingSize;
     if (D > 0) {
       this.embedded = createStorageBuffer(device, `embedded inputs ${shape}`, TB * D);
-      this.embeddedGradients = createStorageBuffer(device, `embedded input gradients ${shape}`, TB * D);
+      if (training) this.embeddedGradients = createStorageBuffer(device, `embedded input gradients ${shape}`, TB * D);
     }
     const inputOf = (k: number): LayerInput =>
       k > 0
@@ -121,6 +127,29 @@ export class SequencePlan {
 
     // ---- backward (gradients accumulate into the zeroed gradient buffer) ----
     const backwardStart = mark();
+    if (training) this.recordBackward(kernels, config, layout, model, inputOf);
+    const updateStart = mark();
+    if (training) this.recordUpdate(kernels, config, layout, model);
+    const end = mark();
+
+    this.parts = {
+      forward: [forwardStart, lossStart],
+      loss: [lossStart, backwardStart],
+      backward: [backwardStart, updateStart],
+      update: [updateStart, end],
+    };
+    plan.build();
+  }
+
+  private recordBackward(kernels: KernelSet, config: ResolvedConfig, layout: ParameterLayout, model: ModelBuffers, inputOf: (k: number) => LayerInput): void {
+    const plan = this.plan;
+    const { parameters, gradients } = model;
+    const { hiddenSize: H, outputSize: V } = config;
+    const S = this.batchSize * H;
+    const TB = this.timeSteps * this.batchSize;
+    const D = config.embeddingSize;
+    const top = this.topLayer;
+    const at = (name: string) => layout.byName[name].offset;
     // dW_y += dYᵀ · H ;  db_y += Σ_rows dY
     kernels.matmul(
       plan,
@@ -146,9 +175,12 @@ export class SequencePlan {
     if (this.embeddedGradients) {
       kernels.embeddingRowsBackward(plan, { tokens: this.inputs, dInputs: { buffer: this.embeddedGradients, offset: 0 }, gradients, weightOffset: at('embedding.weight'), rows: TB, width: D }, 'embedding gradient');
     }
+  }
 
+  private recordUpdate(kernels: KernelSet, config: ResolvedConfig, layout: ParameterLayout, model: ModelBuffers): void {
+    const plan = this.plan;
+    const { parameters, gradients } = model;
     // ---- update: clip to the global norm (when asked), then the optimizer ----
-    const updateStart = mark();
     this.clipValues = { count: layout.totalLength, maxNorm: config.clipGradientNorm };
     if (config.clipGradientNorm > 0) {
       this.clipHandle = kernels.clipGradientNorm(plan, gradients, layout.totalLength, model.clipScratch!, model.normHistory!, config.clipGradientNorm, 'gradient clipping');
@@ -163,15 +195,6 @@ export class SequencePlan {
       optimizerStepValues(config.optimizer, 1, 0, layout.totalLength),
       `${type} update`,
     );
-    const end = mark();
-
-    this.parts = {
-      forward: [forwardStart, lossStart],
-      loss: [lossStart, backwardStart],
-      backward: [backwardStart, updateStart],
-      update: [updateStart, end],
-    };
-    plan.build();
   }
 
   get dispatchCount(): number {
@@ -215,6 +238,7 @@ export class SequencePlan {
 
   /** Sets the update's uniforms for the coming step. */
   setOptimizerValues(values: OptimizerStepValues): void {
+    if (!this.optimizerHandle) throw new Error('An evaluation plan has no update.');
     this.plan.updateUniforms(this.optimizerHandle, optimizerUniforms(this.optimizerKernel, values));
   }
 

@@ -11,7 +11,7 @@ import { type LayerInput, type LayerSetting, RecurrentLayer } from './recurrent-
 
 export class GruLayer extends RecurrentLayer {
   private readonly saved: GPUBuffer;
-  private readonly work: GPUBuffer;
+  private readonly workBuffer: GPUBuffer | undefined;
   /** Where the recurrent parts start in `saved` and `work`. */
   private readonly recurrentOffset: number;
 
@@ -21,7 +21,11 @@ export class GruLayer extends RecurrentLayer {
     const partElements = T * B * 3 * config.hiddenSize;
     this.recurrentOffset = partElements;
     this.saved = this.buffer(`layer ${layer} GRU gate parts`, 2 * partElements);
-    this.work = this.buffer(`layer ${layer} GRU gate-part gradients`, 2 * partElements);
+    this.workBuffer = this.gradientBuffer(`layer ${layer} GRU gate-part gradients`, 2 * partElements);
+  }
+
+  private get work(): GPUBuffer {
+    return this.required(this.workBuffer, 'gate gradients');
   }
 
   private partAt(t: number): number {

@@ -9,7 +9,7 @@ import { type LayerInput, type LayerSetting, RecurrentLayer } from './recurrent-
 
 export class LstmLayer extends RecurrentLayer {
   private readonly saved: GPUBuffer;
-  private readonly work: GPUBuffer;
+  private readonly workBuffer: GPUBuffer | undefined;
   private readonly cellsOffset: number;
 
   constructor(setting: LayerSetting) {
@@ -19,9 +19,13 @@ export class LstmLayer extends RecurrentLayer {
     const cellElements = (T + 1) * B * config.hiddenSize;
     this.cellsOffset = gateElements;
     this.saved = this.buffer(`layer ${layer} LSTM gates and cell states`, gateElements + cellElements);
-    this.work = this.buffer(`layer ${layer} LSTM gate and cell-state gradients`, gateElements + cellElements);
+    this.workBuffer = this.gradientBuffer(`layer ${layer} LSTM gate and cell-state gradients`, gateElements + cellElements);
     this.cellStates = { buffer: this.saved, offset: this.cellsOffset };
-    this.cellGradients = { buffer: this.work, offset: this.cellsOffset };
+    if (this.workBuffer) this.cellGradients = { buffer: this.workBuffer, offset: this.cellsOffset };
+  }
+
+  private get work(): GPUBuffer {
+    return this.required(this.workBuffer, 'gate gradients');
   }
 
   private gatesAt(t: number): number {

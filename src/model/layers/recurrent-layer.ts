@@ -31,6 +31,8 @@ export interface LayerSetting {
   batchSize: number;
   /** Index k of the layer. */
   layer: number;
+  /** Evaluation plans: no gradient buffers, no backward. */
+  forwardOnly: boolean;
 }
 
 /** Where an LSTM layer keeps c_t: slot t+1 at `offset + (t+1)·B·H` of `buffer` (slot 0 = c_{−1}). */
@@ -41,7 +43,7 @@ export interface CellStates {
 
 export abstract class RecurrentLayer {
   readonly hiddenStates: GPUBuffer;
-  readonly stateGradients: GPUBuffer;
+  private readonly stateGradientsBuffer: GPUBuffer | undefined;
   /** LSTM only: the cell states and their gradients (same slot layout as the hidden states). */
   cellStates: CellStates | undefined;
   cellGradients: CellStates | undefined;
@@ -53,7 +55,22 @@ export abstract class RecurrentLayer {
     const { timeSteps: T, batchSize: B, config, layer } = setting;
     const H = config.hiddenSize;
     this.hiddenStates = this.buffer(`layer ${layer} hidden states`, (T + 1) * B * H);
-    this.stateGradients = this.buffer(`layer ${layer} hidden-state gradients`, gradientSlots * B * H);
+    this.stateGradientsBuffer = this.gradientBuffer(`layer ${layer} hidden-state gradients`, gradientSlots * B * H);
+  }
+
+  /** The hidden-state gradients (training plans only). */
+  get stateGradients(): GPUBuffer {
+    return this.required(this.stateGradientsBuffer, 'hidden-state gradients');
+  }
+
+  /** A buffer that only training plans have: undefined in forward-only plans. */
+  protected gradientBuffer(label: string, elements: number): GPUBuffer | undefined {
+    return this.setting.forwardOnly ? undefined : this.buffer(label, elements);
+  }
+
+  protected required(buffer: GPUBuffer | undefined, what: string): GPUBuffer {
+    if (!buffer) throw new Error(`layer ${this.setting.layer}: a forward-only plan has no ${what}`);
+    return buffer;
   }
 
   protected buffer(label: string, elements: number): GPUBuffer {

@@ -10,15 +10,15 @@ import type { BufferSlice, DispatchPlan } from '../../kernels/dispatch-plan.ts';
 import { type LayerInput, type LayerSetting, RecurrentLayer } from './recurrent-layer.ts';
 
 export class RnnLayer extends RecurrentLayer {
-  private readonly initialGradient: GPUBuffer;
+  private readonly initialGradient: GPUBuffer | undefined;
 
   constructor(setting: LayerSetting) {
     super(setting, setting.timeSteps + 2);
-    this.initialGradient = this.buffer(`layer ${setting.layer} initial-state gradient`, this.stateSize);
+    this.initialGradient = this.gradientBuffer(`layer ${setting.layer} initial-state gradient`, this.stateSize);
   }
 
   override get initialStateGradient(): BufferSlice {
-    return { buffer: this.initialGradient, offset: 0 };
+    return { buffer: this.required(this.initialGradient, 'initial-state gradient'), offset: 0 };
   }
 
   private get relu(): boolean {
