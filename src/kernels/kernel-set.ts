@@ -116,6 +116,7 @@ export class KernelSet {
       ['sumSquaresPartial', cache.get('sumSquaresPartial', reduction)],
       ['clipCoefficient', cache.get('clipCoefficient', reduction)],
       ['scaleGradients', cache.get('scaleGradients', elementwise)],
+      ['sampleToken', cache.get('sampleToken')],
       ['dropoutForward', cache.get('dropoutForward', elementwise)],
       ['dropoutBackward', cache.get('dropoutBackward', elementwise)],
       ['tanhForward', cache.get('tanhForward', elementwise)],
@@ -242,6 +243,24 @@ export class KernelSet {
     const coefficient = plan.add(this.kernel('clipCoefficient'), [this.placeholder, scratch, history], uniforms, [1], `${label}: norm and coefficient`);
     plan.add(this.kernel('scaleGradients'), [scratch, gradients, this.secondPlaceholder], uniforms, this.elementwiseGrid(count), `${label}: scale`);
     return coefficient;
+  }
+
+  /**
+   * Draws a token from one row of logits (sample_token.wgsl), writing it to `nextInput[0]`
+   * and appending it to `generated` ([0] counts the tokens drawn).
+   */
+  sampleToken(
+    plan: DispatchPlan,
+    args: { logits: BufferSlice; classes: number; nextInput: GPUBuffer; generated: GPUBuffer; topK: number; key: number; temperature: number },
+    label: string,
+  ): DispatchHandle {
+    return plan.add(
+      this.kernel('sampleToken'),
+      [args.logits.buffer, args.nextInput, args.generated],
+      [args.classes, args.logits.offset, args.topK, args.key >>> 0, f32(1 / args.temperature)],
+      [1],
+      label,
+    );
   }
 
   /** output = input ⊙ mask over `count` elements (uniforms: dropoutUniforms; set per run). */

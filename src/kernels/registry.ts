@@ -16,6 +16,7 @@ import matmulTileSource from '../../shaders/matmul_tile.wgsl?raw';
 import reduceSource from '../../shaders/reduce.wgsl?raw';
 import rnnStepSource from '../../shaders/rnn_step.wgsl?raw';
 import rmspropSource from '../../shaders/rmsprop.wgsl?raw';
+import sampleTokenSource from '../../shaders/sample_token.wgsl?raw';
 import sgdSource from '../../shaders/sgd.wgsl?raw';
 import sigmoidSource from '../../shaders/sigmoid.wgsl?raw';
 import softmaxCrossEntropySource from '../../shaders/softmax_cross_entropy.wgsl?raw';
@@ -78,6 +79,11 @@ export const KERNELS = {
   scaleGradients: {
     sources: [gradientNormSource],
     entryPoint: 'scaleGradients',
+    bindings: ['read', 'write', 'write', 'uniform'],
+  },
+  sampleToken: {
+    sources: [sampleTokenSource],
+    entryPoint: 'sampleToken',
     bindings: ['read', 'write', 'write', 'uniform'],
   },
   dropoutForward: {

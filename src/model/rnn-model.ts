@@ -4,14 +4,15 @@
  * into one command encoder and submitted once; the loss stays on the GPU until
  * asked for.
  */
-import { readFloats, writeElements } from '../device/buffers.ts';
+import { readFloats, readWords, writeElements } from '../device/buffers.ts';
+import { DispatchPlan } from '../kernels/dispatch-plan.ts';
 import type { GpuContext } from '../device/gpu-context.ts';
 import { KernelSet } from '../kernels/kernel-set.ts';
 import { SafetensorsError } from '../io/safetensors.ts';
-import { InvalidArgumentError, requireFiniteFloats, requirePositiveNumber } from '../validation.ts';
+import { InvalidArgumentError, requireFiniteFloats, requireIndices, requirePositiveInteger, requirePositiveNumber } from '../validation.ts';
 import { type SequenceBatch, validateBatch, type ValidatedBatch } from './batch.ts';
 import { type ResolvedConfig, type RnnModelConfig, resolveConfig } from './config.ts';
-import { dropoutKey, dropoutMask } from './dropout.ts';
+import { dropoutKey, dropoutMask, pcgHash } from './dropout.ts';
 import { initialParameters } from './initialization.ts';
 import { optimizerConfigOf, optimizerState, optimizerStepValues, scheduledLearningRate } from './optimizer.ts';
 import { checkParametersFit, decodeModelFile, encodeModelFile, OPTIMIZER_STATE_PREFIX } from './model-file.ts';
@@ -255,6 +256,76 @@ export class RnnModel {
   /** The learning rate step t (from 1) uses: the base rate under the schedule. */
   learningRateAt(step: number): number {
     return scheduledLearningRate(this.config.schedule, this.config.optimizer.learningRate, step);
+  }
+
+  /**
+   * Generates `length` tokens after `primeTokens`, entirely on the GPU: the prime
+   * is run through the network once, then each step runs one position forward,
+   * draws the next token from softmax(logits / temperature) over the topK most
+   * likely (sample_token.wgsl) and feeds it back, the states carried on the GPU.
+   * All steps are one submission and the tokens one readback. Token models only;
+   * the final states are left for 'carry' (batch size 1).
+   */
+  async generate(options: { primeTokens: ArrayLike<number>; length: number; temperature?: number; topK?: number; seed?: number }): Promise<Uint32Array> {
+    this.checkUsable();
+    const { inputKind, inputSize: V, outputSize, hiddenSize: H } = this.config;
+    if (inputKind !== 'tokens' || outputSize !== V) {
+      throw new InvalidArgumentError('generate', `needs a token model whose outputs are its tokens; this model takes ${inputKind} inputs of size ${V} and predicts ${outputSize} classes`);
+    }
+    const length = requirePositiveInteger('options.length', options.length);
+    const temperature = options.temperature === undefined ? 1 : requirePositiveNumber('options.temperature', options.temperature);
+    const topK = Math.min(V, options.topK === undefined ? V : requirePositiveInteger('options.topK', options.topK));
+    const seed = options.seed ?? 0;
+    if (!Number.isInteger(seed) || seed < 0) throw new InvalidArgumentError('options.seed', `got ${seed}, expected an integer ≥ 0`);
+    const prime = options.primeTokens;
+    if (!prime || prime.length === 0) throw new InvalidArgumentError('options.primeTokens', 'got none, expected at least one token to start from');
+    const primeIds = requireIndices('options.primeTokens', prime, prime.length, 'any length', V, 'the vocabulary');
+
+    const device = this.context.device;
+    // The prime but its last token, run once; the last token is the first generation step's input.
+    if (primeIds.length > 1) this.submit(validateBatch({ timeSteps: primeIds.length - 1, batchSize: 1, inputTokens: primeIds.subarray(0, -1) }, this.config, false), ['forward']);
+    const finalStates = this.buffers.finalStatesFor(1);
+    const step = this.planFor(1, 1, 'evaluate');
+    if (this.config.dropout > 0 && this.config.layers > 1) step.setDropout(new Array(this.config.layers - 1).fill(0), 0);
+    writeElements(device, step.inputs, 0, primeIds.subarray(-1));
+    const generated = device.createBuffer({ label: 'generated tokens', size: (length + 1) * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    const sampler = new DispatchPlan(device, 'token sampling');
+    try {
+      this.kernels.sampleToken(
+        sampler,
+        { logits: { buffer: step.logits, offset: 0 }, classes: V, nextInput: step.inputs, generated, topK, key: pcgHash(seed), temperature },
+        'draw the next token',
+      );
+      sampler.build();
+      const stateBytes = H * 4;
+      const encoder = device.createCommandEncoder({ label: `generate ${length} tokens` });
+      if (primeIds.length === 1) {
+        encoder.clearBuffer(finalStates.hidden);
+        if (finalStates.cell) encoder.clearBuffer(finalStates.cell);
+      }
+      for (let i = 0; i < length; i++) {
+        step.layers.forEach((layer, k) => {
+          encoder.copyBufferToBuffer(finalStates.hidden, k * stateBytes, layer.hiddenStates, 0, stateBytes);
+          if (layer.cellStates) encoder.copyBufferToBuffer(finalStates.cell!, k * stateBytes, layer.cellStates.buffer, layer.cellStates.offset * 4, stateBytes);
+        });
+        const pass = encoder.beginComputePass({ label: `generation step ${i}` });
+        step.encodeInto(pass, ['forward']);
+        sampler.encode(pass);
+        pass.end();
+        step.layers.forEach((layer, k) => {
+          encoder.copyBufferToBuffer(layer.hiddenStates, stateBytes, finalStates.hidden, k * stateBytes, stateBytes);
+          if (layer.cellStates) encoder.copyBufferToBuffer(layer.cellStates.buffer, layer.cellStates.offset * 4 + stateBytes, finalStates.cell!, k * stateBytes, stateBytes);
+        });
+      }
+      device.queue.submit([encoder.finish()]);
+      const tokens = new Uint32Array(await readWords(device, generated, 1, length));
+      this.context.throwIfFaulted();
+      this.lastPlan = step;
+      return tokens;
+    } finally {
+      sampler.destroy();
+      generated.destroy();
+    }
   }
 
   /** Changes the base learning rate from the next step on. */

@@ -242,6 +242,13 @@ export class SequencePlan {
     this.plan.updateUniforms(this.optimizerHandle, optimizerUniforms(this.optimizerKernel, values));
   }
 
+  /** Records the given parts into an open compute pass (forward-only work: nothing needs clearing first). */
+  encodeInto(pass: GPUComputePassEncoder, parts: readonly PlanPart[]): void {
+    for (const part of ['forward', 'loss', 'backward', 'update'] as const) {
+      if (parts.includes(part)) this.plan.encode(pass, ...this.parts[part]);
+    }
+  }
+
   /** Records the given parts, in plan order; clears what backward only adds to first. */
   encode(encoder: GPUCommandEncoder, parts: readonly PlanPart[], label: string): void {
     if (parts.includes('backward')) {

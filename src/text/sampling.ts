@@ -1,11 +1,9 @@
 /**
- * Text generation from a trained character model: the priming text is run
- * through the network once, then one character at a time is drawn from
- * softmax(logits / temperature) and fed back, the hidden state carried on the GPU.
+ * Text generation from a trained character model (RnnModel.generate does the work
+ * on the GPU), and the same draw on the CPU for logits read back by the caller.
  */
 import type { RnnModel } from '../model/rnn-model.ts';
-import { seededRandom } from '../model/random.ts';
-import { InvalidArgumentError, requirePositiveInteger, requirePositiveNumber } from '../validation.ts';
+import { InvalidArgumentError } from '../validation.ts';
 import type { CharacterVocabulary } from './vocabulary.ts';
 
 export interface SampleOptions {
@@ -44,7 +42,7 @@ export function sampleFromLogits(logits: ArrayLike<number>, temperature: number,
   return last;
 }
 
-/** Generates `length` characters after the priming text (which is not included in the result). */
+/** Generates `length` characters after the priming text (which is not included in the result), on the GPU. */
 export async function sampleText(model: RnnModel, vocabulary: CharacterVocabulary, options: SampleOptions): Promise<string> {
   if (model.config.inputKind !== 'tokens' || model.config.inputSize !== vocabulary.size || model.config.outputSize !== vocabulary.size) {
     throw new InvalidArgumentError(
@@ -52,21 +50,7 @@ export async function sampleText(model: RnnModel, vocabulary: CharacterVocabular
       `has ${vocabulary.size} characters, but the model takes ${model.config.inputSize} ${model.config.inputKind} inputs and predicts ${model.config.outputSize} classes`,
     );
   }
-  const length = requirePositiveInteger('options.length', options.length);
-  const temperature = options.temperature === undefined ? 1 : requirePositiveNumber('options.temperature', options.temperature);
-  const topK = options.topK === undefined ? vocabulary.size : requirePositiveInteger('options.topK', options.topK);
-  const random = seededRandom(options.seed ?? 0);
-  const prime = vocabulary.encode(options.prime || vocabulary.characters[0]);
-  const V = vocabulary.size;
-
-  let { logits } = await model.predict({ timeSteps: prime.length, batchSize: 1, inputTokens: prime });
-  const generated = new Uint32Array(length);
-  for (let i = 0; i < length; i++) {
-    const last = logits.subarray(logits.length - V);
-    generated[i] = sampleFromLogits(last, temperature, random, topK);
-    if (i + 1 < length) {
-      ({ logits } = await model.predict({ timeSteps: 1, batchSize: 1, inputTokens: generated.subarray(i, i + 1), initialHidden: 'carry' }));
-    }
-  }
-  return vocabulary.decode(generated);
+  const primeTokens = vocabulary.encode(options.prime || vocabulary.characters[0]);
+  const tokens = await model.generate({ primeTokens, length: options.length, temperature: options.temperature, topK: options.topK, seed: options.seed });
+  return vocabulary.decode(tokens);
 }
