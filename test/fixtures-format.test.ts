@@ -24,10 +24,13 @@ function expectedParameterShapes(f: PytorchFixture): [string, number[]][] {
   return shapes;
 }
 
-/** mean over positions of logsumexp(logits) − logits[target], in float64. */
+/** mean over positions whose target is not −100 of logsumexp(logits) − logits[target], in float64. */
 function meanCrossEntropy(logits: Float64Array, targets: Int32Array, classes: number): number {
   let total = 0;
+  let counted = 0;
   for (let p = 0; p < targets.length; p++) {
+    if (targets[p] === -100) continue;
+    counted++;
     const row = logits.subarray(p * classes, (p + 1) * classes);
     let max = -Infinity;
     for (const value of row) max = Math.max(max, value);
@@ -35,7 +38,7 @@ function meanCrossEntropy(logits: Float64Array, targets: Int32Array, classes: nu
     for (const value of row) sum += Math.exp(value - max);
     total += max + Math.log(sum) - row[targets[p]];
   }
-  return total / targets.length;
+  return total / counted;
 }
 
 const allFinite = (values: ArrayLike<number>) => Array.from(values).every(Number.isFinite);
@@ -58,7 +61,7 @@ describe('PyTorch fixtures', () => {
       it('has every metadata field, matching the file name', () => {
         for (const key of METADATA_KEYS) expect(file.metadata[key], key).toBeTypeOf('string');
         expect(file.metadata.made_by).toBe('test/fixtures/make_fixtures.py');
-        expect(name).toBe(`${f.cell}-l${L}${f.input === 'dense' ? '-dense' : ''}`);
+        expect(name).toBe(`${f.cell}-l${L}${f.input === 'dense' ? '-dense' : ''}${f.lengths ? '-lengths' : ''}`);
         if (f.input === 'tokens') expect(f.inputSize).toBe(V);
       });
 
@@ -87,7 +90,12 @@ describe('PyTorch fixtures', () => {
           expect(f.inputTokens).toBeUndefined();
         }
         expect(shape('targets')).toEqual([T, B]);
-        expect(f.targets.every((target) => target >= 0 && target < V)).toBe(true);
+        // Targets are classes, or −100 exactly at the positions past a sequence's length.
+        for (let p = 0; p < T * B; p++) {
+          const past = f.lengths !== undefined && Math.floor(p / B) >= f.lengths[p % B];
+          expect(past ? f.targets[p] === -100 : f.targets[p] >= 0 && f.targets[p] < V, `target ${p}`).toBe(true);
+        }
+        if (f.lengths) expect(shape('lengths')).toEqual([B]);
         const stateKeys = ['initial_hidden', 'final_hidden', 'grad.initial_hidden'];
         const cellKeys = ['initial_cell', 'final_cell', 'grad.initial_cell'];
         for (const key of stateKeys) expect(shape(key), key).toEqual([L, B, H]);

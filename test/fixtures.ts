@@ -24,7 +24,10 @@ export interface PytorchFixture {
   gradients: Record<string, Float64Array>;
   inputTokens?: Int32Array;
   inputs?: Float64Array;
+  /** −100 (ignore_index) at positions past a sequence's length. */
   targets: Int32Array;
+  /** Variable-length cases: each sequence's length (PyTorch ran them packed). */
+  lengths?: Int32Array;
   initialHidden: Float64Array;
   initialCell?: Float64Array;
   finalHidden: Float64Array;
@@ -50,6 +53,9 @@ export const FIXTURE_NAMES: string[] = [
   'gru-l2',
   'lstm-l2-dense',
   'gru-l2-dense',
+  'rnn_tanh-l2-lengths',
+  'lstm-l2-lengths',
+  'gru-l1-lengths',
 ];
 
 const CELLS: readonly FixtureCell[] = ['rnn_tanh', 'rnn_relu', 'lstm', 'gru'];
@@ -57,7 +63,7 @@ const GRAD = 'grad.';
 const ADAM = 'adam3.';
 /** Tensors that are not parameters; every other name without a prefix is one. */
 const NON_PARAMETERS = new Set([
-  'input_tokens', 'inputs', 'targets', 'initial_hidden', 'initial_cell',
+  'input_tokens', 'inputs', 'targets', 'lengths', 'initial_hidden', 'initial_cell',
   'final_hidden', 'final_cell', 'logits', 'loss', 'adam_losses',
 ]);
 
@@ -118,6 +124,7 @@ export function loadFixture(name: string): PytorchFixture {
     inputTokens: optional('input_tokens', i32),
     inputs: optional('inputs', f64),
     targets: i32(file, name, 'targets'),
+    lengths: optional('lengths', i32),
     initialHidden: f64(file, name, 'initial_hidden'),
     initialCell: optional('initial_cell', f64),
     finalHidden: f64(file, name, 'final_hidden'),
