@@ -74,3 +74,30 @@ describe.each(TEST_ADAPTERS)('checkpoints on %s', (adapter) => {
     }
   });
 });
+
+describe('checkpoints on the CPU reference', () => {
+  it('8 reference steps straight equal 3 steps + saved state + a new optimizer restored + 5 steps, bit for bit', async () => {
+    const { ReferenceOptimizer, rnnLossAndGradients } = await import('../src/reference/index.ts');
+    const dims = { cell: 'gru' as const, layers: 2, inputSize: 7, hiddenSize: 6, outputSize: 7 };
+    const random = seededRandom(77);
+    const initial = Object.fromEntries(
+      Object.entries({ weight_ih_l0: [18, 7], weight_hh_l0: [18, 6], bias_ih_l0: [18], bias_hh_l0: [18], weight_ih_l1: [18, 6], weight_hh_l1: [18, 6], bias_ih_l1: [18], bias_hh_l1: [18], weight: [7, 6], bias: [7] }).map(
+        ([name, shape]) => [name, Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => random() - 0.5)],
+      ),
+    );
+    const options = { type: 'adamw' as const, learningRate: 0.01, weightDecay: 0.05 };
+    const train = (parameters: Record<string, Float64Array>, optimizer: InstanceType<typeof ReferenceOptimizer>, from: number, to: number) => {
+      for (let step = from; step < to; step++) optimizer.step(parameters, rnnLossAndGradients(parameters, dims, batch(step)).gradients);
+    };
+    const straight = Object.fromEntries(Object.entries(initial).map(([n, v]) => [n, v.slice()]));
+    train(straight, new ReferenceOptimizer(options), 0, 8);
+    const first = Object.fromEntries(Object.entries(initial).map(([n, v]) => [n, v.slice()]));
+    const optimizer = new ReferenceOptimizer(options);
+    train(first, optimizer, 0, 3);
+    const saved = { parameters: Object.fromEntries(Object.entries(first).map(([n, v]) => [n, v.slice()])), optimizer: optimizer.saveState() };
+    const resumedOptimizer = new ReferenceOptimizer(options);
+    resumedOptimizer.restoreState(saved.optimizer);
+    train(saved.parameters, resumedOptimizer, 3, 8);
+    for (const name of Object.keys(straight)) expect(Array.from(saved.parameters[name])).toEqual(Array.from(straight[name]));
+  });
+});

@@ -96,3 +96,15 @@ describe('sampling and data', () => {
     expect(shuffledOrder(100, 8)).not.toEqual(order);
   });
 });
+
+describe('vocabulary with the model', () => {
+  it('travels in model-file metadata and decodes the same way', async () => {
+    const { CharacterVocabulary } = await import('../src/index.ts');
+    const vocabulary = CharacterVocabulary.fromText('héllo wörld\n');
+    const again = CharacterVocabulary.fromMetadata({ ...vocabulary.toMetadata(), other: 'x' });
+    expect(again.characters).toEqual(vocabulary.characters);
+    expect(again.decode(vocabulary.encode('wörld'))).toBe('wörld');
+    expect(() => CharacterVocabulary.fromMetadata({})).toThrow(/no 'vocabulary' field/);
+    expect(() => CharacterVocabulary.fromMetadata({ vocabulary: '["ab"]' })).toThrow(/single characters/);
+  });
+});

@@ -134,6 +134,20 @@ export class ReferenceOptimizer {
     return this.steps;
   }
 
+  /** Everything the optimizer carries between steps, copied (a checkpoint of it). */
+  saveState(): { steps: number; states: Record<string, { first: Float64Array; second: Float64Array }> } {
+    const states: Record<string, { first: Float64Array; second: Float64Array }> = {};
+    for (const [name, state] of this.states) states[name] = { first: state.first.slice(), second: state.second.slice() };
+    return { steps: this.steps, states };
+  }
+
+  /** Continues from a state saved by saveState. */
+  restoreState(saved: { steps: number; states: Record<string, { first: Float64Array; second: Float64Array }> }): void {
+    this.steps = saved.steps;
+    this.states.clear();
+    for (const [name, state] of Object.entries(saved.states)) this.states.set(name, { first: state.first.slice(), second: state.second.slice() });
+  }
+
   /** One step with learning rate `learningRate` (default: the options' rate). */
   step(params: ReferenceParameters, grads: ReferenceParameters, learningRate = this.options.learningRate): void {
     checkGradients(params, grads);

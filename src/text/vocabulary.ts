@@ -23,6 +23,30 @@ export class CharacterVocabulary {
     return new CharacterVocabulary([...new Set(Array.from(text))].sort());
   }
 
+  /** The metadata field that stores the vocabulary with a model (saveWeights / saveCheckpoint). */
+  static readonly METADATA_KEY = 'vocabulary';
+
+  /** The vocabulary as model-file metadata: { vocabulary: JSON array of the characters }. */
+  toMetadata(): Record<string, string> {
+    return { [CharacterVocabulary.METADATA_KEY]: JSON.stringify(this.characters) };
+  }
+
+  /** The vocabulary stored in a model file's metadata by toMetadata. */
+  static fromMetadata(metadata: Record<string, string>): CharacterVocabulary {
+    const stored = metadata[CharacterVocabulary.METADATA_KEY];
+    if (stored === undefined) throw new InvalidArgumentError('metadata', `has no '${CharacterVocabulary.METADATA_KEY}' field; save the model with vocabulary.toMetadata()`);
+    let characters: unknown;
+    try {
+      characters = JSON.parse(stored);
+    } catch {
+      throw new InvalidArgumentError(`metadata.${CharacterVocabulary.METADATA_KEY}`, 'is not valid JSON, expected an array of characters');
+    }
+    if (!Array.isArray(characters) || !characters.every((c) => typeof c === 'string' && Array.from(c).length === 1)) {
+      throw new InvalidArgumentError(`metadata.${CharacterVocabulary.METADATA_KEY}`, 'expected an array of single characters');
+    }
+    return new CharacterVocabulary(characters as string[]);
+  }
+
   get size(): number {
     return this.characters.length;
   }
