@@ -1,138 +1,287 @@
 /**
  * `npm start`: trains a character-level model on the bundled corpus (or
- * --corpus FILE) on WebGPU in Node, printing the loss as it falls and a
- * generated sample at the end.
+ * --corpus FILE) on WebGPU in Node: a progress line with training and
+ * validation loss in nats/char, throughput and ETA; a sample at intervals;
+ * checkpoints written atomically at intervals, at the end and on Ctrl-C;
+ * --resume continues from one. `npm start -- sample` generates from a checkpoint.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   type AdapterPreference,
   CharacterVocabulary,
   createGpuContext,
+  decodeSafetensors,
+  type OptimizerConfig,
   RnnModel,
   sampleText,
+  splitText,
   type StepResult,
   TextBatches,
 } from '../src/index.ts';
+import { readCheckpoint, writeFileAtomically } from './checkpoint-file.ts';
 import { projectSourceCorpus } from './corpus.ts';
+import { progressLine } from './progress.ts';
 
-const USAGE = `Usage: npm start -- [options]
-  --corpus FILE        text to train on (default: the project's own source code)
-  --cell NAME          rnn | lstm | gru (default rnn)
-  --layers N           stacked layers (default 1)
-  --dropout P          dropout between layers while training (default 0)
-  --hidden N           hidden units (default 128)
-  --seq N              time steps per batch (default 32)
-  --batch N            sequences per batch (default 32)
-  --steps N            training steps (default 400)
-  --lr X               Adam learning rate (default 0.003)
-  --seed N             seed of weights and sampling (default 1)
-  --adapter NAME       auto | hardware | swiftshader | llvmpipe (default auto)
-  --sample N           characters to generate at the end (default 400)
-  --temperature X      sampling temperature (default 0.8)
-  --log-every N        steps between loss lines (default 20)`;
+const USAGE = `Usage:
+  npm start -- [train] [options]     train a character-level model
+  npm start -- sample [options]      generate text from a checkpoint
 
-function positiveInteger(name: string, value: string): number {
+Training options:
+  --corpus FILE          text to train on (default: the project's own source code)
+  --cell NAME            rnn | lstm | gru (default rnn)
+  --layers N             stacked layers (default 1)
+  --dropout P            dropout between layers while training (default 0)
+  --hidden N             hidden units (default 128)
+  --embedding D          learned embedding of size D instead of one-hot inputs
+  --seq N                time steps per batch (default 32)
+  --batch N              sequences per batch (default 32)
+  --steps N              train until this many optimizer steps (default 400)
+  --optimizer NAME       adam | adamw | sgd | rmsprop (default adam)
+  --lr X                 learning rate (default 0.003)
+  --schedule NAME        constant | cosine (warm-up 5%, decay to 0 at --steps; default constant)
+  --clip X               clip gradients to this global norm (default 5; 0 = off)
+  --seed N               seed of weights, dropout and samples (default 1)
+  --validation F         fraction of the text held out for validation (default 0.1)
+  --eval-every N         steps between validation losses (default 100)
+  --sample-every N       steps between samples (default 200; 0 = only at the end)
+  --checkpoint FILE      where to write checkpoints (default runs/<corpus>-<cell>.safetensors)
+  --checkpoint-every N   steps between checkpoints (default 200)
+  --resume               continue from --checkpoint
+Sampling options (also used for samples during training):
+  --checkpoint FILE      the model to sample from
+  --length N             characters to generate (default 400)
+  --temperature X        softmax temperature (default 0.8)
+  --top-k K              draw among the K most likely characters only
+  --prime TEXT           text to continue (default: a newline, or the corpus's first character)
+Both:
+  --adapter NAME         auto | hardware | swiftshader | llvmpipe (default auto)`;
+
+const OPTIONS = {
+  corpus: { type: 'string' },
+  cell: { type: 'string', default: 'rnn' },
+  layers: { type: 'string', default: '1' },
+  dropout: { type: 'string', default: '0' },
+  hidden: { type: 'string', default: '128' },
+  embedding: { type: 'string' },
+  seq: { type: 'string', default: '32' },
+  batch: { type: 'string', default: '32' },
+  steps: { type: 'string', default: '400' },
+  optimizer: { type: 'string', default: 'adam' },
+  lr: { type: 'string', default: '0.003' },
+  schedule: { type: 'string', default: 'constant' },
+  clip: { type: 'string', default: '5' },
+  seed: { type: 'string', default: '1' },
+  validation: { type: 'string', default: '0.1' },
+  'eval-every': { type: 'string', default: '100' },
+  'sample-every': { type: 'string', default: '200' },
+  checkpoint: { type: 'string' },
+  'checkpoint-every': { type: 'string', default: '200' },
+  resume: { type: 'boolean', default: false },
+  length: { type: 'string', default: '400' },
+  temperature: { type: 'string', default: '0.8' },
+  'top-k': { type: 'string' },
+  prime: { type: 'string' },
+  adapter: { type: 'string' },
+  help: { type: 'boolean', default: false },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+function integer(name: string, value: string, minimum = 1): number {
   const number = Number(value);
-  if (!Number.isInteger(number) || number < 1) throw new Error(`--${name}: got ${JSON.stringify(value)}, expected a positive integer`);
+  if (!Number.isInteger(number) || number < minimum) throw new Error(`--${name}: got ${JSON.stringify(value)}, expected an integer ≥ ${minimum}`);
   return number;
 }
 
-function positiveNumber(name: string, value: string): number {
-  const number = Number(value);
-  if (!Number.isFinite(number) || number <= 0) throw new Error(`--${name}: got ${JSON.stringify(value)}, expected a positive number`);
-  return number;
+function number(name: string, value: string, check: (n: number) => boolean, expected: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || !check(parsed)) throw new Error(`--${name}: got ${JSON.stringify(value)}, expected ${expected}`);
+  return parsed;
+}
+
+function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new Error(`--${name}: got ${JSON.stringify(value)}, expected one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
+const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+function loadCorpus(path: string | undefined): { text: string; name: string } {
+  if (!path) return { text: projectSourceCorpus(PROJECT_ROOT), name: 'project-source' };
+  if (!existsSync(path)) throw new Error(`--corpus: no file at ${path}`);
+  const text = readFileSync(path, 'utf8');
+  if (text.length === 0) throw new Error(`--corpus: ${path} is empty`);
+  return { text, name: basename(path).replace(/\.[^.]*$/, '') };
+}
+
+function defaultCheckpoint(corpusName: string, cell: string): string {
+  return join(PROJECT_ROOT, 'runs', `${corpusName}-${cell}.safetensors`);
+}
+
+function optimizerOf(name: string, learningRate: number): OptimizerConfig {
+  const type = oneOf('optimizer', name, ['adam', 'adamw', 'sgd', 'rmsprop'] as const);
+  return type === 'sgd' ? { type, learningRate, momentum: 0.9 } : { type, learningRate };
+}
+
+async function train(values: Values): Promise<void> {
+  const corpus = loadCorpus(values.corpus);
+  const cell = oneOf('cell', values.cell, ['rnn', 'lstm', 'gru'] as const);
+  const steps = integer('steps', values.steps);
+  const checkpointPath = values.checkpoint ?? defaultCheckpoint(corpus.name, cell);
+  const evalEvery = integer('eval-every', values['eval-every']);
+  const sampleEvery = integer('sample-every', values['sample-every'], 0);
+  const checkpointEvery = integer('checkpoint-every', values['checkpoint-every']);
+  const temperature = number('temperature', values.temperature, (n) => n > 0, 'a number above 0');
+  const topK = values['top-k'] === undefined ? undefined : integer('top-k', values['top-k']);
+  const validationFraction = number('validation', values.validation, (n) => n > 0 && n < 0.5, 'a fraction in (0, 0.5)');
+
+  const { training, validation } = splitText(corpus.text, validationFraction);
+  const context = await createGpuContext({ adapter: values.adapter as AdapterPreference | undefined });
+  let model: RnnModel;
+  let vocabulary: CharacterVocabulary;
+  let timeSteps: number;
+  let batchSize: number;
+  if (values.resume) {
+    const bytes = readCheckpoint(checkpointPath);
+    model = await RnnModel.fromCheckpoint(context, bytes);
+    const { metadata } = decodeSafetensors(bytes);
+    vocabulary = CharacterVocabulary.fromMetadata(metadata);
+    timeSteps = integer('checkpoint time_steps', metadata.time_steps ?? '');
+    batchSize = integer('checkpoint batch_size', metadata.batch_size ?? '');
+    if (metadata.corpus_characters !== String(corpus.text.length)) {
+      throw new Error(`--resume: the checkpoint was trained on a corpus of ${metadata.corpus_characters} characters, this one has ${corpus.text.length}; give the same --corpus`);
+    }
+  } else {
+    vocabulary = CharacterVocabulary.fromText(corpus.text);
+    timeSteps = integer('seq', values.seq);
+    batchSize = integer('batch', values.batch);
+    const layers = integer('layers', values.layers);
+    const learningRate = number('lr', values.lr, (n) => n > 0, 'a number above 0');
+    const clip = number('clip', values.clip, (n) => n >= 0, 'a number ≥ 0');
+    const schedule = oneOf('schedule', values.schedule, ['constant', 'cosine'] as const);
+    model = await RnnModel.create(context, {
+      cell,
+      layers,
+      dropout: number('dropout', values.dropout, (n) => n >= 0 && n < 1, 'a number in [0, 1)'),
+      vocabularySize: vocabulary.size,
+      ...(values.embedding ? { embeddingSize: integer('embedding', values.embedding) } : {}),
+      hiddenSize: integer('hidden', values.hidden),
+      seed: integer('seed', values.seed, 0),
+      optimizer: optimizerOf(values.optimizer, learningRate),
+      ...(schedule === 'cosine' ? { schedule: { type: 'cosine' as const, warmupSteps: Math.floor(steps * 0.05), totalSteps: steps } } : {}),
+      ...(clip > 0 ? { clipGradientNorm: clip } : {}),
+    });
+  }
+  const batches = new TextBatches(vocabulary.encode(training), timeSteps, batchSize);
+  // Validation in batches of the same length, as many streams as the held-out text allows.
+  const validationStreams = Math.max(1, Math.min(batchSize, Math.floor((Array.from(validation).length - 1) / (timeSteps + 1))));
+  const validationBatches = new TextBatches(vocabulary.encode(validation), timeSteps, validationStreams);
+  const evaluationBatches = Math.min(8, validationBatches.batchesPerEpoch);
+
+  const c = model.config;
+  console.log(`adapter   ${context.description}`);
+  console.log(`corpus    ${values.corpus ?? "the project's own source code"}: ${corpus.text.length} characters, ${vocabulary.size} distinct; ${validationFraction * 100}% held out`);
+  console.log(
+    `model     ${c.cell}${c.cell === 'rnn' ? ` (${c.nonlinearity})` : ''}, ${c.layers} layer${c.layers > 1 ? 's' : ''} of ${c.hiddenSize}` +
+      `${c.embeddingSize ? `, embedding ${c.embeddingSize}` : ''}${c.dropout ? `, dropout ${c.dropout}` : ''}; ${c.optimizer.type} lr ${c.optimizer.learningRate}` +
+      `${c.schedule.type !== 'constant' ? ` (${c.schedule.type})` : ''}${c.clipGradientNorm ? `, clip ${c.clipGradientNorm}` : ''}; batches of ${batchSize} × ${timeSteps}`,
+  );
+  console.log(`uniform guess: ln(${vocabulary.size}) = ${Math.log(vocabulary.size).toFixed(3)} nats/char`);
+  console.log(`checkpoint ${checkpointPath}${values.resume ? ` (resumed at step ${model.stepCount})` : ''}\n`);
+
+  const saveCheckpoint = async () => {
+    const bytes = await model.saveCheckpoint({
+      ...vocabulary.toMetadata(),
+      time_steps: String(timeSteps),
+      batch_size: String(batchSize),
+      corpus_characters: String(corpus.text.length),
+    });
+    writeFileAtomically(checkpointPath, bytes);
+  };
+  const validationLoss = async () => {
+    const losses = await Promise.all(Array.from({ length: evaluationBatches }, (_, i) => model.evaluate(validationBatches.batch(i)).loss()));
+    return losses.reduce((sum, loss) => sum + loss, 0) / losses.length;
+  };
+  const sample = (length: number) => sampleText(model, vocabulary, { prime: values.prime ?? '\n', length, temperature, topK, seed: model.stepCount });
+  const interactive = process.stdout.isTTY === true;
+
+  let stopping = false;
+  process.on('SIGINT', () => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    process.stdout.write('\nstopping: finishing this step and writing a checkpoint (Ctrl-C again to quit at once)\n');
+  });
+
+  const started = performance.now();
+  const startStep = model.stepCount;
+  let lastValidation: number | undefined;
+  let firstLoss: number | undefined;
+  let lastLoss = Number.NaN;
+  let pending: StepResult | undefined;
+  while (model.stepCount < steps && !stopping) {
+    const step = model.stepCount + 1;
+    const result = model.trainStep(batches.batch(step - 1));
+    const report = step === startStep + 1 || step % 10 === 0 || step === steps;
+    if (!report) continue;
+    pending = result;
+    lastLoss = await pending.loss(); // waits for the GPU only on reported steps
+    firstLoss ??= lastLoss;
+    if (step % evalEvery === 0 || step === steps) lastValidation = await validationLoss();
+    const seconds = (performance.now() - started) / 1000;
+    const line = progressLine({ step, steps, loss: lastLoss, validationLoss: lastValidation, tokensPerSecond: ((step - startStep) * timeSteps * batchSize) / seconds, elapsedSeconds: seconds });
+    if (interactive) process.stdout.write(`\r${line}`);
+    else if (step % 20 === 0 || step === startStep + 1 || step === steps) console.log(line);
+    if (sampleEvery > 0 && step % sampleEvery === 0 && step < steps) {
+      const text = await sample(200);
+      console.log(`${interactive ? '\n' : ''}--- sample at step ${step} ---\n${text}\n---`);
+    }
+    if (step % checkpointEvery === 0) await saveCheckpoint();
+  }
+  if (interactive) process.stdout.write('\n');
+  await saveCheckpoint();
+  if (firstLoss !== undefined) {
+    const validationNote = lastValidation === undefined ? '' : `; validation ${lastValidation.toFixed(4)}`;
+    console.log(`\nloss ${firstLoss.toFixed(4)} → ${lastLoss.toFixed(4)} nats/char over steps ${startStep + 1}–${model.stepCount}${validationNote}`);
+  }
+  console.log(`checkpoint written: ${checkpointPath} (step ${model.stepCount})${stopping ? '; resume with --resume' : ''}`);
+  const text = await sample(integer('length', values.length));
+  console.log(`\nsample (temperature ${temperature}${topK ? `, top-k ${topK}` : ''}):\n${'-'.repeat(60)}\n${text}\n${'-'.repeat(60)}`);
+  model.dispose();
+  context.destroy();
+}
+
+async function sampleCommand(values: Values): Promise<void> {
+  const path = values.checkpoint ?? defaultCheckpoint('project-source', values.cell);
+  const bytes = readCheckpoint(path);
+  const context = await createGpuContext({ adapter: values.adapter as AdapterPreference | undefined });
+  const model = await RnnModel.fromWeights(context, bytes);
+  const { metadata } = decodeSafetensors(bytes);
+  const vocabulary = CharacterVocabulary.fromMetadata(metadata);
+  const text = await sampleText(model, vocabulary, {
+    prime: values.prime ?? '\n',
+    length: integer('length', values.length),
+    temperature: number('temperature', values.temperature, (n) => n > 0, 'a number above 0'),
+    ...(values['top-k'] ? { topK: integer('top-k', values['top-k']) } : {}),
+    seed: integer('seed', values.seed, 0),
+  });
+  process.stdout.write(`${values.prime ?? ''}${text}\n`);
+  model.dispose();
+  context.destroy();
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      corpus: { type: 'string' },
-      cell: { type: 'string', default: 'rnn' },
-      layers: { type: 'string', default: '1' },
-      dropout: { type: 'string', default: '0' },
-      hidden: { type: 'string', default: '128' },
-      seq: { type: 'string', default: '32' },
-      batch: { type: 'string', default: '32' },
-      steps: { type: 'string', default: '400' },
-      lr: { type: 'string', default: '0.003' },
-      seed: { type: 'string', default: '1' },
-      adapter: { type: 'string' },
-      sample: { type: 'string', default: '400' },
-      temperature: { type: 'string', default: '0.8' },
-      'log-every': { type: 'string', default: '20' },
-      help: { type: 'boolean', default: false },
-    },
-  });
+  const { values, positionals } = parseArgs({ options: OPTIONS, allowPositionals: true });
   if (values.help) {
     console.log(USAGE);
     return;
   }
-  const cell = values.cell;
-  if (cell !== 'rnn' && cell !== 'lstm' && cell !== 'gru') throw new Error(`--cell: got ${JSON.stringify(cell)}, expected rnn, lstm or gru`);
-  const layers = positiveInteger('layers', values.layers);
-  const dropout = Number(values.dropout);
-  if (!(dropout >= 0 && dropout < 1)) throw new Error(`--dropout: got ${JSON.stringify(values.dropout)}, expected a number in [0, 1)`);
-  const hiddenSize = positiveInteger('hidden', values.hidden);
-  const timeSteps = positiveInteger('seq', values.seq);
-  const batchSize = positiveInteger('batch', values.batch);
-  const steps = positiveInteger('steps', values.steps);
-  const learningRate = positiveNumber('lr', values.lr);
-  const seed = positiveInteger('seed', values.seed);
-  const sampleLength = positiveInteger('sample', values.sample);
-  const temperature = positiveNumber('temperature', values.temperature);
-  const logEvery = positiveInteger('log-every', values['log-every']);
-
-  const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
-  const text = values.corpus ? readFileSync(values.corpus, 'utf8') : projectSourceCorpus(projectRoot);
-  const corpusName = values.corpus ?? "the project's own source code";
-  const vocabulary = CharacterVocabulary.fromText(text);
-  const batches = new TextBatches(vocabulary.encode(text), timeSteps, batchSize);
-
-  const context = await createGpuContext({ adapter: values.adapter as AdapterPreference | undefined });
-  console.log(`adapter   ${context.description}`);
-  console.log(`corpus    ${corpusName}: ${text.length} characters, ${vocabulary.size} distinct`);
-  const cellName = { rnn: 'simple RNN (tanh)', lstm: 'LSTM', gru: 'GRU' }[cell];
-  const dropoutNote = layers > 1 && dropout > 0 ? `, dropout ${dropout}` : '';
-  console.log(`model     ${cellName}, ${layers} layer${layers > 1 ? 's' : ''} of ${hiddenSize}${dropoutNote}, Adam lr ${learningRate}; batches of ${batchSize} × ${timeSteps} characters`);
-  console.log(`uniform guess would score ln(${vocabulary.size}) = ${Math.log(vocabulary.size).toFixed(3)} nats/char\n`);
-
-  const model = await RnnModel.create(context, {
-    cell,
-    layers,
-    dropout,
-    vocabularySize: vocabulary.size,
-    hiddenSize,
-    seed,
-    optimizer: { type: 'adam', learningRate },
-  });
-  const started = performance.now();
-  let pending: StepResult | undefined;
-  let firstLoss: number | undefined;
-  let lastLoss = NaN;
-  for (let step = 0; step < steps; step++) {
-    const result = model.trainStep(batches.batch(step));
-    if ((step + 1) % logEvery === 0 || step === 0 || step === steps - 1) pending = result;
-    if (pending === result) {
-      // Reading the loss waits for the GPU; it happens only on logged steps.
-      lastLoss = await result.loss();
-      firstLoss ??= lastLoss;
-      const seconds = (performance.now() - started) / 1000;
-      const tokensPerSecond = ((step + 1) * timeSteps * batchSize) / seconds;
-      console.log(
-        `step ${String(result.step).padStart(5)}/${steps}  loss ${lastLoss.toFixed(4)} nats/char  ` +
-          `${tokensPerSecond.toFixed(0)} chars/s  ${seconds.toFixed(1)} s`,
-      );
-    }
-  }
-  console.log(`\nloss fell from ${firstLoss!.toFixed(4)} to ${lastLoss.toFixed(4)} nats/char over ${steps} steps`);
-
-  const prime = Array.from(text.slice(0, 1))[0];
-  const sample = await sampleText(model, vocabulary, { prime, length: sampleLength, temperature, seed });
-  console.log(`\nsample (temperature ${temperature}):\n${'-'.repeat(60)}\n${prime}${sample}\n${'-'.repeat(60)}`);
-  model.dispose();
-  context.destroy();
+  const command = positionals[0] ?? 'train';
+  if (positionals.length > 1 || !['train', 'sample'].includes(command)) throw new Error(`unknown command ${JSON.stringify(positionals.join(' '))}; expected train or sample (see --help)`);
+  if (command === 'sample') await sampleCommand(values);
+  else await train(values);
 }
 
 main().then(
