@@ -1,0 +1,146 @@
+/**
+ * `npm run bench`: the adapter's ceilings, our matmul against them, the training
+ * configs of issue 7 with the split of a step, and TensorFlow.js's WebGPU backend
+ * on the same adapter; prints tables and writes a JSON file. See bench/README.md.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type AdapterPreference, createGpuContext } from '../src/index.ts';
+import { KernelSet } from '../src/kernels/kernel-set.ts';
+import { measureCeilings } from './ceilings.ts';
+import { CONFIGS, matmulFlops, REFERENCE_PRODUCTS, shapeKey, stepProducts, type StepProduct } from './configs.ts';
+import { measureMatmul, type MatmulResult } from './matmul.ts';
+import { ceilingsTable, type MatmulRow, matmulTable, profileTable, tfjsTable, trainingTable } from './report.ts';
+import { benchTfjs, type TfjsRun } from './tfjs.ts';
+import { benchTraining, type Repetitions, type TrainingResult } from './training.ts';
+
+const USAGE = `Usage: npm run bench -- [options]
+  --adapter NAME    auto | hardware | swiftshader | llvmpipe (default auto)
+  --configs LIST    comma-separated, from ${CONFIGS.map((config) => config.name).join(',')} (default all)
+  --warmup N        untimed training steps first (default 3; --quick 1)
+  --steps N         timed training steps, at least (default 10; --quick 2); more while they last under 3 s (--quick 1 s)
+  --quick           short runs: 1 warm-up, 2 timed steps, 1 run per profiling variant (all ≥ 1 s), shorter ceilings
+  --tfjs, --no-tfjs run TensorFlow.js's WebGPU backend side by side (default on)
+  --out FILE        JSON results (default bench/results/<adapter>-<date>.json)`;
+
+function positiveInteger(name: string, value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new Error(`--${name}: got ${JSON.stringify(value)}, expected a positive integer`);
+  return number;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      adapter: { type: 'string', default: 'auto' },
+      configs: { type: 'string' },
+      warmup: { type: 'string' },
+      steps: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      tfjs: { type: 'boolean' },
+      'no-tfjs': { type: 'boolean' },
+      out: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const quick = values.quick!;
+  const configs = values.configs
+    ? values.configs.split(',').map((name) => {
+        const config = CONFIGS.find((candidate) => candidate.name === name.trim());
+        if (!config) throw new Error(`--configs: unknown config ${JSON.stringify(name)}; expected some of ${CONFIGS.map((c) => c.name).join(', ')}`);
+        return config;
+      })
+    : CONFIGS;
+  const steps = values.steps ? positiveInteger('steps', values.steps) : quick ? 2 : 10;
+  const repetitions: Repetitions = {
+    warmup: values.warmup ? positiveInteger('warmup', values.warmup) : quick ? 1 : 3,
+    steps,
+    variants: quick ? 1 : Math.max(1, Math.ceil(steps / 3)),
+    minSeconds: quick ? 1 : 3,
+  };
+  const runTfjs = values['no-tfjs'] ? false : (values.tfjs ?? true);
+  const started = new Date();
+  const log = (line: string) => console.error(line);
+
+  const context = await createGpuContext({ adapter: values.adapter as AdapterPreference });
+  const device = context.device;
+  const adapterKind = context.adapter.kind;
+  console.log(`webgpu-rnn bench — ${context.description}`);
+  console.log(`node ${process.version}, ${started.toISOString()}, warm-up ${repetitions.warmup}, steps ${repetitions.steps}, variants ${repetitions.variants}${quick ? ' (quick)' : ''}`);
+  console.log(`timestamp queries: ${device.features.has('timestamp-query') ? 'available (not used: the split comes from timing variants)' : 'not available; the split comes from timing variants'}\n`);
+
+  log('ceilings …');
+  const ceilings = await measureCeilings(device, quick);
+  console.log(ceilingsTable(ceilings) + '\n');
+
+  // Our matmul alone: the reference shapes and every product of the chosen configs.
+  const kernels = await KernelSet.load(device);
+  const matmulTarget = quick ? 0.5 : 1.5;
+  const isolated = new Map<string, MatmulResult>();
+  const matmulRows: MatmulRow[] = [];
+  const measure = async (role: string, shape: StepProduct['shape']) => {
+    const key = shapeKey(shape);
+    if (!isolated.has(key)) {
+      log(`matmul ${key} …`);
+      isolated.set(key, await measureMatmul(kernels, shape, matmulTarget));
+      context.throwIfFaulted();
+    }
+    const result = isolated.get(key)!;
+    matmulRows.push({ role, shape: key, gflops: result.gflops, fractionOfAlu: result.gflops / ceilings.aluGflops });
+  };
+  for (const { role, shape } of REFERENCE_PRODUCTS) await measure(role, shape);
+  for (const config of configs) for (const product of stepProducts(config)) await measure(`${config.name} ${product.role} ×${product.count}`, product.shape);
+  console.log(matmulTable(matmulRows) + '\n');
+
+  const training: TrainingResult[] = [];
+  for (const config of configs) {
+    log(`training ${config.name} …`);
+    const products = stepProducts(config);
+    training.push(await benchTraining(context, config, repetitions, (product) => isolated.get(shapeKey(product.shape))!.seconds, products));
+  }
+
+  let tfjs: TfjsRun | undefined;
+  if (runTfjs) {
+    log('TF.js …');
+    tfjs = await benchTfjs(adapterKind === 'browser' ? 'auto' : (adapterKind as AdapterPreference), configs, repetitions, log);
+    console.log(tfjsTable(tfjs) + '\n');
+  }
+  console.log(trainingTable(training, tfjs) + '\n');
+  console.log(profileTable(training));
+  console.log(
+    '\nvs matmul: the step\'s matmul GFLOP/s ÷ our matmul\'s GFLOP/s on the same products alone; ' +
+      'fixed = 2·(T/2 step) − (T step); rec./batched matmuls: the step\'s products timed alone; other = step − both.',
+  );
+
+  const out = values.out ?? `bench/results/${adapterKind}-${started.toISOString().replace(/:/g, '-').replace(/\..*/, '')}.json`;
+  mkdirSync(dirname(out), { recursive: true });
+  const json = {
+    date: started.toISOString(),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    options: { adapter: values.adapter, configs: configs.map((config) => config.name), quick, tfjs: runTfjs, ...repetitions },
+    adapter: { ...context.adapter, description: context.description, timestampQuery: device.features.has('timestamp-query') },
+    ceilings,
+    matmul: matmulRows,
+    matmulShapes: Object.fromEntries([...isolated].map(([key, result]) => [key, result])),
+    training: training.map((result) => ({ ...result, name: result.config.name })),
+    tfjs,
+    referenceFlops: Object.fromEntries(REFERENCE_PRODUCTS.map(({ role, shape }) => [role, matmulFlops(shape)])),
+  };
+  writeFileSync(out, JSON.stringify(json, null, 2) + '\n');
+  console.log(`\nwrote ${out} (${((Date.now() - started.getTime()) / 1000).toFixed(0)} s)`);
+  context.destroy();
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,210 @@
+/**
+ * The same configs trained with TensorFlow.js and its WebGPU backend, on a device
+ * of the same adapter kind, created by the same code as ours (createGpuContext).
+ *
+ * The model as a TF.js user would write it: one-hot inputs as a gather of the
+ * rows of W_ihᵀ, a loop over t of tf.matMul and the cell's ops, the head on all
+ * steps at once, tf.losses.softmaxCrossEntropy, tf.train.adam(2e-3).minimize.
+ * Parameters are stored transposed ([in, out]) so every product is a plain
+ * matMul; LSTM and RNN fold b_ih + b_hh into one bias (GRU keeps b_hn apart, as
+ * its reset gate needs). Initialization as PyTorch: uniform in ±1/√H.
+ */
+import type * as TfCore from '@tensorflow/tfjs-core';
+import { type AdapterPreference, createGpuContext } from '../src/index.ts';
+import { type BenchConfig, GATES, LEARNING_RATE, VOCABULARY } from './configs.ts';
+import { type Repetitions, randomBatch } from './training.ts';
+import { countSubmits, timeRuns } from './timing.ts';
+
+type Tf = typeof TfCore;
+const BACKEND = 'webgpu';
+
+export interface TfjsResult {
+  config: string;
+  initialLoss?: number;
+  timedSteps?: number;
+  /** Best chunk's seconds per step, as for ours; meanStepSeconds over all timed steps. */
+  stepSeconds?: number;
+  meanStepSeconds?: number;
+  tokensPerSecond?: number;
+  submitsPerStep?: number;
+  dispatchesPerStep?: number;
+  /** Why this config did not run. */
+  error?: string;
+}
+
+export interface TfjsRun {
+  version?: string;
+  adapter?: string;
+  /** Why TF.js could not run on this adapter at all. */
+  error?: string;
+  results: TfjsResult[];
+}
+
+export async function benchTfjs(adapter: AdapterPreference, configs: BenchConfig[], repetitions: Repetitions, log: (line: string) => void): Promise<TfjsRun> {
+  let context;
+  let tf: Tf;
+  try {
+    context = await createGpuContext({ adapter });
+    tf = await import('@tensorflow/tfjs-core');
+    // tfjs-core alone registers no gradients (the @tensorflow/tfjs package does this).
+    await import('@tensorflow/tfjs-core/dist/register_all_gradients');
+    const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
+    // WebGPUBackend only checks that navigator.gpu exists (Node has none); the device is ours.
+    if (!(globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu) {
+      Object.defineProperty(globalThis, 'navigator', { value: { gpu: {} }, configurable: true, writable: true });
+    }
+    const info = context.adapter;
+    const device = context.device;
+    // The backend's kernels are registered under the name 'webgpu'; replace its adapter request with our device.
+    if (tf.findBackendFactory(BACKEND)) tf.removeBackend(BACKEND);
+    tf.registerBackend(BACKEND, () => new WebGPUBackend(device, { vendor: info.vendor, architecture: info.architecture, description: info.description } as GPUAdapterInfo));
+    if (!(await tf.setBackend(BACKEND))) throw new Error('tf.setBackend failed');
+  } catch (error) {
+    context?.destroy();
+    return { error: `TF.js could not start on this adapter: ${message(error)}`, results: [] };
+  }
+  const results: TfjsResult[] = [];
+  try {
+    for (const config of configs) {
+      try {
+        log(`  tfjs ${config.name} …`);
+        results.push(await benchConfig(tf, context.device, config, repetitions));
+        context.throwIfFaulted();
+      } catch (error) {
+        results.push({ config: config.name, error: message(error) });
+        log(`  tfjs ${config.name} failed: ${message(error)}`);
+        if (/device was lost|WebGPU error/.test(message(error))) break;
+      }
+    }
+  } finally {
+    tf.removeBackend(BACKEND);
+    context.destroy();
+  }
+  return { version: tf.version_core, adapter: context.description, results };
+}
+
+async function benchConfig(tf: Tf, device: GPUDevice, config: BenchConfig, repetitions: Repetitions): Promise<TfjsResult> {
+  const { hidden: H, batch: B, timeSteps: T, cell } = config;
+  const V = VOCABULARY;
+  const GH = GATES[cell] * H;
+  const bound = 1 / Math.sqrt(H);
+  // Our own generator: tf.randomUniform's seeded path (seedrandom, CommonJS) does not survive bundling.
+  let state = 12345;
+  const uniform = (shape: number[], name: string) => {
+    const values = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      return (state / 2 ** 32) * 2 * bound - bound;
+    });
+    return tf.variable(tf.tensor(values, shape), true, `${config.name}/${name}`);
+  };
+  const inputWeights = uniform([V, GH], 'W_ihT'); // row v = column v of W_ih: the one-hot product is a gather
+  const recurrentWeights = uniform([H, GH], 'W_hhT');
+  const bias = uniform([GH], 'b');
+  const recurrentBias = cell === 'gru' ? uniform([GH], 'b_hh') : undefined;
+  const headWeights = uniform([H, V], 'W_yT');
+  const headBias = uniform([V], 'b_y');
+  const variables = [inputWeights, recurrentWeights, bias, headWeights, headBias, ...(recurrentBias ? [recurrentBias] : [])];
+
+  const batch = randomBatch(config);
+  const tokens = tf.tensor1d(Int32Array.from(batch.inputTokens), 'int32');
+  const labels = tf.oneHot(tf.tensor1d(Int32Array.from(batch.targets), 'int32'), V);
+  const optimizer = tf.train.adam(LEARNING_RATE);
+
+  const cellStep = (x: TfCore.Tensor2D, h: TfCore.Tensor2D, c: TfCore.Tensor2D): [TfCore.Tensor2D, TfCore.Tensor2D] => {
+    if (cell === 'rnn') return [tf.tanh(tf.add(x, tf.matMul(h, recurrentWeights))), c];
+    if (cell === 'lstm') {
+      const [i, f, g, o] = tf.split(tf.add(x, tf.matMul(h, recurrentWeights)), 4, 1) as TfCore.Tensor2D[];
+      const next = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g))) as TfCore.Tensor2D;
+      return [tf.mul(tf.sigmoid(o), tf.tanh(next)), next];
+    }
+    const [xr, xz, xn] = tf.split(x, 3, 1);
+    const [hr, hz, hn] = tf.split(tf.add(tf.matMul(h, recurrentWeights), recurrentBias!), 3, 1);
+    const r = tf.sigmoid(tf.add(xr, hr));
+    const z = tf.sigmoid(tf.add(xz, hz));
+    const n = tf.tanh(tf.add(xn, tf.mul(r, hn)));
+    return [tf.add(tf.mul(tf.sub(1, z), n), tf.mul(z, h)) as TfCore.Tensor2D, c];
+  };
+  const loss = () => {
+    const projected = tf.reshape(tf.add(tf.gather(inputWeights, tokens), bias), [T, B, GH]);
+    const inputs = tf.unstack(projected) as TfCore.Tensor2D[];
+    let h = tf.zeros([B, H]) as TfCore.Tensor2D;
+    let c = tf.zeros([B, H]) as TfCore.Tensor2D;
+    const states: TfCore.Tensor2D[] = [];
+    for (let t = 0; t < T; t++) {
+      [h, c] = cellStep(inputs[t], h, c);
+      states.push(h);
+    }
+    const logits = tf.add(tf.matMul(tf.reshape(tf.stack(states), [T * B, H]) as TfCore.Tensor2D, headWeights), headBias);
+    return tf.losses.softmaxCrossEntropy(labels, logits) as TfCore.Scalar;
+  };
+  const step = () => optimizer.minimize(loss, true, variables)!;
+
+  try {
+    const first = step();
+    const initialLoss = (await first.data())[0];
+    first.dispose();
+    if (!(Math.abs(initialLoss - Math.log(V)) < 0.2)) throw new Error(`initial loss ${initialLoss}, expected ≈ ln ${V} = ${Math.log(V).toFixed(3)}: not timing real work`);
+    // Warm-up; reading the last loss flushes TF.js's deferred submissions.
+    for (let i = 1; i < repetitions.warmup; i++) {
+      const cost = step();
+      if (i === repetitions.warmup - 1) await cost.data();
+      cost.dispose();
+    }
+    const dispatches = { count: 0 };
+    let last: TfCore.Scalar | undefined;
+    const timed = await countSubmits(device, async () => {
+      const restore = countDispatches(device, dispatches);
+      try {
+        // Steps queue back to back; reading the last loss of a chunk waits for all of them.
+        const run = () => {
+          last?.dispose();
+          last = step();
+        };
+        return await timeRuns(device, repetitions.steps, repetitions.minSeconds, run, async () => last?.data());
+      } finally {
+        restore();
+        last?.dispose();
+      }
+    });
+    const stepSeconds = timed.result.seconds;
+    return {
+      config: config.name,
+      initialLoss,
+      stepSeconds,
+      meanStepSeconds: timed.result.mean,
+      tokensPerSecond: (T * B) / stepSeconds,
+      timedSteps: timed.result.runs,
+      submitsPerStep: timed.submits / timed.result.runs,
+      dispatchesPerStep: dispatches.count / timed.result.runs,
+    };
+  } finally {
+    optimizer.dispose();
+    tf.dispose([tokens, labels, ...variables]);
+  }
+}
+
+/** Counts dispatchWorkgroups calls of compute passes begun on `device` until the returned function is called. */
+function countDispatches(device: GPUDevice, counter: { count: number }): () => void {
+  const createEncoder = device.createCommandEncoder;
+  device.createCommandEncoder = function (this: GPUDevice, descriptor?: GPUCommandEncoderDescriptor) {
+    const encoder = createEncoder.call(this, descriptor);
+    const beginPass = encoder.beginComputePass;
+    encoder.beginComputePass = function (this: GPUCommandEncoder, passDescriptor?: GPUComputePassDescriptor) {
+      const pass = beginPass.call(this, passDescriptor);
+      const dispatch = pass.dispatchWorkgroups;
+      pass.dispatchWorkgroups = function (this: GPUComputePassEncoder, x: number, y?: number, z?: number) {
+        counter.count++;
+        return dispatch.call(this, x, y, z);
+      };
+      return pass;
+    };
+    return encoder;
+  };
+  return () => {
+    device.createCommandEncoder = createEncoder;
+  };
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
