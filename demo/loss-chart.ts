@@ -1,11 +1,12 @@
-/** A loss-against-step line chart on a canvas, redrawn whole on every change. */
-
-export interface LossPoint {
-  step: number;
-  loss: number;
-}
+/**
+ * Loss against step on a canvas: the training loss, the validation loss and
+ * dashed reference lines (e.g. the uniform guess ln V), redrawn whole on every change.
+ */
+import type { ReferenceLine } from './protocol.ts';
+import type { LossPoint } from './ui-state.ts';
 
 const PADDING = { left: 48, right: 12, top: 12, bottom: 28 };
+const VALIDATION_COLOUR = '#ea580c';
 
 /** A "nice" tick spacing (1, 2 or 5 × 10^k) giving about `count` ticks over `range`. */
 function tickSpacing(range: number, count: number): number {
@@ -15,25 +16,25 @@ function tickSpacing(range: number, count: number): number {
   return (scaled < 1.5 ? 1 : scaled < 3.5 ? 2 : scaled < 7.5 ? 5 : 10) * power;
 }
 
+export interface ChartData {
+  training: readonly LossPoint[];
+  validation: readonly LossPoint[];
+  references: readonly ReferenceLine[];
+}
+
 export class LossChart {
   private readonly canvas: HTMLCanvasElement;
-  private points: LossPoint[] = [];
-  /** The loss of a uniform guess, ln(V), drawn as a dashed reference line. */
-  private uniformLoss: number | undefined;
+  private data: ChartData = { training: [], validation: [], references: [] };
 
   constructor(canvas: HTMLCanvasElement) {
     this.canvas = canvas;
     new ResizeObserver(() => this.draw()).observe(canvas);
   }
 
-  reset(uniformLoss: number | undefined): void {
-    this.points = [];
-    this.uniformLoss = uniformLoss;
-    this.draw();
-  }
-
-  add(point: LossPoint): void {
-    this.points.push(point);
+  /** Redraws when the data changed (the arrays are replaced, never mutated, by the view state). */
+  update(data: ChartData): void {
+    if (data.training === this.data.training && data.validation === this.data.validation && data.references === this.data.references) return;
+    this.data = data;
     this.draw();
   }
 
@@ -54,12 +55,13 @@ export class LossChart {
     const accent = style.getPropertyValue('--accent').trim() || '#2563eb';
     const plotWidth = width - PADDING.left - PADDING.right;
     const plotHeight = height - PADDING.top - PADDING.bottom;
+    const { training, validation, references } = this.data;
 
-    const maxStep = Math.max(10, ...this.points.map((p) => p.step));
-    const losses = this.points.map((p) => p.loss).filter(Number.isFinite);
-    const maxLoss = Math.max(1, this.uniformLoss ?? 0, ...losses) * 1.05;
+    const maxStep = Math.max(10, ...training.map((p) => p.step), ...validation.map((p) => p.step));
+    const losses = [...training, ...validation].map((p) => p.loss).filter(Number.isFinite);
+    const maxLoss = Math.max(1, ...references.map((r) => r.loss), ...losses) * 1.05;
     const x = (step: number) => PADDING.left + (step / maxStep) * plotWidth;
-    const y = (loss: number) => PADDING.top + (1 - loss / maxLoss) * plotHeight;
+    const y = (loss: number) => PADDING.top + (1 - Math.min(loss, maxLoss) / maxLoss) * plotHeight;
 
     // Grid and tick labels.
     g.font = '11px system-ui, sans-serif';
@@ -89,30 +91,49 @@ export class LossChart {
     g.fillText('nats/char', 0, 0);
     g.restore();
 
-    if (this.uniformLoss !== undefined) {
-      g.setLineDash([4, 4]);
-      g.strokeStyle = ink;
+    g.setLineDash([4, 4]);
+    g.strokeStyle = ink;
+    g.textAlign = 'right';
+    g.textBaseline = 'bottom';
+    for (const reference of references) {
       g.beginPath();
-      g.moveTo(PADDING.left, y(this.uniformLoss));
-      g.lineTo(width - PADDING.right, y(this.uniformLoss));
+      g.moveTo(PADDING.left, y(reference.loss));
+      g.lineTo(width - PADDING.right, y(reference.loss));
       g.stroke();
-      g.setLineDash([]);
-      g.textAlign = 'right';
-      g.textBaseline = 'bottom';
-      g.fillText(`uniform guess ln(V) = ${this.uniformLoss.toFixed(2)}`, width - PADDING.right - 4, y(this.uniformLoss) - 3);
+      g.fillText(`${reference.label} = ${reference.loss.toFixed(2)}`, width - PADDING.right - 4, y(reference.loss) - 3);
     }
+    g.setLineDash([]);
 
-    if (this.points.length > 0) {
-      g.strokeStyle = accent;
-      g.fillStyle = accent;
+    const line = (points: readonly LossPoint[], colour: string) => {
+      if (points.length === 0) return;
+      g.strokeStyle = colour;
+      g.fillStyle = colour;
       g.lineWidth = 2;
       g.beginPath();
-      this.points.forEach((p, i) => (i === 0 ? g.moveTo(x(p.step), y(p.loss)) : g.lineTo(x(p.step), y(p.loss))));
+      points.forEach((p, i) => (i === 0 ? g.moveTo(x(p.step), y(p.loss)) : g.lineTo(x(p.step), y(p.loss))));
       g.stroke();
-      const last = this.points[this.points.length - 1];
+      const last = points[points.length - 1];
       g.beginPath();
       g.arc(x(last.step), y(last.loss), 3, 0, 2 * Math.PI);
       g.fill();
+    };
+    line(training, accent);
+    line(validation, VALIDATION_COLOUR);
+
+    // Legend.
+    g.font = '12px system-ui, sans-serif';
+    g.textAlign = 'left';
+    g.textBaseline = 'middle';
+    let legendX = PADDING.left + 8;
+    for (const [label, colour] of [
+      ['training', accent],
+      ['validation', VALIDATION_COLOUR],
+    ] as const) {
+      g.fillStyle = colour;
+      g.fillRect(legendX, PADDING.top + 6, 14, 3);
+      g.fillStyle = ink;
+      g.fillText(label, legendX + 18, PADDING.top + 8);
+      legendX += 18 + g.measureText(label).width + 16;
     }
   }
 }

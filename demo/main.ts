@@ -1,32 +1,19 @@
 /**
- * The demo page: trains a character-level simple RNN on the text in the box,
- * on WebGPU, and shows the loss falling. The same job as `npm start`
- * (bin/train.ts), with the loss drawn instead of printed.
+ * The demo page: the controls and the view. Training runs in a module worker
+ * (training-worker.ts) that talks to this page through the messages in
+ * protocol.ts; the page's state is computed by ui-state.ts from those messages
+ * and the user's actions, and rendered here. The page never touches the GPU.
  *
- * For tests, the page's state is in stable ids (#status, #step, #loss, #speed,
- * #sample, #adapter, #error) and in document.body.dataset.state:
- * 'idle' | 'training' | 'paused' | 'error'.
+ * For tests, the state is in stable ids (#status, #step, #loss, #first-loss,
+ * #val-loss, #speed, #memory, #sample, #adapter, #error) and in
+ * document.body.dataset.state (ui-state.ts's Phase); #sample carries the
+ * sample's origin, step, seed, temperature and prime as data attributes.
  */
-import {
-  CharacterVocabulary,
-  createGpuContext,
-  type GpuContext,
-  InvalidArgumentError,
-  RnnModel,
-  sampleText,
-  type StepResult,
-  TextBatches,
-} from '../src/index.ts';
 import { DEFAULT_TEXT } from './default-text.ts';
 import { LossChart } from './loss-chart.ts';
-
-type PageState = 'idle' | 'training' | 'paused' | 'error';
-
-/** Steps between loss reads: a read waits for the GPU, so it is not done every step. */
-const LOG_EVERY = 5;
-const SAMPLE_LENGTH = 300;
-const SAMPLE_TEMPERATURE = 0.8;
-const SEED = 1;
+import { formatBytes, parameterCount } from './metrics.ts';
+import type { DataSource, PageMessage, SampleSettings, WorkerMessage } from './protocol.ts';
+import { controlsFor, initialViewState, memoryEstimate, parseSampling, parseSettings, reduce, type ViewEvent, type ViewState } from './ui-state.ts';
 
 const NO_WEBGPU_MESSAGE =
   'This demo needs WebGPU, and this browser does not offer it (navigator.gpu is missing). ' +
@@ -40,250 +27,324 @@ function element<T extends HTMLElement>(id: string): T {
 }
 
 const page = {
+  source: element<HTMLSelectElement>('source'),
+  textBlock: element('text-block'),
+  copyBlock: element('copy-block'),
+  copySymbols: element<HTMLSelectElement>('copy-symbols'),
   text: element<HTMLTextAreaElement>('text'),
+  textFile: element<HTMLInputElement>('text-file'),
+  defaultText: element<HTMLButtonElement>('default-text'),
   textInfo: element('text-info'),
+  cell: element<HTMLSelectElement>('cell'),
+  layers: element<HTMLInputElement>('layers'),
   hidden: element<HTMLInputElement>('hidden'),
+  optimizer: element<HTMLSelectElement>('optimizer'),
   seq: element<HTMLInputElement>('seq'),
   batch: element<HTMLInputElement>('batch'),
   lr: element<HTMLInputElement>('lr'),
-  stopAt: element<HTMLInputElement>('stop-at'),
   train: element<HTMLButtonElement>('train'),
   pause: element<HTMLButtonElement>('pause'),
   reset: element<HTMLButtonElement>('reset'),
+  save: element<HTMLButtonElement>('save'),
+  loadFile: element<HTMLInputElement>('load-file'),
+  loadLabel: element('load-label'),
+  error: element('error'),
   adapter: element('adapter'),
+  modelInfo: element('model-info'),
   status: element('status'),
   step: element('step'),
   loss: element('loss'),
   firstLoss: element('first-loss'),
+  validationLoss: element('val-loss'),
+  recallBox: element('recall-box'),
+  recall: element('recall'),
   speed: element('speed'),
-  error: element('error'),
+  memory: element('memory'),
+  dataInfo: element('data-info'),
+  temperature: element<HTMLInputElement>('temperature'),
+  temperatureValue: element<HTMLOutputElement>('temperature-value'),
+  prime: element<HTMLInputElement>('prime'),
+  sampleSeed: element<HTMLInputElement>('sample-seed'),
+  sampleNow: element<HTMLButtonElement>('sample-now'),
+  sampleMeta: element('sample-meta'),
+  sampleError: element('sample-error'),
   sample: element('sample'),
   chart: new LossChart(element<HTMLCanvasElement>('chart')),
 };
 
-interface Settings {
-  hiddenSize: number;
-  timeSteps: number;
-  batchSize: number;
-  learningRate: number;
-  stopAt: number;
+let view: ViewState = initialViewState;
+let worker: Worker | undefined;
+
+function send(message: PageMessage, transfer: Transferable[] = []): void {
+  worker?.postMessage(message, transfer);
 }
 
-/** A model being trained on one text, kept between Pause and Train. */
-interface Run {
-  model: RnnModel;
-  vocabulary: CharacterVocabulary;
-  text: string;
-  hiddenSize: number;
-  firstLoss: number | undefined;
+function dispatch(event: ViewEvent): void {
+  view = reduce(view, event);
+  render(view);
 }
 
-let context: GpuContext | undefined;
-let run: Run | undefined;
-let pauseRequested = false;
-/** The sample being generated; training waits for it (both use the model). */
-let sampling: Promise<void> = Promise.resolve();
+// ---- reading the form ----
 
-function setState(state: PageState, status: string): void {
-  document.body.dataset.state = state;
-  page.status.textContent = status;
-  const training = state === 'training';
-  page.train.disabled = training || context === undefined;
-  page.pause.disabled = !training;
-  page.reset.disabled = training || run === undefined;
-  for (const input of [page.text, page.hidden, page.seq, page.batch, page.lr, page.stopAt]) input.disabled = training;
+function currentSource(): DataSource {
+  return page.source.value === 'copy-memory' ? { kind: 'copy-memory', symbols: Number(page.copySymbols.value) } : { kind: 'text', text: page.text.value };
 }
 
-function showError(error: unknown): void {
-  const message = error instanceof Error ? error.message : String(error);
-  page.error.textContent = message;
-  page.error.hidden = false;
-  setState('error', 'error');
+function readSampling(): SampleSettings | undefined {
+  const parsed = parseSampling({ prime: page.prime.value, temperature: page.temperature.value, seed: page.sampleSeed.value });
+  if (parsed.ok) return parsed.value;
+  dispatch({ type: 'user-invalid', message: parsed.error });
+  return undefined;
 }
 
-function clearError(): void {
-  page.error.textContent = '';
-  page.error.hidden = true;
+function readSettings() {
+  const parsed = parseSettings({
+    cell: page.cell.value,
+    layers: page.layers.value,
+    hiddenSize: page.hidden.value,
+    optimizer: page.optimizer.value,
+    timeSteps: page.seq.value,
+    batchSize: page.batch.value,
+    learningRate: page.lr.value,
+  });
+  if (parsed.ok) return parsed.value;
+  dispatch({ type: 'user-invalid', message: parsed.error });
+  return undefined;
 }
 
-/** A setting on the page that is not a valid value. */
-class SettingsError extends Error {}
+// ---- rendering ----
 
-function readNumber(input: HTMLInputElement, label: string, integer: boolean): number {
-  const value = Number(input.value);
-  const valid = integer ? Number.isInteger(value) && value >= 1 : Number.isFinite(value) && value > 0;
-  if (!valid) throw new SettingsError(`${label}: got ${JSON.stringify(input.value)}, expected a positive ${integer ? 'integer' : 'number'}`);
-  return value;
+const count = (n: number) => n.toLocaleString('en-US');
+
+function setText(target: HTMLElement, text: string): void {
+  if (target.textContent !== text) target.textContent = text;
 }
 
-function readSettings(): Settings {
-  return {
-    hiddenSize: readNumber(page.hidden, 'Hidden size', true),
-    timeSteps: readNumber(page.seq, 'Sequence length', true),
-    batchSize: readNumber(page.batch, 'Batch size', true),
-    learningRate: readNumber(page.lr, 'Learning rate', false),
-    stopAt: readNumber(page.stopAt, 'Stop at step', true),
-  };
+function render(state: ViewState): void {
+  document.body.dataset.state = state.phase;
+  const controls = controlsFor(state);
+  page.train.disabled = !controls.train;
+  page.pause.disabled = !controls.pause;
+  page.reset.disabled = !controls.reset;
+  page.save.disabled = !controls.save;
+  page.loadFile.disabled = !controls.load;
+  page.loadLabel.classList.toggle('disabled', !controls.load);
+  page.sampleNow.disabled = !controls.sample;
+  for (const input of [page.cell, page.layers, page.hidden, page.optimizer]) input.disabled = !controls.modelSettings;
+  for (const input of [page.source, page.copySymbols, page.text, page.textFile, page.defaultText, page.seq, page.batch, page.lr]) input.disabled = !controls.dataSettings;
+
+  page.error.hidden = state.error === undefined;
+  setText(page.error, state.error ?? '');
+  setText(page.adapter, state.adapter ?? '–');
+  setText(page.status, state.status);
+  setText(page.step, String(state.step));
+  setText(page.loss, state.loss === undefined ? '–' : state.loss.toFixed(4));
+  setText(page.firstLoss, state.firstLoss === undefined ? '–' : state.firstLoss.toFixed(4));
+  setText(page.validationLoss, state.validation ? state.validation.loss.toFixed(4) : '–');
+  page.validationLoss.title = state.validation ? `on held-out data at step ${state.validation.step}` : '';
+  const recall = state.validation?.recallAccuracy;
+  page.recallBox.hidden = state.model?.task !== 'copy-memory' && recall === undefined;
+  setText(page.recall, recall === undefined ? '–' : `${(recall * 100).toFixed(1)}%`);
+  setText(page.speed, state.tokensPerSecond === undefined ? '–' : count(Math.round(state.tokensPerSecond)));
+
+  const model = state.model;
+  if (model) {
+    const layers = `${model.layers} layer${model.layers === 1 ? '' : 's'} × ${model.hiddenSize}`;
+    const from = model.origin === 'file' ? `, loaded from ${model.fileName}` : '';
+    setText(
+      page.modelInfo,
+      `${model.cell.toUpperCase()}, ${layers}, ${model.optimizer === 'adam' ? 'Adam' : 'SGD'}, ${model.vocabularySize} characters, ` +
+        `${count(parameterCount(model.parameterShapes))} parameters${from}`,
+    );
+  } else {
+    setText(page.modelInfo, 'none yet');
+  }
+  const memory = memoryEstimate(state);
+  setText(page.memory, memory ? `≈ ${formatBytes(memory.totalBytes)}` : '–');
+  page.memory.title = memory
+    ? `parameters ${formatBytes(memory.parameterBytes)}, gradients ${formatBytes(memory.gradientBytes)}, ` +
+      `optimizer moments ${formatBytes(memory.optimizerBytes)}, activations of one ${state.shape!.timeSteps} × ${state.shape!.batchSize} step ≈ ${formatBytes(memory.activationBytes)}`
+    : '';
+  setText(page.dataInfo, state.dataDescription);
+  page.chart.update({ training: state.trainLoss, validation: state.validationLoss, references: state.references });
+
+  const sample = state.sample;
+  setText(page.sample, sample ? sample.prime + sample.text : '');
+  if (sample) {
+    Object.assign(page.sample.dataset, {
+      origin: sample.origin,
+      step: String(sample.step),
+      seed: String(sample.seed),
+      temperature: String(sample.temperature),
+      prime: sample.prime,
+    });
+    setText(page.sampleMeta, `Step ${sample.step}, temperature ${sample.temperature}, seed ${sample.seed}, primed with ${JSON.stringify(sample.prime)} (${sample.origin}).`);
+  } else {
+    for (const key of ['origin', 'step', 'seed', 'temperature', 'prime']) delete page.sample.dataset[key];
+  }
+  page.sampleError.hidden = state.sampleError === undefined;
+  setText(page.sampleError, state.sampleError ?? '');
 }
 
 function showTextInfo(): void {
-  const text = page.text.value;
-  const distinct = new Set(Array.from(text)).size;
-  page.textInfo.textContent = `${Array.from(text).length} characters, ${distinct} distinct`;
+  const characters = Array.from(page.text.value);
+  page.textInfo.textContent = `${count(characters.length)} characters, ${new Set(characters).size} distinct`;
 }
 
-function showLoss(step: number, loss: number, speed: number): void {
-  page.step.textContent = String(step);
-  page.loss.textContent = loss.toFixed(4);
-  page.loss.dataset.step = String(step);
-  page.speed.textContent = Math.round(speed).toLocaleString('en-US');
-  page.chart.add({ step, loss });
-  if (run && run.firstLoss === undefined) {
-    run.firstLoss = loss;
-    page.firstLoss.textContent = loss.toFixed(4);
+/** Sequence lengths suggested when the source changes: the copy task's sets its gap. */
+const SUGGESTED_TIME_STEPS = { text: '32', copy: '20' };
+
+function showSource(): void {
+  const copy = page.source.value === 'copy-memory';
+  page.textBlock.hidden = copy;
+  page.copyBlock.hidden = !copy;
+  page.prime.placeholder = copy ? 'default: random symbols' : "default: the text's first character";
+}
+
+function onSourceChanged(): void {
+  showSource();
+  page.seq.value = page.source.value === 'copy-memory' ? SUGGESTED_TIME_STEPS.copy : SUGGESTED_TIME_STEPS.text;
+}
+
+// ---- side effects of the worker's messages ----
+
+function download(fileName: string, bytes: ArrayBuffer): void {
+  const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = fileName;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function onWorkerMessage(message: WorkerMessage): void {
+  if (message.type === 'saved') download(message.fileName, message.bytes);
+  if (message.type === 'model' && message.info.origin === 'file') {
+    // The controls show the loaded model; the settings it was trained with, where the file has them.
+    const { info } = message;
+    page.cell.value = info.cell;
+    page.layers.value = String(info.layers);
+    page.hidden.value = String(info.hiddenSize);
+    page.source.value = info.task;
+    if (info.copySymbols) page.copySymbols.value = String(info.copySymbols);
+    if (info.savedTraining?.timeSteps) page.seq.value = String(info.savedTraining.timeSteps);
+    if (info.savedTraining?.batchSize) page.batch.value = String(info.savedTraining.batchSize);
+    showSource();
   }
+  if (message.type === 'error' && message.fatal) console.error(message.message);
+  dispatch(message);
 }
 
-function clearRun(): void {
-  run?.model.dispose();
-  run = undefined;
-  page.step.textContent = '0';
-  page.loss.textContent = '–';
-  delete page.loss.dataset.step;
-  page.firstLoss.textContent = '–';
-  page.speed.textContent = '–';
-  page.sample.textContent = '';
-  page.chart.reset(undefined);
-}
-
-/** A usable GPU context: the one we have, or a new one if the device was lost. */
-async function usableContext(): Promise<GpuContext> {
-  try {
-    context!.throwIfFaulted();
-    return context!;
-  } catch {
-    clearRun();
-    context = await createGpuContext();
-    page.adapter.textContent = context.description;
-    return context;
-  }
-}
-
-async function startRun(text: string, vocabulary: CharacterVocabulary, settings: Settings): Promise<Run> {
-  clearRun();
-  const gpu = await usableContext();
-  const model = await RnnModel.create(gpu, {
-    vocabularySize: vocabulary.size,
-    hiddenSize: settings.hiddenSize,
-    seed: SEED,
-    optimizer: { type: 'adam', learningRate: settings.learningRate },
-  });
-  page.chart.reset(Math.log(vocabulary.size));
-  return { model, vocabulary, text, hiddenSize: settings.hiddenSize, firstLoss: undefined };
-}
-
-function yieldToPage(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
-
-async function train(): Promise<void> {
-  clearError();
-  await sampling;
-  const settings = readSettings();
-  const text = page.text.value;
-  // A new text or hidden size needs a new model; so does a run that reached its last step.
-  const continuing = run !== undefined && run.text === text && run.hiddenSize === settings.hiddenSize && run.model.stepCount < settings.stopAt;
-  const vocabulary = continuing ? run!.vocabulary : CharacterVocabulary.fromText(text);
-  // Checked before any GPU work: the text must hold at least one batch.
-  const batches = new TextBatches(vocabulary.encode(text), settings.timeSteps, settings.batchSize);
-  pauseRequested = false;
-  page.sample.textContent = '';
-  if (!continuing) {
-    setState('training', 'compiling the kernels…');
-    run = await startRun(text, vocabulary, settings);
-  }
-  const current = run!;
-  const { model } = current;
-  model.setLearningRate(settings.learningRate);
-  const charsPerStep = settings.timeSteps * settings.batchSize;
-  setState('training', 'training');
-  const started = performance.now();
-  const startStep = model.stepCount;
-  const show = ({ step, loss }: { step: number; loss: number }) =>
-    showLoss(step, loss, ((step - startStep) * charsPerStep) / ((performance.now() - started) / 1000));
-  const readLoss = (result: StepResult) => result.loss().then((loss) => ({ step: result.step, loss }));
-
-  // The loss of a logged step is read while the next steps run, and shown one log interval later.
-  let pendingLoss: Promise<{ step: number; loss: number }> | undefined;
-  let last: StepResult | undefined;
-  let lastRead = 0;
-  while (!pauseRequested && model.stepCount < settings.stopAt) {
-    last = model.trainStep(batches.batch(model.stepCount));
-    if (last.step % LOG_EVERY === 0 || last.step === 1) {
-      if (pendingLoss) show(await pendingLoss);
-      pendingLoss = readLoss(last);
-      // Awaited one interval later; until then a failed read must not count as unhandled.
-      pendingLoss.catch(() => undefined);
-      lastRead = last.step;
-      await yieldToPage();
-    }
-  }
-  if (pendingLoss) show(await pendingLoss);
-  if (last && last.step !== lastRead) show(await readLoss(last));
-
-  const finished = model.stepCount >= settings.stopAt;
-  setState(finished ? 'idle' : 'paused', finished ? `finished ${model.stepCount} steps` : 'paused');
-  page.status.textContent += ', writing a sample…';
-  const writing = writeSample(current, finished);
-  sampling = writing.catch(() => undefined);
-  await writing;
-}
-
-async function writeSample(current: Run, finished: boolean): Promise<void> {
-  const prime = Array.from(current.text)[0];
-  const sample = await sampleText(current.model, current.vocabulary, { prime, length: SAMPLE_LENGTH, temperature: SAMPLE_TEMPERATURE, seed: SEED });
-  page.sample.textContent = prime + sample;
-  page.status.textContent = finished ? `finished ${current.model.stepCount} steps` : 'paused';
-}
+// ---- the user's actions ----
 
 function onTrain(): void {
-  train().catch((error: unknown) => {
-    // Bad settings are shown on the page only; anything else is a fault worth a console entry.
-    if (!(error instanceof InvalidArgumentError) && !(error instanceof SettingsError)) console.error(error);
-    showError(error);
-  });
+  const settings = readSettings();
+  const sampling = readSampling();
+  if (!settings || !sampling) return;
+  dispatch({ type: 'user-train', training: settings.training });
+  send({ type: 'train', model: settings.model, training: settings.training, source: currentSource(), sampling });
 }
 
-async function main(): Promise<void> {
-  page.text.value = DEFAULT_TEXT;
+async function readTextFile(file: File): Promise<void> {
+  page.text.value = await file.text();
+  page.source.value = 'text';
+  showSource();
   showTextInfo();
-  page.text.addEventListener('input', showTextInfo);
-  page.train.addEventListener('click', onTrain);
-  page.pause.addEventListener('click', () => {
-    pauseRequested = true;
-    page.pause.disabled = true;
-    page.status.textContent = 'pausing…';
-  });
-  page.reset.addEventListener('click', async () => {
-    await sampling;
-    clearRun();
-    clearError();
-    setState('idle', 'ready');
-  });
-  clearRun();
+}
 
-  if (!navigator.gpu) {
-    page.adapter.textContent = 'none: WebGPU is not available';
-    showError(new Error(NO_WEBGPU_MESSAGE));
+async function onLoadModel(): Promise<void> {
+  const file = page.loadFile.files?.[0];
+  page.loadFile.value = '';
+  if (!file) return;
+  const sampling = readSampling();
+  if (!sampling) return;
+  const learningRate = Number(page.lr.value);
+  if (!Number.isFinite(learningRate) || learningRate <= 0) {
+    dispatch({ type: 'user-invalid', message: `Learning rate: got ${JSON.stringify(page.lr.value)}, expected a positive number` });
     return;
   }
-  setState('idle', 'requesting a GPU adapter…');
-  context = await createGpuContext();
-  page.adapter.textContent = context.description;
-  setState('idle', 'ready');
+  dispatch({ type: 'user-load', fileName: file.name });
+  const bytes = await file.arrayBuffer();
+  const optimizer = page.optimizer.value === 'sgd' ? 'sgd' : 'adam';
+  send({ type: 'load', fileName: file.name, bytes, optimizer, learningRate, sampling }, [bytes]);
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  showError(error);
-});
+function wireControls(): void {
+  page.text.value = DEFAULT_TEXT;
+  showTextInfo();
+  showSource();
+  page.text.addEventListener('input', showTextInfo);
+  page.source.addEventListener('change', onSourceChanged);
+  page.defaultText.addEventListener('click', () => {
+    page.text.value = DEFAULT_TEXT;
+    showTextInfo();
+  });
+  page.textFile.addEventListener('change', () => {
+    const file = page.textFile.files?.[0];
+    page.textFile.value = '';
+    if (file) readTextFile(file).catch((error: unknown) => dispatch({ type: 'user-invalid', message: `Could not read ${file.name}: ${String(error)}` }));
+  });
+  page.text.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    page.text.classList.add('drop-target');
+  });
+  page.text.addEventListener('dragleave', () => page.text.classList.remove('drop-target'));
+  page.text.addEventListener('drop', (event) => {
+    page.text.classList.remove('drop-target');
+    const file = event.dataTransfer?.files[0];
+    if (!file || page.text.disabled) return;
+    event.preventDefault();
+    readTextFile(file).catch((error: unknown) => dispatch({ type: 'user-invalid', message: `Could not read ${file.name}: ${String(error)}` }));
+  });
+
+  page.train.addEventListener('click', onTrain);
+  page.pause.addEventListener('click', () => {
+    dispatch({ type: 'user-pause' });
+    send({ type: 'pause' });
+  });
+  page.reset.addEventListener('click', () => {
+    dispatch({ type: 'user-reset' });
+    send({ type: 'reset' });
+  });
+  page.save.addEventListener('click', () => {
+    dispatch({ type: 'user-save' });
+    send({ type: 'save' });
+  });
+  page.loadFile.addEventListener('change', () => {
+    onLoadModel().catch((error: unknown) => dispatch({ type: 'user-invalid', message: `Could not read the model file: ${String(error)}` }));
+  });
+
+  const samplingChanged = () => {
+    page.temperatureValue.value = Number(page.temperature.value).toFixed(2);
+    const parsed = parseSampling({ prime: page.prime.value, temperature: page.temperature.value, seed: page.sampleSeed.value });
+    if (parsed.ok) send({ type: 'set-sampling', sampling: parsed.value });
+  };
+  for (const input of [page.temperature, page.prime, page.sampleSeed]) input.addEventListener('input', samplingChanged);
+  page.sampleNow.addEventListener('click', () => {
+    const sampling = readSampling();
+    if (!sampling) return;
+    dispatch({ type: 'user-sample' });
+    send({ type: 'sample', sampling });
+  });
+}
+
+function main(): void {
+  wireControls();
+  render(view);
+  if (!navigator.gpu) {
+    dispatch({ type: 'unavailable', message: NO_WEBGPU_MESSAGE });
+    return;
+  }
+  worker = new Worker(new URL('./training-worker.ts', import.meta.url), { type: 'module', name: 'webgpu-rnn training' });
+  worker.addEventListener('message', (event: MessageEvent<WorkerMessage>) => onWorkerMessage(event.data));
+  worker.addEventListener('error', (event) => {
+    // A script that fails to load or parse gives a plain Event without a message.
+    const reason = event instanceof ErrorEvent && event.message ? event.message : 'its script could not be loaded or run (the browser console says why)';
+    console.error(`The training worker failed: ${reason}`);
+    dispatch({ type: 'error', action: 'startup', message: `The training worker failed: ${reason}. Reload the page to try again.`, fatal: true });
+  });
+}
+
+main();

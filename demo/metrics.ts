@@ -1,0 +1,93 @@
+/**
+ * Numbers the demo computes on the CPU: cross-entropy and accuracy from the
+ * logits RnnModel.predict returns, and an estimate of the GPU memory a model
+ * holds. No GPU, no DOM.
+ */
+import type { ModelInfo } from './protocol.ts';
+
+/**
+ * Sum over positions of −log softmax(logits[p])[targets[p]], in float64 with the
+ * log-sum-exp shifted by the row maximum. `logits` is [positions, classes].
+ */
+export function crossEntropySum(logits: ArrayLike<number>, targets: ArrayLike<number>, classes: number): number {
+  if (logits.length !== targets.length * classes) {
+    throw new Error(`crossEntropySum: ${logits.length} logits for ${targets.length} targets × ${classes} classes`);
+  }
+  let sum = 0;
+  for (let p = 0; p < targets.length; p++) {
+    const row = p * classes;
+    let max = -Infinity;
+    for (let c = 0; c < classes; c++) max = Math.max(max, logits[row + c]);
+    let total = 0;
+    for (let c = 0; c < classes; c++) total += Math.exp(logits[row + c] - max);
+    sum += max + Math.log(total) - logits[row + targets[p]];
+  }
+  return sum;
+}
+
+/** How many of `positions` have their target as the largest logit (first maximum wins ties). */
+export function correctPredictions(logits: ArrayLike<number>, targets: ArrayLike<number>, classes: number, positions: readonly number[]): number {
+  let correct = 0;
+  for (const p of positions) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (logits[p * classes + c] > logits[p * classes + best]) best = c;
+    if (best === targets[p]) correct++;
+  }
+  return correct;
+}
+
+export interface MemoryEstimate {
+  parameterBytes: number;
+  gradientBytes: number;
+  /** Adam's two moments; 0 for SGD. */
+  optimizerBytes: number;
+  /** Buffers of one training step at the batch shape (states, gate values and their gradients, logits). */
+  activationBytes: number;
+  totalBytes: number;
+}
+
+const GATES = { rnn: 1, lstm: 4, gru: 3 } as const;
+const FLOAT_BYTES = 4;
+
+export function parameterCount(shapes: Record<string, number[]>): number {
+  return Object.values(shapes).reduce((total, shape) => total + shape.reduce((product, size) => product * size, 1), 0);
+}
+
+/**
+ * An estimate, from the parameter shapes and the batch shape T × B: parameters,
+ * gradients and Adam moments exactly (one float32 each per parameter), and per
+ * layer the hidden states and their gradients ((T+1)·B·H each) plus the gate
+ * values and their gradients (2·G·T·B·H; LSTM also cell states), and the head's
+ * logits, inputs and targets. The engine's exact buffers differ a little.
+ */
+export function estimateGpuMemory(model: Pick<ModelInfo, 'cell' | 'layers' | 'hiddenSize' | 'optimizer' | 'vocabularySize' | 'parameterShapes'>, timeSteps: number, batchSize: number): MemoryEstimate {
+  const parameters = parameterCount(model.parameterShapes) * FLOAT_BYTES;
+  const T = timeSteps;
+  const B = batchSize;
+  const H = model.hiddenSize;
+  const gates = GATES[model.cell];
+  const cellStates = model.cell === 'lstm' ? 2 * (T + 1) * B * H : 0;
+  const perLayer = 2 * (T + 1) * B * H + 2 * gates * T * B * H + cellStates;
+  const head = T * B * model.vocabularySize + 3 * T * B;
+  const activationBytes = (model.layers * perLayer + head) * FLOAT_BYTES;
+  const optimizerBytes = model.optimizer === 'adam' ? 2 * parameters : 0;
+  return {
+    parameterBytes: parameters,
+    gradientBytes: parameters,
+    optimizerBytes,
+    activationBytes,
+    totalBytes: 2 * parameters + optimizerBytes + activationBytes,
+  };
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(value < 10 ? 2 : value < 100 ? 1 : 0)} ${units[unit]}`;
+}

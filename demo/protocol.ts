@@ -1,0 +1,136 @@
+/**
+ * The messages between the demo page (main.ts) and the training worker
+ * (training-worker.ts). Both sides import these types; nothing else crosses.
+ *
+ *   page → worker: train, pause, reset, set-sampling, sample, save, load
+ *   worker → page: ready | unavailable, then model, training, progress,
+ *                  validation, paused, sample, sample-error, saved, reset, error
+ *
+ * Messages are handled in order, one at a time, except `pause` and
+ * `set-sampling`, which act at once (the worker checks them between steps).
+ */
+import type { CellType } from '../src/index.ts';
+
+export type OptimizerName = 'adam' | 'sgd';
+
+/** What fixes a model's shape and optimizer; locked while a model exists (Reset to change). */
+export interface ModelSettings {
+  cell: CellType;
+  layers: number;
+  hiddenSize: number;
+  optimizer: OptimizerName;
+}
+
+/** What may change between runs of one model. */
+export interface TrainingSettings {
+  timeSteps: number;
+  batchSize: number;
+  learningRate: number;
+}
+
+export type DataSource =
+  /** Character-level language modelling on a text; its last tenth is held out for validation. */
+  | { kind: 'text'; text: string }
+  /** The copy-memory task, generated in the worker (see training-data.ts): remember `symbols` symbols. */
+  | { kind: 'copy-memory'; symbols: number };
+
+export type TaskKind = DataSource['kind'];
+
+export interface SampleSettings {
+  /** Text the sample continues; empty: the source's default prime. */
+  prime: string;
+  temperature: number;
+  seed: number;
+}
+
+export type PageMessage =
+  | { type: 'train'; model: ModelSettings; training: TrainingSettings; source: DataSource; sampling: SampleSettings }
+  | { type: 'pause' }
+  | { type: 'reset' }
+  | { type: 'set-sampling'; sampling: SampleSettings }
+  | { type: 'sample'; sampling: SampleSettings }
+  | { type: 'save' }
+  /** A safetensors file; `optimizer` and `learningRate` are used for further training. */
+  | { type: 'load'; fileName: string; bytes: ArrayBuffer; optimizer: OptimizerName; learningRate: number; sampling: SampleSettings };
+
+/** The model the worker holds. */
+export interface ModelInfo {
+  cell: CellType;
+  layers: number;
+  hiddenSize: number;
+  optimizer: OptimizerName;
+  vocabularySize: number;
+  /** PyTorch state_dict names and shapes (RnnModel.parameterShapes). */
+  parameterShapes: Record<string, number[]>;
+  task: TaskKind;
+  /** 'new': created on this page; 'file': loaded from `fileName`. */
+  origin: 'new' | 'file';
+  fileName?: string;
+  /** Settings stored in a loaded file by this demo, to restore the controls. */
+  savedTraining?: Partial<TrainingSettings>;
+  /** Copy task: symbols remembered, as stored in a loaded file. */
+  copySymbols?: number;
+}
+
+/** A horizontal line on the loss chart: a loss worth comparing with. */
+export interface ReferenceLine {
+  loss: number;
+  label: string;
+}
+
+export interface Sample {
+  prime: string;
+  /** The generated characters (the prime not included). */
+  text: string;
+  temperature: number;
+  seed: number;
+  /** Optimizer steps of the model that wrote it. */
+  step: number;
+  /** When it was written: during training, at a pause, after loading a file, or on request. */
+  origin: 'training' | 'paused' | 'loaded' | 'requested';
+}
+
+export interface AdapterInfo {
+  /** context.description: kind, vendor, architecture, description and feature level. */
+  description: string;
+  vendor: string;
+  architecture: string;
+  featureLevel: string;
+}
+
+export type WorkerMessage =
+  | { type: 'ready'; adapter: AdapterInfo }
+  /** The worker has no WebGPU, or no adapter: the demo cannot run. */
+  | { type: 'unavailable'; message: string }
+  /** A model was created or loaded; it replaces any earlier one. */
+  | { type: 'model'; info: ModelInfo }
+  /** Training started (or resumed) at `step` on data described by `description`. */
+  | { type: 'training'; step: number; references: ReferenceLine[]; description: string }
+  | { type: 'progress'; step: number; loss: number; tokensPerSecond: number }
+  /** Loss on held-out data; `recallAccuracy` (copy task): the share of recalled symbols predicted right. */
+  | { type: 'validation'; step: number; loss: number; recallAccuracy?: number }
+  /** Training stopped: no GPU work is queued any more. */
+  | { type: 'paused'; step: number }
+  | { type: 'sample'; sample: Sample }
+  | { type: 'sample-error'; message: string }
+  | { type: 'saved'; fileName: string; bytes: ArrayBuffer }
+  | { type: 'reset' }
+  /** A request failed; `fatal`: the GPU is gone and the page must be reloaded. Otherwise the model is as it was. */
+  | { type: 'error'; action: PageMessage['type'] | 'startup'; message: string; fatal: boolean };
+
+/** Metadata keys the demo adds to saved models (besides the library's own). */
+export const METADATA_VOCABULARY = 'vocabulary';
+export const METADATA_DEMO = 'webgpu_rnn_demo';
+
+/** The demo's own metadata, stored as JSON under METADATA_DEMO. */
+export interface DemoMetadata {
+  task: TaskKind;
+  defaultPrime: string;
+  sampleLength: number;
+  timeSteps: number;
+  batchSize: number;
+  learningRate: number;
+  steps: number;
+  /** Copy task: symbols remembered. */
+  copySymbols?: number;
+}

@@ -1,0 +1,285 @@
+/**
+ * The demo page's state as data: a reducer from the worker's messages and the
+ * user's actions to the view, and the functions that read the form and say
+ * which controls are usable. No DOM, no worker: main.ts renders what this
+ * computes, and test/demo-protocol.test.ts checks it in plain Node.
+ */
+import { estimateGpuMemory, type MemoryEstimate } from './metrics.ts';
+import type {
+  ModelInfo,
+  ModelSettings,
+  OptimizerName,
+  ReferenceLine,
+  Sample,
+  SampleSettings,
+  TrainingSettings,
+  WorkerMessage,
+} from './protocol.ts';
+
+/**
+ * starting: waiting for the worker's GPU; ready: no model; training; pausing:
+ * asked to stop, steps still finishing; paused: a model, no GPU work; error: no
+ * WebGPU or the GPU was lost (reload the page).
+ */
+export type Phase = 'starting' | 'ready' | 'training' | 'pausing' | 'paused' | 'error';
+
+export interface LossPoint {
+  step: number;
+  loss: number;
+}
+
+export interface ViewState {
+  phase: Phase;
+  /** A request in flight that blocks the other buttons. */
+  busy: 'saving' | 'loading' | 'sampling' | 'resetting' | undefined;
+  status: string;
+  adapter: string | undefined;
+  model: ModelInfo | undefined;
+  /** Batch shape for the memory estimate: of the last Train, or saved in a loaded file. */
+  shape: { timeSteps: number; batchSize: number } | undefined;
+  step: number;
+  loss: number | undefined;
+  firstLoss: number | undefined;
+  tokensPerSecond: number | undefined;
+  trainLoss: LossPoint[];
+  validationLoss: LossPoint[];
+  validation: { step: number; loss: number; recallAccuracy?: number } | undefined;
+  references: ReferenceLine[];
+  dataDescription: string;
+  sample: Sample | undefined;
+  sampleError: string | undefined;
+  /** Shown on the page until the next action; the model is kept unless phase is 'error'. */
+  error: string | undefined;
+  lastSaved: string | undefined;
+}
+
+export type UserAction =
+  | { type: 'user-train'; training: TrainingSettings }
+  | { type: 'user-pause' }
+  | { type: 'user-reset' }
+  | { type: 'user-save' }
+  | { type: 'user-load'; fileName: string }
+  | { type: 'user-sample' }
+  /** A setting or file the page refused before asking the worker. */
+  | { type: 'user-invalid'; message: string };
+
+export type ViewEvent = WorkerMessage | UserAction;
+
+export const initialViewState: ViewState = {
+  phase: 'starting',
+  busy: undefined,
+  status: 'starting the training worker…',
+  adapter: undefined,
+  model: undefined,
+  shape: undefined,
+  step: 0,
+  loss: undefined,
+  firstLoss: undefined,
+  tokensPerSecond: undefined,
+  trainLoss: [],
+  validationLoss: [],
+  validation: undefined,
+  references: [],
+  dataDescription: '',
+  sample: undefined,
+  sampleError: undefined,
+  error: undefined,
+  lastSaved: undefined,
+};
+
+/** What a new or loaded model starts from: no steps, no curves. */
+function freshHistory(state: ViewState): ViewState {
+  return {
+    ...state,
+    step: 0,
+    loss: undefined,
+    firstLoss: undefined,
+    tokensPerSecond: undefined,
+    trainLoss: [],
+    validationLoss: [],
+    validation: undefined,
+    sample: undefined,
+    sampleError: undefined,
+  };
+}
+
+function isIdle(phase: Phase): boolean {
+  return phase === 'ready' || phase === 'paused';
+}
+
+export function reduce(state: ViewState, event: ViewEvent): ViewState {
+  switch (event.type) {
+    // ---- the worker ----
+    case 'ready':
+      return { ...state, phase: 'ready', adapter: event.adapter.description, status: 'ready' };
+    case 'unavailable':
+      return { ...state, phase: 'error', busy: undefined, adapter: 'none: WebGPU is not available', error: event.message, status: 'WebGPU is not available' };
+    case 'model': {
+      const loaded = event.info.origin === 'file';
+      const saved = event.info.savedTraining;
+      const shape = loaded && saved?.timeSteps && saved.batchSize ? { timeSteps: saved.timeSteps, batchSize: saved.batchSize } : state.shape;
+      return {
+        ...freshHistory(state),
+        model: event.info,
+        shape,
+        references: loaded ? [] : state.references,
+        busy: loaded ? undefined : state.busy,
+        status: loaded ? `loaded ${event.info.fileName ?? 'a model'}` : 'model created',
+      };
+    }
+    case 'training':
+      return { ...state, phase: 'training', references: event.references, dataDescription: event.description, status: 'training' };
+    case 'progress':
+      return {
+        ...state,
+        step: event.step,
+        loss: event.loss,
+        firstLoss: state.firstLoss ?? event.loss,
+        tokensPerSecond: event.tokensPerSecond,
+        trainLoss: [...state.trainLoss, { step: event.step, loss: event.loss }],
+      };
+    case 'validation':
+      return {
+        ...state,
+        validation: { step: event.step, loss: event.loss, recallAccuracy: event.recallAccuracy },
+        validationLoss: [...state.validationLoss, { step: event.step, loss: event.loss }],
+      };
+    case 'paused':
+      return { ...state, phase: 'paused', step: event.step, status: `paused at step ${event.step}` };
+    case 'sample':
+      return { ...state, sample: event.sample, sampleError: undefined, busy: state.busy === 'sampling' ? undefined : state.busy };
+    case 'sample-error':
+      return { ...state, sampleError: event.message, busy: state.busy === 'sampling' ? undefined : state.busy };
+    case 'saved':
+      return { ...state, busy: undefined, lastSaved: event.fileName, status: `saved ${event.fileName}` };
+    case 'reset':
+      return { ...freshHistory(state), phase: 'ready', busy: undefined, model: undefined, references: [], dataDescription: '', status: 'ready' };
+    case 'error':
+      if (event.fatal) return { ...state, phase: 'error', busy: undefined, error: event.message, status: 'stopped: the GPU failed' };
+      return {
+        ...state,
+        // A failed Train (bad text, bad settings) never started; a failed step stopped the run.
+        phase: event.action === 'train' || state.phase === 'training' || state.phase === 'pausing' ? (state.model ? 'paused' : 'ready') : state.phase,
+        busy: undefined,
+        error: event.message,
+        status: `${event.action} failed`,
+      };
+
+    // ---- the user ----
+    case 'user-train':
+      if (!isIdle(state.phase) || state.busy) return state;
+      return {
+        ...state,
+        phase: 'training',
+        shape: { timeSteps: event.training.timeSteps, batchSize: event.training.batchSize },
+        error: undefined,
+        status: state.model ? 'resuming…' : 'creating the model…',
+      };
+    case 'user-pause':
+      return state.phase === 'training' ? { ...state, phase: 'pausing', status: 'pausing…' } : state;
+    case 'user-reset':
+      return isIdle(state.phase) && !state.busy ? { ...state, busy: 'resetting', error: undefined, status: 'resetting…' } : state;
+    case 'user-save':
+      return isIdle(state.phase) && !state.busy && state.model ? { ...state, busy: 'saving', error: undefined, status: 'saving…' } : state;
+    case 'user-load':
+      return isIdle(state.phase) && !state.busy ? { ...state, busy: 'loading', error: undefined, status: `loading ${event.fileName}…` } : state;
+    case 'user-sample':
+      return isIdle(state.phase) && !state.busy && state.model ? { ...state, busy: 'sampling', status: 'writing a sample…' } : state;
+    case 'user-invalid':
+      return { ...state, error: event.message };
+  }
+}
+
+/** Which controls are usable (true) in a state. */
+export interface Controls {
+  train: boolean;
+  pause: boolean;
+  reset: boolean;
+  save: boolean;
+  load: boolean;
+  sample: boolean;
+  /** Cell, layers, hidden size, optimizer: fixed once a model exists. */
+  modelSettings: boolean;
+  /** Source, text, sequence length, batch size, learning rate: not while training. */
+  dataSettings: boolean;
+}
+
+export function controlsFor(state: ViewState): Controls {
+  const idle = isIdle(state.phase);
+  const free = idle && state.busy === undefined;
+  return {
+    train: free,
+    pause: state.phase === 'training',
+    reset: free && state.model !== undefined,
+    save: free && state.model !== undefined,
+    load: free,
+    sample: free && state.model !== undefined,
+    modelSettings: free && state.model === undefined,
+    dataSettings: idle,
+  };
+}
+
+export function memoryEstimate(state: ViewState): MemoryEstimate | undefined {
+  if (!state.model || !state.shape) return undefined;
+  return estimateGpuMemory(state.model, state.shape.timeSteps, state.shape.batchSize);
+}
+
+/** The controls' values as the form gives them (strings). */
+export interface SettingsForm {
+  cell: string;
+  layers: string;
+  hiddenSize: string;
+  optimizer: string;
+  timeSteps: string;
+  batchSize: string;
+  learningRate: string;
+}
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+
+const CELL_NAMES = ['rnn', 'lstm', 'gru'] as const;
+const OPTIMIZER_NAMES: readonly OptimizerName[] = ['adam', 'sgd'];
+/** Limits that keep a browser tab responsive; the library itself has none. */
+export const LIMITS = { layers: 8, hiddenSize: 2048, timeSteps: 1024, batchSize: 1024 };
+
+function integerIn(label: string, text: string, max: number): Parsed<number> {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isInteger(value) || value < 1 || value > max) {
+    return { ok: false, error: `${label}: got ${JSON.stringify(text)}, expected a whole number from 1 to ${max}` };
+  }
+  return { ok: true, value };
+}
+
+export function parseSettings(form: SettingsForm): Parsed<{ model: ModelSettings; training: TrainingSettings }> {
+  if (!(CELL_NAMES as readonly string[]).includes(form.cell)) return { ok: false, error: `Cell: got ${JSON.stringify(form.cell)}, expected rnn, lstm or gru` };
+  if (!(OPTIMIZER_NAMES as readonly string[]).includes(form.optimizer)) return { ok: false, error: `Optimizer: got ${JSON.stringify(form.optimizer)}, expected adam or sgd` };
+  const layers = integerIn('Layers', form.layers, LIMITS.layers);
+  if (!layers.ok) return layers;
+  const hiddenSize = integerIn('Hidden size', form.hiddenSize, LIMITS.hiddenSize);
+  if (!hiddenSize.ok) return hiddenSize;
+  const timeSteps = integerIn('Sequence length', form.timeSteps, LIMITS.timeSteps);
+  if (!timeSteps.ok) return timeSteps;
+  const batchSize = integerIn('Batch size', form.batchSize, LIMITS.batchSize);
+  if (!batchSize.ok) return batchSize;
+  const learningRate = Number(form.learningRate);
+  if (form.learningRate.trim() === '' || !Number.isFinite(learningRate) || learningRate <= 0) {
+    return { ok: false, error: `Learning rate: got ${JSON.stringify(form.learningRate)}, expected a positive number` };
+  }
+  return {
+    ok: true,
+    value: {
+      model: { cell: form.cell as ModelSettings['cell'], layers: layers.value, hiddenSize: hiddenSize.value, optimizer: form.optimizer as OptimizerName },
+      training: { timeSteps: timeSteps.value, batchSize: batchSize.value, learningRate },
+    },
+  };
+}
+
+export function parseSampling(form: { prime: string; temperature: string; seed: string }): Parsed<SampleSettings> {
+  const temperature = Number(form.temperature);
+  if (!Number.isFinite(temperature) || temperature <= 0) return { ok: false, error: `Temperature: got ${JSON.stringify(form.temperature)}, expected a positive number` };
+  const seed = Number(form.seed);
+  if (form.seed.trim() === '' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+    return { ok: false, error: `Sample seed: got ${JSON.stringify(form.seed)}, expected a whole number from 0 to 4294967295` };
+  }
+  return { ok: true, value: { prime: form.prime, temperature, seed } };
+}

@@ -1,0 +1,409 @@
+/**
+ * The demo's logic without a browser: the page's state reducer and controls
+ * (demo/ui-state.ts), the worker messages (demo/protocol.ts) crossing a
+ * structured clone, the CPU metrics (demo/metrics.ts) and the training data
+ * (demo/training-data.ts).
+ */
+import { describe, expect, test } from 'vitest';
+import { CharacterVocabulary } from '../src/index.ts';
+import { correctPredictions, crossEntropySum, estimateGpuMemory, formatBytes, parameterCount } from '../demo/metrics.ts';
+import type { ModelInfo, PageMessage, WorkerMessage } from '../demo/protocol.ts';
+import {
+  COPY_MARKER,
+  COPY_SYMBOLS,
+  COPY_VOCABULARY,
+  copyLossFloor,
+  copyMemoryData,
+  copyMinimumTimeSteps,
+  copySequence,
+  DataError,
+  seededRandom,
+  textData,
+} from '../demo/training-data.ts';
+import { controlsFor, initialViewState, memoryEstimate, parseSampling, parseSettings, reduce, type ViewEvent, type ViewState } from '../demo/ui-state.ts';
+
+const LSTM_SHAPES = (V: number, H: number): Record<string, number[]> => ({
+  weight_ih_l0: [4 * H, V],
+  weight_hh_l0: [4 * H, H],
+  bias_ih_l0: [4 * H],
+  bias_hh_l0: [4 * H],
+  weight: [V, H],
+  bias: [V],
+});
+
+const MODEL: ModelInfo = {
+  cell: 'lstm',
+  layers: 1,
+  hiddenSize: 32,
+  optimizer: 'adam',
+  vocabularySize: 43,
+  parameterShapes: LSTM_SHAPES(43, 32),
+  task: 'text',
+  origin: 'new',
+};
+
+const TRAINING = { timeSteps: 16, batchSize: 8, learningRate: 0.01 };
+
+function run(events: ViewEvent[], from: ViewState = initialViewState): ViewState {
+  return events.reduce(reduce, from);
+}
+
+const READY: ViewEvent = { type: 'ready', adapter: { description: 'browser: google swiftshader (core feature level)', vendor: 'google', architecture: 'swiftshader', featureLevel: 'core' } };
+
+/** A model that trained to step 10 and paused. */
+function pausedState(): ViewState {
+  return run([
+    READY,
+    { type: 'user-train', training: TRAINING },
+    { type: 'model', info: MODEL },
+    { type: 'training', step: 0, references: [{ loss: Math.log(43), label: 'uniform' }], description: '2,528 characters to train on' },
+    { type: 'progress', step: 1, loss: 3.8, tokensPerSecond: 1000 },
+    { type: 'progress', step: 5, loss: 3.1, tokensPerSecond: 1200 },
+    { type: 'validation', step: 5, loss: 3.2 },
+    { type: 'user-pause' },
+    { type: 'paused', step: 10 },
+    { type: 'sample', sample: { prime: 'T', text: 'he', temperature: 0.8, seed: 1, step: 10, origin: 'paused' } },
+  ]);
+}
+
+describe('the page state', () => {
+  test('starts waiting for the worker with every button off', () => {
+    expect(initialViewState.phase).toBe('starting');
+    const controls = controlsFor(initialViewState);
+    expect(Object.values(controls).some((enabled) => enabled)).toBe(false);
+  });
+
+  test('ready: Train and Load are on, the model settings editable; nothing to save', () => {
+    const state = reduce(initialViewState, READY);
+    expect(state.phase).toBe('ready');
+    expect(state.adapter).toMatch(/swiftshader/);
+    expect(controlsFor(state)).toEqual({ train: true, pause: false, reset: false, save: false, load: true, sample: false, modelSettings: true, dataSettings: true });
+  });
+
+  test('Train: only Pause is usable, and all settings are locked while training', () => {
+    const state = run([READY, { type: 'user-train', training: TRAINING }]);
+    expect(state.phase).toBe('training');
+    expect(state.shape).toEqual({ timeSteps: 16, batchSize: 8 });
+    expect(controlsFor(state)).toEqual({ train: false, pause: true, reset: false, save: false, load: false, sample: false, modelSettings: false, dataSettings: false });
+    // A second Train while training changes nothing.
+    expect(reduce(state, { type: 'user-train', training: TRAINING })).toBe(state);
+  });
+
+  test('progress and validation build the curves without touching earlier states', () => {
+    const before = run([READY, { type: 'user-train', training: TRAINING }, { type: 'model', info: MODEL }, { type: 'progress', step: 1, loss: 3.8, tokensPerSecond: 900 }]);
+    const after = run([{ type: 'progress', step: 5, loss: 3.0, tokensPerSecond: 1100 }, { type: 'validation', step: 5, loss: 3.3, recallAccuracy: 0.25 }], before);
+    expect(after.firstLoss).toBe(3.8);
+    expect(after.loss).toBe(3.0);
+    expect(after.step).toBe(5);
+    expect(after.tokensPerSecond).toBe(1100);
+    expect(after.trainLoss).toEqual([
+      { step: 1, loss: 3.8 },
+      { step: 5, loss: 3.0 },
+    ]);
+    expect(after.validationLoss).toEqual([{ step: 5, loss: 3.3 }]);
+    expect(after.validation).toEqual({ step: 5, loss: 3.3, recallAccuracy: 0.25 });
+    expect(before.trainLoss).toHaveLength(1);
+  });
+
+  test('Pause → pausing → paused: save, sample, reset and load come back; the model settings stay locked', () => {
+    const pausing = run([READY, { type: 'user-train', training: TRAINING }, { type: 'model', info: MODEL }, { type: 'user-pause' }]);
+    expect(pausing.phase).toBe('pausing');
+    expect(controlsFor(pausing).pause).toBe(false);
+    expect(controlsFor(pausing).train).toBe(false);
+    const paused = pausedState();
+    expect(paused.phase).toBe('paused');
+    expect(paused.status).toBe('paused at step 10');
+    expect(paused.sample?.text).toBe('he');
+    expect(controlsFor(paused)).toEqual({ train: true, pause: false, reset: true, save: true, load: true, sample: true, modelSettings: false, dataSettings: true });
+  });
+
+  test('Save blocks the other buttons until the file comes back', () => {
+    const saving = reduce(pausedState(), { type: 'user-save' });
+    expect(saving.busy).toBe('saving');
+    expect(controlsFor(saving)).toMatchObject({ train: false, save: false, load: false, reset: false, sample: false });
+    const saved = reduce(saving, { type: 'saved', fileName: 'm.safetensors', bytes: new ArrayBuffer(8) });
+    expect(saved.busy).toBeUndefined();
+    expect(saved.lastSaved).toBe('m.safetensors');
+    expect(controlsFor(saved).train).toBe(true);
+  });
+
+  test('a refused file shows its error and keeps the model, its curves and its sample', () => {
+    const paused = pausedState();
+    const refused = run([{ type: 'user-load', fileName: 'bad.safetensors' }, { type: 'error', action: 'load', message: 'the file is truncated', fatal: false }], paused);
+    expect(refused.error).toBe('the file is truncated');
+    expect(refused.model).toBe(paused.model);
+    expect(refused.trainLoss).toBe(paused.trainLoss);
+    expect(refused.sample).toBe(paused.sample);
+    expect(refused.phase).toBe('paused');
+    expect(refused.busy).toBeUndefined();
+    expect(controlsFor(refused).train).toBe(true);
+    // The next action clears the error.
+    expect(reduce(refused, { type: 'user-train', training: TRAINING }).error).toBeUndefined();
+  });
+
+  test('a loaded model replaces the old one, starts a fresh history and takes its batch shape from the file', () => {
+    const loaded = run(
+      [
+        { type: 'user-load', fileName: 'm.safetensors' },
+        { type: 'model', info: { ...MODEL, hiddenSize: 64, parameterShapes: LSTM_SHAPES(43, 64), origin: 'file', fileName: 'm.safetensors', savedTraining: { timeSteps: 32, batchSize: 4 } } },
+      ],
+      pausedState(),
+    );
+    expect(loaded.model?.hiddenSize).toBe(64);
+    expect(loaded.step).toBe(0);
+    expect(loaded.trainLoss).toEqual([]);
+    expect(loaded.firstLoss).toBeUndefined();
+    expect(loaded.sample).toBeUndefined();
+    expect(loaded.shape).toEqual({ timeSteps: 32, batchSize: 4 });
+    expect(loaded.busy).toBeUndefined();
+    expect(loaded.status).toBe('loaded m.safetensors');
+    const withSample = reduce(loaded, { type: 'sample', sample: { prime: 'T', text: 'he', temperature: 0.8, seed: 1, step: 0, origin: 'loaded' } });
+    expect(withSample.sample?.origin).toBe('loaded');
+  });
+
+  test('a Train the worker refuses (text too short) leaves the page ready, or paused with its model', () => {
+    const error: ViewEvent = { type: 'error', action: 'train', message: 'The text has 12 characters', fatal: false };
+    const noModel = run([READY, { type: 'user-train', training: TRAINING }, error]);
+    expect(noModel.phase).toBe('ready');
+    expect(noModel.error).toMatch(/12 characters/);
+    const withModel = run([{ type: 'user-train', training: TRAINING }, error], pausedState());
+    expect(withModel.phase).toBe('paused');
+    expect(withModel.model).toBeDefined();
+  });
+
+  test('a lost GPU stops everything', () => {
+    const lost = run([READY, { type: 'user-train', training: TRAINING }, { type: 'error', action: 'startup', message: 'The GPU device was lost', fatal: true }]);
+    expect(lost.phase).toBe('error');
+    expect(Object.values(controlsFor(lost)).some((enabled) => enabled)).toBe(false);
+  });
+
+  test('no WebGPU: an error page with the message, nothing usable', () => {
+    const state = reduce(initialViewState, { type: 'unavailable', message: 'This demo needs WebGPU' });
+    expect(state.phase).toBe('error');
+    expect(state.error).toBe('This demo needs WebGPU');
+    expect(controlsFor(state).train).toBe(false);
+  });
+
+  test('a prime outside the vocabulary is a sample error, not a page error, and training goes on', () => {
+    const training = run([READY, { type: 'user-train', training: TRAINING }, { type: 'model', info: MODEL }]);
+    const state = reduce(training, { type: 'sample-error', message: 'No sample: character "Ω" is not in the vocabulary' });
+    expect(state.sampleError).toMatch(/Ω/);
+    expect(state.error).toBeUndefined();
+    expect(state.phase).toBe('training');
+    expect(reduce(state, { type: 'sample', sample: { prime: 'a', text: 'b', temperature: 1, seed: 0, step: 3, origin: 'training' } }).sampleError).toBeUndefined();
+  });
+
+  test('Reset discards the model and its history; the model settings become editable', () => {
+    const reset = run([{ type: 'user-reset' }, { type: 'reset' }], pausedState());
+    expect(reset.model).toBeUndefined();
+    expect(reset.phase).toBe('ready');
+    expect(reset.trainLoss).toEqual([]);
+    expect(reset.references).toEqual([]);
+    expect(controlsFor(reset).modelSettings).toBe(true);
+    expect(controlsFor(reset).save).toBe(false);
+  });
+
+  test('actions that do not fit the state are ignored', () => {
+    const ready = reduce(initialViewState, READY);
+    expect(reduce(ready, { type: 'user-pause' })).toBe(ready);
+    expect(reduce(ready, { type: 'user-save' })).toBe(ready);
+    expect(reduce(ready, { type: 'user-sample' })).toBe(ready);
+    expect(reduce(initialViewState, { type: 'user-train', training: TRAINING })).toBe(initialViewState);
+  });
+
+  test('the memory estimate needs a model and a batch shape', () => {
+    expect(memoryEstimate(reduce(initialViewState, READY))).toBeUndefined();
+    const estimate = memoryEstimate(pausedState())!;
+    expect(estimate).toEqual(estimateGpuMemory(MODEL, 16, 8));
+  });
+});
+
+describe('the form', () => {
+  const FORM = { cell: 'gru', layers: '2', hiddenSize: '64', optimizer: 'sgd', timeSteps: '32', batchSize: '16', learningRate: '0.05' };
+
+  test('valid settings parse into the model and training settings', () => {
+    expect(parseSettings(FORM)).toEqual({
+      ok: true,
+      value: { model: { cell: 'gru', layers: 2, hiddenSize: 64, optimizer: 'sgd' }, training: { timeSteps: 32, batchSize: 16, learningRate: 0.05 } },
+    });
+  });
+
+  test.each([
+    [{ cell: 'transformer' }, /^Cell: got "transformer"/],
+    [{ optimizer: 'rmsprop' }, /^Optimizer: got "rmsprop"/],
+    [{ layers: '0' }, /^Layers: got "0", expected a whole number from 1 to 8/],
+    [{ layers: '9' }, /^Layers: got "9"/],
+    [{ hiddenSize: '12.5' }, /^Hidden size: got "12.5"/],
+    [{ hiddenSize: '' }, /^Hidden size: got ""/],
+    [{ timeSteps: 'abc' }, /^Sequence length: got "abc"/],
+    [{ batchSize: '-4' }, /^Batch size: got "-4"/],
+    [{ learningRate: '0' }, /^Learning rate: got "0", expected a positive number/],
+    [{ learningRate: 'NaN' }, /^Learning rate: got "NaN"/],
+  ])('refuses %o', (change, message) => {
+    const parsed = parseSettings({ ...FORM, ...change });
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.error).toMatch(message);
+  });
+
+  test('sampling settings: temperature positive, seed a 32-bit whole number, any prime', () => {
+    expect(parseSampling({ prime: 'The ', temperature: '0.5', seed: '7' })).toEqual({ ok: true, value: { prime: 'The ', temperature: 0.5, seed: 7 } });
+    expect(parseSampling({ prime: '', temperature: '0', seed: '7' }).ok).toBe(false);
+    expect(parseSampling({ prime: '', temperature: '1', seed: '1.5' }).ok).toBe(false);
+    expect(parseSampling({ prime: '', temperature: '1', seed: String(2 ** 32) }).ok).toBe(false);
+  });
+});
+
+describe('the messages', () => {
+  test('every message survives the structured clone between page and worker', () => {
+    const bytes = new Uint8Array([1, 2, 3, 4]).buffer;
+    const sample = { prime: 'T', text: 'he', temperature: 0.8, seed: 1, step: 3, origin: 'paused' } as const;
+    const fromWorker: WorkerMessage[] = [
+      READY as WorkerMessage,
+      { type: 'unavailable', message: 'no WebGPU' },
+      { type: 'model', info: MODEL },
+      { type: 'training', step: 0, references: [{ loss: 1, label: 'x' }], description: 'd' },
+      { type: 'progress', step: 1, loss: 3.5, tokensPerSecond: 10 },
+      { type: 'validation', step: 25, loss: 2.5, recallAccuracy: 0.5 },
+      { type: 'paused', step: 30 },
+      { type: 'sample', sample },
+      { type: 'sample-error', message: 'm' },
+      { type: 'saved', fileName: 'f.safetensors', bytes },
+      { type: 'reset' },
+      { type: 'error', action: 'load', message: 'bad', fatal: false },
+    ];
+    const fromPage: PageMessage[] = [
+      { type: 'train', model: { cell: 'rnn', layers: 1, hiddenSize: 8, optimizer: 'adam' }, training: TRAINING, source: { kind: 'text', text: 'abc' }, sampling: { prime: '', temperature: 1, seed: 0 } },
+      { type: 'train', model: { cell: 'gru', layers: 2, hiddenSize: 8, optimizer: 'sgd' }, training: TRAINING, source: { kind: 'copy-memory', symbols: 2 }, sampling: { prime: 'ab', temperature: 1, seed: 0 } },
+      { type: 'pause' },
+      { type: 'reset' },
+      { type: 'set-sampling', sampling: { prime: 'x', temperature: 0.5, seed: 3 } },
+      { type: 'sample', sampling: { prime: 'x', temperature: 0.5, seed: 3 } },
+      { type: 'save' },
+      { type: 'load', fileName: 'f.safetensors', bytes, optimizer: 'adam', learningRate: 0.01, sampling: { prime: '', temperature: 1, seed: 0 } },
+    ];
+    for (const message of [...fromWorker, ...fromPage]) expect(structuredClone(message)).toEqual(message);
+    // Every worker message is one the page's reducer takes.
+    for (const message of fromWorker) expect(() => reduce(pausedState(), message)).not.toThrow();
+  });
+});
+
+describe('the metrics', () => {
+  test('cross-entropy: uniform logits cost ln V; a sure right answer costs nothing; ±1000 stays finite', () => {
+    expect(crossEntropySum(new Float32Array(2 * 5), [0, 3], 5)).toBeCloseTo(2 * Math.log(5), 12);
+    expect(crossEntropySum([1000, -1000, -1000], [0], 3)).toBe(0);
+    expect(crossEntropySum([-1000, 1000, 0], [0], 3)).toBeCloseTo(2000, 9);
+    // Against the formula directly.
+    const logits = [0.5, -1.25, 2];
+    const direct = -Math.log(Math.exp(-1.25) / logits.reduce((sum, l) => sum + Math.exp(l), 0));
+    expect(crossEntropySum(logits, [1], 3)).toBeCloseTo(direct, 12);
+    expect(() => crossEntropySum([1, 2], [0, 1], 2)).toThrow(/2 logits for 2 targets × 2 classes/);
+  });
+
+  test('accuracy counts the positions asked for only', () => {
+    const logits = [0, 1, 0, /* p1 */ 5, 0, 0, /* p2 */ 0, 0, 9];
+    expect(correctPredictions(logits, [1, 0, 0], 3, [0, 1, 2])).toBe(2);
+    expect(correctPredictions(logits, [1, 0, 0], 3, [2])).toBe(0);
+  });
+
+  test('memory: parameters, gradients and Adam moments exactly; SGD has no moments', () => {
+    const V = 43;
+    const H = 32;
+    const parameters = 4 * H * V + 4 * H * H + 8 * H + V * H + V;
+    expect(parameterCount(LSTM_SHAPES(V, H))).toBe(parameters);
+    const adam = estimateGpuMemory(MODEL, 16, 8);
+    expect(adam.parameterBytes).toBe(4 * parameters);
+    expect(adam.gradientBytes).toBe(4 * parameters);
+    expect(adam.optimizerBytes).toBe(8 * parameters);
+    expect(adam.totalBytes).toBe(16 * parameters + adam.activationBytes);
+    const sgd = estimateGpuMemory({ ...MODEL, optimizer: 'sgd' }, 16, 8);
+    expect(sgd.optimizerBytes).toBe(0);
+    // Activations grow with T × B.
+    expect(estimateGpuMemory(MODEL, 32, 8).activationBytes).toBeGreaterThan(1.9 * adam.activationBytes);
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(395 * 1024)).toBe('395 KiB');
+    expect(formatBytes(3.5 * 1024 * 1024)).toBe('3.50 MiB');
+  });
+});
+
+describe('the training data', () => {
+  const TEXT = 'the quick brown fox jumps over the lazy dog. '.repeat(20);
+
+  test('text: the last tenth is held out for validation, at the training shape when it fits', () => {
+    const data = textData(TEXT, 8, 4);
+    expect(data.vocabulary.characters).toEqual(CharacterVocabulary.fromText(TEXT).characters);
+    const heldOut = Math.floor(TEXT.length * 0.1);
+    expect(data.description).toContain(`${heldOut} held out`);
+    expect(data.validationBatches.length).toBeGreaterThan(0);
+    for (const batch of data.validationBatches) expect([batch.timeSteps, batch.batchSize]).toEqual([8, 4]);
+    expect(data.trainingBatch(0).inputTokens).toHaveLength(32);
+    expect(data.references[0].loss).toBeCloseTo(Math.log(data.vocabulary.size), 12);
+    expect(data.defaultPrime).toBe('t');
+  });
+
+  test('text: no training batch reads the held-out tail, and validation reads only the tail', () => {
+    // 400 characters: the held-out 40 are exactly the 'wxyz' part.
+    const data = textData('abcd'.repeat(90) + 'wxyz'.repeat(10), 4, 3);
+    const tail = new Set(data.vocabulary.encode('wxyz'));
+    const epoch = Math.floor((Math.floor(360 / 3) - 1) / 4);
+    for (let index = 0; index < epoch; index++) {
+      const batch = data.trainingBatch(index);
+      for (const id of [...batch.inputTokens, ...batch.targets]) expect(tail.has(id)).toBe(false);
+    }
+    expect(data.validationBatches.length).toBeGreaterThan(0);
+    for (const batch of data.validationBatches) for (const id of [...batch.inputTokens, ...batch.targets]) expect(tail.has(id)).toBe(true);
+  });
+
+  test('text: too short, empty, or with characters the model does not know', () => {
+    expect(() => textData('abc', 8, 4)).toThrow(DataError);
+    expect(() => textData('abc', 8, 4)).toThrow(/one batch of sequence length 8 × batch size 4 needs 36/);
+    expect(() => textData('', 8, 4)).toThrow(/empty/);
+    const vocabulary = CharacterVocabulary.fromText('abc ');
+    expect(() => textData('abcxyz '.repeat(50), 4, 2, vocabulary)).toThrow(/3 characters the model's vocabulary of 4 lacks \("x", "y", "z"\)/);
+    // A text the model's vocabulary covers uses that vocabulary, not its own.
+    expect(textData('cab '.repeat(50), 4, 2, vocabulary).vocabulary).toBe(vocabulary);
+  });
+
+  test.each([1, 2, 4])('copy memory with %i symbols: symbols, blanks, marker, the same symbols; targets are the inputs shifted by one', (k) => {
+    const sequence = copySequence(14, k, seededRandom(3));
+    expect(sequence).toHaveLength(15);
+    expect(sequence).toMatch(new RegExp(`^([${COPY_SYMBOLS}]{${k}})\\.{${14 - 2 * k}}${COPY_MARKER}\\1$`));
+
+    const data = copyMemoryData(14, 3, k);
+    expect(data.vocabulary).toBe(COPY_VOCABULARY);
+    const batch = data.trainingBatch(0);
+    const decode = (ids: ArrayLike<number>) => COPY_VOCABULARY.decode(ids);
+    for (let b = 0; b < 3; b++) {
+      const inputs = decode(Array.from({ length: 14 }, (_, t) => batch.inputTokens[t * 3 + b]));
+      const targets = decode(Array.from({ length: 14 }, (_, t) => batch.targets[t * 3 + b]));
+      expect(inputs.slice(1)).toBe(targets.slice(0, -1));
+      expect(targets.slice(-k)).toBe(inputs.slice(0, k));
+    }
+    // The recall positions are exactly the last k targets of every sequence.
+    expect(data.recallPositions).toHaveLength(k * 3);
+    expect(Math.min(...data.recallPositions!)).toBe((14 - k) * 3);
+    // Fresh sequences every step, the same validation every time.
+    expect(Array.from(data.trainingBatch(1).inputTokens)).not.toEqual(Array.from(batch.inputTokens));
+    expect(copyMemoryData(14, 3, k).validationBatches[0]).toEqual(data.validationBatches[0]);
+    expect(data.sampleLength).toBe(15 - k);
+    expect(data.defaultPrime).toMatch(new RegExp(`^[a-h]{${k}}$`));
+    expect(data.description).toMatch(new RegExp(`^copy ${k} symbols? across ${14 - 2 * k} blanks`));
+  });
+
+  test('copy memory: the reference losses are the cost of the unpredictable symbols, with and without recall', () => {
+    expect(copyLossFloor(24, 4, 'all')).toBeCloseTo((3 * Math.log(8)) / 24, 12);
+    expect(copyLossFloor(24, 4, 'none')).toBeCloseTo((7 * Math.log(8)) / 24, 12);
+    expect(copyLossFloor(20, 1, 'all')).toBe(0);
+    expect(copyLossFloor(20, 1, 'none')).toBeCloseTo(Math.log(8) / 20, 12);
+    const lines = copyMemoryData(24, 2, 2).references;
+    expect(lines.map((reference) => reference.label)).toEqual(['uniform guess ln(10)', 'layout learnt, symbols guessed', 'perfect recall']);
+    expect(lines.map((reference) => reference.loss)).toEqual([Math.log(10), copyLossFloor(24, 2, 'none'), copyLossFloor(24, 2, 'all')]);
+  });
+
+  test('copy memory: too short a sequence, an unknown length, a vocabulary without the task\'s characters', () => {
+    expect(copyMinimumTimeSteps(2)).toBe(5);
+    expect(() => copyMemoryData(8, 2, 4)).toThrow(/with 4 symbols needs a sequence length of at least 9/);
+    expect(() => copyMemoryData(9, 2, 4)).not.toThrow();
+    expect(() => copyMemoryData(20, 2, 3)).toThrow(/remembers 1, 2, 4 symbols; got 3/);
+    expect(() => copyMemoryData(12, 2, 2, CharacterVocabulary.fromText('abc'))).toThrow(DataError);
+  });
+});
