@@ -1,25 +1,35 @@
-// Global-norm gradient clipping over the flat gradient buffer, as
-// torch.nn.utils.clip_grad_norm_ does it:
-//   ‖g‖ = √(Σ_i g_i²),   c = min(1, maxNorm / (‖g‖ + 1e-6)),   g ← c · g
-// in three dispatches, all on the GPU:
+// The gradient norm, gradient clipping and the guard against non-finite steps, over
+// the flat gradient buffer, all on the GPU (no readback):
+//   ‖g‖ = √(Σ_i g_i²)                                      (the global L2 norm)
+//   c = min(1, maxNorm / (‖g‖ + 1e-6)),  g ← c · g          (torch.nn.utils.clip_grad_norm_, when clipping)
+//   finite = ‖g‖ and the step's loss are finite numbers
+// in three dispatches:
 //   sumSquaresPartial: workgroup w writes Σ g_i² over its grid-stride share to partials[w]
-//   clipCoefficient:   one workgroup sums the partials in a fixed order, writes ‖g‖ to
-//                      the norm history and c to partials[PARTIALS]
-//   scaleGradients:    g_i ← c · g_i
+//   finishNorm:        one workgroup sums the partials in a fixed order; writes ‖g‖ to the
+//                      norm history, c to partials[PARTIALS], and the optimizer's indirect
+//                      dispatch size: its grid if finite, 0 workgroups (the update skipped)
+//                      if not, counting the skipped steps
+//   scaleGradients:    g_i ← c · g_i   (only when clipping)
+// Finiteness is read from the bits (exponent all ones = ±Inf or NaN): compilers may
+// assume no NaN in float comparisons.
 
 override WORKGROUP_SIZE: u32 = 64u;
 const PARTIALS: u32 = 64u; // workgroups of the first pass
 
 struct NormUniforms {
   count: u32,
-  maxNorm: f32,
-  historySlot: u32,
+  maxNorm: f32,      // 0: no clipping (c = 1)
+  historySlot: u32,  // this run's element of the loss and norm histories
+  updateGridX: u32,  // the optimizer's dispatch size when the step is finite
+  updateGridY: u32,
 }
 
-@group(0) @binding(0) var<storage, read> source: array<f32>;        // gradients (pass 1), partials (pass 3)
-@group(0) @binding(1) var<storage, read_write> destination: array<f32>;  // partials (pass 1, 2), gradients (pass 3)
+// Guard: [0..2] the optimizer's indirect dispatch size, [3] steps skipped so far.
+@group(0) @binding(0) var<storage, read> source: array<f32>;        // gradients (pass 1); partials (pass 3); losses (pass 2)
+@group(0) @binding(1) var<storage, read_write> destination: array<f32>; // partials (pass 1, 2); gradients (pass 3)
 @group(0) @binding(2) var<storage, read_write> history: array<f32>; // pass 2: the norm history
-@group(0) @binding(3) var<uniform> u: NormUniforms;
+@group(0) @binding(3) var<storage, read_write> guard: array<u32>;   // pass 2
+@group(0) @binding(4) var<uniform> u: NormUniforms;
 
 var<workgroup> partial: array<f32, WORKGROUP_SIZE>;
 
@@ -31,6 +41,10 @@ fn reduceWorkgroup(value: f32, lane: u32) -> f32 {
     workgroupBarrier();
   }
   return partial[0];
+}
+
+fn isFiniteNumber(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -45,14 +59,19 @@ fn sumSquaresPartial(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_inv
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn clipCoefficient(@builtin(local_invocation_index) lane: u32) {
+fn finishNorm(@builtin(local_invocation_index) lane: u32) {
   var sum = 0.0;
   for (var w = lane; w < PARTIALS; w += WORKGROUP_SIZE) { sum += destination[w]; }
   let total = reduceWorkgroup(sum, lane);
   if (lane == 0u) {
     let norm = sqrt(total);
     history[u.historySlot] = norm;
-    destination[PARTIALS] = min(1.0, u.maxNorm / (norm + 1e-6));
+    destination[PARTIALS] = select(1.0, min(1.0, u.maxNorm / (norm + 1e-6)), u.maxNorm > 0.0);
+    let finite = isFiniteNumber(norm) && isFiniteNumber(source[u.historySlot]);
+    guard[0] = select(0u, u.updateGridX, finite);
+    guard[1] = select(0u, u.updateGridY, finite);
+    guard[2] = select(0u, 1u, finite);
+    guard[3] = guard[3] + select(1u, 0u, finite);
   }
 }
 

@@ -62,7 +62,8 @@ describe.each(TEST_ADAPTERS)('training options on %s', (adapter) => {
           expectClose('gradient norms before clipping', norms, wantNorms, { relative: 1e-4, absolute: 0 });
           if (clip < 1) expect(Math.min(...norms)).toBeGreaterThan(clip); // every step was clipped
         } else {
-          await expect(results[0].gradientNorm()).rejects.toThrow('only by models created with clipGradientNorm');
+          // Without clipping the norm is still computed (the non-finite guard needs it).
+          expect(Number.isFinite(await results[0].gradientNorm())).toBe(true);
         }
       } finally {
         model.dispose();

@@ -14,18 +14,21 @@ export interface BufferSlice {
   offset: number;
 }
 
+/** A dispatch size: workgroups per dimension, or a slice of a buffer holding them (indirect). */
+type Workgroups = [number, number, number] | BufferSlice;
+
 interface PendingDispatch {
   kernel: Kernel;
   buffers: GPUBuffer[];
   uniforms: ArrayBuffer;
-  workgroups: [number, number, number];
+  workgroups: Workgroups;
   label: string;
 }
 
 interface RecordedDispatch {
   pipeline: GPUComputePipeline;
   bindGroup: GPUBindGroup;
-  workgroups: [number, number, number];
+  workgroups: Workgroups;
 }
 
 export interface DispatchHandle {
@@ -49,12 +52,20 @@ export class DispatchPlan {
     return this.pending.length;
   }
 
-  /** Adds a dispatch; `buffers` follow the kernel's bindings, the uniform buffer excluded. */
-  add(kernel: Kernel, buffers: GPUBuffer[], uniforms: readonly UniformField[], workgroups: number[], label: string): DispatchHandle {
+  /**
+   * Adds a dispatch; `buffers` follow the kernel's bindings, the uniform buffer excluded.
+   * `workgroups` is the grid, or a buffer slice holding it (x, y, z words), read when the
+   * dispatch runs (an indirect dispatch).
+   */
+  add(kernel: Kernel, buffers: GPUBuffer[], uniforms: readonly UniformField[], workgroups: number[] | BufferSlice, label: string): DispatchHandle {
     if (this.recorded) throw new Error(`Dispatch plan '${this.label}' is already built; it cannot grow.`);
     const storageBindings = kernel.bindings.filter((kind) => kind !== 'uniform').length;
     if (buffers.length !== storageBindings) {
       throw new Error(`${kernel.name}: ${buffers.length} buffers given, the kernel binds ${storageBindings}`);
+    }
+    if (!Array.isArray(workgroups)) {
+      this.pending.push({ kernel, buffers, uniforms: packUniforms(uniforms), workgroups, label });
+      return { index: this.pending.length - 1 };
     }
     const limit = this.device.limits.maxComputeWorkgroupsPerDimension;
     const [x = 1, y = 1, z = 1] = workgroups;
@@ -117,7 +128,8 @@ export class DispatchPlan {
       const { pipeline, bindGroup, workgroups } = recorded[index];
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroups(workgroups[0], workgroups[1], workgroups[2]);
+      if (Array.isArray(workgroups)) pass.dispatchWorkgroups(workgroups[0], workgroups[1], workgroups[2]);
+      else pass.dispatchWorkgroupsIndirect(workgroups.buffer, workgroups.offset * 4);
     }
   }
 

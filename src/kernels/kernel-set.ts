@@ -114,7 +114,7 @@ export class KernelSet {
       ['gruCellForward', cache.get('gruCellForward', elementwise)],
       ['gruCellBackward', cache.get('gruCellBackward', elementwise)],
       ['sumSquaresPartial', cache.get('sumSquaresPartial', reduction)],
-      ['clipCoefficient', cache.get('clipCoefficient', reduction)],
+      ['finishNorm', cache.get('finishNorm', reduction)],
       ['scaleGradients', cache.get('scaleGradients', elementwise)],
       ['sampleToken', cache.get('sampleToken')],
       ['dropoutForward', cache.get('dropoutForward', elementwise)],
@@ -233,16 +233,30 @@ export class KernelSet {
   }
 
   /**
-   * Clips the gradients to global norm maxNorm (gradient_norm.wgsl): three dispatches; the
-   * norm goes to `history` at the slot the returned handle's uniforms name (clipUniforms).
-   * `scratch` holds GRADIENT_NORM_SCRATCH words.
+   * The gradient norm, clipping (when maxNorm > 0) and the non-finite guard
+   * (gradient_norm.wgsl): the norm goes to `normHistory`, and `guard` receives the
+   * update's indirect dispatch size (0 when the loss or a gradient is not finite) and
+   * the count of skipped steps. Returns the handle whose uniforms name the history
+   * slot (normUniforms). `scratch` holds GRADIENT_NORM_SCRATCH words.
    */
-  clipGradientNorm(plan: DispatchPlan, gradients: GPUBuffer, count: number, scratch: GPUBuffer, history: GPUBuffer, maxNorm: number, label: string): DispatchHandle {
-    const uniforms = clipUniforms(count, maxNorm, 0);
-    plan.add(this.kernel('sumSquaresPartial'), [gradients, scratch, this.placeholder], uniforms, [GRADIENT_NORM_PARTIALS], `${label}: partial sums of squares`);
-    const coefficient = plan.add(this.kernel('clipCoefficient'), [this.placeholder, scratch, history], uniforms, [1], `${label}: norm and coefficient`);
-    plan.add(this.kernel('scaleGradients'), [scratch, gradients, this.secondPlaceholder], uniforms, this.elementwiseGrid(count), `${label}: scale`);
-    return coefficient;
+  guardedGradientNorm(
+    plan: DispatchPlan,
+    args: { gradients: GPUBuffer; count: number; scratch: GPUBuffer; normHistory: GPUBuffer; lossHistory: GPUBuffer; guard: GPUBuffer; maxNorm: number; updateCount: number },
+    label: string,
+  ): DispatchHandle {
+    const uniforms = normUniforms(args.count, args.maxNorm, 0, this.updateGrid(args.updateCount));
+    plan.add(this.kernel('sumSquaresPartial'), [args.gradients, args.scratch, this.placeholder, this.secondPlaceholder], uniforms, [GRADIENT_NORM_PARTIALS], `${label}: partial sums of squares`);
+    const finish = plan.add(this.kernel('finishNorm'), [args.lossHistory, args.scratch, args.normHistory, args.guard], uniforms, [1], `${label}: norm, clip coefficient and guard`);
+    if (args.maxNorm > 0) {
+      plan.add(this.kernel('scaleGradients'), [args.scratch, args.gradients, this.placeholder, this.secondPlaceholder], uniforms, this.elementwiseGrid(args.count), `${label}: clip`);
+    }
+    return finish;
+  }
+
+  /** The workgroup grid of an update over `count` parameters. */
+  updateGrid(count: number): [number, number] {
+    const [x, y = 1] = this.elementwiseGrid(count);
+    return [x, y];
   }
 
   /**
@@ -394,8 +408,11 @@ export class KernelSet {
     return plan.add(this.kernel('meanLoss'), [input.buffer, output.buffer], meanLossUniforms(input.offset, rows, output.offset, rows), [1], label);
   }
 
-  /** One optimizer step over the flat parameter buffer (see sgd.wgsl, adam.wgsl, rmsprop.wgsl). */
-  optimizerUpdate(plan: DispatchPlan, type: OptimizerKernel, buffers: OptimizerBuffers, values: OptimizerStepValues, label: string): DispatchHandle {
+  /**
+   * One optimizer step over the flat parameter buffer (see sgd.wgsl, adam.wgsl, rmsprop.wgsl);
+   * with `indirect`, its workgroup count is read there (the non-finite guard sets 0 to skip it).
+   */
+  optimizerUpdate(plan: DispatchPlan, type: OptimizerKernel, buffers: OptimizerBuffers, values: OptimizerStepValues, label: string, indirect?: BufferSlice): DispatchHandle {
     const first = buffers.firstState ?? this.placeholder;
     const second = buffers.secondState ?? this.secondPlaceholder;
     const bound =
@@ -404,7 +421,7 @@ export class KernelSet {
         : type === 'adam'
           ? [buffers.gradients, buffers.parameters, first, second]
           : [buffers.gradients, buffers.parameters, second, first];
-    return plan.add(this.kernel(`${type}Update`), bound, optimizerUniforms(type, values), this.elementwiseGrid(values.count), label);
+    return plan.add(this.kernel(`${type}Update`), bound, optimizerUniforms(type, values), indirect ?? this.elementwiseGrid(values.count), label);
   }
 }
 
@@ -492,10 +509,14 @@ export function optimizerUniforms(type: OptimizerKernel, v: OptimizerStepValues)
 export const GRADIENT_NORM_PARTIALS = 64;
 export const GRADIENT_NORM_SCRATCH = GRADIENT_NORM_PARTIALS + 1;
 
-/** Uniforms of the clipping dispatches: the norm of this step goes to history[historySlot]. */
-export function clipUniforms(count: number, maxNorm: number, historySlot: number) {
-  return [count, f32(maxNorm), historySlot];
+/** Uniforms of the gradient-norm dispatches: this run's norm goes to history[historySlot]. */
+export function normUniforms(count: number, maxNorm: number, historySlot: number, updateGrid: [number, number]) {
+  return [count, f32(maxNorm), historySlot, updateGrid[0], updateGrid[1]];
 }
+
+/** Words of the guard buffer: the update's indirect dispatch size [0..2], then the skipped-step count. */
+export const GUARD_WORDS = 4;
+export const GUARD_SKIPPED_STEPS = 3;
 
 /** The dropout kernels' uniforms: mask key and drop probability p (0: identity). */
 export function dropoutUniforms(count: number, key: number, dropProbability: number, inputOffset: number, outputOffset: number) {

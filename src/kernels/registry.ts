@@ -69,17 +69,17 @@ export const KERNELS = {
   sumSquaresPartial: {
     sources: [gradientNormSource],
     entryPoint: 'sumSquaresPartial',
-    bindings: ['read', 'write', 'write', 'uniform'],
+    bindings: ['read', 'write', 'write', 'write', 'uniform'],
   },
-  clipCoefficient: {
+  finishNorm: {
     sources: [gradientNormSource],
-    entryPoint: 'clipCoefficient',
-    bindings: ['read', 'write', 'write', 'uniform'],
+    entryPoint: 'finishNorm',
+    bindings: ['read', 'write', 'write', 'write', 'uniform'],
   },
   scaleGradients: {
     sources: [gradientNormSource],
     entryPoint: 'scaleGradients',
-    bindings: ['read', 'write', 'write', 'uniform'],
+    bindings: ['read', 'write', 'write', 'write', 'uniform'],
   },
   sampleToken: {
     sources: [sampleTokenSource],

@@ -71,6 +71,14 @@ export interface RnnModelConfig {
    * each step's result. Default: no clipping.
    */
   clipGradientNorm?: number;
+  /**
+   * A step whose loss or gradients are not finite never updates the parameters: the
+   * GPU skips the update without any readback, and counts it (readSkippedSteps).
+   * 'skip' (default) goes on with the next step; 'error' also makes that step's
+   * loss() reject with an error saying so, for loops that should stop. (The step
+   * count, which sets the schedule and Adam's bias correction, still advances.)
+   */
+  onNonFinite?: 'skip' | 'error';
 }
 
 export interface ResolvedConfig {
@@ -92,10 +100,11 @@ export interface ResolvedConfig {
   schedule: ScheduleConfig;
   /** 0: no clipping. */
   clipGradientNorm: number;
+  onNonFinite: 'skip' | 'error';
   loss: LossType;
 }
 
-const MODEL_KEYS = ['cell', 'nonlinearity', 'layers', 'dropout', 'vocabularySize', 'inputSize', 'embeddingSize', 'hiddenSize', 'outputSize', 'seed', 'optimizer', 'schedule', 'clipGradientNorm', 'loss'];
+const MODEL_KEYS = ['cell', 'nonlinearity', 'layers', 'dropout', 'vocabularySize', 'inputSize', 'embeddingSize', 'hiddenSize', 'outputSize', 'seed', 'optimizer', 'schedule', 'clipGradientNorm', 'loss', 'onNonFinite'];
 
 export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
   if (typeof config !== 'object' || config === null) {
@@ -148,6 +157,7 @@ export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
     optimizer: resolveOptimizer(config.optimizer),
     schedule: resolveSchedule(config.schedule),
     loss: config.loss === undefined ? 'cross-entropy' : requireOneOf('config.loss', config.loss, LOSSES),
+    onNonFinite: config.onNonFinite === undefined ? 'skip' : requireOneOf('config.onNonFinite', config.onNonFinite, ['skip', 'error'] as const),
     clipGradientNorm: config.clipGradientNorm === undefined ? 0 : requirePositiveNumber('config.clipGradientNorm', config.clipGradientNorm),
   };
 }

@@ -5,7 +5,7 @@
  */
 import { createStorageBuffer, createStorageBufferWith } from '../device/buffers.ts';
 import type { ResolvedConfig } from './config.ts';
-import { GRADIENT_NORM_SCRATCH } from '../kernels/kernel-set.ts';
+import { GRADIENT_NORM_SCRATCH, GUARD_WORDS } from '../kernels/kernel-set.ts';
 import { optimizerState } from './optimizer.ts';
 import type { ParameterLayout } from './parameter-layout.ts';
 
@@ -20,9 +20,11 @@ export class ModelBuffers {
   readonly secondState: GPUBuffer | undefined;
   /** Mean loss of run s at element s mod LOSS_HISTORY_LENGTH. */
   readonly lossHistory: GPUBuffer;
-  /** With clipping: the gradient norm of run s at the same element, and the clip's scratch words. */
-  readonly normHistory: GPUBuffer | undefined;
-  readonly clipScratch: GPUBuffer | undefined;
+  /** The gradient norm of run s at the same element (training runs), and the norm's scratch words. */
+  readonly normHistory: GPUBuffer;
+  readonly normScratch: GPUBuffer;
+  /** The non-finite guard: the update's indirect dispatch size and the count of skipped steps. */
+  readonly guard: GPUBuffer;
   private readonly device: GPUDevice;
   /** Elements of one layer's state for one sequence: H. */
   private readonly hiddenSize: number;
@@ -42,10 +44,13 @@ export class ModelBuffers {
     if (state.first) this.firstState = createStorageBuffer(device, `${config.optimizer.type} first state`, layout.totalLength);
     if (state.second) this.secondState = createStorageBuffer(device, `${config.optimizer.type} second state`, layout.totalLength);
     this.lossHistory = createStorageBuffer(device, 'loss history', LOSS_HISTORY_LENGTH);
-    if (config.clipGradientNorm > 0) {
-      this.normHistory = createStorageBuffer(device, 'gradient norm history', LOSS_HISTORY_LENGTH);
-      this.clipScratch = createStorageBuffer(device, 'gradient clipping scratch', GRADIENT_NORM_SCRATCH);
-    }
+    this.normHistory = createStorageBuffer(device, 'gradient norm history', LOSS_HISTORY_LENGTH);
+    this.normScratch = createStorageBuffer(device, 'gradient norm scratch', GRADIENT_NORM_SCRATCH);
+    this.guard = device.createBuffer({
+      label: 'non-finite guard',
+      size: GUARD_WORDS * 4,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.INDIRECT | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
   }
 
   /** The final states [L, B, H] of the latest run (hidden, and cell for LSTM), (re)allocated for batch size B. */
@@ -74,7 +79,7 @@ export class ModelBuffers {
   }
 
   destroy(): void {
-    for (const buffer of [this.parameters, this.gradients, this.firstState, this.secondState, this.lossHistory, this.normHistory, this.clipScratch]) {
+    for (const buffer of [this.parameters, this.gradients, this.firstState, this.secondState, this.lossHistory, this.normHistory, this.normScratch, this.guard]) {
       buffer?.destroy();
     }
     this.destroyFinalStates();

@@ -6,6 +6,7 @@
  */
 import { readFloats, readWords, writeElements } from '../device/buffers.ts';
 import { DispatchPlan } from '../kernels/dispatch-plan.ts';
+import { GUARD_SKIPPED_STEPS } from '../kernels/kernel-set.ts';
 import type { GpuContext } from '../device/gpu-context.ts';
 import { KernelSet } from '../kernels/kernel-set.ts';
 import { SafetensorsError } from '../io/safetensors.ts';
@@ -20,13 +21,27 @@ import { LOSS_HISTORY_LENGTH, ModelBuffers } from './model-buffers.ts';
 import { type ParameterLayout, parameterLayout } from './parameter-layout.ts';
 import { type PlanMode, type PlanPart, SequencePlan } from './sequence-plan.ts';
 
+/** A training step's loss or gradients were not finite (its update was skipped on the GPU). */
+export class NonFiniteStepError extends Error {
+  readonly step: number;
+
+  constructor(step: number, loss: number) {
+    super(
+      `Step ${step} had a non-finite ${Number.isFinite(loss) ? 'gradient' : `loss (${loss})`}; its update was skipped and the parameters are those before it. ` +
+        'Lower the learning rate, clip the gradients (clipGradientNorm), or check the inputs.',
+    );
+    this.name = 'NonFiniteStepError';
+    this.step = step;
+  }
+}
+
 /** What a step returns: its index, and its mean loss when asked for. */
 export interface StepResult {
   /** 1-based index of the optimizer step (0 for a gradients-only pass). */
   readonly step: number;
   /** The step's mean loss (cross-entropy in nats, or the mean squared error), read from the GPU on demand. */
   loss(): Promise<number>;
-  /** The global L2 norm of the gradients before clipping (models with clipGradientNorm). */
+  /** Training steps: the global L2 norm of the gradients, before any clipping. */
   gradientNorm(): Promise<number>;
 }
 
@@ -144,6 +159,7 @@ export class RnnModel {
       schedule: c.schedule,
       ...(c.loss !== 'cross-entropy' ? { loss: c.loss } : {}),
       ...(c.clipGradientNorm > 0 ? { clipGradientNorm: c.clipGradientNorm } : {}),
+      ...(c.onNonFinite !== 'skip' ? { onNonFinite: c.onNonFinite } : {}),
     };
   }
 
@@ -341,15 +357,16 @@ export class RnnModel {
     this.submit(validated, parts, step, lossIndex % LOSS_HISTORY_LENGTH);
     if (updating) this.optimizerStep = step;
     this.lossWrites++;
-    return {
-      step,
-      loss: () => this.readHistory(this.buffers.lossHistory, lossIndex, 'loss'),
-      gradientNorm: () => {
-        if (!this.buffers.normHistory) return Promise.reject(new Error('The gradient norm is computed only by models created with clipGradientNorm.'));
-        if (!updating) return Promise.reject(new Error('The gradient norm is computed in training steps (trainStep), not in computeGradients.'));
-        return this.readHistory(this.buffers.normHistory, lossIndex, 'gradient norm');
-      },
+    const gradientNorm = () =>
+      updating ? this.readHistory(this.buffers.normHistory, lossIndex, 'gradient norm') : Promise.reject(new Error('The gradient norm is computed in training steps (trainStep), not in computeGradients.'));
+    const loss = async () => {
+      const value = await this.readHistory(this.buffers.lossHistory, lossIndex, 'loss');
+      if (updating && this.config.onNonFinite === 'error' && !(Number.isFinite(value) && Number.isFinite(await gradientNorm()))) {
+        throw new NonFiniteStepError(step, value);
+      }
+      return value;
     };
+    return { step, loss, gradientNorm };
   }
 
   private submit(batch: ValidatedBatch, parts: PlanPart[], step = 0, lossSlot = 0): SequencePlan {
@@ -474,6 +491,13 @@ export class RnnModel {
     const [value] = await readFloats(this.context.device, history, runIndex % LOSS_HISTORY_LENGTH, 1);
     this.context.throwIfFaulted();
     return value;
+  }
+
+  /** Training steps whose update was skipped because their loss or gradients were not finite. */
+  async readSkippedSteps(): Promise<number> {
+    this.checkUsable();
+    const words = new Uint32Array(await readWords(this.context.device, this.buffers.guard, GUARD_SKIPPED_STEPS, 1));
+    return words[0];
   }
 
   /** The final hidden states [L, B, H] of the latest run. */

@@ -8,7 +8,7 @@
  */
 import { createStorageBuffer } from '../device/buffers.ts';
 import { type DispatchHandle, DispatchPlan } from '../kernels/dispatch-plan.ts';
-import { clipUniforms, dropoutUniforms, type KernelSet, meanLossUniforms, mseUniforms, softmaxUniforms, type OptimizerKernel, optimizerUniforms, type OptimizerStepValues } from '../kernels/kernel-set.ts';
+import { dropoutUniforms, type KernelSet, normUniforms, meanLossUniforms, mseUniforms, softmaxUniforms, type OptimizerKernel, optimizerUniforms, type OptimizerStepValues } from '../kernels/kernel-set.ts';
 import type { ResolvedConfig } from './config.ts';
 import { GruLayer } from './layers/gru-layer.ts';
 import { LstmLayer } from './layers/lstm-layer.ts';
@@ -49,8 +49,8 @@ export class SequencePlan {
   private readonly crossEntropyHandle: DispatchHandle;
   private optimizerHandle: DispatchHandle | undefined;
   private optimizerKernel: OptimizerKernel = 'sgd';
-  private clipHandle: DispatchHandle | undefined;
-  private clipValues = { count: 0, maxNorm: 0 };
+  private normHandle: DispatchHandle | undefined;
+  private normValues = { count: 0, maxNorm: 0, updateGrid: [1, 1] as [number, number] };
 
   readonly mode: PlanMode;
 
@@ -180,11 +180,14 @@ export class SequencePlan {
   private recordUpdate(kernels: KernelSet, config: ResolvedConfig, layout: ParameterLayout, model: ModelBuffers): void {
     const plan = this.plan;
     const { parameters, gradients } = model;
-    // ---- update: clip to the global norm (when asked), then the optimizer ----
-    this.clipValues = { count: layout.totalLength, maxNorm: config.clipGradientNorm };
-    if (config.clipGradientNorm > 0) {
-      this.clipHandle = kernels.clipGradientNorm(plan, gradients, layout.totalLength, model.clipScratch!, model.normHistory!, config.clipGradientNorm, 'gradient clipping');
-    }
+    // ---- update: the gradient norm, clipping (when asked) and the non-finite guard; then the
+    // optimizer, dispatched indirectly so that the guard can skip it without a readback ----
+    this.normValues = { count: layout.totalLength, maxNorm: config.clipGradientNorm, updateGrid: kernels.updateGrid(layout.totalLength) };
+    this.normHandle = kernels.guardedGradientNorm(
+      plan,
+      { gradients, count: layout.totalLength, scratch: model.normScratch, normHistory: model.normHistory, lossHistory: model.lossHistory, guard: model.guard, maxNorm: config.clipGradientNorm, updateCount: layout.totalLength },
+      'gradient norm',
+    );
     const type = config.optimizer.type;
     this.optimizerKernel = type === 'adamw' ? 'adam' : type;
     // The step's values (learning rate, bias corrections) are set before each step (setOptimizerValues).
@@ -194,6 +197,7 @@ export class SequencePlan {
       { gradients, parameters, firstState: model.firstState, secondState: model.secondState },
       optimizerStepValues(config.optimizer, 1, 0, layout.totalLength),
       `${type} update`,
+      { buffer: model.guard, offset: 0 },
     );
   }
 
@@ -214,7 +218,7 @@ export class SequencePlan {
 
   /**
    * Sets the loss of this run: `counted` positions have a target (the mean's divisor), and the
-   * mean loss (and the gradient norm, when clipping) go to history element `slot`.
+   * mean loss (and, in training, the gradient norm) go to history element `slot`.
    */
   setLoss(slot: number, counted: number): void {
     const rows = this.timeSteps * this.batchSize;
@@ -223,7 +227,7 @@ export class SequencePlan {
     const lossUniforms = this.lossKind === 'mse' ? mseUniforms(rows, this.logitsClasses, 0, counted) : softmaxUniforms(rows, this.logitsClasses, 0, counted);
     this.plan.updateUniforms(this.crossEntropyHandle, lossUniforms);
     this.plan.updateUniforms(this.lossHandle, meanLossUniforms(0, rows, slot, divisor));
-    if (this.clipHandle) this.plan.updateUniforms(this.clipHandle, clipUniforms(this.clipValues.count, this.clipValues.maxNorm, slot));
+    if (this.normHandle) this.plan.updateUniforms(this.normHandle, normUniforms(this.normValues.count, this.normValues.maxNorm, slot, this.normValues.updateGrid));
   }
 
   /** Sets the dropout masks of the coming run: one key per layer boundary, p = 0 for evaluation. */
