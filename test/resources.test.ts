@@ -90,3 +90,38 @@ describe.each(TEST_ADAPTERS)('resources on %s', (adapter) => {
     );
   });
 });
+
+describe.each(TEST_ADAPTERS)('long runs on %s', (adapter) => {
+  // A small step costs ~27 ms on SwiftShader here (2,000 steps took 54 s), so it runs 600; the others 10,000.
+  const steps = adapter === 'swiftshader' ? 600 : 10_000;
+  it(`${steps} training steps of a small model keep GPU buffers and the JS heap flat`, async () => {
+    const context = await contextFor(adapter);
+    const model = await RnnModel.create(context, { cell: 'lstm', vocabularySize: 4, hiddenSize: 4, clipGradientNorm: 1 });
+    const tracker = trackBuffers(context.device);
+    try {
+      const batch = { timeSteps: 2, batchSize: 1, inputTokens: [0, 1], targets: [1, 2] };
+      await model.trainStep(batch).loss(); // builds the plan of this shape
+      const collect = (globalThis as { gc?: () => void }).gc;
+      expect(collect, 'tests run with --expose-gc (vite.config.ts)').toBeTypeOf('function');
+      collect!();
+      const heapBefore = process.memoryUsage().heapUsed;
+      const createdBefore = tracker.created();
+      const liveBefore = tracker.liveBytes();
+      for (let chunk = 0; chunk < 10; chunk++) {
+        let last;
+        for (let step = 0; step < steps / 10; step++) last = model.trainStep(batch);
+        await last!.loss(); // one readback per tenth of the run
+      }
+      expect(model.stepCount).toBe(steps + 1);
+      expect(tracker.created() - createdBefore).toBe(10); // the ten loss readbacks, each released
+      expect(tracker.liveBytes()).toBe(liveBefore);
+      collect!();
+      const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
+      console.log(`${adapter}: ${steps} steps, JS heap ${(heapGrowth / 1e6).toFixed(1)} MB larger, ${tracker.created() - createdBefore} buffers created (readbacks), live GPU bytes ${liveBefore} → ${tracker.liveBytes()}`);
+      expect(heapGrowth).toBeLessThan(2e6);
+    } finally {
+      tracker.stop();
+      model.dispose();
+    }
+  });
+});
