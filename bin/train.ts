@@ -192,6 +192,7 @@ async function train(values: Values): Promise<void> {
   console.log(`uniform guess: ln(${vocabulary.size}) = ${Math.log(vocabulary.size).toFixed(3)} nats/char`);
   console.log(`checkpoint ${checkpointPath}${values.resume ? ` (resumed at step ${model.stepCount})` : ''}\n`);
 
+  let checkpointStep = values.resume ? model.stepCount : 0;
   const saveCheckpoint = async () => {
     const bytes = await model.saveCheckpoint({
       ...vocabulary.toMetadata(),
@@ -200,12 +201,22 @@ async function train(values: Values): Promise<void> {
       corpus_characters: String(corpus.text.length),
     });
     writeFileAtomically(checkpointPath, bytes);
+    checkpointStep = model.stepCount;
   };
+  // A lost device (driver reset, GPU process crash) ends training, never the saved work.
+  const recoveryAdvice = (error: Error) =>
+    new Error(
+      `${error.message}\n` +
+        (checkpointStep > 0
+          ? `The checkpoint of step ${checkpointStep} at ${checkpointPath} is intact: continue with the same options and --resume.`
+          : 'No checkpoint was written yet: start again (lower --checkpoint-every to save more often).'),
+    );
   const validationLoss = async () => {
     const losses = await Promise.all(Array.from({ length: evaluationBatches }, (_, i) => model.evaluate(validationBatches.batch(i)).loss()));
     return losses.reduce((sum, loss) => sum + loss, 0) / losses.length;
   };
-  const sample = (length: number) => sampleText(model, vocabulary, { prime: values.prime ?? '\n', length, temperature, topK, seed: model.stepCount });
+  const prime = values.prime ?? defaultPrime(vocabulary, corpus.text);
+  const sample = (length: number) => sampleText(model, vocabulary, { prime, length, temperature, topK, seed: model.stepCount });
   const interactive = process.stdout.isTTY === true;
 
   let stopping = false;
@@ -221,27 +232,31 @@ async function train(values: Values): Promise<void> {
   let firstLoss: number | undefined;
   let lastLoss = Number.NaN;
   let pending: StepResult | undefined;
-  while (model.stepCount < steps && !stopping) {
-    const step = model.stepCount + 1;
-    const result = model.trainStep(batches.batch(step - 1));
-    const report = step === startStep + 1 || step % 10 === 0 || step === steps;
-    if (!report) continue;
-    pending = result;
-    lastLoss = await pending.loss(); // waits for the GPU only on reported steps
-    firstLoss ??= lastLoss;
-    if (step % evalEvery === 0 || step === steps) lastValidation = await validationLoss();
-    const seconds = (performance.now() - started) / 1000;
-    const line = progressLine({ step, steps, loss: lastLoss, validationLoss: lastValidation, tokensPerSecond: ((step - startStep) * timeSteps * batchSize) / seconds, elapsedSeconds: seconds });
-    if (interactive) process.stdout.write(`\r${line}`);
-    else if (step % 20 === 0 || step === startStep + 1 || step === steps) console.log(line);
-    if (sampleEvery > 0 && step % sampleEvery === 0 && step < steps) {
-      const text = await sample(200);
-      console.log(`${interactive ? '\n' : ''}--- sample at step ${step} ---\n${text}\n---`);
+  try {
+    while (model.stepCount < steps && !stopping) {
+      const step = model.stepCount + 1;
+      const result = model.trainStep(batches.batch(step - 1));
+      const report = step === startStep + 1 || step % 10 === 0 || step === steps;
+      if (!report) continue;
+      pending = result;
+      lastLoss = await pending.loss(); // waits for the GPU only on reported steps
+      firstLoss ??= lastLoss;
+      if (step % evalEvery === 0 || step === steps) lastValidation = await validationLoss();
+      const seconds = (performance.now() - started) / 1000;
+      const line = progressLine({ step, steps, loss: lastLoss, validationLoss: lastValidation, tokensPerSecond: ((step - startStep) * timeSteps * batchSize) / seconds, elapsedSeconds: seconds });
+      if (interactive) process.stdout.write(`\r${line}`);
+      else if (step % 20 === 0 || step === startStep + 1 || step === steps) console.log(line);
+      if (sampleEvery > 0 && step % sampleEvery === 0 && step < steps) {
+        const text = await sample(200);
+        console.log(`${interactive ? '\n' : ''}--- sample at step ${step} ---\n${text}\n---`);
+      }
+      if (step % checkpointEvery === 0) await saveCheckpoint();
     }
-    if (step % checkpointEvery === 0) await saveCheckpoint();
+    if (interactive) process.stdout.write('\n');
+    await saveCheckpoint();
+  } catch (error) {
+    throw recoveryAdvice(error as Error);
   }
-  if (interactive) process.stdout.write('\n');
-  await saveCheckpoint();
   if (firstLoss !== undefined) {
     const validationNote = lastValidation === undefined ? '' : `; validation ${lastValidation.toFixed(4)}`;
     console.log(`\nloss ${firstLoss.toFixed(4)} → ${lastLoss.toFixed(4)} nats/char over steps ${startStep + 1}–${model.stepCount}${validationNote}`);
@@ -253,6 +268,11 @@ async function train(values: Values): Promise<void> {
   context.destroy();
 }
 
+/** A newline when the text has one (samples then start at a line), else the text's first character. */
+function defaultPrime(vocabulary: CharacterVocabulary, text: string): string {
+  return vocabulary.characters.includes('\n') ? '\n' : Array.from(text)[0];
+}
+
 async function sampleCommand(values: Values): Promise<void> {
   const path = values.checkpoint ?? defaultCheckpoint('project-source', values.cell);
   const bytes = readCheckpoint(path);
@@ -261,7 +281,7 @@ async function sampleCommand(values: Values): Promise<void> {
   const { metadata } = decodeSafetensors(bytes);
   const vocabulary = CharacterVocabulary.fromMetadata(metadata);
   const text = await sampleText(model, vocabulary, {
-    prime: values.prime ?? '\n',
+    prime: values.prime ?? defaultPrime(vocabulary, vocabulary.characters[0]),
     length: integer('length', values.length),
     temperature: number('temperature', values.temperature, (n) => n > 0, 'a number above 0'),
     ...(values['top-k'] ? { topK: integer('top-k', values['top-k']) } : {}),
