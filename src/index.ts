@@ -17,7 +17,7 @@ export {
 export { IGNORE_INDEX, type SequenceBatch } from './model/batch.ts';
 export type { CellType, LossType, Nonlinearity, RnnModelConfig } from './model/config.ts';
 export { type OptimizerConfig, type OptimizerType, type ScheduleConfig, scheduledLearningRate } from './model/optimizer.ts';
-export { NonFiniteStepError, RnnModel, type StepResult } from './model/rnn-model.ts';
+export { type EpochProgress, NonFiniteStepError, RnnModel, type StepResult } from './model/rnn-model.ts';
 export { CharacterVocabulary } from './text/vocabulary.ts';
 export { TextBatches, type TokenBatch } from './text/text-batches.ts';
 export { sampleFromLogits, sampleText, type SampleOptions } from './text/sampling.ts';

@@ -108,3 +108,33 @@ describe('vocabulary with the model', () => {
     expect(() => CharacterVocabulary.fromMetadata({ vocabulary: '["ab"]' })).toThrow(/single characters/);
   });
 });
+
+describe.each(TEST_ADAPTERS)('epochs on %s', (adapter) => {
+  it('trainEpoch takes one step per batch, reports progress, and returns the mean of every step\'s loss', async () => {
+    const { CharacterVocabulary, TextBatches } = await import('../src/index.ts');
+    const text = 'an epoch is one pass over the text. '.repeat(8);
+    const vocabulary = CharacterVocabulary.fromText(text);
+    const batches = new TextBatches(vocabulary.encode(text), 8, 4);
+    const config = { cell: 'gru' as const, vocabularySize: vocabulary.size, hiddenSize: 8, seed: 4 };
+    const context = await contextFor(adapter);
+    const model = await RnnModel.create(context, config);
+    const twin = await RnnModel.create(context, config);
+    try {
+      const progress: { step: number; stepsThisEpoch: number; loss: number }[] = [];
+      const epoch = await model.trainEpoch(batches, { onProgress: (p) => progress.push(p), progressEvery: 3 });
+      expect(epoch.steps).toBe(batches.batchesPerEpoch);
+      expect(progress.map((p) => p.stepsThisEpoch)).toEqual(Array.from({ length: Math.floor(epoch.steps / 3) }, (_, i) => 3 * (i + 1)));
+      // The same steps one by one give the same losses, bit for bit.
+      const losses = [];
+      for (const batch of batches) losses.push(await twin.trainStep(batch).loss());
+      expect(epoch.meanLoss).toBe(losses.reduce((sum, loss) => sum + loss, 0) / losses.length);
+      for (const p of progress) expect(p.loss).toBe(losses[p.stepsThisEpoch - 1]);
+      const second = await model.trainEpoch(batches);
+      expect(second.meanLoss).toBeLessThan(epoch.meanLoss);
+      await expect(model.trainEpoch([])).rejects.toThrow(/batches: is empty/);
+    } finally {
+      model.dispose();
+      twin.dispose();
+    }
+  });
+});

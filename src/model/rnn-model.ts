@@ -35,6 +35,16 @@ export class NonFiniteStepError extends Error {
   }
 }
 
+/** What trainEpoch reports every `progressEvery` steps. */
+export interface EpochProgress {
+  /** The optimizer step just taken (counting from the model's first). */
+  step: number;
+  /** Steps taken in this epoch so far. */
+  stepsThisEpoch: number;
+  /** That step's loss. */
+  loss: number;
+}
+
 /** What a step returns: its index, and its mean loss when asked for. */
 export interface StepResult {
   /** 1-based index of the optimizer step (0 for a gradients-only pass). */
@@ -251,6 +261,39 @@ export class RnnModel {
    */
   evaluate(batch: SequenceBatch): StepResult {
     return this.run(batch, ['forward', 'loss']);
+  }
+
+  /**
+   * One training step per batch (an epoch, when given TextBatches). Every
+   * `progressEvery` steps (default 10) it waits for that step's loss and calls
+   * `onProgress`, which also lets a page or worker stay responsive; the epoch's
+   * mean loss comes from one readback at the end.
+   */
+  async trainEpoch(
+    batches: Iterable<SequenceBatch>,
+    options: { onProgress?: (progress: EpochProgress) => void; progressEvery?: number } = {},
+  ): Promise<{ steps: number; meanLoss: number }> {
+    const progressEvery = options.progressEvery === undefined ? 10 : requirePositiveInteger('options.progressEvery', options.progressEvery);
+    const firstRun = this.lossWrites;
+    let steps = 0;
+    for (const batch of batches) {
+      const result = this.trainStep(batch);
+      steps++;
+      if (options.onProgress && steps % progressEvery === 0) options.onProgress({ step: result.step, stepsThisEpoch: steps, loss: await result.loss() });
+    }
+    if (steps === 0) throw new InvalidArgumentError('batches', 'is empty, expected at least one batch');
+    const losses = await this.readLossHistory(firstRun, steps);
+    return { steps, meanLoss: losses.reduce((sum, loss) => sum + loss, 0) / steps };
+  }
+
+  /** Losses of `count` consecutive runs from run `first`, in one readback. */
+  private async readLossHistory(first: number, count: number): Promise<Float32Array> {
+    this.checkUsable();
+    if (this.lossWrites - first > LOSS_HISTORY_LENGTH) {
+      throw new Error(`Only the last ${LOSS_HISTORY_LENGTH} runs' losses stay on the GPU; an epoch of ${count} steps needs progressEvery reads or fewer steps.`);
+    }
+    const all = await readFloats(this.context.device, this.buffers.lossHistory, 0, LOSS_HISTORY_LENGTH);
+    return Float32Array.from({ length: count }, (_, i) => all[(first + i) % LOSS_HISTORY_LENGTH]);
   }
 
   /** Forward, loss and BPTT without updating: gradients are then readable with readGradients(). */

@@ -36,6 +36,11 @@ export class TextBatches {
     }
   }
 
+  /** Every batch of one pass over the text, in order (for RnnModel.trainEpoch). */
+  *[Symbol.iterator](): Iterator<TokenBatch> {
+    for (let index = 0; index < this.batchesPerEpoch; index++) yield this.batch(index);
+  }
+
   /** Batch `index` (taken modulo batchesPerEpoch). */
   batch(index: number): TokenBatch {
     const T = this.timeSteps;
