@@ -1,6 +1,7 @@
 // The float64 CPU reference proven on its own: every backward (every cell, one and two layers,
 // initial states, dropout masks) against central finite differences, one step of each cell
 // and the optimizers against hand-written numbers, matmul against a plain triple loop.
+import { seededRandom } from './random.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   centralDifferenceGradient,
@@ -27,18 +28,6 @@ import {
 
 // ---------------------------------------------------------------------------------------
 // Helpers
-
-/** mulberry32: a small seeded PRNG giving uniform numbers in [0, 1). */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Uniform in [−scale, scale). */
 function randomArray(random: () => number, length: number, scale: number): Float64Array {

@@ -16,7 +16,7 @@ import { type ResolvedConfig, type RnnModelConfig, resolveConfig } from './confi
 import { dropoutKey, dropoutMask, pcgHash } from './dropout.ts';
 import { initialParameters } from './initialization.ts';
 import { optimizerConfigOf, optimizerState, optimizerStepValues, scheduledLearningRate } from './optimizer.ts';
-import { checkParametersFit, decodeModelFile, encodeModelFile, OPTIMIZER_STATE_PREFIX } from './model-file.ts';
+import { checkParametersFit, configOf, decodeModelFile, encodeModelFile, OPTIMIZER_STATE_PREFIX } from './model-file.ts';
 import { LOSS_HISTORY_LENGTH, ModelBuffers } from './model-buffers.ts';
 import { type ParameterLayout, parameterLayout } from './parameter-layout.ts';
 import { type PlanMode, type PlanPart, SequencePlan } from './sequence-plan.ts';
@@ -156,14 +156,8 @@ export class RnnModel {
   get fullConfig(): RnnModelConfig {
     const c = this.config;
     return {
-      cell: c.cell,
-      nonlinearity: c.nonlinearity,
-      layers: c.layers,
+      ...configOf(this.architecture),
       dropout: c.dropout,
-      ...(c.inputKind === 'tokens' ? { vocabularySize: c.inputSize } : { inputSize: c.inputSize }),
-      ...(c.embeddingSize > 0 ? { embeddingSize: c.embeddingSize } : {}),
-      hiddenSize: c.hiddenSize,
-      outputSize: c.outputSize,
       seed: c.seed,
       optimizer: optimizerConfigOf(c.optimizer),
       schedule: c.schedule,
