@@ -5,15 +5,26 @@
  * and the user's actions, and rendered here. The page never touches the GPU.
  *
  * For tests, the state is in stable ids (#status, #step, #loss, #first-loss,
- * #val-loss, #speed, #memory, #sample, #adapter, #error) and in
- * document.body.dataset.state (ui-state.ts's Phase); #sample carries the
- * sample's origin, step, seed, temperature and prime as data attributes.
+ * #val-loss, #speed, #memory, #checkpoint, #sample, #adapter, #error,
+ * #device-lost) and in document.body.dataset.state (ui-state.ts's Phase);
+ * #sample carries the sample's origin, step, seed, temperature and prime as
+ * data attributes, #checkpoint the checkpoint's step as data-step.
  */
 import { DEFAULT_TEXT } from './default-text.ts';
 import { LossChart } from './loss-chart.ts';
 import { formatBytes, parameterCount } from './metrics.ts';
 import type { DataSource, PageMessage, SampleSettings, WorkerMessage } from './protocol.ts';
-import { controlsFor, initialViewState, memoryEstimate, parseSampling, parseSettings, reduce, type ViewEvent, type ViewState } from './ui-state.ts';
+import {
+  controlsFor,
+  faultBanner,
+  initialViewState,
+  memoryEstimate,
+  parseSampling,
+  parseSettings,
+  reduce,
+  type ViewEvent,
+  type ViewState,
+} from './ui-state.ts';
 
 const NO_WEBGPU_MESSAGE =
   'This demo needs WebGPU, and this browser does not offer it (navigator.gpu is missing). ' +
@@ -49,6 +60,13 @@ const page = {
   loadFile: element<HTMLInputElement>('load-file'),
   loadLabel: element('load-label'),
   error: element('error'),
+  deviceLost: element('device-lost'),
+  deviceLostHeadline: element('device-lost-headline'),
+  deviceLostAction: element('device-lost-action'),
+  deviceLostDetail: element('device-lost-detail'),
+  recover: element<HTMLButtonElement>('recover'),
+  simulateLoss: element<HTMLButtonElement>('simulate-loss'),
+  checkpoint: element('checkpoint'),
   adapter: element('adapter'),
   modelInfo: element('model-info'),
   status: element('status'),
@@ -71,6 +89,9 @@ const page = {
   sample: element('sample'),
   chart: new LossChart(element<HTMLCanvasElement>('chart')),
 };
+
+/** What the sample's caption says before there is a sample (as the page is written). */
+const NO_SAMPLE_NOTE = page.sampleMeta.textContent ?? '';
 
 let view: ViewState = initialViewState;
 let worker: Worker | undefined;
@@ -130,11 +151,21 @@ function render(state: ViewState): void {
   page.loadFile.disabled = !controls.load;
   page.loadLabel.classList.toggle('disabled', !controls.load);
   page.sampleNow.disabled = !controls.sample;
+  page.recover.disabled = !controls.recover;
+  page.simulateLoss.disabled = !controls.simulateLoss;
   for (const input of [page.cell, page.layers, page.hidden, page.optimizer]) input.disabled = !controls.modelSettings;
   for (const input of [page.source, page.copySymbols, page.text, page.textFile, page.defaultText, page.seq, page.batch, page.lr]) input.disabled = !controls.dataSettings;
 
   page.error.hidden = state.error === undefined;
   setText(page.error, state.error ?? '');
+  const banner = faultBanner(state);
+  page.deviceLost.hidden = banner === undefined;
+  setText(page.deviceLostHeadline, banner?.headline ?? '');
+  setText(page.deviceLostAction, banner?.action ?? '');
+  setText(page.deviceLostDetail, banner?.detail ?? '');
+  setText(page.checkpoint, state.checkpointStep === undefined ? '–' : `step ${state.checkpointStep}`);
+  if (state.checkpointStep === undefined) delete page.checkpoint.dataset.step;
+  else page.checkpoint.dataset.step = String(state.checkpointStep);
   setText(page.adapter, state.adapter ?? '–');
   setText(page.status, state.status);
   setText(page.step, String(state.step));
@@ -181,6 +212,7 @@ function render(state: ViewState): void {
     setText(page.sampleMeta, `Step ${sample.step}, temperature ${sample.temperature}, seed ${sample.seed}, primed with ${JSON.stringify(sample.prime)} (${sample.origin}).`);
   } else {
     for (const key of ['origin', 'step', 'seed', 'temperature', 'prime']) delete page.sample.dataset[key];
+    setText(page.sampleMeta, NO_SAMPLE_NOTE);
   }
   page.sampleError.hidden = state.sampleError === undefined;
   setText(page.sampleError, state.sampleError ?? '');
@@ -234,6 +266,8 @@ function onWorkerMessage(message: WorkerMessage): void {
     showSource();
   }
   if (message.type === 'error' && message.fatal) console.error(message.message);
+  // A lost device is expected to be recoverable: a warning, not an error.
+  if (message.type === 'device-lost') console.warn(message.message);
   dispatch(message);
 }
 
@@ -312,6 +346,11 @@ function wireControls(): void {
     dispatch({ type: 'user-save' });
     send({ type: 'save' });
   });
+  page.recover.addEventListener('click', () => {
+    dispatch({ type: 'user-recover' });
+    send({ type: 'recover' });
+  });
+  page.simulateLoss.addEventListener('click', () => send({ type: 'simulate-device-loss' }));
   page.loadFile.addEventListener('change', () => {
     onLoadModel().catch((error: unknown) => dispatch({ type: 'user-invalid', message: `Could not read the model file: ${String(error)}` }));
   });

@@ -1,29 +1,10 @@
 /**
- * Numbers the demo computes on the CPU: cross-entropy and accuracy from the
- * logits RnnModel.predict returns, and an estimate of the GPU memory a model
- * holds. No GPU, no DOM.
+ * Numbers the demo computes on the CPU: the accuracy at chosen positions from
+ * the logits RnnModel.predict returns (the copy task's recall; losses come from
+ * the GPU, RnnModel.evaluate), and an estimate of the GPU memory a model holds.
+ * No GPU, no DOM.
  */
 import type { ModelInfo } from './protocol.ts';
-
-/**
- * Sum over positions of −log softmax(logits[p])[targets[p]], in float64 with the
- * log-sum-exp shifted by the row maximum. `logits` is [positions, classes].
- */
-export function crossEntropySum(logits: ArrayLike<number>, targets: ArrayLike<number>, classes: number): number {
-  if (logits.length !== targets.length * classes) {
-    throw new Error(`crossEntropySum: ${logits.length} logits for ${targets.length} targets × ${classes} classes`);
-  }
-  let sum = 0;
-  for (let p = 0; p < targets.length; p++) {
-    const row = p * classes;
-    let max = -Infinity;
-    for (let c = 0; c < classes; c++) max = Math.max(max, logits[row + c]);
-    let total = 0;
-    for (let c = 0; c < classes; c++) total += Math.exp(logits[row + c] - max);
-    sum += max + Math.log(total) - logits[row + targets[p]];
-  }
-  return sum;
-}
 
 /** How many of `positions` have their target as the largest logit (first maximum wins ties). */
 export function correctPredictions(logits: ArrayLike<number>, targets: ArrayLike<number>, classes: number, positions: readonly number[]): number {

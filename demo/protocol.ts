@@ -2,12 +2,22 @@
  * The messages between the demo page (main.ts) and the training worker
  * (training-worker.ts). Both sides import these types; nothing else crosses.
  *
- *   page → worker: train, pause, reset, set-sampling, sample, save, load
+ *   page → worker: train, pause, reset, set-sampling, sample, save, load,
+ *                  recover, simulate-device-loss
  *   worker → page: ready | unavailable, then model, training, progress,
- *                  validation, paused, sample, sample-error, saved, reset, error
+ *                  validation, checkpoint, paused, sample, sample-error, saved,
+ *                  reset, device-lost, recovered, error
  *
- * Messages are handled in order, one at a time, except `pause` and
- * `set-sampling`, which act at once (the worker checks them between steps).
+ * Messages are handled in order, one at a time, except `pause`,
+ * `set-sampling` and `simulate-device-loss`, which act at once (the worker
+ * checks them between steps).
+ *
+ * Device loss: the worker keeps the latest checkpoint of its model in memory
+ * (RnnModel.saveCheckpoint: weights, optimizer moments, step count), taken when
+ * a model is created or loaded, every CHECKPOINT_EVERY steps and at each pause.
+ * When its GPU context faults (the device is lost, or an uncaptured WebGPU
+ * error) it stops, says `device-lost`, and on `recover` creates a new context,
+ * restores the model from that checkpoint and says `recovered`.
  */
 import type { CellType } from '../src/index.ts';
 
@@ -51,7 +61,11 @@ export type PageMessage =
   | { type: 'sample'; sampling: SampleSettings }
   | { type: 'save' }
   /** A safetensors file; `optimizer` and `learningRate` are used for further training. */
-  | { type: 'load'; fileName: string; bytes: ArrayBuffer; optimizer: OptimizerName; learningRate: number; sampling: SampleSettings };
+  | { type: 'load'; fileName: string; bytes: ArrayBuffer; optimizer: OptimizerName; learningRate: number; sampling: SampleSettings }
+  /** After `device-lost`: a new GPU context, and the model restored from the last checkpoint. */
+  | { type: 'recover' }
+  /** Fault injection, to try recovery: destroys the worker's GPU device (device.destroy()), as a driver reset would. */
+  | { type: 'simulate-device-loss' };
 
 /** The model the worker holds. */
 export interface ModelInfo {
@@ -98,6 +112,9 @@ export interface AdapterInfo {
   featureLevel: string;
 }
 
+/** 'device-lost': GPUDevice.lost resolved; 'gpu-error': an uncaptured WebGPU error faulted the context. */
+export type FaultCause = 'device-lost' | 'gpu-error';
+
 export type WorkerMessage =
   | { type: 'ready'; adapter: AdapterInfo }
   /** The worker has no WebGPU, or no adapter: the demo cannot run. */
@@ -111,26 +128,19 @@ export type WorkerMessage =
   | { type: 'validation'; step: number; loss: number; recallAccuracy?: number }
   /** Training stopped: no GPU work is queued any more. */
   | { type: 'paused'; step: number }
+  /** The worker now holds an in-memory checkpoint of the model at `step`. */
+  | { type: 'checkpoint'; step: number }
   | { type: 'sample'; sample: Sample }
   | { type: 'sample-error'; message: string }
   | { type: 'saved'; fileName: string; bytes: ArrayBuffer }
   | { type: 'reset' }
+  /**
+   * The GPU context can no longer run anything; the worker stopped. `step`: the model's
+   * step when it happened; `checkpointStep`: the step of the checkpoint `recover` restores
+   * (none: no model, or no checkpoint yet). `message`: the library's error.
+   */
+  | { type: 'device-lost'; cause: FaultCause; step?: number; checkpointStep?: number; message: string }
+  /** A new GPU context; `step` and `info`: the model restored from the checkpoint (none: no model). */
+  | { type: 'recovered'; adapter: AdapterInfo; step?: number; info?: ModelInfo }
   /** A request failed; `fatal`: the GPU is gone and the page must be reloaded. Otherwise the model is as it was. */
   | { type: 'error'; action: PageMessage['type'] | 'startup'; message: string; fatal: boolean };
-
-/** Metadata keys the demo adds to saved models (besides the library's own). */
-export const METADATA_VOCABULARY = 'vocabulary';
-export const METADATA_DEMO = 'webgpu_rnn_demo';
-
-/** The demo's own metadata, stored as JSON under METADATA_DEMO. */
-export interface DemoMetadata {
-  task: TaskKind;
-  defaultPrime: string;
-  sampleLength: number;
-  timeSteps: number;
-  batchSize: number;
-  learningRate: number;
-  steps: number;
-  /** Copy task: symbols remembered. */
-  copySymbols?: number;
-}

@@ -3,9 +3,12 @@
  * the page's messages (protocol.ts). Training runs here so that the page never
  * waits on the GPU; between steps the worker checks for Pause, and once paused
  * it submits no more work. Only the library's public entry is used.
+ *
+ * It keeps the latest checkpoint of the model in memory (see protocol.ts): when
+ * the GPU context faults, the page offers to recover from it on a new context.
  */
 import {
-  CharacterVocabulary,
+  type CharacterVocabulary,
   createGpuContext,
   decodeSafetensors,
   type GpuContext,
@@ -15,12 +18,11 @@ import {
   sampleText,
   type StepResult,
 } from '../src/index.ts';
-import { correctPredictions, crossEntropySum } from './metrics.ts';
+import { correctPredictions } from './metrics.ts';
 import {
+  type AdapterInfo,
   type DataSource,
-  type DemoMetadata,
-  METADATA_DEMO,
-  METADATA_VOCABULARY,
+  type FaultCause,
   type ModelInfo,
   type ModelSettings,
   type PageMessage,
@@ -29,6 +31,7 @@ import {
   type TrainingSettings,
   type WorkerMessage,
 } from './protocol.ts';
+import { type DemoMetadata, METADATA_DEMO, modelFileMetadata, readDemoMetadata, vocabularyFromMetadata } from './saved-model.ts';
 import { copyMemoryData, DataError, type TrainingData, textData, TEXT_SAMPLE_LENGTH } from './training-data.ts';
 
 /** Steps between loss reads (a read waits for the GPU, so not every step). */
@@ -39,6 +42,16 @@ const VALIDATE_EVERY = 25;
 const SAMPLE_EVERY_MS = 4000;
 /** Seed of new models' weights. */
 const MODEL_SEED = 1;
+/** Steps between in-memory checkpoints while training (also taken at each pause and for a new or loaded model). */
+const CHECKPOINT_EVERY = 50;
+/** How long a failed GPU call waits for device.lost before it counts as an ordinary error. */
+const LOSS_REPORT_WAIT_MS = 250;
+
+/** The whole training state of a model at one step (RnnModel.saveCheckpoint), vocabulary and demo settings in its metadata. */
+interface Checkpoint {
+  bytes: Uint8Array;
+  step: number;
+}
 
 interface Run {
   model: RnnModel;
@@ -54,6 +67,8 @@ interface Run {
   /** The data of the latest Train. */
   data?: TrainingData;
   training?: TrainingSettings;
+  /** The latest in-memory checkpoint of `model`. */
+  checkpoint?: Checkpoint;
 }
 
 interface WorkerScope {
@@ -68,6 +83,8 @@ function post(message: WorkerMessage, transfer: Transferable[] = []): void {
 
 let context: GpuContext | undefined;
 let run: Run | undefined;
+/** Set when `context` faulted: nothing runs until `recover` replaces it. */
+let fault: { cause: FaultCause; message: string } | undefined;
 let pauseRequested = false;
 let sampling: SampleSettings = { prime: '', temperature: 0.8, seed: 1 };
 /** Messages other than pause and set-sampling, handled one at a time in order. */
@@ -82,14 +99,49 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** True when the GPU context can no longer be used. */
-function gpuFailed(): boolean {
+/** The error the context throws from now on, if it has faulted. */
+function faultOf(gpu: GpuContext): string | undefined {
   try {
-    context?.throwIfFaulted();
-    return false;
-  } catch {
-    return true;
+    gpu.throwIfFaulted();
+    return undefined;
+  } catch (error) {
+    return messageOf(error);
   }
+}
+
+function adapterInfo(gpu: GpuContext): AdapterInfo {
+  const { vendor, architecture, featureLevel } = gpu.adapter;
+  return { description: gpu.description, vendor, architecture, featureLevel };
+}
+
+/** Stops everything and tells the page, once per context, that `gpu` can run nothing more. */
+function reportFault(gpu: GpuContext, cause: FaultCause, message: string): void {
+  if (gpu !== context || fault) return;
+  fault = { cause, message };
+  pauseRequested = true;
+  post({ type: 'device-lost', cause, step: run?.model.stepCount, checkpointStep: run?.checkpoint?.step, message });
+}
+
+/** Reports the device's loss when it happens (a driver reset, a GPU process crash, or simulate-device-loss). */
+function watchDevice(gpu: GpuContext): void {
+  gpu.device.lost.then((info) => {
+    // GpuContext's own handler ran first and holds the error its models now throw.
+    reportFault(gpu, 'device-lost', faultOf(gpu) ?? `The GPU device was lost (${info.reason}): ${info.message || 'no message'}.`);
+  });
+}
+
+/**
+ * Whether an error thrown by GPU work came from a faulted context. A read in
+ * flight may fail before device.lost resolves, so a short wait for it first.
+ */
+async function faultExplains(gpu: GpuContext): Promise<boolean> {
+  if (fault) return true;
+  await Promise.race([gpu.device.lost, new Promise((resolve) => setTimeout(resolve, LOSS_REPORT_WAIT_MS))]);
+  if (fault) return true;
+  const message = faultOf(gpu);
+  if (message === undefined) return false;
+  reportFault(gpu, 'gpu-error', message);
+  return true;
 }
 
 function modelInfo(current: Run, savedTraining?: Partial<TrainingSettings>): ModelInfo {
@@ -130,19 +182,24 @@ async function writeSample(current: Run, origin: 'training' | 'paused' | 'loaded
   }
 }
 
+/** The mean loss over the held-out batches (RnnModel.evaluate: on the GPU, one number read per batch); copy task: also the recall accuracy. */
 async function validate(current: Run, data: TrainingData): Promise<void> {
   if (data.validationBatches.length === 0) return;
-  const classes = current.vocabulary.size;
+  // Every batch is submitted before the first loss is read.
+  const results = data.validationBatches.map((batch) => ({ positions: batch.targets.length, result: current.model.evaluate(batch) }));
   let lossSum = 0;
   let positions = 0;
+  for (const { positions: count, result } of results) {
+    lossSum += count * (await result.loss());
+    positions += count;
+  }
+  // Recall accuracy needs the predictions at the recalled positions: the logits, read back.
   let correct = 0;
   let recalled = 0;
-  for (const batch of data.validationBatches) {
-    const { logits } = await current.model.predict({ timeSteps: batch.timeSteps, batchSize: batch.batchSize, inputTokens: batch.inputTokens });
-    lossSum += crossEntropySum(logits, batch.targets, classes);
-    positions += batch.targets.length;
-    if (data.recallPositions) {
-      correct += correctPredictions(logits, batch.targets, classes, data.recallPositions);
+  if (data.recallPositions) {
+    for (const batch of data.validationBatches) {
+      const { logits } = await current.model.predict({ timeSteps: batch.timeSteps, batchSize: batch.batchSize, inputTokens: batch.inputTokens });
+      correct += correctPredictions(logits, batch.targets, current.vocabulary.size, data.recallPositions);
       recalled += data.recallPositions.length;
     }
   }
@@ -152,6 +209,28 @@ async function validate(current: Run, data: TrainingData): Promise<void> {
     loss: lossSum / positions,
     ...(recalled > 0 ? { recallAccuracy: correct / recalled } : {}),
   });
+}
+
+function demoMetadataOf(current: Run): DemoMetadata {
+  return {
+    task: current.task,
+    defaultPrime: current.defaultPrime,
+    sampleLength: current.sampleLength,
+    timeSteps: current.training?.timeSteps ?? 0,
+    batchSize: current.training?.batchSize ?? 0,
+    learningRate: current.training?.learningRate ?? 0,
+    steps: current.model.stepCount,
+    ...(current.copySymbols ? { copySymbols: current.copySymbols } : {}),
+  };
+}
+
+/** Replaces the run's in-memory checkpoint with one of its current step (a readback: waits for the queued steps). */
+async function takeCheckpoint(current: Run): Promise<void> {
+  const step = current.model.stepCount;
+  if (current.checkpoint?.step === step) return;
+  const bytes = await current.model.saveCheckpoint(modelFileMetadata(current.vocabulary, demoMetadataOf(current)));
+  current.checkpoint = { bytes, step };
+  post({ type: 'checkpoint', step });
 }
 
 async function train(message: Extract<PageMessage, { type: 'train' }>): Promise<void> {
@@ -175,6 +254,7 @@ async function train(message: Extract<PageMessage, { type: 'train' }>): Promise<
     current = { model, vocabulary: data.vocabulary, settings: message.model, task: data.kind, origin: 'new', defaultPrime: data.defaultPrime, sampleLength: data.sampleLength };
     run = current;
     post({ type: 'model', info: modelInfo(current) });
+    await takeCheckpoint(current);
   }
   const { model } = current;
   model.setLearningRate(message.training.learningRate);
@@ -201,6 +281,7 @@ async function train(message: Extract<PageMessage, { type: 'train' }>): Promise<
   let lastSample = performance.now();
   while (!pauseRequested) {
     last = model.trainStep(data.trainingBatch(model.stepCount));
+    if (last.step % CHECKPOINT_EVERY === 0) await takeCheckpoint(current);
     if (last.step % LOG_EVERY === 0 || last.step === startStep + 1) {
       if (pendingLoss) show(await pendingLoss);
       pendingLoss = readLoss(last);
@@ -217,8 +298,10 @@ async function train(message: Extract<PageMessage, { type: 'train' }>): Promise<
   }
   if (pendingLoss) show(await pendingLoss);
   if (last && last.step !== lastRead) show(await readLoss(last));
-  // Every submitted step has finished: the loss reads waited for them.
+  // Every submitted step has finished: the loss reads waited for them. (Or the device was lost meanwhile.)
+  gpu.throwIfFaulted();
   post({ type: 'paused', step: model.stepCount });
+  await takeCheckpoint(current);
   await validate(current, data);
   await writeSample(current, 'paused');
 }
@@ -226,44 +309,23 @@ async function train(message: Extract<PageMessage, { type: 'train' }>): Promise<
 async function save(): Promise<void> {
   const current = run;
   if (!current) throw new DataError('There is no model to save yet: press Train first.');
-  const demo: DemoMetadata = {
-    task: current.task,
-    defaultPrime: current.defaultPrime,
-    sampleLength: current.sampleLength,
-    timeSteps: current.training?.timeSteps ?? 0,
-    batchSize: current.training?.batchSize ?? 0,
-    learningRate: current.training?.learningRate ?? 0,
-    steps: current.model.stepCount,
-    ...(current.copySymbols ? { copySymbols: current.copySymbols } : {}),
-  };
-  const weights = await current.model.saveWeights({ [METADATA_VOCABULARY]: current.vocabulary.characters.join(''), [METADATA_DEMO]: JSON.stringify(demo) });
+  const weights = await current.model.saveWeights(modelFileMetadata(current.vocabulary, demoMetadataOf(current)));
   const bytes = weights.byteOffset === 0 && weights.byteLength === weights.buffer.byteLength ? weights : weights.slice();
   const fileName = `webgpu-rnn-${current.settings.cell}-${current.settings.layers}x${current.settings.hiddenSize}-${current.task}-step${current.model.stepCount}.safetensors`;
   post({ type: 'saved', fileName, bytes: bytes.buffer as ArrayBuffer }, [bytes.buffer as ArrayBuffer]);
-}
-
-function demoMetadata(text: string | undefined): Partial<DemoMetadata> {
-  if (!text) return {};
-  try {
-    const parsed = JSON.parse(text) as unknown;
-    return typeof parsed === 'object' && parsed !== null ? (parsed as Partial<DemoMetadata>) : {};
-  } catch {
-    return {};
-  }
 }
 
 async function load(message: Extract<PageMessage, { type: 'load' }>): Promise<void> {
   const bytes = new Uint8Array(message.bytes);
   // Read the metadata first: a file the demo cannot decode text with is refused before any GPU work.
   const { metadata } = decodeSafetensors(bytes);
-  const characters = metadata[METADATA_VOCABULARY];
-  if (characters === undefined) {
+  const vocabulary = vocabularyFromMetadata(metadata);
+  if (vocabulary === undefined) {
     throw new DataError(
-      `${message.fileName} has no '${METADATA_VOCABULARY}' metadata: the demo needs the characters the model was trained on to encode a prime and decode samples. ` +
-        'Load a model saved by this page (or add the vocabulary, its characters in id order, to the file\'s metadata).',
+      `${message.fileName} has no 'vocabulary' metadata: the demo needs the characters the model was trained on to encode a prime and decode samples. ` +
+        'Load a model saved by this page or by the CLI (or add the vocabulary, a JSON array of its characters in id order, to the file\'s metadata).',
     );
   }
-  const vocabulary = new CharacterVocabulary(Array.from(characters));
   const model = await RnnModel.fromWeights(context!, bytes, { optimizer: { type: message.optimizer, learningRate: message.learningRate } });
   const { cell, layers, hiddenSize, inputKind, inputSize, outputSize } = model.config;
   if (inputKind !== 'tokens' || inputSize !== vocabulary.size || outputSize !== vocabulary.size) {
@@ -273,8 +335,8 @@ async function load(message: Extract<PageMessage, { type: 'load' }>): Promise<vo
         `the vocabulary has ${vocabulary.size} characters.`,
     );
   }
-  const saved = demoMetadata(metadata[METADATA_DEMO]);
-  const task: TaskKind = saved.task === 'copy-memory' ? 'copy-memory' : 'text';
+  const saved = readDemoMetadata(metadata[METADATA_DEMO]);
+  const task: TaskKind = saved.task ?? 'text';
   run?.model.dispose();
   run = {
     model,
@@ -283,21 +345,67 @@ async function load(message: Extract<PageMessage, { type: 'load' }>): Promise<vo
     task,
     origin: 'file',
     fileName: message.fileName,
-    defaultPrime: typeof saved.defaultPrime === 'string' && saved.defaultPrime !== '' ? saved.defaultPrime : vocabulary.characters[0],
-    sampleLength: typeof saved.sampleLength === 'number' && saved.sampleLength > 0 ? saved.sampleLength : TEXT_SAMPLE_LENGTH,
-    copySymbols: task === 'copy-memory' && typeof saved.copySymbols === 'number' ? saved.copySymbols : undefined,
+    defaultPrime: saved.defaultPrime ?? vocabulary.characters[0],
+    sampleLength: saved.sampleLength ?? TEXT_SAMPLE_LENGTH,
+    copySymbols: task === 'copy-memory' ? saved.copySymbols : undefined,
   };
-  const savedTraining: Partial<TrainingSettings> = {};
-  if (typeof saved.timeSteps === 'number' && saved.timeSteps > 0) savedTraining.timeSteps = saved.timeSteps;
-  if (typeof saved.batchSize === 'number' && saved.batchSize > 0) savedTraining.batchSize = saved.batchSize;
-  if (typeof saved.learningRate === 'number' && saved.learningRate > 0) savedTraining.learningRate = saved.learningRate;
+  const { timeSteps, batchSize, learningRate } = saved;
+  const savedTraining: Partial<TrainingSettings> = { ...(timeSteps ? { timeSteps } : {}), ...(batchSize ? { batchSize } : {}), ...(learningRate ? { learningRate } : {}) };
   post({ type: 'model', info: modelInfo(run, savedTraining) });
+  await takeCheckpoint(run);
   await writeSample(run, 'loaded', message.sampling);
 }
 
+/**
+ * After a fault: a new GPU context, and the model restored from the run's last
+ * checkpoint (weights, optimizer moments, step count; its vocabulary and demo
+ * settings from the checkpoint's metadata). The run is paused at the
+ * checkpoint's step: Train continues from there. Without a checkpoint (no model
+ * yet) only the context is new.
+ */
+async function recover(): Promise<void> {
+  if (!fault) throw new DataError('The GPU is working: there is nothing to recover.');
+  const lost = run;
+  const fresh = await createGpuContext();
+  let restored: Run | undefined;
+  if (lost?.checkpoint) {
+    try {
+      const { bytes, step } = lost.checkpoint;
+      const model = await RnnModel.fromCheckpoint(fresh, bytes);
+      const { metadata } = decodeSafetensors(bytes);
+      const saved = readDemoMetadata(metadata[METADATA_DEMO]);
+      restored = {
+        ...lost,
+        model,
+        vocabulary: vocabularyFromMetadata(metadata) ?? lost.vocabulary,
+        task: saved.task ?? lost.task,
+        defaultPrime: saved.defaultPrime ?? lost.defaultPrime,
+        sampleLength: saved.sampleLength ?? lost.sampleLength,
+        copySymbols: saved.copySymbols,
+        checkpoint: { bytes, step },
+      };
+    } catch (error) {
+      fresh.destroy();
+      throw error;
+    }
+  }
+  const old = context;
+  context = fresh;
+  run = restored;
+  fault = undefined;
+  watchDevice(fresh);
+  // Their buffers belonged to the lost device; destroying them frees what the browser still holds.
+  lost?.model.dispose();
+  old?.destroy();
+  post({ type: 'recovered', adapter: adapterInfo(fresh), ...(restored ? { step: restored.model.stepCount, info: modelInfo(restored) } : {}) });
+}
+
 async function handle(message: PageMessage): Promise<void> {
+  const gpu = context;
   try {
-    if (!context) throw new Error('The worker has no GPU context.');
+    if (!gpu) throw new Error('The worker has no GPU context.');
+    if (message.type === 'recover') return await recover();
+    if (fault) throw new DataError('The GPU stopped working: press Recover first.');
     switch (message.type) {
       case 'train':
         return await train(message);
@@ -315,13 +423,15 @@ async function handle(message: PageMessage): Promise<void> {
         return await load(message);
       case 'pause':
       case 'set-sampling':
+      case 'simulate-device-loss':
         return;
     }
   } catch (error) {
-    const fatal = gpuFailed();
+    // A faulted context explains the failure: the page shows the device-lost banner instead.
+    if (gpu && message.type !== 'recover' && !isUserError(error) && (await faultExplains(gpu))) return;
     // The user's own mistakes are shown on the page; anything else is a fault worth a console entry.
-    if (fatal || !isUserError(error)) console.error(error);
-    post({ type: 'error', action: message.type, message: messageOf(error), fatal });
+    if (!isUserError(error)) console.error(error);
+    post({ type: 'error', action: message.type, message: messageOf(error), fatal: false });
   }
 }
 
@@ -335,6 +445,11 @@ scope.addEventListener('message', (event) => {
   }
   if (message.type === 'set-sampling') {
     sampling = message.sampling;
+    return;
+  }
+  if (message.type === 'simulate-device-loss') {
+    // The device itself, not context.destroy(): the context then reports it as any lost device.
+    context?.device.destroy();
     return;
   }
   queue = queue.then(() => handle(message));
@@ -354,13 +469,8 @@ async function start(): Promise<void> {
     post({ type: 'unavailable', message: `No WebGPU adapter: ${messageOf(error)}` });
     return;
   }
-  context.device.lost.then((info) => {
-    if (info.reason === 'destroyed') return;
-    pauseRequested = true;
-    post({ type: 'error', action: 'startup', message: `The GPU device was lost (${info.reason}): ${info.message || 'no message'}. Reload the page to start again.`, fatal: true });
-  });
-  const { vendor, architecture, featureLevel } = context.adapter;
-  post({ type: 'ready', adapter: { description: context.description, vendor, architecture, featureLevel } });
+  watchDevice(context);
+  post({ type: 'ready', adapter: adapterInfo(context) });
 }
 
 // Messages that arrive before the GPU is ready wait for it.

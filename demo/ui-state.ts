@@ -6,6 +6,7 @@
  */
 import { estimateGpuMemory, type MemoryEstimate } from './metrics.ts';
 import type {
+  FaultCause,
   ModelInfo,
   ModelSettings,
   OptimizerName,
@@ -18,10 +19,23 @@ import type {
 
 /**
  * starting: waiting for the worker's GPU; ready: no model; training; pausing:
- * asked to stop, steps still finishing; paused: a model, no GPU work; error: no
- * WebGPU or the GPU was lost (reload the page).
+ * asked to stop, steps still finishing; paused: a model, no GPU work; lost: the
+ * GPU context faulted (device lost), Recover offered; recovering: a new context
+ * and the model from its checkpoint on the way; error: no WebGPU, or the worker
+ * failed (reload the page).
  */
-export type Phase = 'starting' | 'ready' | 'training' | 'pausing' | 'paused' | 'error';
+export type Phase = 'starting' | 'ready' | 'training' | 'pausing' | 'paused' | 'lost' | 'recovering' | 'error';
+
+/** What the device-lost banner says. */
+export interface Fault {
+  cause: FaultCause;
+  /** The model's step when the GPU failed; none without a model. */
+  step: number | undefined;
+  /** The step Recover goes back to; none: no checkpoint (no model). */
+  checkpointStep: number | undefined;
+  /** The library's error. */
+  message: string;
+}
 
 export interface LossPoint {
   step: number;
@@ -51,6 +65,10 @@ export interface ViewState {
   /** Shown on the page until the next action; the model is kept unless phase is 'error'. */
   error: string | undefined;
   lastSaved: string | undefined;
+  /** Step of the worker's in-memory checkpoint of the model. */
+  checkpointStep: number | undefined;
+  /** Set while the GPU is lost (phases lost and recovering). */
+  fault: Fault | undefined;
 }
 
 export type UserAction =
@@ -60,6 +78,7 @@ export type UserAction =
   | { type: 'user-save' }
   | { type: 'user-load'; fileName: string }
   | { type: 'user-sample' }
+  | { type: 'user-recover' }
   /** A setting or file the page refused before asking the worker. */
   | { type: 'user-invalid'; message: string };
 
@@ -85,6 +104,8 @@ export const initialViewState: ViewState = {
   sampleError: undefined,
   error: undefined,
   lastSaved: undefined,
+  checkpointStep: undefined,
+  fault: undefined,
 };
 
 /** What a new or loaded model starts from: no steps, no curves. */
@@ -100,14 +121,42 @@ function freshHistory(state: ViewState): ViewState {
     validation: undefined,
     sample: undefined,
     sampleError: undefined,
+    checkpointStep: undefined,
   };
 }
+
+/**
+ * The state of a model restored from its checkpoint at `step`: what the page
+ * showed up to that step is kept (the steps after it are gone with the device).
+ */
+function rewoundTo(state: ViewState, step: number): ViewState {
+  const trainLoss = state.trainLoss.filter((point) => point.step <= step);
+  const validationLoss = state.validationLoss.filter((point) => point.step <= step);
+  const lastTrain = trainLoss.at(-1);
+  const lastValidation = validationLoss.at(-1);
+  return {
+    ...state,
+    step,
+    loss: lastTrain?.loss,
+    firstLoss: trainLoss.length > 0 ? state.firstLoss : undefined,
+    tokensPerSecond: undefined,
+    trainLoss,
+    validationLoss,
+    validation:
+      state.validation && state.validation.step <= step ? state.validation : lastValidation && { step: lastValidation.step, loss: lastValidation.loss },
+    checkpointStep: step,
+  };
+}
+
+/** Worker messages about the run that a lost GPU makes stale: any still on their way are dropped. */
+const STALE_WHEN_LOST: ReadonlySet<ViewEvent['type']> = new Set(['training', 'progress', 'validation', 'paused', 'sample', 'sample-error', 'checkpoint']);
 
 function isIdle(phase: Phase): boolean {
   return phase === 'ready' || phase === 'paused';
 }
 
 export function reduce(state: ViewState, event: ViewEvent): ViewState {
+  if ((state.phase === 'lost' || state.phase === 'recovering') && STALE_WHEN_LOST.has(event.type)) return state;
   switch (event.type) {
     // ---- the worker ----
     case 'ready':
@@ -146,6 +195,8 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
       };
     case 'paused':
       return { ...state, phase: 'paused', step: event.step, status: `paused at step ${event.step}` };
+    case 'checkpoint':
+      return { ...state, checkpointStep: event.step };
     case 'sample':
       return { ...state, sample: event.sample, sampleError: undefined, busy: state.busy === 'sampling' ? undefined : state.busy };
     case 'sample-error':
@@ -154,8 +205,28 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
       return { ...state, busy: undefined, lastSaved: event.fileName, status: `saved ${event.fileName}` };
     case 'reset':
       return { ...freshHistory(state), phase: 'ready', busy: undefined, model: undefined, references: [], dataDescription: '', status: 'ready' };
+    case 'device-lost':
+      return {
+        ...state,
+        phase: 'lost',
+        busy: undefined,
+        error: undefined,
+        fault: { cause: event.cause, step: event.step, checkpointStep: event.checkpointStep, message: event.message },
+        checkpointStep: event.checkpointStep,
+        status: event.cause === 'device-lost' ? 'GPU device lost' : 'GPU failed',
+      };
+    case 'recovered': {
+      const recovered = { ...state, busy: undefined, fault: undefined, error: undefined, adapter: event.adapter.description };
+      if (event.step === undefined || !event.info) {
+        // No checkpoint: whatever model there was is gone.
+        return { ...freshHistory(recovered), phase: 'ready', model: undefined, references: [], dataDescription: '', status: 'recovered: a new GPU device, no model' };
+      }
+      return { ...rewoundTo(recovered, event.step), phase: 'paused', model: event.info, status: `recovered at step ${event.step}: Train continues from there` };
+    }
     case 'error':
       if (event.fatal) return { ...state, phase: 'error', busy: undefined, error: event.message, status: 'stopped: the GPU failed' };
+      // Recovery failed: the GPU is still lost, and Recover may be tried again.
+      if (state.phase === 'recovering' || state.phase === 'lost') return { ...state, phase: 'lost', busy: undefined, error: event.message, status: `${event.action} failed` };
       return {
         ...state,
         // A failed Train (bad text, bad settings) never started; a failed step stopped the run.
@@ -185,6 +256,8 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
       return isIdle(state.phase) && !state.busy ? { ...state, busy: 'loading', error: undefined, status: `loading ${event.fileName}…` } : state;
     case 'user-sample':
       return isIdle(state.phase) && !state.busy && state.model ? { ...state, busy: 'sampling', status: 'writing a sample…' } : state;
+    case 'user-recover':
+      return state.phase === 'lost' ? { ...state, phase: 'recovering', error: undefined, status: 'recovering: a new GPU device, and the model from its checkpoint…' } : state;
     case 'user-invalid':
       return { ...state, error: event.message };
   }
@@ -202,6 +275,10 @@ export interface Controls {
   modelSettings: boolean;
   /** Source, text, sequence length, batch size, learning rate: not while training. */
   dataSettings: boolean;
+  /** After a device loss: a new GPU context and the model from its checkpoint. */
+  recover: boolean;
+  /** Fault injection: destroy the GPU device, to try Recover. */
+  simulateLoss: boolean;
 }
 
 export function controlsFor(state: ViewState): Controls {
@@ -216,6 +293,26 @@ export function controlsFor(state: ViewState): Controls {
     sample: free && state.model !== undefined,
     modelSettings: free && state.model === undefined,
     dataSettings: idle,
+    recover: state.phase === 'lost',
+    simulateLoss: state.model !== undefined && (state.phase === 'training' || free),
+  };
+}
+
+/** The device-lost banner: what happened, where it happened, and what Recover will do. */
+export function faultBanner(state: ViewState): { headline: string; action: string; detail: string } | undefined {
+  const fault = state.fault;
+  if (!fault) return undefined;
+  const what = fault.cause === 'device-lost' ? 'The GPU device was lost' : 'The GPU stopped with an error';
+  const headline = `${what}${fault.step === undefined ? '' : ` at step ${fault.step}`}.`;
+  if (fault.checkpointStep === undefined) {
+    return { headline, action: 'There is no checkpoint to go back to: Recover starts a new GPU device, without a model.', detail: fault.message };
+  }
+  const gone = fault.step === undefined ? 0 : fault.step - fault.checkpointStep;
+  const lostSteps = gone === 1 ? ' (the step after it is lost)' : gone > 1 ? ` (the ${gone} steps after it are lost)` : '';
+  return {
+    headline,
+    action: `Recover from the checkpoint of step ${fault.checkpointStep}${lostSteps}, on a new GPU device; then Train continues from there.`,
+    detail: fault.message,
   };
 }
 

@@ -6,8 +6,13 @@
  * responsive; Pause stops it; Save downloads a safetensors file; after a reload,
  * loading that file gives the very same sample for the same seed, prime and
  * temperature, and a damaged file is refused with the model kept. Also: the
- * copy-memory task reports recall accuracy, and a browser without WebGPU is told
- * so. Saves test-artifacts/demo.png. Any console error fails the test.
+ * copy-memory task reports recall accuracy; a GPU device lost while training
+ * (the worker destroys its device) is reported with the step and the in-memory
+ * checkpoint's, and Recover restores the model from that checkpoint on a new
+ * device, from where training retraces the lost steps with the same losses; the
+ * library build runs on a page's main thread; a browser without WebGPU is told
+ * so. Saves test-artifacts/demo.png and demo-device-lost.png. Any console error
+ * fails the test.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -18,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { decodeSafetensors } from '../src/index.ts';
+import { CharacterVocabulary, decodeSafetensors } from '../src/index.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_FLAGS = [
@@ -37,6 +42,7 @@ const CHROMIUM_FLAGS = [
 ];
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SCREENSHOT = join(PROJECT_ROOT, 'test-artifacts', 'demo.png');
+const SCREENSHOT_DEVICE_LOST = join(PROJECT_ROOT, 'test-artifacts', 'demo-device-lost.png');
 
 /** Small sizes: SwiftShader runs the kernels on the CPU. */
 const TEST_SETTINGS = { cell: 'lstm', layers: '1', hidden: '32', seq: '16', batch: '8', lr: '0.02' };
@@ -92,6 +98,12 @@ let temporaryDirectory: string;
 let server: Server | undefined;
 let baseUrl: string;
 let browser: BrowserContext | undefined;
+/**
+ * The page the first test leaves, which the copy-memory test continues on after
+ * Reset: a new page means a new worker and GPU device, and compiling every
+ * pipeline again takes about 10 s on SwiftShader.
+ */
+let handedOver: { page: Page; problems: string[] } | undefined;
 
 /** Serves the files under `root` with their content types; a folder serves its index.html. */
 function serveDirectory(root: string): Promise<Server> {
@@ -152,6 +164,7 @@ async function openPage(): Promise<Page> {
 }
 
 afterAll(async () => {
+  await handedOver?.page.close();
   await browser?.close();
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   if (temporaryDirectory) rmSync(temporaryDirectory, { recursive: true, force: true });
@@ -291,7 +304,7 @@ test('an LSTM trains in the worker, pauses, and a saved model loaded after a rel
   await download.saveAs(saved);
   const { metadata } = decodeSafetensors(new Uint8Array(readFileSync(saved)));
   expect(metadata).toMatchObject({ cell: 'lstm', layers: '1', hidden_size: '32' });
-  expect(Array.from(metadata.vocabulary).length).toBe(Number(metadata.input_size));
+  expect(CharacterVocabulary.fromMetadata(metadata).size).toBe(Number(metadata.input_size));
 
   // A new page: nothing of the model survives but the file.
   await page.reload();
@@ -322,16 +335,48 @@ test('an LSTM trains in the worker, pauses, and a saved model loaded after a rel
   await page.waitForFunction(() => (document.querySelector('#sample') as HTMLElement).dataset.origin === 'requested');
   expect((await shownSample(page)).text).toBe(before.text);
   console.log(`damaged file refused: ${refusal}`);
-  await page.close();
 
   if (problems.length > 0) throw failWithProblems('The page logged errors:');
+  handedOver = { page, problems };
 });
 
-test('the copy-memory task trains and reports recall accuracy against its reference losses', async () => {
-  const page = await openPage();
-  const problems = watchProblems(page);
-  await page.goto(baseUrl);
-  await waitUntilReady(page, problems);
+/** Records every (step, loss) pair the page shows, as rendered, in window.shownLosses. */
+async function recordShownLosses(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const shown: { step: number; loss: string }[] = [];
+    (window as unknown as { shownLosses: typeof shown }).shownLosses = shown;
+    const loss = document.querySelector('#loss')!;
+    // The page renders step and loss together, so each change of the loss comes with its step.
+    new MutationObserver(() => shown.push({ step: Number(document.querySelector('#step')!.textContent), loss: loss.textContent ?? '' })).observe(loss, {
+      childList: true,
+      characterData: true,
+      subtree: true,
+    });
+  });
+}
+
+async function shownLosses(page: Page): Promise<{ step: number; loss: string }[]> {
+  return page.evaluate(() => (window as unknown as { shownLosses: { step: number; loss: string }[] }).shownLosses.slice());
+}
+
+test('the copy-memory task reports recall accuracy; after a GPU device loss it recovers from the in-memory checkpoint and trains on as before', async () => {
+  let page: Page;
+  let problems: string[];
+  if (handedOver) {
+    // The first test's page, with its loaded model: Reset discards it, the worker and its device stay.
+    ({ page, problems } = handedOver);
+    handedOver = undefined;
+    await page.click('#reset');
+    await page.waitForFunction(() => document.body.dataset.state === 'ready' && document.querySelector('#model-info')!.textContent === 'none yet');
+    expect(await page.textContent('#checkpoint')).toBe('–');
+    await page.fill('#prime', '');
+  } else {
+    page = await openPage();
+    problems = watchProblems(page);
+    await page.goto(baseUrl);
+    await waitUntilReady(page, problems);
+  }
+  const firstAdapter = (await page.textContent('#adapter'))!;
   await page.selectOption('#source', 'copy-memory');
   expect(await page.inputValue('#seq')).toBe('20');
   await page.selectOption('#copy-symbols', '2');
@@ -339,14 +384,82 @@ test('the copy-memory task trains and reports recall accuracy against its refere
   await page.fill('#hidden', '16');
   await page.fill('#seq', '12');
   await page.fill('#batch', '8');
+  await recordShownLosses(page);
+  expect(await page.isDisabled('#simulate-loss')).toBe(true);
   await page.click('#train');
-  // Validation runs every 25 steps and reports the recall accuracy.
-  await page.waitForFunction(() => document.querySelector('#recall')!.textContent !== '–' || !document.querySelector('#error')!.hasAttribute('hidden'), undefined, {
-    timeout: 30_000,
+  // Validation (every 25 steps) reports the recall accuracy; a checkpoint is taken every 50 steps;
+  // then a few more steps, so that some shown losses come after the checkpoint.
+  await page.waitForFunction(
+    () => {
+      if (!document.querySelector('#error')!.hasAttribute('hidden')) return true;
+      const checkpoint = Number((document.querySelector('#checkpoint') as HTMLElement).dataset.step ?? 0);
+      const step = Number(document.querySelector('#step')!.textContent);
+      return document.querySelector('#recall')!.textContent !== '–' && checkpoint >= 50 && step >= checkpoint + 10;
+    },
+    undefined,
+    { timeout: 30_000 },
+  );
+  if (await page.isVisible('#error')) throw new Error(`Training failed: ${await page.textContent('#error')}\n${problems.join('\n')}`);
+  expect(await page.textContent('#recall')).toMatch(/^\d+(\.\d)?%$/);
+
+  // The GPU device is lost while training (the worker destroys its device, as a driver reset would).
+  await page.click('#fault-injection summary');
+  await page.click('#simulate-loss');
+  await page.waitForFunction(() => !document.querySelector('#device-lost')!.hasAttribute('hidden'), undefined, { timeout: 10_000 });
+  const headline = (await page.textContent('#device-lost-headline'))!;
+  const action = (await page.textContent('#device-lost-action'))!;
+  const lostStep = Number(/^The GPU device was lost at step (\d+)\.$/.exec(headline)?.[1]);
+  const checkpointStep = Number(/^Recover from the checkpoint of step (\d+)\b/.exec(action)?.[1]);
+  expect(headline).toMatch(/^The GPU device was lost at step \d+\.$/);
+  expect(checkpointStep % 50).toBe(0);
+  expect(lostStep).toBeGreaterThan(checkpointStep);
+  expect(await page.getAttribute('#checkpoint', 'data-step')).toBe(String(checkpointStep));
+  expect(await page.textContent('#device-lost-detail')).toMatch(/^The GPU device was lost \(destroyed\)/);
+  expect(await page.getAttribute('body', 'data-state')).toBe('lost');
+  for (const button of ['#train', '#pause', '#save', '#reset', '#sample-now', '#simulate-loss']) expect(await page.isDisabled(button), button).toBe(true);
+  expect(await page.isEnabled('#recover')).toBe(true);
+  expect(await page.isVisible('#error')).toBe(false);
+  // Nothing more arrives from the lost run.
+  const stepAtLoss = await numberIn(page, '#step');
+  await page.waitForTimeout(300);
+  expect(await numberIn(page, '#step')).toBe(stepAtLoss);
+  await page.screenshot({ path: SCREENSHOT_DEVICE_LOST, fullPage: true });
+  const beforeLoss = await shownLosses(page);
+
+  // Recover: a new device, the model from the checkpoint, paused at its step.
+  const recoveryStarted = performance.now();
+  await page.click('#recover');
+  await page.waitForFunction(() => document.body.dataset.state !== 'lost' && document.body.dataset.state !== 'recovering', undefined, { timeout: 20_000 });
+  const recoverySeconds = (performance.now() - recoveryStarted) / 1000;
+  if (await page.isVisible('#error')) throw new Error(`Recovery failed: ${await page.textContent('#error')}\n${problems.join('\n')}`);
+  expect(await page.getAttribute('body', 'data-state')).toBe('paused');
+  expect(await page.isVisible('#device-lost')).toBe(false);
+  expect(await numberIn(page, '#step')).toBe(checkpointStep);
+  expect(await page.textContent('#status')).toBe(`recovered at step ${checkpointStep}: Train continues from there`);
+  expect(await page.textContent('#adapter')).toBe(firstAdapter);
+
+  // Train again: the steps continue from the checkpoint's, and retrace the lost ones exactly.
+  const recovered = (await shownLosses(page)).length;
+  await page.click('#train');
+  await page.waitForFunction((until) => Number(document.querySelector('#step')!.textContent) >= until || !document.querySelector('#error')!.hasAttribute('hidden'), lostStep + 5, {
+    timeout: 20_000,
   });
   await page.click('#pause');
   await page.waitForFunction(() => document.body.dataset.state === 'paused' && (document.querySelector('#sample') as HTMLElement).dataset.origin === 'paused');
-  if (await page.isVisible('#error')) throw new Error(`Training failed: ${await page.textContent('#error')}`);
+  if (await page.isVisible('#error')) throw new Error(`Training after recovery failed: ${await page.textContent('#error')}\n${problems.join('\n')}`);
+  const steps = await numberIn(page, '#step');
+  const afterRecovery = (await shownLosses(page)).slice(recovered);
+  expect(afterRecovery[0].step).toBe(checkpointStep + 1);
+  const lostLosses = beforeLoss.filter((shown) => shown.step > checkpointStep);
+  const retraced = lostLosses.filter((lost) => afterRecovery.some((again) => again.step === lost.step));
+  expect(retraced.length).toBeGreaterThan(0);
+  for (const lost of retraced) expect(afterRecovery.find((again) => again.step === lost.step)?.loss, `loss at step ${lost.step}`).toBe(lost.loss);
+  const losses = [...beforeLoss, ...afterRecovery].map((shown) => Number(shown.loss));
+  expect(losses.every(Number.isFinite)).toBe(true);
+  expect(await numberIn(page, '#loss')).toBeLessThan(await numberIn(page, '#first-loss'));
+  // Pausing took a checkpoint of the paused step.
+  await page.waitForFunction((step) => (document.querySelector('#checkpoint') as HTMLElement).dataset.step === String(step), steps);
+
   const recall = (await page.textContent('#recall'))!;
   expect(recall).toMatch(/^\d+(\.\d)?%$/);
   expect(await page.textContent('#data-info')).toMatch(/^copy 2 symbols across 8 blanks/);
@@ -355,7 +468,11 @@ test('the copy-memory task trains and reports recall accuracy against its refere
   expect(sample.prime).toMatch(/^[a-h]{2}$/);
   expect(sample.text).toHaveLength(13);
   expect(sample.text.slice(0, 2)).toBe(sample.prime);
-  console.log(`copy task (GRU, 2 symbols across 8 blanks): recall ${recall} after ${await page.textContent('#step')} steps; sample ${JSON.stringify(sample.text)}`);
+  console.log(
+    `copy task (GRU, 2 symbols across 8 blanks): device lost at step ${lostStep}, recovered from the checkpoint of step ${checkpointStep} in ${recoverySeconds.toFixed(1)} s; ` +
+      `losses shown again: ${retraced.map((shown) => `${shown.step}: ${shown.loss}`).join(', ')}; recall ${recall} after ${steps} steps, loss ${await page.textContent('#first-loss')} -> ` +
+      `${await page.textContent('#loss')}; sample ${JSON.stringify(sample.text)}`,
+  );
   await page.close();
   expect(problems).toEqual([]);
 });

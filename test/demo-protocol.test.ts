@@ -1,13 +1,14 @@
 /**
  * The demo's logic without a browser: the page's state reducer and controls
- * (demo/ui-state.ts), the worker messages (demo/protocol.ts) crossing a
- * structured clone, the CPU metrics (demo/metrics.ts) and the training data
- * (demo/training-data.ts).
+ * (demo/ui-state.ts), including a device loss and the recovery from the
+ * worker's checkpoint, the worker messages (demo/protocol.ts) crossing a
+ * structured clone, the saved files' metadata (demo/saved-model.ts), the CPU
+ * metrics (demo/metrics.ts) and the training data (demo/training-data.ts).
  */
 import { describe, expect, test } from 'vitest';
 import { CharacterVocabulary } from '../src/index.ts';
-import { correctPredictions, crossEntropySum, estimateGpuMemory, formatBytes, parameterCount } from '../demo/metrics.ts';
-import type { ModelInfo, PageMessage, WorkerMessage } from '../demo/protocol.ts';
+import { correctPredictions, estimateGpuMemory, formatBytes, parameterCount } from '../demo/metrics.ts';
+import type { AdapterInfo, ModelInfo, PageMessage, WorkerMessage } from '../demo/protocol.ts';
 import {
   COPY_MARKER,
   COPY_SYMBOLS,
@@ -20,7 +21,18 @@ import {
   seededRandom,
   textData,
 } from '../demo/training-data.ts';
-import { controlsFor, initialViewState, memoryEstimate, parseSampling, parseSettings, reduce, type ViewEvent, type ViewState } from '../demo/ui-state.ts';
+import { type DemoMetadata, METADATA_DEMO, modelFileMetadata, readDemoMetadata, vocabularyFromMetadata } from '../demo/saved-model.ts';
+import {
+  controlsFor,
+  faultBanner,
+  initialViewState,
+  memoryEstimate,
+  parseSampling,
+  parseSettings,
+  reduce,
+  type ViewEvent,
+  type ViewState,
+} from '../demo/ui-state.ts';
 
 const LSTM_SHAPES = (V: number, H: number): Record<string, number[]> => ({
   weight_ih_l0: [4 * H, V],
@@ -77,14 +89,36 @@ describe('the page state', () => {
     const state = reduce(initialViewState, READY);
     expect(state.phase).toBe('ready');
     expect(state.adapter).toMatch(/swiftshader/);
-    expect(controlsFor(state)).toEqual({ train: true, pause: false, reset: false, save: false, load: true, sample: false, modelSettings: true, dataSettings: true });
+    expect(controlsFor(state)).toEqual({
+      train: true,
+      pause: false,
+      reset: false,
+      save: false,
+      load: true,
+      sample: false,
+      modelSettings: true,
+      dataSettings: true,
+      recover: false,
+      simulateLoss: false,
+    });
   });
 
   test('Train: only Pause is usable, and all settings are locked while training', () => {
     const state = run([READY, { type: 'user-train', training: TRAINING }]);
     expect(state.phase).toBe('training');
     expect(state.shape).toEqual({ timeSteps: 16, batchSize: 8 });
-    expect(controlsFor(state)).toEqual({ train: false, pause: true, reset: false, save: false, load: false, sample: false, modelSettings: false, dataSettings: false });
+    expect(controlsFor(state)).toEqual({
+      train: false,
+      pause: true,
+      reset: false,
+      save: false,
+      load: false,
+      sample: false,
+      modelSettings: false,
+      dataSettings: false,
+      recover: false,
+      simulateLoss: false,
+    });
     // A second Train while training changes nothing.
     expect(reduce(state, { type: 'user-train', training: TRAINING })).toBe(state);
   });
@@ -114,7 +148,18 @@ describe('the page state', () => {
     expect(paused.phase).toBe('paused');
     expect(paused.status).toBe('paused at step 10');
     expect(paused.sample?.text).toBe('he');
-    expect(controlsFor(paused)).toEqual({ train: true, pause: false, reset: true, save: true, load: true, sample: true, modelSettings: false, dataSettings: true });
+    expect(controlsFor(paused)).toEqual({
+      train: true,
+      pause: false,
+      reset: true,
+      save: true,
+      load: true,
+      sample: true,
+      modelSettings: false,
+      dataSettings: true,
+      recover: false,
+      simulateLoss: true,
+    });
   });
 
   test('Save blocks the other buttons until the file comes back', () => {
@@ -171,10 +216,10 @@ describe('the page state', () => {
     expect(withModel.model).toBeDefined();
   });
 
-  test('a lost GPU stops everything', () => {
-    const lost = run([READY, { type: 'user-train', training: TRAINING }, { type: 'error', action: 'startup', message: 'The GPU device was lost', fatal: true }]);
-    expect(lost.phase).toBe('error');
-    expect(Object.values(controlsFor(lost)).some((enabled) => enabled)).toBe(false);
+  test('a fatal error (the worker failed) stops everything', () => {
+    const failed = run([READY, { type: 'user-train', training: TRAINING }, { type: 'error', action: 'startup', message: 'The training worker failed', fatal: true }]);
+    expect(failed.phase).toBe('error');
+    expect(Object.values(controlsFor(failed)).some((enabled) => enabled)).toBe(false);
   });
 
   test('no WebGPU: an error page with the message, nothing usable', () => {
@@ -215,6 +260,171 @@ describe('the page state', () => {
     expect(memoryEstimate(reduce(initialViewState, READY))).toBeUndefined();
     const estimate = memoryEstimate(pausedState())!;
     expect(estimate).toEqual(estimateGpuMemory(MODEL, 16, 8));
+  });
+});
+
+describe('a lost GPU device and the recovery from the checkpoint', () => {
+  const ADAPTER = (READY as { adapter: AdapterInfo }).adapter;
+  const NEW_ADAPTER: AdapterInfo = { ...ADAPTER, description: 'browser: google swiftshader (core feature level), the new device' };
+  const LOST: ViewEvent = { type: 'device-lost', cause: 'device-lost', step: 57, checkpointStep: 50, message: 'The GPU device was lost (destroyed): no message.' };
+
+  /** Training to step 60 with a checkpoint at 50 and validations at 25 and 50. */
+  function trainingState(): ViewState {
+    return run([
+      READY,
+      { type: 'user-train', training: TRAINING },
+      { type: 'model', info: MODEL },
+      { type: 'checkpoint', step: 0 },
+      { type: 'training', step: 0, references: [], description: 'text' },
+      ...[1, 5, 25, 50, 55].map((step): ViewEvent => ({ type: 'progress', step, loss: 4 - step / 50, tokensPerSecond: 1000 })),
+      { type: 'validation', step: 25, loss: 3.6, recallAccuracy: 0.25 },
+      { type: 'validation', step: 50, loss: 3.2, recallAccuracy: 0.5 },
+      { type: 'checkpoint', step: 50 },
+      { type: 'progress', step: 60, loss: 2.8, tokensPerSecond: 1000 },
+    ]);
+  }
+
+  test('the worker says when it holds a checkpoint; a new model has none until it says so', () => {
+    const state = trainingState();
+    expect(state.checkpointStep).toBe(50);
+    expect(reduce(state, { type: 'model', info: MODEL }).checkpointStep).toBeUndefined();
+    expect(run([{ type: 'user-reset' }, { type: 'reset' }], state).checkpointStep).toBeUndefined();
+  });
+
+  test('loss: the banner names the step and the checkpoint; only Recover is usable', () => {
+    const lost = reduce(trainingState(), LOST);
+    expect(lost.phase).toBe('lost');
+    expect(lost.fault).toEqual({ cause: 'device-lost', step: 57, checkpointStep: 50, message: LOST.type === 'device-lost' ? LOST.message : '' });
+    expect(lost.status).toBe('GPU device lost');
+    expect(faultBanner(lost)).toEqual({
+      headline: 'The GPU device was lost at step 57.',
+      action: 'Recover from the checkpoint of step 50 (the 7 steps after it are lost), on a new GPU device; then Train continues from there.',
+      detail: 'The GPU device was lost (destroyed): no message.',
+    });
+    expect(controlsFor(lost)).toEqual({
+      train: false,
+      pause: false,
+      reset: false,
+      save: false,
+      load: false,
+      sample: false,
+      modelSettings: false,
+      dataSettings: false,
+      recover: true,
+      simulateLoss: false,
+    });
+    // Nothing of the run is dropped yet: the curves stay on the page.
+    expect(lost.trainLoss.at(-1)).toEqual({ step: 60, loss: 2.8 });
+    expect(faultBanner(trainingState())).toBeUndefined();
+  });
+
+  test('messages the lost run still had on their way change nothing, and user actions other than Recover are ignored', () => {
+    const lost = reduce(trainingState(), LOST);
+    const stale: ViewEvent[] = [
+      { type: 'progress', step: 65, loss: 2.7, tokensPerSecond: 1 },
+      { type: 'validation', step: 75, loss: 2.9 },
+      { type: 'paused', step: 65 },
+      { type: 'checkpoint', step: 65 },
+      { type: 'sample', sample: { prime: 'T', text: 'he', temperature: 1, seed: 1, step: 65, origin: 'paused' } },
+      { type: 'user-train', training: TRAINING },
+      { type: 'user-pause' },
+      { type: 'user-save' },
+      { type: 'user-sample' },
+      { type: 'user-reset' },
+      { type: 'user-load', fileName: 'm.safetensors' },
+    ];
+    for (const event of stale) expect(reduce(lost, event)).toBe(lost);
+  });
+
+  test('Recover → recovering → recovered: paused at the checkpoint, the curves cut back to it, on the new adapter', () => {
+    const lost = reduce(trainingState(), LOST);
+    const recovering = reduce(lost, { type: 'user-recover' });
+    expect(recovering.phase).toBe('recovering');
+    expect(recovering.status).toMatch(/^recovering/);
+    expect(faultBanner(recovering)?.headline).toBe('The GPU device was lost at step 57.');
+    expect(Object.values(controlsFor(recovering)).some((enabled) => enabled)).toBe(false);
+    // A second click while recovering does nothing.
+    expect(reduce(recovering, { type: 'user-recover' })).toBe(recovering);
+
+    const recovered = reduce(recovering, { type: 'recovered', adapter: NEW_ADAPTER, step: 50, info: MODEL });
+    expect(recovered.phase).toBe('paused');
+    expect(recovered.fault).toBeUndefined();
+    expect(faultBanner(recovered)).toBeUndefined();
+    expect(recovered.adapter).toBe(NEW_ADAPTER.description);
+    expect(recovered.step).toBe(50);
+    expect(recovered.checkpointStep).toBe(50);
+    expect(recovered.status).toBe('recovered at step 50: Train continues from there');
+    expect(recovered.trainLoss.map((point) => point.step)).toEqual([1, 5, 25, 50]);
+    expect(recovered.loss).toBe(3);
+    expect(recovered.firstLoss).toBe(recovered.trainLoss[0].loss);
+    expect(recovered.validationLoss.map((point) => point.step)).toEqual([25, 50]);
+    expect(recovered.validation).toEqual({ step: 50, loss: 3.2, recallAccuracy: 0.5 });
+    expect(recovered.tokensPerSecond).toBeUndefined();
+    expect(recovered.model).toBe(MODEL);
+    expect(controlsFor(recovered)).toMatchObject({ train: true, save: true, sample: true, reset: true, recover: false, modelSettings: false });
+
+    // Train continues the curves from the checkpoint's step.
+    const again = run(
+      [
+        { type: 'user-train', training: TRAINING },
+        { type: 'training', step: 50, references: [], description: 'text' },
+        { type: 'progress', step: 51, loss: 2.95, tokensPerSecond: 900 },
+      ],
+      recovered,
+    );
+    expect(again.phase).toBe('training');
+    expect(again.trainLoss.map((point) => point.step)).toEqual([1, 5, 25, 50, 51]);
+    expect(again.step).toBe(51);
+  });
+
+  test('a recovery that rewinds past the last validation keeps the validation before it', () => {
+    const lost = reduce(trainingState(), { ...LOST, step: 57, checkpointStep: 30 } as ViewEvent);
+    const recovered = run([{ type: 'user-recover' }, { type: 'recovered', adapter: NEW_ADAPTER, step: 30, info: MODEL }], lost);
+    expect(recovered.validationLoss).toEqual([{ step: 25, loss: 3.6 }]);
+    expect(recovered.validation).toEqual({ step: 25, loss: 3.6 });
+    expect(recovered.trainLoss.map((point) => point.step)).toEqual([1, 5, 25]);
+  });
+
+  test('a failed recovery leaves the banner and Recover to try again', () => {
+    const recovering = run([LOST, { type: 'user-recover' }], trainingState());
+    const failed = reduce(recovering, { type: 'error', action: 'recover', message: 'No WebGPU adapter', fatal: false });
+    expect(failed.phase).toBe('lost');
+    expect(failed.error).toBe('No WebGPU adapter');
+    expect(failed.status).toBe('recover failed');
+    expect(faultBanner(failed)?.action).toMatch(/checkpoint of step 50/);
+    expect(controlsFor(failed).recover).toBe(true);
+    expect(reduce(failed, { type: 'user-recover' }).error).toBeUndefined();
+  });
+
+  test('without a model there is no checkpoint: Recover gives a new device and the ready page', () => {
+    const lost = run([READY, { type: 'device-lost', cause: 'device-lost', message: 'The GPU device was lost (unknown): driver reset.' }]);
+    expect(faultBanner(lost)).toEqual({
+      headline: 'The GPU device was lost.',
+      action: 'There is no checkpoint to go back to: Recover starts a new GPU device, without a model.',
+      detail: 'The GPU device was lost (unknown): driver reset.',
+    });
+    const recovered = run([{ type: 'user-recover' }, { type: 'recovered', adapter: NEW_ADAPTER }], lost);
+    expect(recovered.phase).toBe('ready');
+    expect(recovered.model).toBeUndefined();
+    expect(controlsFor(recovered)).toMatchObject({ train: true, modelSettings: true, recover: false });
+  });
+
+  test('an uncaptured GPU error is a fault too, with its own headline; a loss right at the checkpoint loses no steps', () => {
+    const failed = reduce(trainingState(), { type: 'device-lost', cause: 'gpu-error', step: 50, checkpointStep: 50, message: 'WebGPU error: out of memory' });
+    expect(failed.status).toBe('GPU failed');
+    expect(faultBanner(failed)).toMatchObject({
+      headline: 'The GPU stopped with an error at step 50.',
+      action: 'Recover from the checkpoint of step 50, on a new GPU device; then Train continues from there.',
+    });
+    const oneStep = reduce(trainingState(), { ...LOST, step: 51 } as ViewEvent);
+    expect(faultBanner(oneStep)?.action).toMatch(/\(the step after it is lost\)/);
+  });
+
+  test('the simulated loss is offered only where there is a model and nothing else in flight', () => {
+    expect(controlsFor(trainingState()).simulateLoss).toBe(true);
+    expect(controlsFor(pausedState()).simulateLoss).toBe(true);
+    expect(controlsFor(reduce(pausedState(), { type: 'user-save' })).simulateLoss).toBe(false);
+    expect(controlsFor(reduce(initialViewState, READY)).simulateLoss).toBe(false);
   });
 });
 
@@ -269,6 +479,11 @@ describe('the messages', () => {
       { type: 'sample-error', message: 'm' },
       { type: 'saved', fileName: 'f.safetensors', bytes },
       { type: 'reset' },
+      { type: 'checkpoint', step: 50 },
+      { type: 'device-lost', cause: 'device-lost', step: 57, checkpointStep: 50, message: 'The GPU device was lost (destroyed)' },
+      { type: 'device-lost', cause: 'gpu-error', message: 'WebGPU error: x' },
+      { type: 'recovered', adapter: (READY as { adapter: AdapterInfo }).adapter, step: 50, info: MODEL },
+      { type: 'recovered', adapter: (READY as { adapter: AdapterInfo }).adapter },
       { type: 'error', action: 'load', message: 'bad', fatal: false },
     ];
     const fromPage: PageMessage[] = [
@@ -280,6 +495,8 @@ describe('the messages', () => {
       { type: 'sample', sampling: { prime: 'x', temperature: 0.5, seed: 3 } },
       { type: 'save' },
       { type: 'load', fileName: 'f.safetensors', bytes, optimizer: 'adam', learningRate: 0.01, sampling: { prime: '', temperature: 1, seed: 0 } },
+      { type: 'recover' },
+      { type: 'simulate-device-loss' },
     ];
     for (const message of [...fromWorker, ...fromPage]) expect(structuredClone(message)).toEqual(message);
     // Every worker message is one the page's reducer takes.
@@ -287,18 +504,35 @@ describe('the messages', () => {
   });
 });
 
-describe('the metrics', () => {
-  test('cross-entropy: uniform logits cost ln V; a sure right answer costs nothing; ±1000 stays finite', () => {
-    expect(crossEntropySum(new Float32Array(2 * 5), [0, 3], 5)).toBeCloseTo(2 * Math.log(5), 12);
-    expect(crossEntropySum([1000, -1000, -1000], [0], 3)).toBe(0);
-    expect(crossEntropySum([-1000, 1000, 0], [0], 3)).toBeCloseTo(2000, 9);
-    // Against the formula directly.
-    const logits = [0.5, -1.25, 2];
-    const direct = -Math.log(Math.exp(-1.25) / logits.reduce((sum, l) => sum + Math.exp(l), 0));
-    expect(crossEntropySum(logits, [1], 3)).toBeCloseTo(direct, 12);
-    expect(() => crossEntropySum([1, 2], [0, 1], 2)).toThrow(/2 logits for 2 targets × 2 classes/);
+describe('the saved files\' metadata', () => {
+  const DEMO: DemoMetadata = { task: 'copy-memory', defaultPrime: 'ab', sampleLength: 11, timeSteps: 12, batchSize: 8, learningRate: 0.01, steps: 40, copySymbols: 2 };
+
+  test('the vocabulary in the library\'s format, and the demo\'s settings, round-trip', () => {
+    const vocabulary = CharacterVocabulary.fromText('hello, "world" [1]');
+    const metadata = modelFileMetadata(vocabulary, DEMO);
+    expect(metadata).toEqual({ ...vocabulary.toMetadata(), [METADATA_DEMO]: JSON.stringify(DEMO) });
+    expect(vocabularyFromMetadata(metadata)?.characters).toEqual(vocabulary.characters);
+    expect(readDemoMetadata(metadata[METADATA_DEMO])).toEqual(DEMO);
   });
 
+  test('files saved by earlier versions of the demo (the characters as one string) still load', () => {
+    expect(vocabularyFromMetadata({ vocabulary: ' .Tabc' })?.characters).toEqual([' ', '.', 'T', 'a', 'b', 'c']);
+    // Strings that happen to be JSON, but not an array of characters.
+    expect(vocabularyFromMetadata({ vocabulary: '[]' })?.characters).toEqual(['[', ']']);
+    expect(vocabularyFromMetadata({ vocabulary: '1' })?.characters).toEqual(['1']);
+    expect(vocabularyFromMetadata({})).toBeUndefined();
+    expect(() => vocabularyFromMetadata({ vocabulary: 'aa' })).toThrow(/neither a JSON array of distinct characters nor a string of distinct characters/);
+  });
+
+  test('settings of the wrong type, or not JSON, are left out', () => {
+    expect(readDemoMetadata(undefined)).toEqual({});
+    expect(readDemoMetadata('{not json')).toEqual({});
+    expect(readDemoMetadata('"text"')).toEqual({});
+    expect(readDemoMetadata(JSON.stringify({ task: 'poetry', defaultPrime: '', sampleLength: -1, timeSteps: '32', batchSize: 8, learningRate: null, steps: 1.5 }))).toEqual({ batchSize: 8 });
+  });
+});
+
+describe('the metrics', () => {
   test('accuracy counts the positions asked for only', () => {
     const logits = [0, 1, 0, /* p1 */ 5, 0, 0, /* p2 */ 0, 0, 9];
     expect(correctPredictions(logits, [1, 0, 0], 3, [0, 1, 2])).toBe(2);

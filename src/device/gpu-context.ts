@@ -45,9 +45,10 @@ export class GpuContext {
     this.instance = instance;
     device.lost.then((info) => {
       if (info.reason === 'destroyed' && this.fault) return;
+      const message = (info.message || 'no message').trim().replace(/\.+$/, '');
       this.fault = new Error(
-        `The GPU device was lost (${info.reason}): ${info.message || 'no message'}. ` +
-          'Models on it can no longer run; create a new context and load the last saved weights.',
+        `The GPU device was lost (${info.reason}): ${message}. ` +
+          'Models on it can no longer run; create a new context and resume from the last checkpoint (RnnModel.fromCheckpoint).',
       );
     });
     device.addEventListener('uncapturederror', (event) => {
