@@ -10,7 +10,7 @@
  * read one character at a time; the model predicts each next character. The
  * symbols after ':' are the ones it read T − k steps earlier, so predicting them
  * needs a memory that lasts that long. The loss is over every position (the
- * library has no loss mask), so the chart shows two reference lines: the loss of
+ * page trains on whole sequences, though IGNORE_INDEX targets could mask it), so the chart shows two reference lines: the loss of
  * a model that has learnt the layout and recalls perfectly (only the k − 1
  * unpredictable symbols cost, ln 8 each) and of one that has learnt the layout
  * but guesses the recalled symbols (they cost as much again); the recall
