@@ -6,7 +6,7 @@
  */
 import { type BufferSlice, type DispatchHandle, type DispatchPlan, gridFor } from './dispatch-plan.ts';
 import { type Kernel, pipelineCacheFor } from './pipeline-cache.ts';
-import { MATMUL_TILE } from './registry.ts';
+import { MATMUL_LARGE_TILE, MATMUL_TILE } from './registry.ts';
 import { f32 } from './uniforms.ts';
 
 const NONE = 0xffffffff;
@@ -37,6 +37,23 @@ export interface MatmulArgs {
   bias?: { buffer: GPUBuffer; offsets: number[] };
   /** C += product instead of C = product. */
   accumulate?: boolean;
+  /** Forces a matmul core (tests, benchmarks); by default `matmulVariant` chooses by shape. */
+  variant?: MatmulVariant;
+}
+
+/** 'small': 32 x 32 tiles, 4 x 4 per invocation (matmul_tile.wgsl); 'large': 64 x 64 tiles, 8 x 8 per invocation (matmul_tile_large.wgsl). */
+export type MatmulVariant = 'small' | 'large';
+
+/**
+ * The matmul core for a shape, chosen by measurement on llvmpipe and SwiftShader
+ * (bench/matmul-cores.ts): the large core is 1.1–2.4x faster (about 2x on most shapes)
+ * whenever the small one would need more than one 32-row and one 32-column tile
+ * (there both cores compute the same padded 64-wide block); at m ≤ 32 or n ≤ 32
+ * (e.g. the per-step products of batch 32) it wastes half its block and is even
+ * or slower. K does not change the choice.
+ */
+export function matmulVariant(m: number, n: number, _k: number): MatmulVariant {
+  return m > MATMUL_TILE && n > MATMUL_TILE ? 'large' : 'small';
 }
 
 export interface RnnStepArgs {
@@ -87,17 +104,19 @@ export class KernelSet {
     const elementwise = { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP };
     const reduction = { WORKGROUP_SIZE: reductionSize };
     const entries: [string, Promise<Kernel>][] = [];
-    for (const transposeA of [false, true]) {
-      for (const transposeB of [false, true]) {
-        entries.push([
-          matmulKey(transposeA, transposeB),
-          cache.get('matmul', {
-            TRANSPOSE_A: transposeA,
-            TRANSPOSE_B: transposeB,
-            A_K_CONTIGUOUS: !transposeA,
-            B_N_CONTIGUOUS: !transposeB,
-          }),
-        ]);
+    for (const variant of ['small', 'large'] as const) {
+      for (const transposeA of [false, true]) {
+        for (const transposeB of [false, true]) {
+          entries.push([
+            matmulKey(variant, transposeA, transposeB),
+            cache.get(variant === 'large' ? 'matmulLarge' : 'matmul', {
+              TRANSPOSE_A: transposeA,
+              TRANSPOSE_B: transposeB,
+              A_K_CONTIGUOUS: !transposeA,
+              B_N_CONTIGUOUS: !transposeB,
+            }),
+          ]);
+        }
       }
     }
     for (const relu of [false, true]) {
@@ -156,11 +175,13 @@ export class KernelSet {
     }
     const offsets = args.bias?.offsets ?? [];
     if (offsets.length > 2) throw new Error(`${label}: at most two bias vectors, got ${offsets.length}`);
+    const variant = args.variant ?? matmulVariant(m, n, k);
+    const tile = variant === 'large' ? MATMUL_LARGE_TILE : MATMUL_TILE;
     return plan.add(
-      this.kernel(matmulKey(args.transposeA ?? false, args.transposeB ?? false)),
+      this.kernel(matmulKey(variant, args.transposeA ?? false, args.transposeB ?? false)),
       [args.a.buffer, args.b.buffer, args.bias?.buffer ?? this.placeholder, args.c.buffer],
       [m, n, k, args.a.offset, args.b.offset, args.c.offset, offsets[0] ?? NONE, offsets[1] ?? NONE, args.accumulate ? 1 : 0],
-      [Math.ceil(n / MATMUL_TILE), Math.ceil(m / MATMUL_TILE)],
+      [Math.ceil(n / tile), Math.ceil(m / tile)],
       label,
     );
   }
@@ -542,6 +563,6 @@ function rnnStepKey(backward: boolean, relu: boolean): string {
   return `rnnStep ${backward ? 'backward' : 'forward'} ${relu ? 'relu' : 'tanh'}`;
 }
 
-function matmulKey(transposeA: boolean, transposeB: boolean): string {
-  return `matmul ${transposeA ? 'T' : 'N'}${transposeB ? 'T' : 'N'}`;
+function matmulKey(variant: MatmulVariant, transposeA: boolean, transposeB: boolean): string {
+  return `matmul ${variant} ${transposeA ? 'T' : 'N'}${transposeB ? 'T' : 'N'}`;
 }

@@ -13,6 +13,7 @@ import lstmCellSource from '../../shaders/lstm_cell.wgsl?raw';
 import meanSquaredErrorSource from '../../shaders/mean_squared_error.wgsl?raw';
 import matmulSource from '../../shaders/matmul.wgsl?raw';
 import matmulTileSource from '../../shaders/matmul_tile.wgsl?raw';
+import matmulTileLargeSource from '../../shaders/matmul_tile_large.wgsl?raw';
 import reduceSource from '../../shaders/reduce.wgsl?raw';
 import rnnStepSource from '../../shaders/rnn_step.wgsl?raw';
 import rmspropSource from '../../shaders/rmsprop.wgsl?raw';
@@ -38,6 +39,12 @@ const READ_READ_WRITE_UNIFORM: BindingKind[] = ['read', 'read', 'write', 'unifor
 export const KERNELS = {
   matmul: {
     sources: [matmulTileSource, matmulSource],
+    entryPoint: 'matmul',
+    bindings: READ_READ_READ_WRITE_UNIFORM,
+  },
+  /** The same kernel on the 64 x 64 core: same bindings, uniforms and semantics. */
+  matmulLarge: {
+    sources: [matmulTileLargeSource, matmulSource],
     entryPoint: 'matmul',
     bindings: READ_READ_READ_WRITE_UNIFORM,
   },
@@ -172,3 +179,5 @@ export type KernelName = keyof typeof KERNELS;
 
 /** Tile of the shared matmul core (matmul_tile.wgsl): each workgroup computes TILE x TILE outputs. */
 export const MATMUL_TILE = 32;
+/** Tile of the large matmul core (matmul_tile_large.wgsl): TILE x TILE outputs per workgroup. */
+export const MATMUL_LARGE_TILE = 64;
