@@ -10,7 +10,7 @@
 import { createStorageBuffer } from '../src/device/buffers.ts';
 import { type AdapterPreference, createGpuContext } from '../src/index.ts';
 import { DispatchPlan } from '../src/kernels/dispatch-plan.ts';
-import { KernelSet, type MatmulVariant } from '../src/kernels/kernel-set.ts';
+import { ALL_KERNELS, KernelSet, type MatmulVariant } from '../src/kernels/kernel-set.ts';
 import { type MatmulShape, matmulFlops, shapeKey } from './configs.ts';
 import { timeQueue } from './timing.ts';
 
@@ -59,6 +59,7 @@ const only = process.argv[4]?.split(',').map(Number);
 for (const adapter of adapters) {
   const context = await createGpuContext({ adapter });
   const kernels = await KernelSet.load(context.device);
+  await kernels.ensure(ALL_KERNELS);
   console.log(`\n${context.description}`);
   console.log('shape                              role                              small GFLOP/s  large GFLOP/s  large/small');
   for (const [index, shape] of SHAPES.entries()) {

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type AdapterPreference, createGpuContext } from '../src/index.ts';
-import { KernelSet } from '../src/kernels/kernel-set.ts';
+import { ALL_KERNELS, KernelSet } from '../src/kernels/kernel-set.ts';
 import { measureCeilings } from './ceilings.ts';
 import { CONFIGS, matmulFlops, REFERENCE_PRODUCTS, shapeKey, stepProducts, type StepProduct } from './configs.ts';
 import { measureMatmul, type MatmulResult } from './matmul.ts';
@@ -80,6 +80,7 @@ async function main(): Promise<void> {
 
   // Our matmul alone: the reference shapes and every product of the chosen configs.
   const kernels = await KernelSet.load(device);
+  await kernels.ensure(ALL_KERNELS);
   const matmulTarget = quick ? 0.5 : 1.5;
   const isolated = new Map<string, MatmulResult>();
   const matmulRows: MatmulRow[] = [];

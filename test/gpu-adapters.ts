@@ -6,7 +6,7 @@
  */
 import { type AdapterPreference, parseAdapterPreference } from '../src/device/adapter-choice.ts';
 import { createGpuContext, type GpuContext } from '../src/device/gpu-context.ts';
-import { KernelSet } from '../src/kernels/kernel-set.ts';
+import { ALL_KERNELS, KernelSet } from '../src/kernels/kernel-set.ts';
 
 export const TEST_ADAPTERS: AdapterPreference[] = (process.env.WEBGPU_RNN_TEST_ADAPTERS ?? 'swiftshader,llvmpipe')
   .split(',')
@@ -31,7 +31,11 @@ const kernelSets = new Map<AdapterPreference, Promise<KernelSet>>();
 export function kernelsFor(adapter: AdapterPreference): Promise<KernelSet> {
   let kernels = kernelSets.get(adapter);
   if (!kernels) {
-    kernels = contextFor(adapter).then((context) => KernelSet.load(context.device));
+    kernels = contextFor(adapter).then(async (context) => {
+      const set = await KernelSet.load(context.device);
+      await set.ensure(ALL_KERNELS);
+      return set;
+    });
     kernelSets.set(adapter, kernels);
   }
   return kernels;

@@ -5,8 +5,8 @@
  * enough (the model allocates them from the same sizes).
  */
 import { type BufferSlice, type DispatchHandle, type DispatchPlan, gridFor } from './dispatch-plan.ts';
-import { type Kernel, pipelineCacheFor } from './pipeline-cache.ts';
-import { MATMUL_LARGE_TILE, MATMUL_TILE } from './registry.ts';
+import { type Kernel, type KernelConstants, pipelineCacheFor } from './pipeline-cache.ts';
+import { type KernelName, MATMUL_LARGE_TILE, MATMUL_TILE } from './registry.ts';
 import { f32 } from './uniforms.ts';
 
 const NONE = 0xffffffff;
@@ -91,75 +91,33 @@ export class KernelSet {
   static load(device: GPUDevice): Promise<KernelSet> {
     let kernels = kernelSets.get(device);
     if (!kernels) {
-      kernels = KernelSet.build(device);
-      kernels.catch(() => kernelSets.delete(device));
+      kernels = Promise.resolve(new KernelSet(device, new Map(), reductionWorkgroupSize(device.limits)));
       kernelSets.set(device, kernels);
     }
     return kernels;
   }
 
-  private static async build(device: GPUDevice): Promise<KernelSet> {
-    const cache = pipelineCacheFor(device);
-    const reductionSize = reductionWorkgroupSize(device.limits);
-    const elementwise = { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP };
-    const reduction = { WORKGROUP_SIZE: reductionSize };
-    const entries: [string, Promise<Kernel>][] = [];
-    for (const variant of ['small', 'large'] as const) {
-      for (const transposeA of [false, true]) {
-        for (const transposeB of [false, true]) {
-          entries.push([
-            matmulKey(variant, transposeA, transposeB),
-            cache.get(variant === 'large' ? 'matmulLarge' : 'matmul', {
-              TRANSPOSE_A: transposeA,
-              TRANSPOSE_B: transposeB,
-              A_K_CONTIGUOUS: !transposeA,
-              B_N_CONTIGUOUS: !transposeB,
-            }),
-          ]);
-        }
-      }
-    }
-    for (const relu of [false, true]) {
-      for (const backward of [false, true]) {
-        entries.push([
-          rnnStepKey(backward, relu),
-          cache.get('rnnStep', { BACKWARD: backward, RELU: relu, TRANSPOSE_B: !backward, B_N_CONTIGUOUS: backward }),
-        ]);
-      }
-    }
-    entries.push(
-      ['lstmCellForward', cache.get('lstmCellForward', elementwise)],
-      ['lstmCellBackward', cache.get('lstmCellBackward', elementwise)],
-      ['gruCellForward', cache.get('gruCellForward', elementwise)],
-      ['gruCellBackward', cache.get('gruCellBackward', elementwise)],
-      ['sumSquaresPartial', cache.get('sumSquaresPartial', reduction)],
-      ['finishNorm', cache.get('finishNorm', reduction)],
-      ['scaleGradients', cache.get('scaleGradients', elementwise)],
-      ['sampleToken', cache.get('sampleToken')],
-      ['dropoutForward', cache.get('dropoutForward', elementwise)],
-      ['dropoutBackward', cache.get('dropoutBackward', elementwise)],
-      ['tanhForward', cache.get('tanhForward', elementwise)],
-      ['tanhBackward', cache.get('tanhBackward', elementwise)],
-      ['embeddingForward', cache.get('embeddingForward', elementwise)],
-      ['embeddingBackward', cache.get('embeddingBackward', elementwise)],
-      ['embeddingRowsForward', cache.get('embeddingRowsForward', elementwise)],
-      ['embeddingRowsBackward', cache.get('embeddingRowsBackward', elementwise)],
-      ['softmaxCrossEntropy', cache.get('softmaxCrossEntropy', reduction)],
-      ['softmaxCrossEntropyPerRow', cache.get('softmaxCrossEntropyPerRow', elementwise)],
-      ['meanSquaredError', cache.get('meanSquaredError', elementwise)],
-      ['columnSums', cache.get('columnSums', elementwise)],
-      ['meanLoss', cache.get('meanLoss', reduction)],
-      ['sgdUpdate', cache.get('sgdUpdate', elementwise)],
-      ['adamUpdate', cache.get('adamUpdate', elementwise)],
-      ['rmspropUpdate', cache.get('rmspropUpdate', elementwise)],
+  /**
+   * Compiles the kernels a model will use (by key; ALL_KERNELS for every one), each once
+   * per device: a model pays only for its own pipelines (on CPU adapters each costs a
+   * compile of ~0.1–0.3 s).
+   */
+  async ensure(keys: readonly string[]): Promise<void> {
+    const cache = pipelineCacheFor(this.device);
+    const definitions = kernelDefinitions(this.reductionSize);
+    await Promise.all(
+      keys.map(async (key) => {
+        if (this.kernels.has(key)) return;
+        const definition = definitions.get(key);
+        if (!definition) throw new Error(`No kernel named ${key}`);
+        this.kernels.set(key, await cache.get(definition[0], definition[1]));
+      }),
     );
-    const built = await Promise.all(entries.map(([, kernel]) => kernel));
-    return new KernelSet(device, new Map(entries.map(([key], index) => [key, built[index]])), reductionSize);
   }
 
   private kernel(key: string): Kernel {
     const kernel = this.kernels.get(key);
-    if (!kernel) throw new Error(`Kernel ${key} is not loaded`);
+    if (!kernel) throw new Error(`Kernel ${key} was not compiled: the model's kernel list (kernelsNeededBy) misses it`);
     return kernel;
   }
 
@@ -448,6 +406,42 @@ export class KernelSet {
 
 const kernelSets = new WeakMap<GPUDevice, Promise<KernelSet>>();
 
+/** Every kernel by key: its registry entry and override constants. */
+function kernelDefinitions(reductionSize: number): Map<string, [KernelName, KernelConstants]> {
+  const elementwise = { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP };
+  const reduction = { WORKGROUP_SIZE: reductionSize };
+  const definitions = new Map<string, [KernelName, KernelConstants]>();
+  for (const variant of ['small', 'large'] as const) {
+    for (const transposeA of [false, true]) {
+      for (const transposeB of [false, true]) {
+        definitions.set(matmulKey(variant, transposeA, transposeB), [
+          variant === 'large' ? 'matmulLarge' : 'matmul',
+          { TRANSPOSE_A: transposeA, TRANSPOSE_B: transposeB, A_K_CONTIGUOUS: !transposeA, B_N_CONTIGUOUS: !transposeB },
+        ]);
+      }
+    }
+  }
+  for (const relu of [false, true]) {
+    for (const backward of [false, true]) {
+      definitions.set(rnnStepKey(backward, relu), ['rnnStep', { BACKWARD: backward, RELU: relu, TRANSPOSE_B: !backward, B_N_CONTIGUOUS: backward }]);
+    }
+  }
+  const reductions = new Set(['sumSquaresPartial', 'finishNorm', 'softmaxCrossEntropy', 'meanLoss']);
+  for (const name of [
+    'lstmCellForward', 'lstmCellBackward', 'gruCellForward', 'gruCellBackward', 'sumSquaresPartial', 'finishNorm', 'scaleGradients',
+    'dropoutForward', 'dropoutBackward', 'tanhForward', 'tanhBackward', 'embeddingForward', 'embeddingBackward', 'embeddingRowsForward',
+    'embeddingRowsBackward', 'softmaxCrossEntropy', 'softmaxCrossEntropyPerRow', 'meanSquaredError', 'columnSums', 'meanLoss',
+    'sgdUpdate', 'adamUpdate', 'rmspropUpdate',
+  ] as const) {
+    definitions.set(name, [name, reductions.has(name) ? reduction : elementwise]);
+  }
+  definitions.set('sampleToken', ['sampleToken', {}]);
+  return definitions;
+}
+
+/** The key of every kernel (tests and tools that use them all). */
+export const ALL_KERNELS: readonly string[] = [...kernelDefinitions(64).keys()];
+
 export interface LstmCellArgs {
   /** Gates [T, B, 4H] then cell states [T+1, B, H]. */
   saved: GPUBuffer;
@@ -559,10 +553,10 @@ export function softmaxUniforms(rows: number, classes: number, logitsOffset: num
   return [rows, classes, logitsOffset, f32(1 / counted)];
 }
 
-function rnnStepKey(backward: boolean, relu: boolean): string {
+export function rnnStepKey(backward: boolean, relu: boolean): string {
   return `rnnStep ${backward ? 'backward' : 'forward'} ${relu ? 'relu' : 'tanh'}`;
 }
 
-function matmulKey(variant: MatmulVariant, transposeA: boolean, transposeB: boolean): string {
+export function matmulKey(variant: MatmulVariant, transposeA: boolean, transposeB: boolean): string {
   return `matmul ${variant} ${transposeA ? 'T' : 'N'}${transposeB ? 'T' : 'N'}`;
 }

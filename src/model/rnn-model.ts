@@ -15,6 +15,7 @@ import { type SequenceBatch, validateBatch, type ValidatedBatch } from './batch.
 import { type ResolvedConfig, type RnnModelConfig, resolveConfig } from './config.ts';
 import { dropoutKey, dropoutMask, pcgHash } from './dropout.ts';
 import { initialParameters } from './initialization.ts';
+import { kernelsNeededBy } from './kernels-needed.ts';
 import { optimizerConfigOf, optimizerState, optimizerStepValues, scheduledLearningRate } from './optimizer.ts';
 import { checkParametersFit, configOf, decodeModelFile, encodeModelFile, OPTIMIZER_STATE_PREFIX } from './model-file.ts';
 import { LOSS_HISTORY_LENGTH, ModelBuffers } from './model-buffers.ts';
@@ -88,6 +89,7 @@ export class RnnModel {
     const resolved = resolveConfig(config);
     context.throwIfFaulted();
     const kernels = await KernelSet.load(context.device);
+    await kernels.ensure(kernelsNeededBy(resolved));
     return new RnnModel(context, resolved, kernels);
   }
 
@@ -335,6 +337,7 @@ export class RnnModel {
     const primeIds = requireIndices('options.primeTokens', prime, prime.length, 'any length', V, 'the vocabulary');
 
     const device = this.context.device;
+    await this.kernels.ensure(['sampleToken']);
     // The prime but its last token, run once; the last token is the first generation step's input.
     if (primeIds.length > 1) this.submit(validateBatch({ timeSteps: primeIds.length - 1, batchSize: 1, inputTokens: primeIds.subarray(0, -1) }, this.config, false), ['forward']);
     const finalStates = this.buffers.finalStatesFor(1);

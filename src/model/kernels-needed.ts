@@ -1,0 +1,25 @@
+/**
+ * The kernels a model's training and evaluation plans dispatch, by key, so that a
+ * device compiles only those (RnnModel.create awaits them; generate adds its sampler).
+ */
+import { matmulKey, PER_ROW_SOFTMAX_MAX_CLASSES, rnnStepKey } from '../kernels/kernel-set.ts';
+import type { ResolvedConfig } from './config.ts';
+
+export function kernelsNeededBy(config: ResolvedConfig): string[] {
+  const keys: string[] = [];
+  // Every layer uses A·Bᵀ (projections, head), Aᵀ·B (weight gradients) and A·B (state gradients), on either tile.
+  for (const variant of ['small', 'large'] as const) {
+    keys.push(matmulKey(variant, false, true), matmulKey(variant, true, false), matmulKey(variant, false, false));
+  }
+  if (config.cell === 'rnn') keys.push(rnnStepKey(false, config.nonlinearity === 'relu'), rnnStepKey(true, config.nonlinearity === 'relu'));
+  if (config.cell === 'lstm') keys.push('lstmCellForward', 'lstmCellBackward');
+  if (config.cell === 'gru') keys.push('gruCellForward', 'gruCellBackward');
+  if (config.inputKind === 'tokens') keys.push(...(config.embeddingSize > 0 ? ['embeddingRowsForward', 'embeddingRowsBackward'] : ['embeddingForward', 'embeddingBackward']));
+  if (config.loss === 'mse') keys.push('meanSquaredError');
+  else keys.push(config.outputSize <= PER_ROW_SOFTMAX_MAX_CLASSES ? 'softmaxCrossEntropyPerRow' : 'softmaxCrossEntropy');
+  if (config.dropout > 0 && config.layers > 1) keys.push('dropoutForward', 'dropoutBackward');
+  keys.push('columnSums', 'meanLoss', 'sumSquaresPartial', 'finishNorm');
+  if (config.clipGradientNorm > 0) keys.push('scaleGradients');
+  keys.push(`${config.optimizer.type === 'adamw' ? 'adam' : config.optimizer.type}Update`);
+  return keys;
+}
