@@ -16,7 +16,7 @@
  * but guesses the recalled symbols (they cost as much again); the recall
  * accuracy is measured on the recalled symbols alone.
  */
-import { CharacterVocabulary, TextBatches, type TokenBatch } from '../src/index.ts';
+import { CharacterVocabulary, seededRandom, TextBatches, type TokenBatch } from '../src/index.ts';
 import type { ReferenceLine, TaskKind } from './protocol.ts';
 
 export interface TrainingData {
@@ -121,18 +121,6 @@ export function textData(text: string, timeSteps: number, batchSize: number, voc
       `${count(trainTokens.length)} characters to train on, ${count(heldOut)} held out` +
       (validationBatches.length === 0 ? ' (too few for a validation batch)' : '') +
       `; ${words.size} distinct`,
-  };
-}
-
-/** mulberry32: a small seeded generator of uniform numbers in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

@@ -22,6 +22,7 @@ export { CharacterVocabulary } from './text/vocabulary.ts';
 export { TextBatches, type TokenBatch } from './text/text-batches.ts';
 export { sampleFromLogits, sampleText, type SampleOptions } from './text/sampling.ts';
 export { shuffledOrder, splitText } from './text/data-split.ts';
+export { seededRandom } from './model/random.ts';
 export { InvalidArgumentError } from './validation.ts';
 export { SafetensorsError, decodeSafetensors, encodeSafetensors, type SafetensorsFile, type SafetensorsTensor } from './io/safetensors.ts';
 export { MODEL_FORMAT, MODEL_FORMAT_VERSION } from './model/model-file.ts';

@@ -18,9 +18,9 @@ import {
   copyMinimumTimeSteps,
   copySequence,
   DataError,
-  seededRandom,
   textData,
 } from '../demo/training-data.ts';
+import { seededRandom } from '../src/index.ts';
 import { type DemoMetadata, METADATA_DEMO, modelFileMetadata, readDemoMetadata, vocabularyFromMetadata } from '../demo/saved-model.ts';
 import {
   controlsFor,
