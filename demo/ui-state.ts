@@ -84,13 +84,8 @@ export type UserAction =
 
 export type ViewEvent = WorkerMessage | UserAction;
 
-export const initialViewState: ViewState = {
-  phase: 'starting',
-  busy: undefined,
-  status: 'starting the training worker…',
-  adapter: undefined,
-  model: undefined,
-  shape: undefined,
+/** What a new or loaded model starts from: no steps, no curves, no sample, no checkpoint. */
+const EMPTY_HISTORY = {
   step: 0,
   loss: undefined,
   firstLoss: undefined,
@@ -98,31 +93,28 @@ export const initialViewState: ViewState = {
   trainLoss: [],
   validationLoss: [],
   validation: undefined,
-  references: [],
-  dataDescription: '',
   sample: undefined,
   sampleError: undefined,
+  checkpointStep: undefined,
+} satisfies Partial<ViewState>;
+
+export const initialViewState: ViewState = {
+  ...EMPTY_HISTORY,
+  phase: 'starting',
+  busy: undefined,
+  status: 'starting the training worker…',
+  adapter: undefined,
+  model: undefined,
+  shape: undefined,
+  references: [],
+  dataDescription: '',
   error: undefined,
   lastSaved: undefined,
-  checkpointStep: undefined,
   fault: undefined,
 };
 
-/** What a new or loaded model starts from: no steps, no curves. */
 function freshHistory(state: ViewState): ViewState {
-  return {
-    ...state,
-    step: 0,
-    loss: undefined,
-    firstLoss: undefined,
-    tokensPerSecond: undefined,
-    trainLoss: [],
-    validationLoss: [],
-    validation: undefined,
-    sample: undefined,
-    sampleError: undefined,
-    checkpointStep: undefined,
-  };
+  return { ...state, ...EMPTY_HISTORY };
 }
 
 /**
