@@ -2,13 +2,16 @@
  * The training step for one batch shape (T time steps, B sequences), recorded
  * once as a dispatch plan: each layer's forward pass (layer k reads layer k−1's
  * hidden sequence), the head and the loss, backpropagation through time from
- * the top layer down, then the optimizer update.
+ * the top layer down, then the optimizer update. `record` lays one run of it into
+ * a command encoder, top to bottom: zero the gradients → load the initial states →
+ * forward t = 0..T−1 → loss → backward t = T−1..0 → update → store the final states.
  *
  *   logits [T·B, V]   the head's output, overwritten by dL/dlogits in the loss
  */
-import { createStorageBuffer } from '../device/buffers.ts';
+import { createStorageBuffer, writeElements } from '../device/buffers.ts';
 import { type DispatchHandle, DispatchPlan } from '../kernels/dispatch-plan.ts';
 import { dropoutUniforms, type KernelSet, normUniforms, meanLossUniforms, mseUniforms, softmaxUniforms, type OptimizerKernel, optimizerUniforms, type OptimizerStepValues } from '../kernels/kernel-set.ts';
+import type { ValidatedBatch } from './batch.ts';
 import type { ResolvedConfig } from './config.ts';
 import { GruLayer } from './layers/gru-layer.ts';
 import { LstmLayer } from './layers/lstm-layer.ts';
@@ -17,12 +20,38 @@ import { RnnLayer } from './layers/rnn-layer.ts';
 import type { ModelBuffers } from './model-buffers.ts';
 import { optimizerStepValues } from './optimizer.ts';
 import type { ParameterLayout } from './parameter-layout.ts';
+import { encodeFinalStates, encodeInitialStates, type InitialStates, type StreamStates } from './state-streams.ts';
 
 export type PlanPart = 'forward' | 'loss' | 'backward' | 'update';
 /** 'train': every part; 'evaluate': forward and loss only, with no gradient buffers at all. */
 export type PlanMode = 'train' | 'evaluate';
 
 const LAYER_TYPES = { rnn: RnnLayer, lstm: LstmLayer, gru: GruLayer };
+/** The parts in the order a step runs them. */
+const STEP_ORDER: readonly PlanPart[] = ['forward', 'loss', 'backward', 'update'];
+
+/** What one run sets before it is recorded: its loss slot, dropout masks and optimizer values. */
+export interface RunSettings {
+  /** History element of this run's mean loss (and gradient norm); with 'loss'. */
+  lossSlot?: number;
+  /** One mask key per layer boundary and the drop probability (0 for evaluation); models with dropout. */
+  dropout?: { keys: number[]; probability: number };
+  /** With 'update': the step's learning rate, bias corrections, … */
+  optimizerValues?: OptimizerStepValues;
+}
+
+/** What one run records. */
+export interface StepRecording {
+  parts: readonly PlanPart[];
+  initialStates: InitialStates;
+  /** The stream the final states go to (for reading and for the next 'carry'). */
+  finalStates: StreamStates;
+  /** Per-sequence lengths: each sequence's final state is that of its own last step. */
+  lengths?: ArrayLike<number>;
+  /** Further work in the same compute pass, after the step's parts (e.g. drawing a token). */
+  alsoInPass?: (pass: GPUComputePassEncoder) => void;
+  label: string;
+}
 
 export class SequencePlan {
   readonly timeSteps: number;
@@ -35,8 +64,12 @@ export class SequencePlan {
   private readonly lossKind: 'cross-entropy' | 'mse';
   readonly logits: GPUBuffer;
   readonly layers: RecurrentLayer[];
+  private readonly device: GPUDevice;
+  /** The model's flat gradient buffer (training plans). */
+  private readonly gradients: GPUBuffer | undefined;
   private readonly rowLosses: GPUBuffer;
-  private readonly logitsClasses: number;
+  /** V: classes (or outputs) per position. */
+  readonly logitsClasses: number;
   /** With a learned embedding: the looked-up rows [T·B, D] (layer 0's input) and their gradients. */
   private readonly embedded: GPUBuffer | undefined;
   private readonly embeddedGradients: GPUBuffer | undefined;
@@ -64,7 +97,9 @@ export class SequencePlan {
     this.timeSteps = T;
     this.batchSize = B;
     this.mode = mode;
+    this.device = device;
     const training = mode === 'train';
+    if (training) this.gradients = model.gradients;
     const shape = `T=${T} B=${B}${training ? '' : ' evaluation'}`;
     this.inputs = createStorageBuffer(device, `inputs ${shape}`, config.inputKind === 'tokens' ? TB : TB * I);
     this.targets = createStorageBuffer(device, `targets ${shape}`, TB);
@@ -220,7 +255,7 @@ export class SequencePlan {
    * Sets the loss of this run: `counted` positions have a target (the mean's divisor), and the
    * mean loss (and, in training, the gradient norm) go to history element `slot`.
    */
-  setLoss(slot: number, counted: number): void {
+  private setLoss(slot: number, counted: number): void {
     const rows = this.timeSteps * this.batchSize;
     // The mean: over counted positions for cross-entropy, over their outputs too for MSE.
     const divisor = this.lossKind === 'mse' ? counted * this.logitsClasses : counted;
@@ -231,7 +266,7 @@ export class SequencePlan {
   }
 
   /** Sets the dropout masks of the coming run: one key per layer boundary, p = 0 for evaluation. */
-  setDropout(keys: number[], dropProbability: number): void {
+  private setDropout(keys: number[], dropProbability: number): void {
     const count = this.timeSteps * this.batchSize * this.layers[0].hiddenSize;
     const S = this.batchSize * this.layers[0].hiddenSize;
     this.dropoutHandles.forEach((handles, k) => {
@@ -241,30 +276,46 @@ export class SequencePlan {
   }
 
   /** Sets the update's uniforms for the coming step. */
-  setOptimizerValues(values: OptimizerStepValues): void {
+  private setOptimizerValues(values: OptimizerStepValues): void {
     if (!this.optimizerHandle) throw new Error('An evaluation plan has no update.');
     this.plan.updateUniforms(this.optimizerHandle, optimizerUniforms(this.optimizerKernel, values));
   }
 
-  /** Records the given parts into an open compute pass (forward-only work: nothing needs clearing first). */
-  encodeInto(pass: GPUComputePassEncoder, parts: readonly PlanPart[]): void {
-    for (const part of ['forward', 'loss', 'backward', 'update'] as const) {
-      if (parts.includes(part)) this.plan.encode(pass, ...this.parts[part]);
-    }
+  /** Writes the run's inputs and targets and sets its uniforms (queue writes: they land before the run's commands). */
+  setRun(batch: ValidatedBatch, parts: readonly PlanPart[], settings: RunSettings): void {
+    writeElements(this.device, this.inputs, 0, batch.tokens ?? batch.inputs!);
+    if (batch.targets) writeElements(this.device, this.targets, 0, batch.targets);
+    if (batch.targetValues) writeElements(this.device, this.targetValues!, 0, batch.targetValues);
+    if (parts.includes('loss')) this.setLoss(settings.lossSlot ?? 0, batch.countedTargets);
+    if (settings.dropout) this.setDropout(settings.dropout.keys, settings.dropout.probability);
+    if (parts.includes('update')) this.setOptimizerValues(settings.optimizerValues!);
   }
 
-  /** Records the given parts, in plan order; clears what backward only adds to first. */
-  encode(encoder: GPUCommandEncoder, parts: readonly PlanPart[], label: string): void {
-    if (parts.includes('backward')) {
-      for (const layer of this.layers) {
-        for (const range of layer.zeroBeforeBackward()) encoder.clearBuffer(range.buffer, range.offset * 4, range.size * 4);
-      }
-    }
-    const pass = encoder.beginComputePass({ label });
-    for (const part of ['forward', 'loss', 'backward', 'update'] as const) {
+  /** Records one run of the step into `encoder`, in the order it runs. */
+  record(encoder: GPUCommandEncoder, run: StepRecording): void {
+    const { parts } = run;
+    // 1. Zero the gradients: backward only adds to them.
+    if (parts.includes('backward')) this.encodeZeroGradients(encoder);
+    // 2. The initial states of every layer: given, carried or zero.
+    encodeInitialStates(this.device, encoder, this.layers, this.batchSize, run.initialStates);
+    // 3. Forward t = 0..T−1, loss, backward t = T−1..0, update: one compute pass.
+    const pass = encoder.beginComputePass({ label: run.label });
+    for (const part of STEP_ORDER) {
       if (parts.includes(part)) this.plan.encode(pass, ...this.parts[part]);
     }
+    run.alsoInPass?.(pass);
     pass.end();
+    // 4. The final states, for reading and for the next 'carry'.
+    encodeFinalStates(encoder, this.layers, this.timeSteps, run.finalStates, run.lengths);
+  }
+
+  /** The parameter gradients and every range a layer's backward only adds to. */
+  private encodeZeroGradients(encoder: GPUCommandEncoder): void {
+    if (!this.gradients) throw new Error('An evaluation plan has no gradients.');
+    encoder.clearBuffer(this.gradients);
+    for (const layer of this.layers) {
+      for (const range of layer.zeroBeforeBackward()) encoder.clearBuffer(range.buffer, range.offset * 4, range.size * 4);
+    }
   }
 
   destroy(): void {

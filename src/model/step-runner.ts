@@ -1,0 +1,181 @@
+/**
+ * Runs of the step: sets each run up (its inputs, loss slot, dropout masks, the
+ * optimizer's values for this step, where its states come from and go to), has its
+ * plan record it (sequence-plan.ts) and submits it; keeps the counters that place a
+ * model in its training and the losses and gradient norms on the GPU until asked for.
+ */
+import { readFloats } from '../device/buffers.ts';
+import type { GpuContext } from '../device/gpu-context.ts';
+import type { KernelSet } from '../kernels/kernel-set.ts';
+import { InvalidArgumentError } from '../validation.ts';
+import { type SequenceBatch, validateBatch, type ValidatedBatch } from './batch.ts';
+import type { ResolvedConfig } from './config.ts';
+import { dropoutKey } from './dropout.ts';
+import { LOSS_HISTORY_LENGTH, type ModelBuffers } from './model-buffers.ts';
+import type { TrainingCounters } from './model-io.ts';
+import { optimizerStepValues, scheduledLearningRate } from './optimizer.ts';
+import type { ParameterLayout } from './parameter-layout.ts';
+import { PlanCache } from './plan-cache.ts';
+import type { PlanPart, SequencePlan } from './sequence-plan.ts';
+import type { InitialStates } from './state-streams.ts';
+
+/** A training step's loss or gradients were not finite (its update was skipped on the GPU). */
+export class NonFiniteStepError extends Error {
+  readonly step: number;
+
+  constructor(step: number, loss: number) {
+    super(
+      `Step ${step} had a non-finite ${Number.isFinite(loss) ? 'gradient' : `loss (${loss})`}; its update was skipped and the parameters are those before it. ` +
+        'Lower the learning rate, clip the gradients (clipGradientNorm), or check the inputs.',
+    );
+    this.name = 'NonFiniteStepError';
+    this.step = step;
+  }
+}
+
+/** What a step returns: its index, and its mean loss when asked for. */
+export interface StepResult {
+  /** 1-based index of the optimizer step (0 for a gradients-only pass). */
+  readonly step: number;
+  /** The step's mean loss (cross-entropy in nats, or the mean squared error), read from the GPU on demand. */
+  loss(): Promise<number>;
+  /** Training steps: the global L2 norm of the gradients, before any clipping. */
+  gradientNorm(): Promise<number>;
+}
+
+export class StepRunner {
+  readonly plans: PlanCache;
+  /** Optimizer steps taken, training runs (each draws fresh dropout masks), runs that wrote a loss (the history slot). */
+  readonly counters: TrainingCounters = { optimizerStep: 0, trainingRuns: 0, lossWrites: 0 };
+  /** The latest run's plan, and the latest with a backward pass. */
+  lastPlan: SequencePlan | undefined;
+  lastTrainingPlan: SequencePlan | undefined;
+  /** The dropout keys of the latest training run and the elements each mask covers. */
+  lastDropout: { keys: number[]; count: number } = { keys: [], count: 0 };
+  private readonly context: GpuContext;
+  private readonly device: GPUDevice;
+  private readonly config: Readonly<ResolvedConfig>;
+  private readonly layout: ParameterLayout;
+  private readonly buffers: ModelBuffers;
+  /** Throws when the model was disposed or its device faulted. */
+  private readonly checkUsable: () => void;
+
+  constructor(context: GpuContext, kernels: KernelSet, config: ResolvedConfig, layout: ParameterLayout, buffers: ModelBuffers, checkUsable: () => void) {
+    this.context = context;
+    this.device = kernels.device;
+    this.config = config;
+    this.layout = layout;
+    this.buffers = buffers;
+    this.checkUsable = checkUsable;
+    this.plans = new PlanCache(kernels, config, layout, buffers, (evicted) => {
+      if (this.lastPlan === evicted) this.lastPlan = undefined;
+      if (this.lastTrainingPlan === evicted) this.lastTrainingPlan = undefined;
+    });
+  }
+
+  /** A run that computes a loss (trainStep, computeGradients, evaluate) on stream `stream`. */
+  run(batch: SequenceBatch, parts: PlanPart[], stream: string): StepResult {
+    const validated = validateBatch(batch, this.config, true);
+    const updating = parts.includes('update');
+    const step = updating ? this.counters.optimizerStep + 1 : 0;
+    const lossIndex = this.counters.lossWrites;
+    this.submit(validated, parts, { stream, step, lossSlot: lossIndex % LOSS_HISTORY_LENGTH });
+    if (updating) this.counters.optimizerStep = step;
+    this.counters.lossWrites++;
+    const gradientNorm = () =>
+      updating ? this.readHistory(this.buffers.normHistory, lossIndex, 'gradient norm') : Promise.reject(new Error('The gradient norm is computed in training steps (trainStep), not in computeGradients.'));
+    const loss = async () => {
+      const value = await this.readHistory(this.buffers.lossHistory, lossIndex, 'loss');
+      if (updating && this.config.onNonFinite === 'error' && !(Number.isFinite(value) && Number.isFinite(await gradientNorm()))) {
+        throw new NonFiniteStepError(step, value);
+      }
+      return value;
+    };
+    return { step, loss, gradientNorm };
+  }
+
+  /** Runs `parts` of the step on one batch: sets the run up, has its plan record it, and submits it. */
+  submit(batch: ValidatedBatch, parts: PlanPart[], run: { stream: string; step?: number; lossSlot?: number }): SequencePlan {
+    this.checkUsable();
+    const streams = this.buffers.streams;
+    const B = batch.batchSize;
+    // A refused 'carry' is refused before anything is allocated.
+    const initialStates: InitialStates =
+      batch.initialHidden === 'carry'
+        ? { from: 'carry', stream: streams.carried(run.stream, B), resetRows: batch.resetRows }
+        : batch.initialHidden || batch.initialCell
+          ? { from: 'given', hidden: batch.initialHidden, cell: batch.initialCell }
+          : { from: 'zero' };
+    const training = parts.includes('backward');
+    // Forward-only runs use evaluation plans: no gradient buffers, nothing recorded past the loss.
+    const plan = this.plans.planFor(batch.timeSteps, B, training ? 'train' : 'evaluate');
+    const step = run.step ?? 0;
+    plan.setRun(batch, parts, {
+      lossSlot: run.lossSlot,
+      dropout: this.dropoutFor(training, batch.timeSteps * B * this.config.hiddenSize),
+      optimizerValues: parts.includes('update') ? optimizerStepValues(this.config.optimizer, step, this.learningRateAt(step), this.layout.totalLength) : undefined,
+    });
+    const label = `run T=${batch.timeSteps} B=${B}`;
+    const encoder = this.device.createCommandEncoder({ label });
+    plan.record(encoder, { parts, initialStates, finalStates: streams.target(run.stream, B), lengths: batch.lengths, label });
+    this.device.queue.submit([encoder.finish()]);
+    this.lastPlan = plan;
+    if (plan.mode === 'train') this.lastTrainingPlan = plan;
+    return plan;
+  }
+
+  /** The learning rate step t (from 1) uses: the base rate under the schedule. */
+  learningRateAt(step: number): number {
+    return scheduledLearningRate(this.config.schedule, this.config.optimizer.learningRate, step);
+  }
+
+  /** The dropout masks of a run (models with dropout between layers): fresh keys for each training run, p = 0 otherwise. */
+  private dropoutFor(training: boolean, count: number): { keys: number[]; probability: number } | undefined {
+    if (!(this.config.dropout > 0 && this.config.layers > 1)) return undefined;
+    const run = this.counters.trainingRuns;
+    const keys = Array.from({ length: this.config.layers - 1 }, (_, k) => dropoutKey(this.config.seed, run, k));
+    if (training) {
+      this.lastDropout = { keys, count };
+      this.counters.trainingRuns++;
+    }
+    return { keys, probability: training ? this.config.dropout : 0 };
+  }
+
+  /** One run's value (loss or gradient norm) from its history buffer. */
+  private async readHistory(history: GPUBuffer, runIndex: number, what: string): Promise<number> {
+    this.checkUsable();
+    if (this.counters.lossWrites - runIndex > LOSS_HISTORY_LENGTH) {
+      throw new Error(`The ${what} of run ${runIndex} is no longer held: only the last ${LOSS_HISTORY_LENGTH} runs' values stay on the GPU.`);
+    }
+    const [value] = await readFloats(this.device, history, runIndex % LOSS_HISTORY_LENGTH, 1);
+    this.context.throwIfFaulted();
+    return value;
+  }
+
+  /** Losses of `count` consecutive runs from run `first`, in one readback. */
+  async readLossHistory(first: number, count: number): Promise<Float32Array> {
+    this.checkUsable();
+    if (this.counters.lossWrites - first > LOSS_HISTORY_LENGTH) {
+      throw new Error(`Only the last ${LOSS_HISTORY_LENGTH} runs' losses stay on the GPU; an epoch of ${count} steps needs progressEvery reads or fewer steps.`);
+    }
+    const all = await readFloats(this.device, this.buffers.lossHistory, 0, LOSS_HISTORY_LENGTH);
+    return Float32Array.from({ length: count }, (_, i) => all[(first + i) % LOSS_HISTORY_LENGTH]);
+  }
+}
+
+/** Options of a run: the state stream it continues with 'carry' and leaves its final states on. */
+export interface RunOptions {
+  stream?: string;
+}
+
+/** The state stream each kind of run uses unless told otherwise. */
+export const DEFAULT_STREAMS = { trainStep: 'shared', computeGradients: 'shared', evaluate: 'shared', predict: 'shared', generate: 'shared' } as const;
+
+/** The stream a run uses: `options.stream` (a non-empty string) or the default of its kind. */
+export function streamOf(options: RunOptions, kind: keyof typeof DEFAULT_STREAMS): string {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', `got ${options === null ? 'null' : typeof options}, expected an object such as { stream: 'validation' }`);
+  const name = options.stream;
+  if (name === undefined) return DEFAULT_STREAMS[kind];
+  if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('options.stream', `got ${JSON.stringify(name)}, expected a non-empty string naming a state stream`);
+  return name;
+}
