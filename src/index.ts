@@ -26,3 +26,5 @@ export { seededRandom } from './model/random.ts';
 export { InvalidArgumentError } from './validation.ts';
 export { SafetensorsError, decodeSafetensors, encodeSafetensors, type SafetensorsFile, type SafetensorsTensor } from './io/safetensors.ts';
 export { MODEL_FORMAT, MODEL_FORMAT_VERSION } from './model/model-file.ts';
+export { DEFAULT_STREAMS, type RunOptions } from './model/step-runner.ts';
+export type { GenerateOptions } from './model/generation.ts';

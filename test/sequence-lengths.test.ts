@@ -66,9 +66,10 @@ describe.each(TEST_ADAPTERS)('sequence lengths and targets on %s', (adapter) => 
       expect(second.gradients).toEqual(first.gradients);
       expect(second.finalHidden).toEqual(first.finalHidden);
 
-      // Carry starts the next chunk from the states at each sequence's own last step.
+      // Carry starts the next chunk from the states at each sequence's own last step
+      // (on computeGradients' stream, which predict continues when told to).
       const next = { timeSteps: 2, batchSize: B, inputTokens: [1, 2, 3, 4, 0, 1] };
-      const carried = await model.predict({ ...next, initialHidden: 'carry' });
+      const carried = await model.predict({ ...next, initialHidden: 'carry' }, { stream: 'gradients' });
       const explicit = await model.predict({ ...next, initialHidden: first.finalHidden });
       expect(carried.logits).toEqual(explicit.logits);
     } finally {

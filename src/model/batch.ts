@@ -56,8 +56,9 @@ export interface SequenceBatch {
   lengths?: ArrayLike<number>;
   /**
    * Initial hidden state [L, B, H] (layer-major, as PyTorch's h0). Zero when
-   * absent. 'carry' starts from the final states of the previous run (same batch
-   * size), kept on the GPU: the hidden state, and for LSTM the cell state too.
+   * absent. 'carry' starts from the final states of the previous run on the same
+   * state stream (RunOptions.stream; same batch size), kept on the GPU: the hidden
+   * state, and for LSTM the cell state too.
    */
   initialHidden?: ArrayLike<number> | 'carry';
   /** LSTM only: initial cell state [L, B, H] (as PyTorch's c0). Zero when absent; carried with 'carry'. */

@@ -15,8 +15,11 @@ type Tensors = Record<string, { shape: number[]; data: Float32Array }>;
 /** The counters that place a model in its training: the schedule's step, dropout draws, loss-history writes. */
 export interface TrainingCounters {
   optimizerStep: number;
+  /** Training steps' dropout draws. */
   trainingRuns: number;
   lossWrites: number;
+  /** Gradients-only passes' dropout draws (a sequence of their own; 0 in checkpoints that predate it). */
+  gradientPasses: number;
 }
 
 /** The optimizer's per-parameter states, flat in the parameter layout (see optimizerState). */
@@ -89,17 +92,17 @@ export function decodeCheckpoint(bytes: Uint8Array): { config: RnnModelConfig; c
   }
   let state: { config: RnnModelConfig } & TrainingCounters;
   try {
-    state = JSON.parse(file.metadata.training_state);
+    state = { gradientPasses: 0, ...JSON.parse(file.metadata.training_state) };
   } catch {
     throw new SafetensorsError("the checkpoint's training_state metadata is not valid JSON");
   }
-  for (const counter of ['optimizerStep', 'trainingRuns', 'lossWrites'] as const) {
+  for (const counter of ['optimizerStep', 'trainingRuns', 'lossWrites', 'gradientPasses'] as const) {
     if (!Number.isInteger(state[counter]) || state[counter] < 0) {
       throw new SafetensorsError(`the checkpoint's training_state.${counter} is ${JSON.stringify(state[counter])}, expected an integer ≥ 0`);
     }
   }
-  const { optimizerStep, trainingRuns, lossWrites } = state;
-  return { config: state.config, counters: { optimizerStep, trainingRuns, lossWrites }, file };
+  const { optimizerStep, trainingRuns, lossWrites, gradientPasses } = state;
+  return { config: state.config, counters: { optimizerStep, trainingRuns, lossWrites, gradientPasses }, file };
 }
 
 /**

@@ -152,14 +152,20 @@ export class RnnModel {
     return parameterShapesOf(this.layout);
   }
 
-  /** One training step: forward, loss, BPTT and the optimizer update, one submission. */
+  /**
+   * One training step: forward, loss, BPTT and the optimizer update, one submission.
+   * 'carry' continues the 'training' stream (or `options.stream`), which no other
+   * kind of run touches by default.
+   */
   trainStep(batch: SequenceBatch, options: RunOptions = {}): StepResult {
     return this.runner.run(batch, ['forward', 'loss', 'backward', 'update'], streamOf(options, 'trainStep'));
   }
 
   /**
    * Forward pass and loss only, in evaluation mode (no dropout): no gradient
-   * buffer is touched and nothing is updated. For validation loss.
+   * buffer is touched and nothing is updated. For validation loss. Carries its own
+   * stream, 'evaluation': validating between training chunks leaves training's
+   * carried state as it was.
    */
   evaluate(batch: SequenceBatch, options: RunOptions = {}): StepResult {
     return this.runner.run(batch, ['forward', 'loss'], streamOf(options, 'evaluate'));
@@ -188,12 +194,20 @@ export class RnnModel {
     return { steps, meanLoss: losses.reduce((sum, loss) => sum + loss, 0) / steps };
   }
 
-  /** Forward, loss and BPTT without updating: gradients are then readable with readGradients(). */
+  /**
+   * Forward, loss and BPTT without updating: the gradients are then readable with
+   * readGradients(). Carries its own stream, 'gradients'; pass { stream: 'training' }
+   * for the gradients training's next step would see (which moves that stream on).
+   */
   computeGradients(batch: SequenceBatch, options: RunOptions = {}): StepResult {
     return this.runner.run(batch, ['forward', 'loss', 'backward'], streamOf(options, 'computeGradients'));
   }
 
-  /** Forward pass only; returns logits [T·B, V] (time-major) and the final hidden states [L, B, H]. */
+  /**
+   * Forward pass only; returns logits [T·B, V] (time-major) and the final hidden states
+   * [L, B, H]. Carries its own stream, 'prediction': consecutive predict calls with
+   * 'carry' continue each other, and training's carried state is left as it was.
+   */
   async predict(batch: SequenceBatch, options: RunOptions = {}): Promise<{ logits: Float32Array; finalHidden: Float32Array }> {
     const stream = streamOf(options, 'predict');
     const plan = this.runner.submit(validateBatch(batch, this.config, false), ['forward'], { stream });
@@ -215,8 +229,9 @@ export class RnnModel {
    * is run through the network once, then each step runs one position forward,
    * draws the next token from softmax(logits / temperature) over the topK most
    * likely (sample_token.wgsl) and feeds it back, the states carried on the GPU.
-   * All steps are one submission and the tokens one readback. Token models only;
-   * the final states are left for 'carry' (batch size 1).
+   * All steps are one submission and the tokens one readback. Token models only.
+   * The final states are left on the 'generation' stream (or `options.stream`, batch
+   * size 1); training's carried state is left as it was.
    */
   async generate(options: GenerateOptions): Promise<Uint32Array> {
     this.checkUsable();
@@ -258,12 +273,16 @@ export class RnnModel {
     return words[0];
   }
 
-  /** The final hidden states [L, B, H] of the latest run. */
+  /**
+   * The final hidden states [L, B, H] of the latest run, whichever kind it was
+   * (trainStep, computeGradients, evaluate, predict or generate): what its stream
+   * now holds. B is that run's batch size (1 after generate).
+   */
   async readFinalHidden(): Promise<Float32Array> {
     return this.readFinalStates('hidden');
   }
 
-  /** LSTM: the final cell states [L, B, H] of the latest run. */
+  /** LSTM: the final cell states [L, B, H] of the latest run (as readFinalHidden). */
   async readFinalCell(): Promise<Float32Array> {
     if (this.config.cell !== 'lstm') throw new Error(`A '${this.config.cell}' model has no cell state.`);
     return this.readFinalStates('cell');

@@ -43,10 +43,13 @@ export interface StepResult {
   gradientNorm(): Promise<number>;
 }
 
+/** The first dropout run index of gradients-only passes (training steps count from 0). */
+const GRADIENT_PASS_RUNS = 2 ** 31;
+
 export class StepRunner {
   readonly plans: PlanCache;
   /** Optimizer steps taken, training runs (each draws fresh dropout masks), runs that wrote a loss (the history slot). */
-  readonly counters: TrainingCounters = { optimizerStep: 0, trainingRuns: 0, lossWrites: 0 };
+  readonly counters: TrainingCounters = { optimizerStep: 0, trainingRuns: 0, lossWrites: 0, gradientPasses: 0 };
   /** The latest run's plan, and the latest with a backward pass. */
   lastPlan: SequencePlan | undefined;
   lastTrainingPlan: SequencePlan | undefined;
@@ -112,7 +115,7 @@ export class StepRunner {
     const step = run.step ?? 0;
     plan.setRun(batch, parts, {
       lossSlot: run.lossSlot,
-      dropout: this.dropoutFor(training, batch.timeSteps * B * this.config.hiddenSize),
+      dropout: this.dropoutFor(training ? (parts.includes('update') ? 'training' : 'gradients') : 'evaluation', batch.timeSteps * B * this.config.hiddenSize),
       optimizerValues: parts.includes('update') ? optimizerStepValues(this.config.optimizer, step, this.learningRateAt(step), this.layout.totalLength) : undefined,
     });
     const label = `run T=${batch.timeSteps} B=${B}`;
@@ -129,16 +132,21 @@ export class StepRunner {
     return scheduledLearningRate(this.config.schedule, this.config.optimizer.learningRate, step);
   }
 
-  /** The dropout masks of a run (models with dropout between layers): fresh keys for each training run, p = 0 otherwise. */
-  private dropoutFor(training: boolean, count: number): { keys: number[]; probability: number } | undefined {
+  /**
+   * The dropout masks of a run (models with dropout between layers): fresh keys for each
+   * training step; gradients-only passes draw theirs from a sequence of their own (run
+   * indices from 2³¹ up), so that they leave the masks of the training steps after them
+   * as they were; evaluation uses every unit (p = 0).
+   */
+  private dropoutFor(kind: 'training' | 'gradients' | 'evaluation', count: number): { keys: number[]; probability: number } | undefined {
     if (!(this.config.dropout > 0 && this.config.layers > 1)) return undefined;
-    const run = this.counters.trainingRuns;
+    const run = kind === 'gradients' ? (GRADIENT_PASS_RUNS + this.counters.gradientPasses) >>> 0 : this.counters.trainingRuns;
     const keys = Array.from({ length: this.config.layers - 1 }, (_, k) => dropoutKey(this.config.seed, run, k));
-    if (training) {
-      this.lastDropout = { keys, count };
-      this.counters.trainingRuns++;
-    }
-    return { keys, probability: training ? this.config.dropout : 0 };
+    if (kind === 'evaluation') return { keys, probability: 0 };
+    this.lastDropout = { keys, count };
+    if (kind === 'training') this.counters.trainingRuns++;
+    else this.counters.gradientPasses++;
+    return { keys, probability: this.config.dropout };
   }
 
   /** One run's value (loss or gradient norm) from its history buffer. */
@@ -163,13 +171,23 @@ export class StepRunner {
   }
 }
 
-/** Options of a run: the state stream it continues with 'carry' and leaves its final states on. */
+/**
+ * Options of a run. `stream` names the state stream the run continues from with
+ * `initialHidden: 'carry'` and leaves its final states on. Each kind of run has its
+ * own stream by default (DEFAULT_STREAMS), so validation, prediction or generation
+ * between training chunks leave training's carried state as it was; runs given the
+ * same name continue each other (e.g. consecutive predict calls on { stream: 'p' }).
+ */
 export interface RunOptions {
   stream?: string;
 }
 
-/** The state stream each kind of run uses unless told otherwise. */
-export const DEFAULT_STREAMS = { trainStep: 'shared', computeGradients: 'shared', evaluate: 'shared', predict: 'shared', generate: 'shared' } as const;
+/**
+ * The state stream each kind of run uses unless told otherwise. computeGradients has
+ * its own: pass { stream: 'training' } to compute the gradients training's next step
+ * would see (that moves the training stream on, as a step would).
+ */
+export const DEFAULT_STREAMS = { trainStep: 'training', computeGradients: 'gradients', evaluate: 'evaluation', predict: 'prediction', generate: 'generation' } as const;
 
 /** The stream a run uses: `options.stream` (a non-empty string) or the default of its kind. */
 export function streamOf(options: RunOptions, kind: keyof typeof DEFAULT_STREAMS): string {
