@@ -26,6 +26,8 @@ export class ModelBuffers {
   readonly normScratch: GPUBuffer;
   /** The non-finite guard: the update's indirect dispatch size and the count of skipped steps. */
   readonly guard: GPUBuffer;
+  /** Where gradients-only passes' norm writes its guard words, leaving the training guard alone. */
+  readonly normOnlyGuard: GPUBuffer;
   /** The final states of the latest run on each stream, which 'carry' continues from. */
   readonly streams: StateStreams;
 
@@ -44,10 +46,11 @@ export class ModelBuffers {
       size: GUARD_WORDS * 4,
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.INDIRECT | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
     });
+    this.normOnlyGuard = createStorageBuffer(device, 'gradient norm guard (no update)', GUARD_WORDS);
   }
 
   destroy(): void {
-    for (const buffer of [this.parameters, this.gradients, this.firstState, this.secondState, this.lossHistory, this.normHistory, this.normScratch, this.guard]) {
+    for (const buffer of [this.parameters, this.gradients, this.firstState, this.secondState, this.lossHistory, this.normHistory, this.normScratch, this.guard, this.normOnlyGuard]) {
       buffer?.destroy();
     }
     this.streams.destroy();

@@ -196,11 +196,11 @@ export class RnnModel {
 
   /**
    * Forward, loss and BPTT without updating: the gradients are then readable with
-   * readGradients(). Carries its own stream, 'gradients'; pass { stream: 'training' }
+   * readGradients() and their norm with the result's gradientNorm(). Carries its own stream, 'gradients'; pass { stream: 'training' }
    * for the gradients training's next step would see (which moves that stream on).
    */
   computeGradients(batch: SequenceBatch, options: RunOptions = {}): StepResult {
-    return this.runner.run(batch, ['forward', 'loss', 'backward'], streamOf(options, 'computeGradients'));
+    return this.runner.run(batch, ['forward', 'loss', 'backward', 'gradientNorm'], streamOf(options, 'computeGradients'));
   }
 
   /**
@@ -319,7 +319,12 @@ export class RnnModel {
     return this.readByName(this.buffers.parameters);
   }
 
-  /** Gradients of the latest trainStep / computeGradients, by parameter name. */
+  /**
+   * Gradients of the latest trainStep / computeGradients, by parameter name. After a
+   * trainStep with clipGradientNorm these are the clipped gradients, g · min(1, maxNorm /
+   * (‖g‖ + 1e−6)), the ones the update used; the step's gradientNorm() is ‖g‖ before
+   * clipping. computeGradients never clips.
+   */
   readGradients(): Promise<Record<string, Float32Array>> {
     return this.readByName(this.buffers.gradients);
   }

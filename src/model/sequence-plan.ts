@@ -27,8 +27,13 @@ export type PlanPart = 'forward' | 'loss' | 'backward' | 'update';
 export type PlanMode = 'train' | 'evaluate';
 
 const LAYER_TYPES = { rnn: RnnLayer, lstm: LstmLayer, gru: GruLayer };
-/** The parts in the order a step runs them. */
-const STEP_ORDER: readonly PlanPart[] = ['forward', 'loss', 'backward', 'update'];
+/**
+ * A part of a run: the parts of a training step, or 'gradientNorm', the norm alone
+ * (no clipping, no guard) for gradients-only passes; a step's update computes its own.
+ */
+export type StepPart = PlanPart | 'gradientNorm';
+/** The parts in the order a run runs them. */
+const STEP_ORDER: readonly StepPart[] = ['forward', 'loss', 'backward', 'gradientNorm', 'update'];
 
 /** What one run sets before it is recorded: its loss slot, dropout masks and optimizer values. */
 export interface RunSettings {
@@ -42,7 +47,7 @@ export interface RunSettings {
 
 /** What one run records. */
 export interface StepRecording {
-  parts: readonly PlanPart[];
+  parts: readonly StepPart[];
   initialStates: InitialStates;
   /** The stream the final states go to (for reading and for the next 'carry'). */
   finalStates: StreamStates;
@@ -77,12 +82,13 @@ export class SequencePlan {
   private readonly droppedOutputs: GPUBuffer[] = [];
   private readonly dropoutHandles: { forward: DispatchHandle; backward: DispatchHandle }[] = [];
   private readonly plan: DispatchPlan;
-  private readonly parts: Record<PlanPart, [number, number]>;
+  private readonly parts: Record<StepPart, [number, number]>;
   private readonly lossHandle: DispatchHandle;
   private readonly crossEntropyHandle: DispatchHandle;
   private optimizerHandle: DispatchHandle | undefined;
   private optimizerKernel: OptimizerKernel = 'sgd';
   private normHandle: DispatchHandle | undefined;
+  private normOnlyHandle: DispatchHandle | undefined;
   private normValues = { count: 0, maxNorm: 0, updateGrid: [1, 1] as [number, number] };
 
   readonly mode: PlanMode;
@@ -166,12 +172,22 @@ export class SequencePlan {
     const updateStart = mark();
     if (training) this.recordUpdate(kernels, config, layout, model);
     const end = mark();
+    // ---- gradient norm without update (gradients-only passes): ‖g‖ into the norm history,
+    // nothing clipped, the guard's words in a scratch buffer of their own ----
+    if (training) {
+      this.normOnlyHandle = kernels.guardedGradientNorm(
+        plan,
+        { gradients: model.gradients, count: layout.totalLength, scratch: model.normScratch, normHistory: model.normHistory, lossHistory: model.lossHistory, guard: model.normOnlyGuard, maxNorm: 0, updateCount: layout.totalLength },
+        'gradient norm (no update)',
+      );
+    }
 
     this.parts = {
       forward: [forwardStart, lossStart],
       loss: [lossStart, backwardStart],
       backward: [backwardStart, updateStart],
       update: [updateStart, end],
+      gradientNorm: [end, mark()],
     };
     plan.build();
   }
@@ -236,8 +252,9 @@ export class SequencePlan {
     );
   }
 
+  /** Dispatches of one training step (forward, loss, backward, update). */
   get dispatchCount(): number {
-    return this.plan.dispatchCount;
+    return STEP_ORDER.filter((part) => part !== 'gradientNorm').reduce((sum, part) => sum + this.partSize(part), 0);
   }
 
   /** The top layer, whose hidden states feed the head. */
@@ -246,7 +263,7 @@ export class SequencePlan {
   }
 
   /** Dispatches in one part of the plan. */
-  partSize(part: PlanPart): number {
+  partSize(part: StepPart): number {
     const [from, to] = this.parts[part];
     return to - from;
   }
@@ -262,7 +279,9 @@ export class SequencePlan {
     const lossUniforms = this.lossKind === 'mse' ? mseUniforms(rows, this.logitsClasses, 0, counted) : softmaxUniforms(rows, this.logitsClasses, 0, counted);
     this.plan.updateUniforms(this.crossEntropyHandle, lossUniforms);
     this.plan.updateUniforms(this.lossHandle, meanLossUniforms(0, rows, slot, divisor));
-    if (this.normHandle) this.plan.updateUniforms(this.normHandle, normUniforms(this.normValues.count, this.normValues.maxNorm, slot, this.normValues.updateGrid));
+    const { count, maxNorm, updateGrid } = this.normValues;
+    if (this.normHandle) this.plan.updateUniforms(this.normHandle, normUniforms(count, maxNorm, slot, updateGrid));
+    if (this.normOnlyHandle) this.plan.updateUniforms(this.normOnlyHandle, normUniforms(count, 0, slot, updateGrid));
   }
 
   /** Sets the dropout masks of the coming run: one key per layer boundary, p = 0 for evaluation. */
@@ -282,7 +301,7 @@ export class SequencePlan {
   }
 
   /** Writes the run's inputs and targets and sets its uniforms (queue writes: they land before the run's commands). */
-  setRun(batch: ValidatedBatch, parts: readonly PlanPart[], settings: RunSettings): void {
+  setRun(batch: ValidatedBatch, parts: readonly StepPart[], settings: RunSettings): void {
     writeElements(this.device, this.inputs, 0, batch.tokens ?? batch.inputs!);
     if (batch.targets) writeElements(this.device, this.targets, 0, batch.targets);
     if (batch.targetValues) writeElements(this.device, this.targetValues!, 0, batch.targetValues);
@@ -298,7 +317,7 @@ export class SequencePlan {
     if (parts.includes('backward')) this.encodeZeroGradients(encoder);
     // 2. The initial states of every layer: given, carried or zero.
     encodeInitialStates(this.device, encoder, this.layers, this.batchSize, run.initialStates);
-    // 3. Forward t = 0..T−1, loss, backward t = T−1..0, update: one compute pass.
+    // 3. Forward t = 0..T−1, loss, backward t = T−1..0, (the norm alone or) the update: one compute pass.
     const pass = encoder.beginComputePass({ label: run.label });
     for (const part of STEP_ORDER) {
       if (parts.includes(part)) this.plan.encode(pass, ...this.parts[part]);

@@ -16,7 +16,7 @@ import type { TrainingCounters } from './model-io.ts';
 import { optimizerStepValues, scheduledLearningRate } from './optimizer.ts';
 import type { ParameterLayout } from './parameter-layout.ts';
 import { PlanCache } from './plan-cache.ts';
-import type { PlanPart, SequencePlan } from './sequence-plan.ts';
+import type { SequencePlan, StepPart } from './sequence-plan.ts';
 import type { InitialStates } from './state-streams.ts';
 
 /** A training step's loss or gradients were not finite (its update was skipped on the GPU). */
@@ -39,7 +39,11 @@ export interface StepResult {
   readonly step: number;
   /** The step's mean loss (cross-entropy in nats, or the mean squared error), read from the GPU on demand. */
   loss(): Promise<number>;
-  /** Training steps: the global L2 norm of the gradients, before any clipping. */
+  /**
+   * The global L2 norm of the gradients, √(Σ g²): in a training step before any
+   * clipping; in computeGradients of the gradients it leaves (nothing is clipped).
+   * Not in evaluate, which computes no gradients.
+   */
   gradientNorm(): Promise<number>;
 }
 
@@ -77,7 +81,7 @@ export class StepRunner {
   }
 
   /** A run that computes a loss (trainStep, computeGradients, evaluate) on stream `stream`. */
-  run(batch: SequenceBatch, parts: PlanPart[], stream: string): StepResult {
+  run(batch: SequenceBatch, parts: StepPart[], stream: string): StepResult {
     const validated = validateBatch(batch, this.config, true);
     const updating = parts.includes('update');
     const step = updating ? this.counters.optimizerStep + 1 : 0;
@@ -86,7 +90,9 @@ export class StepRunner {
     if (updating) this.counters.optimizerStep = step;
     this.counters.lossWrites++;
     const gradientNorm = () =>
-      updating ? this.readHistory(this.buffers.normHistory, lossIndex, 'gradient norm') : Promise.reject(new Error('The gradient norm is computed in training steps (trainStep), not in computeGradients.'));
+      parts.includes('backward')
+        ? this.readHistory(this.buffers.normHistory, lossIndex, 'gradient norm')
+        : Promise.reject(new Error('evaluate computes no gradients: the gradient norm comes with trainStep and computeGradients.'));
     const loss = async () => {
       const value = await this.readHistory(this.buffers.lossHistory, lossIndex, 'loss');
       if (updating && this.config.onNonFinite === 'error' && !(Number.isFinite(value) && Number.isFinite(await gradientNorm()))) {
@@ -98,7 +104,7 @@ export class StepRunner {
   }
 
   /** Runs `parts` of the step on one batch: sets the run up, has its plan record it, and submits it. */
-  submit(batch: ValidatedBatch, parts: PlanPart[], run: { stream: string; step?: number; lossSlot?: number }): SequencePlan {
+  submit(batch: ValidatedBatch, parts: StepPart[], run: { stream: string; step?: number; lossSlot?: number }): SequencePlan {
     this.checkUsable();
     const streams = this.buffers.streams;
     const B = batch.batchSize;
