@@ -192,6 +192,34 @@ export class SequencePlan {
     plan.build();
   }
 
+  /** Writes the run's inputs and targets and sets its uniforms (queue writes: they land before the run's commands). */
+  setRun(batch: ValidatedBatch, parts: readonly StepPart[], settings: RunSettings): void {
+    writeElements(this.device, this.inputs, 0, batch.tokens ?? batch.inputs!);
+    if (batch.targets) writeElements(this.device, this.targets, 0, batch.targets);
+    if (batch.targetValues) writeElements(this.device, this.targetValues!, 0, batch.targetValues);
+    if (parts.includes('loss')) this.setLoss(settings.lossSlot ?? 0, batch.countedTargets);
+    if (settings.dropout) this.setDropout(settings.dropout.keys, settings.dropout.probability);
+    if (parts.includes('update')) this.setOptimizerValues(settings.optimizerValues!);
+  }
+
+  /** Records one run of the step into `encoder`, in the order it runs. */
+  record(encoder: GPUCommandEncoder, run: StepRecording): void {
+    const { parts } = run;
+    // 1. Zero the gradients: backward only adds to them.
+    if (parts.includes('backward')) this.encodeZeroGradients(encoder);
+    // 2. The initial states of every layer: given, carried or zero.
+    encodeInitialStates(this.device, encoder, this.layers, this.batchSize, run.initialStates);
+    // 3. Forward t = 0..T−1, loss, backward t = T−1..0, (the norm alone or) the update: one compute pass.
+    const pass = encoder.beginComputePass({ label: run.label });
+    for (const part of STEP_ORDER) {
+      if (parts.includes(part)) this.plan.encode(pass, ...this.parts[part]);
+    }
+    run.alsoInPass?.(pass);
+    pass.end();
+    // 4. The final states, for reading and for the next 'carry'.
+    encodeFinalStates(encoder, this.layers, this.timeSteps, run.finalStates, run.lengths);
+  }
+
   private recordBackward(kernels: KernelSet, config: ResolvedConfig, layout: ParameterLayout, model: ModelBuffers, inputOf: (k: number) => LayerInput): void {
     const plan = this.plan;
     const { parameters, gradients } = model;
@@ -298,34 +326,6 @@ export class SequencePlan {
   private setOptimizerValues(values: OptimizerStepValues): void {
     if (!this.optimizerHandle) throw new Error('An evaluation plan has no update.');
     this.plan.updateUniforms(this.optimizerHandle, optimizerUniforms(this.optimizerKernel, values));
-  }
-
-  /** Writes the run's inputs and targets and sets its uniforms (queue writes: they land before the run's commands). */
-  setRun(batch: ValidatedBatch, parts: readonly StepPart[], settings: RunSettings): void {
-    writeElements(this.device, this.inputs, 0, batch.tokens ?? batch.inputs!);
-    if (batch.targets) writeElements(this.device, this.targets, 0, batch.targets);
-    if (batch.targetValues) writeElements(this.device, this.targetValues!, 0, batch.targetValues);
-    if (parts.includes('loss')) this.setLoss(settings.lossSlot ?? 0, batch.countedTargets);
-    if (settings.dropout) this.setDropout(settings.dropout.keys, settings.dropout.probability);
-    if (parts.includes('update')) this.setOptimizerValues(settings.optimizerValues!);
-  }
-
-  /** Records one run of the step into `encoder`, in the order it runs. */
-  record(encoder: GPUCommandEncoder, run: StepRecording): void {
-    const { parts } = run;
-    // 1. Zero the gradients: backward only adds to them.
-    if (parts.includes('backward')) this.encodeZeroGradients(encoder);
-    // 2. The initial states of every layer: given, carried or zero.
-    encodeInitialStates(this.device, encoder, this.layers, this.batchSize, run.initialStates);
-    // 3. Forward t = 0..T−1, loss, backward t = T−1..0, (the norm alone or) the update: one compute pass.
-    const pass = encoder.beginComputePass({ label: run.label });
-    for (const part of STEP_ORDER) {
-      if (parts.includes(part)) this.plan.encode(pass, ...this.parts[part]);
-    }
-    run.alsoInPass?.(pass);
-    pass.end();
-    // 4. The final states, for reading and for the next 'carry'.
-    encodeFinalStates(encoder, this.layers, this.timeSteps, run.finalStates, run.lengths);
   }
 
   /** The parameter gradients and every range a layer's backward only adds to. */
