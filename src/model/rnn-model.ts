@@ -300,18 +300,7 @@ export class RnnModel {
     this.checkUsable();
     const plan = this.runner.lastTrainingPlan;
     if (!plan) throw new Error('No backward pass yet: there are no state gradients to read.');
-    const size = plan.batchSize * this.config.hiddenSize;
-    const device = this.context.device;
-    const hidden = new Float32Array(this.config.layers * size);
-    const cell = this.config.cell === 'lstm' ? new Float32Array(this.config.layers * size) : undefined;
-    await Promise.all(
-      plan.layers.map(async (layer, k) => {
-        const initial = layer.initialStateGradient;
-        hidden.set(await readFloats(device, initial.buffer, initial.offset, size), k * size);
-        if (cell && layer.cellGradients) cell.set(await readFloats(device, layer.cellGradients.buffer, layer.cellGradients.offset, size), k * size);
-      }),
-    );
-    return cell ? { hidden, cell } : { hidden };
+    return plan.readInitialStateGradients();
   }
 
   /** Parameters by PyTorch state_dict name (row-major float32). */
@@ -330,7 +319,7 @@ export class RnnModel {
   }
 
   /**
-   * The dropout masks of the latest training run, one [T·B·H] per layer boundary
+   * The dropout masks of the latest trainStep or computeGradients, one [T·B·H] per layer boundary
    * (1/(1 − p) where kept, 0 where dropped), reproduced on the CPU; empty without dropout.
    */
   lastDropoutMasks(): Float32Array[] {

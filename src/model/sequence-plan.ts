@@ -8,7 +8,7 @@
  *
  *   logits [T·B, V]   the head's output, overwritten by dL/dlogits in the loss
  */
-import { createStorageBuffer, writeElements } from '../device/buffers.ts';
+import { createStorageBuffer, readFloats, writeElements } from '../device/buffers.ts';
 import { type DispatchHandle, DispatchPlan } from '../kernels/dispatch-plan.ts';
 import { dropoutUniforms, type KernelSet, normUniforms, meanLossUniforms, mseUniforms, softmaxUniforms, type OptimizerKernel, optimizerUniforms, type OptimizerStepValues } from '../kernels/kernel-set.ts';
 import type { ValidatedBatch } from './batch.ts';
@@ -326,6 +326,21 @@ export class SequencePlan {
   private setOptimizerValues(values: OptimizerStepValues): void {
     if (!this.optimizerHandle) throw new Error('An evaluation plan has no update.');
     this.plan.updateUniforms(this.optimizerHandle, optimizerUniforms(this.optimizerKernel, values));
+  }
+
+  /** dL/dh_{−1} [L, B, H] (and dL/dc_{−1} for LSTM) from this plan's latest backward pass. */
+  async readInitialStateGradients(): Promise<{ hidden: Float32Array; cell?: Float32Array }> {
+    const size = this.batchSize * this.layers[0].hiddenSize;
+    const hidden = new Float32Array(this.layers.length * size);
+    const cell = this.layers[0].cellStates ? new Float32Array(this.layers.length * size) : undefined;
+    await Promise.all(
+      this.layers.map(async (layer, k) => {
+        const initial = layer.initialStateGradient;
+        hidden.set(await readFloats(this.device, initial.buffer, initial.offset, size), k * size);
+        if (cell && layer.cellGradients) cell.set(await readFloats(this.device, layer.cellGradients.buffer, layer.cellGradients.offset, size), k * size);
+      }),
+    );
+    return cell ? { hidden, cell } : { hidden };
   }
 
   /** The parameter gradients and every range a layer's backward only adds to. */

@@ -52,12 +52,12 @@ const GRADIENT_PASS_RUNS = 2 ** 31;
 
 export class StepRunner {
   readonly plans: PlanCache;
-  /** Optimizer steps taken, training runs (each draws fresh dropout masks), runs that wrote a loss (the history slot). */
+  /** Optimizer steps taken, dropout draws (training steps, gradients-only passes), runs that wrote a loss (the history slot). */
   readonly counters: TrainingCounters = { optimizerStep: 0, trainingRuns: 0, lossWrites: 0, gradientPasses: 0 };
   /** The latest run's plan, and the latest with a backward pass. */
   lastPlan: SequencePlan | undefined;
   lastTrainingPlan: SequencePlan | undefined;
-  /** The dropout keys of the latest training run and the elements each mask covers. */
+  /** The dropout keys of the latest run with a backward pass and the elements each mask covers. */
   lastDropout: { keys: number[]; count: number } = { keys: [], count: 0 };
   private readonly context: GpuContext;
   private readonly device: GPUDevice;
