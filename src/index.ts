@@ -26,3 +26,5 @@ export { seededRandom } from './model/random.ts';
 export { InvalidArgumentError } from './validation.ts';
 export { SafetensorsError, decodeSafetensors, encodeSafetensors, type SafetensorsFile, type SafetensorsTensor } from './io/safetensors.ts';
 export { MODEL_FORMAT, MODEL_FORMAT_VERSION } from './model/model-file.ts';
+export { evaluateStreams, train, type LossPoint, type StreamBatches, type TrainOptions, type TrainProgress, type TrainResult, type ValidationReport } from './training/train.ts';
+export { lossChartSvg, lossChartText, type LossCurves } from './training/loss-chart.ts';
