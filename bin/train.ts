@@ -116,9 +116,6 @@ function oneOf<T extends string>(name: string, value: string, allowed: readonly 
   return value as T;
 }
 
-/** Validation streams: few and long, so that a carried state reads most of each as one sequence. */
-const VALIDATION_STREAMS = 16;
-
 const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 function loadCorpus(path: string | undefined): { text: string; name: string } {
@@ -189,9 +186,9 @@ async function trainCommand(values: Values): Promise<void> {
     });
   }
   const batches = new TextBatches(vocabulary.encode(training), timeSteps, batchSize);
-  // Validation in batches of the same length, over VALIDATION_STREAMS long streams (fewer when the
-  // held-out text is short), all of it each time: with carry, each stream is read as one sequence.
-  const validationStreams = Math.max(1, Math.min(VALIDATION_STREAMS, Math.floor((Array.from(validation).length - 1) / (timeSteps + 1))));
+  // Validation in batches of the same shape (fewer streams when the held-out text is short), all of
+  // it each time: with carry, each stream is read as one sequence.
+  const validationStreams = Math.max(1, Math.min(batchSize, Math.floor((Array.from(validation).length - 1) / (timeSteps + 1))));
   const validationBatches = new TextBatches(vocabulary.encode(validation), timeSteps, validationStreams);
 
   const c = model.config;
@@ -248,7 +245,7 @@ async function trainCommand(values: Values): Promise<void> {
       carry,
       progressEvery: 10,
       onProgress: (p) => {
-        const line = progressLine({ step: p.step, steps, loss: p.loss, validationLoss: p.validationLoss, tokensPerSecond: p.charactersPerSecond, elapsedSeconds: p.elapsedSeconds });
+        const line = progressLine({ step: p.step, steps, startStep, loss: p.loss, validationLoss: p.validationLoss, tokensPerSecond: p.charactersPerSecond, elapsedSeconds: p.elapsedSeconds });
         if (interactive) process.stdout.write(`\r${line}`);
         else if (p.step % printEvery === 0 || p.step === startStep + 1 || p.step === steps) console.log(line);
       },

@@ -94,6 +94,10 @@ describe.each(TEST_ADAPTERS)('train() on %s', (adapter) => {
       expect(await evaluateStreams(model, validationBatches)).toBeCloseTo(mean, 6);
       const fromZero = await evaluateStreams(model, validationBatches, { carry: false });
       expect(fromZero).not.toBeCloseTo(mean, 6);
+      // validationBatchLimit: only the first batches.
+      const limited = await train(model, { batches, steps: 8, validation: validationBatches, validationBatchLimit: 1 });
+      expect(limited.validationLosses).toHaveLength(1);
+      expect(limited.validationLosses[0].loss).toBeCloseTo(await model.evaluate(validationBatches.batch(0)).loss(), 6);
     } finally {
       model.dispose();
     }

@@ -65,7 +65,7 @@ export interface TrainOptions {
   /** Steps between validations (default 100). */
   validateEvery?: number;
   /** Use only the first this many validation batches (default all). */
-  validationBatches?: number;
+  validationBatchLimit?: number;
   /** Validation carries its own state across its chunks (default: as `carry`). */
   validationCarry?: boolean;
   onValidation?: (report: ValidationReport) => void | Promise<void>;
@@ -103,7 +103,7 @@ const OPTION_KEYS = [
   'onProgress',
   'validation',
   'validateEvery',
-  'validationBatches',
+  'validationBatchLimit',
   'validationCarry',
   'onValidation',
   'checkpointEvery',
@@ -122,7 +122,7 @@ export interface CheckedTrainOptions {
   onProgress?: TrainOptions['onProgress'];
   validation?: StreamBatches;
   validateEvery: number;
-  validationBatches?: number;
+  validationBatchLimit?: number;
   validationCarry: boolean;
   onValidation?: TrainOptions['onValidation'];
   checkpointEvery: number;
@@ -179,7 +179,7 @@ export function validateTrainOptions(options: TrainOptions): CheckedTrainOptions
   const sampleEvery = optionalCount('options.sampleEvery', options.sampleEvery, 0, true);
   if (checkpointEvery > 0 && !onCheckpoint) throw new InvalidArgumentError('options.checkpointEvery', 'given without onCheckpoint, which does the saving');
   if (sampleEvery > 0 && !onSample) throw new InvalidArgumentError('options.sampleEvery', 'given without onSample, which does the sampling');
-  for (const key of ['validateEvery', 'validationBatches', 'validationCarry', 'onValidation'] as const) {
+  for (const key of ['validateEvery', 'validationBatchLimit', 'validationCarry', 'onValidation'] as const) {
     if (options[key] !== undefined && !validation) throw new InvalidArgumentError(`options.${key}`, 'given without options.validation');
   }
   const signal = options.signal;
@@ -195,7 +195,7 @@ export function validateTrainOptions(options: TrainOptions): CheckedTrainOptions
     onProgress: optionalFunction('options.onProgress', options.onProgress),
     validation,
     validateEvery: optionalCount('options.validateEvery', options.validateEvery, 100),
-    validationBatches: options.validationBatches === undefined ? undefined : requirePositiveInteger('options.validationBatches', options.validationBatches),
+    validationBatchLimit: options.validationBatchLimit === undefined ? undefined : requirePositiveInteger('options.validationBatchLimit', options.validationBatchLimit),
     validationCarry: optionalBoolean('options.validationCarry', options.validationCarry, carry),
     onValidation: optionalFunction('options.onValidation', options.onValidation),
     checkpointEvery,

@@ -71,7 +71,7 @@ export async function train(model: RnnModel, options: TrainOptions): Promise<Tra
   };
   const validate = async (step: number) => {
     await keepTrainingState();
-    const loss = await evaluateStreams(model, o.validation!, { carry: o.validationCarry, count: o.validationBatches });
+    const loss = await evaluateStreams(model, o.validation!, { carry: o.validationCarry, count: o.validationBatchLimit });
     validationLosses.push({ step, loss });
     await o.onValidation?.({ step, loss, elapsedSeconds: elapsedSeconds() });
   };
