@@ -16,14 +16,18 @@ import {
   decodeSafetensors,
   type OptimizerConfig,
   RnnModel,
+  lossChartSvg,
+  lossChartText,
   sampleText,
   splitText,
-  type StepResult,
   TextBatches,
+  train,
+  type TrainResult,
 } from '../src/index.ts';
 import { readCheckpoint, writeFileAtomically } from './checkpoint-file.ts';
 import { projectSourceCorpus } from './corpus.ts';
-import { progressLine } from './progress.ts';
+import { duration, progressLine } from './progress.ts';
+import { CHILD_ENV_VARIABLE, relaunchWithQuietStderr } from './quiet-stderr.ts';
 
 const USAGE = `Usage:
   npm start -- [train] [options]     train a character-level model
@@ -44,6 +48,8 @@ Training options:
   --schedule NAME        constant | cosine (warm-up 5%, decay to 0 at --steps; default constant)
   --clip X               clip gradients to this global norm (default 5; 0 = off)
   --seed N               seed of weights, dropout and samples (default 1)
+  --no-carry             start every chunk from a zero state instead of carrying the state across
+                         the consecutive chunks of each stream (truncated BPTT; reset every epoch)
   --validation F         fraction of the text held out for validation (default 0.1)
   --eval-every N         steps between validation losses (default 100)
   --sample-every N       steps between samples (default 200; 0 = only at the end)
@@ -57,7 +63,8 @@ Sampling options (also used for samples during training):
   --top-k K              draw among the K most likely characters only
   --prime TEXT           text to continue (default: a newline, or the corpus's first character)
 Both:
-  --adapter NAME         auto | hardware | swiftshader | llvmpipe (default auto)`;
+  --adapter NAME         auto | hardware | swiftshader | llvmpipe (default auto)
+  --verbose              also show the WebGPU implementation's own messages (Dawn's warnings on stderr)`;
 
 const OPTIONS = {
   corpus: { type: 'string' },
@@ -85,6 +92,8 @@ const OPTIONS = {
   'top-k': { type: 'string' },
   prime: { type: 'string' },
   adapter: { type: 'string' },
+  'no-carry': { type: 'boolean', default: false },
+  verbose: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
 } as const;
 
@@ -126,7 +135,7 @@ function optimizerOf(name: string, learningRate: number): OptimizerConfig {
   return type === 'sgd' ? { type, learningRate, momentum: 0.9 } : { type, learningRate };
 }
 
-async function train(values: Values): Promise<void> {
+async function trainCommand(values: Values): Promise<void> {
   const corpus = loadCorpus(values.corpus);
   const cell = oneOf('cell', values.cell, ['rnn', 'lstm', 'gru'] as const);
   const steps = integer('steps', values.steps);
@@ -137,6 +146,7 @@ async function train(values: Values): Promise<void> {
   const temperature = number('temperature', values.temperature, (n) => n > 0, 'a number above 0');
   const topK = values['top-k'] === undefined ? undefined : integer('top-k', values['top-k']);
   const validationFraction = number('validation', values.validation, (n) => n > 0 && n < 0.5, 'a fraction in (0, 0.5)');
+  const carry = !values['no-carry'];
 
   const { training, validation } = splitText(corpus.text, validationFraction);
   const context = await createGpuContext({ adapter: values.adapter as AdapterPreference | undefined });
@@ -176,10 +186,10 @@ async function train(values: Values): Promise<void> {
     });
   }
   const batches = new TextBatches(vocabulary.encode(training), timeSteps, batchSize);
-  // Validation in batches of the same length, as many streams as the held-out text allows.
+  // Validation in batches of the same shape (fewer streams when the held-out text is short), all of
+  // it each time: with carry, each stream is read as one sequence.
   const validationStreams = Math.max(1, Math.min(batchSize, Math.floor((Array.from(validation).length - 1) / (timeSteps + 1))));
   const validationBatches = new TextBatches(vocabulary.encode(validation), timeSteps, validationStreams);
-  const evaluationBatches = Math.min(8, validationBatches.batchesPerEpoch);
 
   const c = model.config;
   console.log(`adapter   ${context.description}`);
@@ -188,6 +198,9 @@ async function train(values: Values): Promise<void> {
     `model     ${c.cell}${c.cell === 'rnn' ? ` (${c.nonlinearity})` : ''}, ${c.layers} layer${c.layers > 1 ? 's' : ''} of ${c.hiddenSize}` +
       `${c.embeddingSize ? `, embedding ${c.embeddingSize}` : ''}${c.dropout ? `, dropout ${c.dropout}` : ''}; ${c.optimizer.type} lr ${c.optimizer.learningRate}` +
       `${c.schedule.type !== 'constant' ? ` (${c.schedule.type})` : ''}${c.clipGradientNorm ? `, clip ${c.clipGradientNorm}` : ''}; batches of ${batchSize} × ${timeSteps}`,
+  );
+  console.log(
+    `training  ${batches.batchesPerEpoch} batches an epoch, ${carry ? 'state carried across the chunks of each stream (truncated BPTT), reset every epoch' : 'every chunk from a zero state (--no-carry)'}`,
   );
   console.log(`uniform guess: ln(${vocabulary.size}) = ${Math.log(vocabulary.size).toFixed(3)} nats/char`);
   console.log(`checkpoint ${checkpointPath}${values.resume ? ` (resumed at step ${model.stepCount})` : ''}\n`);
@@ -211,57 +224,55 @@ async function train(values: Values): Promise<void> {
           ? `The checkpoint of step ${checkpointStep} at ${checkpointPath} is intact: continue with the same options and --resume.`
           : 'No checkpoint was written yet: start again (lower --checkpoint-every to save more often).'),
     );
-  const validationLoss = async () => {
-    const losses = await Promise.all(Array.from({ length: evaluationBatches }, (_, i) => model.evaluate(validationBatches.batch(i)).loss()));
-    return losses.reduce((sum, loss) => sum + loss, 0) / losses.length;
-  };
   const prime = values.prime ?? defaultPrime(vocabulary, corpus.text);
   const sample = (length: number) => sampleText(model, vocabulary, { prime, length, temperature, topK, seed: model.stepCount });
   const interactive = process.stdout.isTTY === true;
 
-  let stopping = false;
+  const stop = new AbortController();
   process.on('SIGINT', () => {
-    if (stopping) process.exit(130);
-    stopping = true;
+    if (stop.signal.aborted) process.exit(130);
+    stop.abort();
     process.stdout.write('\nstopping: finishing this step and writing a checkpoint (Ctrl-C again to quit at once)\n');
   });
 
-  const started = performance.now();
   const startStep = model.stepCount;
-  let lastValidation: number | undefined;
-  let firstLoss: number | undefined;
-  let lastLoss = Number.NaN;
-  let pending: StepResult | undefined;
+  const printEvery = Math.max(20, Math.round((steps - startStep) / 200) * 10);
+  let result: TrainResult;
   try {
-    while (model.stepCount < steps && !stopping) {
-      const step = model.stepCount + 1;
-      const result = model.trainStep(batches.batch(step - 1));
-      const report = step === startStep + 1 || step % 10 === 0 || step === steps;
-      if (!report) continue;
-      pending = result;
-      lastLoss = await pending.loss(); // waits for the GPU only on reported steps
-      firstLoss ??= lastLoss;
-      if (step % evalEvery === 0 || step === steps) lastValidation = await validationLoss();
-      const seconds = (performance.now() - started) / 1000;
-      const line = progressLine({ step, steps, loss: lastLoss, validationLoss: lastValidation, tokensPerSecond: ((step - startStep) * timeSteps * batchSize) / seconds, elapsedSeconds: seconds });
-      if (interactive) process.stdout.write(`\r${line}`);
-      else if (step % 20 === 0 || step === startStep + 1 || step === steps) console.log(line);
-      if (sampleEvery > 0 && step % sampleEvery === 0 && step < steps) {
-        const text = await sample(200);
-        console.log(`${interactive ? '\n' : ''}--- sample at step ${step} ---\n${text}\n---`);
-      }
-      if (step % checkpointEvery === 0) await saveCheckpoint();
-    }
-    if (interactive) process.stdout.write('\n');
-    await saveCheckpoint();
+    result = await train(model, {
+      batches,
+      steps,
+      carry,
+      progressEvery: 10,
+      onProgress: (p) => {
+        const line = progressLine({ step: p.step, steps, startStep, loss: p.loss, validationLoss: p.validationLoss, tokensPerSecond: p.charactersPerSecond, elapsedSeconds: p.elapsedSeconds });
+        if (interactive) process.stdout.write(`\r${line}`);
+        else if (p.step % printEvery === 0 || p.step === startStep + 1 || p.step === steps) console.log(line);
+      },
+      validation: validationBatches,
+      validateEvery: evalEvery,
+      ...(sampleEvery > 0 ? { sampleEvery, onSample: async ({ step }) => console.log(`${interactive ? '\n' : ''}--- sample at step ${step} ---\n${await sample(200)}\n---`) } : {}),
+      checkpointEvery,
+      onCheckpoint: saveCheckpoint,
+      signal: stop.signal,
+    });
   } catch (error) {
     throw recoveryAdvice(error as Error);
   }
-  if (firstLoss !== undefined) {
-    const validationNote = lastValidation === undefined ? '' : `; validation ${lastValidation.toFixed(4)}`;
-    console.log(`\nloss ${firstLoss.toFixed(4)} → ${lastLoss.toFixed(4)} nats/char over steps ${startStep + 1}–${model.stepCount}${validationNote}`);
+  if (interactive) process.stdout.write('\n');
+  const first = result.trainingLosses[0];
+  const last = result.trainingLosses.at(-1);
+  if (first && last) {
+    const finalValidation = result.validationLosses.at(-1);
+    const validationNote = finalValidation ? `; validation ${finalValidation.loss.toFixed(4)}` : '';
+    console.log(`\nloss ${first.loss.toFixed(4)} → ${last.loss.toFixed(4)} nats/char over steps ${startStep + 1}–${model.stepCount} in ${duration(result.elapsedSeconds)}${validationNote}`);
+    console.log(`\n${lossChartText({ training: result.trainingLosses, validation: result.validationLosses })}`);
+    const chartPath = checkpointPath.replace(/(\.safetensors)?$/, '-loss.svg');
+    const title = `${c.cell} ${c.layers}×${c.hiddenSize} on ${corpus.name}: steps ${startStep + 1}–${model.stepCount}`;
+    writeFileAtomically(chartPath, new TextEncoder().encode(lossChartSvg({ training: result.trainingLosses, validation: result.validationLosses }, { title })));
+    console.log(`loss curve: ${chartPath}`);
   }
-  console.log(`checkpoint written: ${checkpointPath} (step ${model.stepCount})${stopping ? '; resume with --resume' : ''}`);
+  console.log(`checkpoint written: ${checkpointPath} (step ${model.stepCount})${result.stopped === 'aborted' ? '; resume with --resume' : ''}`);
   const text = await sample(integer('length', values.length));
   console.log(`\nsample (temperature ${temperature}${topK ? `, top-k ${topK}` : ''}):\n${'-'.repeat(60)}\n${text}\n${'-'.repeat(60)}`);
   model.dispose();
@@ -301,10 +312,12 @@ async function main(): Promise<void> {
   const command = positionals[0] ?? 'train';
   if (positionals.length > 1 || !['train', 'sample'].includes(command)) throw new Error(`unknown command ${JSON.stringify(positionals.join(' '))}; expected train or sample (see --help)`);
   if (command === 'sample') await sampleCommand(values);
-  else await train(values);
+  else await trainCommand(values);
 }
 
-main().then(
+// Dawn writes warnings straight to stderr: unless --verbose, run in a child whose stderr is filtered.
+const quiet = !process.argv.includes('--verbose') && process.env[CHILD_ENV_VARIABLE] !== '1';
+(quiet ? relaunchWithQuietStderr().then((code) => process.exit(code)) : main()).then(
   () => process.exit(0),
   (error: Error) => {
     console.error(`error: ${error.message}`);

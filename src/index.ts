@@ -28,3 +28,5 @@ export { SafetensorsError, decodeSafetensors, encodeSafetensors, type Safetensor
 export { MODEL_FORMAT, MODEL_FORMAT_VERSION } from './model/model-file.ts';
 export { DEFAULT_STREAMS, type RunOptions } from './model/step-runner.ts';
 export type { GenerateOptions } from './model/generation.ts';
+export { evaluateStreams, train, type LossPoint, type StreamBatches, type TrainOptions, type TrainProgress, type TrainResult, type ValidationReport } from './training/train.ts';
+export { lossChartSvg, lossChartText, type LossCurves } from './training/loss-chart.ts';

@@ -1,0 +1,140 @@
+/**
+ * The training loop: char-rnn style truncated BPTT over B-stream batches.
+ *
+ * Batch k of an epoch holds characters [k·T, (k+1)·T) of each of B contiguous
+ * streams (TextBatches), so chunk k+1 of a stream continues chunk k. With
+ * `carry` (the default) each chunk starts from the final states the previous
+ * chunk left, h_0^(k+1) = h_T^(k): gradients stop at the chunk boundary but
+ * the state, and so the context, runs on through the whole stream. The state
+ * starts from zero at the first batch of every epoch (the streams start over).
+ *
+ * Validation runs over held-out batches with its own state, carried across
+ * its chunks the same way; the training state is kept aside meanwhile and
+ * restored, so validating or sampling never changes what training computes.
+ *
+ * Imports nothing of Node: it runs in a page, a Web Worker or Node.
+ */
+import type { SequenceBatch } from '../model/batch.ts';
+import type { RnnModel } from '../model/rnn-model.ts';
+import { validateTrainOptions } from './train-options.ts';
+import type { LossPoint, StreamBatches, TrainOptions, TrainResult } from './train-options.ts';
+
+export type { LossPoint, StreamBatches, TrainOptions, TrainProgress, TrainResult, ValidationReport } from './train-options.ts';
+
+/** Final states of a run, read back to start a later run from them. */
+interface SavedStates {
+  hidden: Float32Array;
+  cell?: Float32Array;
+}
+
+/**
+ * The mean loss over `count` consecutive batches of `batches` in evaluation mode
+ * (no dropout, no update). With `carry` batch k > 0 starts from batch k−1's final
+ * states, so every stream is read as one long sequence.
+ */
+export async function evaluateStreams(model: RnnModel, batches: StreamBatches, options: { carry?: boolean; count?: number } = {}): Promise<number> {
+  const count = Math.min(options.count ?? batches.batchesPerEpoch, batches.batchesPerEpoch);
+  const results = [];
+  for (let index = 0; index < count; index++) {
+    const batch = batches.batch(index);
+    results.push(model.evaluate(options.carry !== false && index > 0 ? { ...batch, initialHidden: 'carry' } : batch));
+  }
+  // Submitted back to back; the losses come in one wait.
+  const losses = await Promise.all(results.map((result) => result.loss()));
+  return losses.reduce((sum, loss) => sum + loss, 0) / losses.length;
+}
+
+/**
+ * Trains `model` on `options.batches` until `steps` (the model's step count) or
+ * for `epochs` passes; see TrainOptions for validation, progress, checkpoints,
+ * samples and stopping. Options are checked before any GPU work.
+ */
+export async function train(model: RnnModel, options: TrainOptions): Promise<TrainResult> {
+  const o = validateTrainOptions(options);
+  const batches = o.batches;
+  const perEpoch = batches.batchesPerEpoch;
+  const startStep = model.stepCount;
+  const targetStep = o.steps ?? startStep + o.epochs! * perEpoch;
+  const charactersPerStep = batches.timeSteps * batches.batchSize;
+  const trainingLosses: LossPoint[] = [];
+  const validationLosses: LossPoint[] = [];
+  const started = performance.now();
+  const elapsedSeconds = () => (performance.now() - started) / 1000;
+
+  // The training state while other work (validation, sampling) runs on the model.
+  let saved: SavedStates | undefined;
+  let previousStepRan = false;
+  const keepTrainingState = async () => {
+    if (!o.carry || !previousStepRan || saved) return;
+    const hidden = await model.readFinalHidden();
+    saved = model.config.cell === 'lstm' ? { hidden, cell: await model.readFinalCell() } : { hidden };
+  };
+  const validate = async (step: number) => {
+    await keepTrainingState();
+    const loss = await evaluateStreams(model, o.validation!, { carry: o.validationCarry, count: o.validationBatchLimit });
+    validationLosses.push({ step, loss });
+    await o.onValidation?.({ step, loss, elapsedSeconds: elapsedSeconds() });
+  };
+
+  let step = startStep;
+  let lastValidated = -1;
+  let lastCheckpoint = startStep;
+  let aborted = false;
+  while (step < targetStep) {
+    if (o.signal?.aborted) {
+      aborted = true;
+      break;
+    }
+    const index = step % perEpoch; // batch `index` of the epoch: the chunk after the last step's
+    const chunk: SequenceBatch = batches.batch(index);
+    let batch: SequenceBatch = chunk;
+    if (o.carry && index > 0 && previousStepRan) {
+      batch = saved ? { ...chunk, initialHidden: saved.hidden, ...(saved.cell ? { initialCell: saved.cell } : {}) } : { ...chunk, initialHidden: 'carry' };
+    }
+    const result = model.trainStep(batch);
+    saved = undefined;
+    previousStepRan = true;
+    step = result.step;
+
+    const last = step === targetStep;
+    if (o.validation && (step % o.validateEvery === 0 || last)) {
+      await validate(step);
+      lastValidated = step;
+    }
+    if (step === startStep + 1 || step % o.progressEvery === 0 || last) {
+      const loss = await result.loss(); // waits for the GPU on reported steps only
+      trainingLosses.push({ step, loss });
+      const seconds = elapsedSeconds();
+      await o.onProgress?.({
+        step,
+        targetStep,
+        epoch: Math.floor((step - 1) / perEpoch) + 1,
+        batchInEpoch: index + 1,
+        batchesPerEpoch: perEpoch,
+        loss,
+        elapsedSeconds: seconds,
+        charactersPerSecond: ((step - startStep) * charactersPerStep) / Math.max(seconds, 1e-9),
+        validationLoss: validationLosses.at(-1)?.loss,
+      });
+    }
+    if (o.onSample && o.sampleEvery > 0 && step % o.sampleEvery === 0 && !last) {
+      await keepTrainingState();
+      await o.onSample({ step });
+    }
+    if (o.onCheckpoint && o.checkpointEvery > 0 && step % o.checkpointEvery === 0 && !last) {
+      await o.onCheckpoint({ step });
+      lastCheckpoint = step;
+    }
+  }
+  // A stopped run still ends validated and saved.
+  if (o.validation && step > startStep && lastValidated !== step) await validate(step);
+  if (o.onCheckpoint && step > lastCheckpoint) await o.onCheckpoint({ step });
+  return {
+    stepsTaken: step - startStep,
+    step,
+    stopped: aborted ? 'aborted' : 'completed',
+    trainingLosses,
+    validationLosses,
+    elapsedSeconds: elapsedSeconds(),
+  };
+}
