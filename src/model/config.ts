@@ -95,6 +95,8 @@ export interface ResolvedConfig {
   embeddingSize: number;
   hiddenSize: number;
   outputSize: number;
+  /** One bias b per layer instead of b_ih and b_hh. */
+  singleBias: boolean;
   seed: number;
   optimizer: ResolvedOptimizer;
   schedule: ScheduleConfig;
@@ -153,6 +155,7 @@ export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
     embeddingSize,
     hiddenSize,
     outputSize,
+    singleBias: false,
     seed,
     optimizer: resolveOptimizer(config.optimizer),
     schedule: resolveSchedule(config.schedule),

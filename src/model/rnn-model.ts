@@ -19,7 +19,7 @@ import { kernelsNeededBy } from './kernels-needed.ts';
 import { optimizerConfigOf, optimizerState, optimizerStepValues, scheduledLearningRate } from './optimizer.ts';
 import { checkParametersFit, configOf, decodeModelFile, encodeModelFile, OPTIMIZER_STATE_PREFIX } from './model-file.ts';
 import { LOSS_HISTORY_LENGTH, ModelBuffers } from './model-buffers.ts';
-import { type ParameterLayout, parameterLayout } from './parameter-layout.ts';
+import { type ParameterLayout, parameterLayout, toLayoutNames } from './parameter-layout.ts';
 import { type PlanMode, type PlanPart, SequencePlan } from './sequence-plan.ts';
 
 /** A training step's loss or gradients were not finite (its update was skipped on the GPU). */
@@ -150,8 +150,8 @@ export class RnnModel {
   }
 
   private get architecture() {
-    const { cell, nonlinearity, layers, inputKind, inputSize, embeddingSize, hiddenSize, outputSize } = this.config;
-    return { cell, nonlinearity, layers, inputKind, inputSize, embeddingSize, hiddenSize, outputSize };
+    const { cell, nonlinearity, layers, inputKind, inputSize, embeddingSize, hiddenSize, outputSize, singleBias } = this.config;
+    return { cell, nonlinearity, layers, inputKind, inputSize, embeddingSize, hiddenSize, outputSize, singleBias };
   }
 
   /** The configuration that recreates this model (architecture, optimizer, schedule, clipping, dropout, seed). */
@@ -615,13 +615,18 @@ export class RnnModel {
    * Replaces parameters by name. Every name must be known and every array the
    * right length and finite; all are checked before anything is written, so a
    * bad call leaves the model as it was. Names not given keep their values.
+   * Names as readParameters gives them (weight_ih_l0, weight) or as files and
+   * PyTorch modules do (rnn.weight_ih_l0, head.weight).
    */
   writeParameters(values: Record<string, ArrayLike<number>>): void {
     this.checkUsable();
     if (typeof values !== 'object' || values === null) {
       throw new InvalidArgumentError('parameters', `got ${typeof values}, expected an object of arrays by parameter name`);
     }
-    const checked = Object.entries(values).map(([name, array]) => {
+    const byLayoutName = toLayoutNames(values, (message) => {
+      throw new InvalidArgumentError('parameters', message);
+    });
+    const checked = Object.entries(byLayoutName).map(([name, array]) => {
       const view = this.layout.byName[name];
       if (!view) {
         throw new InvalidArgumentError(`parameters.${name}`, `unknown parameter; expected one of ${this.layout.views.map((v) => v.name).join(', ')}`);
