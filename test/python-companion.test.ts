@@ -17,6 +17,9 @@ import { contextFor, TEST_ADAPTERS } from './gpu-adapters.ts';
 import { seededRandom } from './random.ts';
 
 const PYTHON = '/usr/bin/python3';
+/** Fixed work (a few steps of a small model); the limits only guard against a hang, generous for a loaded machine. */
+const PYTHON_TIME_LIMIT = 240_000;
+const TEST_TIME_LIMIT = 300_000;
 const adapter = TEST_ADAPTERS[0];
 const directory = mkdtempSync(join(tmpdir(), 'webgpu-rnn-python-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -60,7 +63,7 @@ function batchesFile(from: number, count: number): string {
 
 function python(args: string[]): string {
   try {
-    return execFileSync(PYTHON, args, { cwd: join(import.meta.dirname, '..'), encoding: 'utf8', timeout: 110_000, env: { ...process.env, PYTHONPATH: 'python', OMP_NUM_THREADS: '1' } });
+    return execFileSync(PYTHON, args, { cwd: join(import.meta.dirname, '..'), encoding: 'utf8', timeout: PYTHON_TIME_LIMIT, env: { ...process.env, PYTHONPATH: 'python', OMP_NUM_THREADS: '1' } });
   } catch (error) {
     const { stderr, code } = error as { stderr?: string; code?: string };
     if (code === 'ENOENT') throw new Error(`${PYTHON} is missing: install Debian's python3 and python3-torch (apt-get install python3-torch)`);
@@ -119,7 +122,7 @@ async function compareResumed(what: string, path: string, straight: { model: Rnn
 }
 
 describe(`the PyTorch companion (engine on ${adapter})`, () => {
-  it('engine files load with strict=True into WebGpuRnn and SimpleRNN and give the engine logits', async () => {
+  it('engine files load with strict=True into WebGpuRnn and SimpleRNN and give the engine logits', { timeout: TEST_TIME_LIMIT }, async () => {
     const context = await contextFor(adapter);
     const lstm = await RnnModel.create(context, CONFIG);
     const simple = await RnnModel.create(context, { cell: 'rnn', singleBias: true, vocabularySize: 5, hiddenSize: 4, seed: 3 });
@@ -154,7 +157,7 @@ for path, kind in ((sys.argv[1], 'WebGpuRnn'), (sys.argv[2], 'SimpleRNN')):
     }
   });
 
-  it(`${N} engine steps, ${M} in PyTorch (Adam moments and step restored), ${K} in the engine again equal ${N + M + K} engine steps`, async () => {
+  it(`${N} engine steps, ${M} in PyTorch (Adam moments and step restored), ${K} in the engine again equal ${N + M + K} engine steps`, { timeout: TEST_TIME_LIMIT }, async () => {
     const straight = await straightRun(N + M + K);
     const start = await RnnModel.create(await contextFor(adapter), CONFIG);
     try {
@@ -171,7 +174,7 @@ for path, kind in ((sys.argv[1], 'WebGpuRnn'), (sys.argv[2], 'SimpleRNN')):
     }
   });
 
-  it('DistributedDataParallel over two gloo processes continues the checkpoint, and the engine resumes its file', async () => {
+  it('DistributedDataParallel over two gloo processes continues the checkpoint, and the engine resumes its file', { timeout: TEST_TIME_LIMIT }, async () => {
     const straight = await straightRun(N + M + K);
     const start = await RnnModel.create(await contextFor(adapter), CONFIG);
     try {
