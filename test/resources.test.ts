@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { RnnModel } from '../src/index.ts';
 import { contextFor, TEST_ADAPTERS } from './gpu-adapters.ts';
+import { stepTimeLimit } from './time-limits.ts';
 
 /** Tracks the bytes of live GPU buffers created on `device` from now on. */
 function trackBuffers(device: GPUDevice) {
@@ -30,16 +31,6 @@ function trackBuffers(device: GPUDevice) {
       device.createBuffer = create;
     },
   };
-}
-
-/**
- * Long tests are budgeted by steps: the work is fixed and the time limit only guards
- * against a hang, scaled from the steps generously enough for a loaded two-core machine
- * (a small step takes ~27 ms on SwiftShader quiet and up to ~175 ms with other CPU-heavy
- * work beside it; llvmpipe about a tenth of that).
- */
-function timeLimitFor(adapter: string, steps: number): number {
-  return 60_000 + steps * (adapter === 'swiftshader' ? 1_000 : 100);
 }
 
 describe.each(TEST_ADAPTERS)('resources on %s', (adapter) => {
@@ -71,7 +62,7 @@ describe.each(TEST_ADAPTERS)('resources on %s', (adapter) => {
   });
 
   const shortRun = adapter === 'swiftshader' ? 300 : 1_000;
-  it(`${shortRun} training steps allocate no GPU buffer after the first`, { timeout: timeLimitFor(adapter, shortRun) }, async () => {
+  it(`${shortRun} training steps allocate no GPU buffer after the first`, { timeout: stepTimeLimit(adapter, shortRun) }, async () => {
     const context = await contextFor(adapter);
     const model = await RnnModel.create(context, { cell: 'gru', vocabularySize: 5, hiddenSize: 4, clipGradientNorm: 1 });
     const tracker = trackBuffers(context.device);
@@ -105,7 +96,7 @@ describe.each(TEST_ADAPTERS)('resources on %s', (adapter) => {
 describe.each(TEST_ADAPTERS)('long runs on %s', (adapter) => {
   // Enough steps that a leak of a few hundred bytes a step shows in the heap: 3,000 (SwiftShader, ten times slower: 300).
   const steps = adapter === 'swiftshader' ? 300 : 3_000;
-  it(`${steps} training steps of a small model keep GPU buffers and the JS heap flat`, { timeout: timeLimitFor(adapter, steps) }, async () => {
+  it(`${steps} training steps of a small model keep GPU buffers and the JS heap flat`, { timeout: stepTimeLimit(adapter, steps) }, async () => {
     const context = await contextFor(adapter);
     const model = await RnnModel.create(context, { cell: 'lstm', vocabularySize: 4, hiddenSize: 4, clipGradientNorm: 1 });
     const tracker = trackBuffers(context.device);

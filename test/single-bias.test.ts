@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeSafetensors, encodeSafetensors, InvalidArgumentError, RnnModel, type SafetensorsTensor } from '../src/index.ts';
-import { rnnLossAndGradients, sgdStep } from '../src/reference/index.ts';
+import { centralDifferenceGradient, rnnForward, rnnLossAndGradients, sgdStep } from '../src/reference/index.ts';
 import { compareArrays, expectClose } from './check-close.ts';
 import { contextFor, TEST_ADAPTERS } from './gpu-adapters.ts';
 import { seededRandom } from './random.ts';
@@ -73,6 +73,22 @@ describe('single bias: the SimpleRNN on the CPU reference', () => {
     expectClose('reference losses', losses, tensor('losses'), { relative: 1e-12, absolute: 1e-12 });
     const want = layoutOf(simpleRnnStateDict('sgd.'));
     for (const name of Object.keys(want)) expectClose(`reference ${name} after ${STEPS} steps`, parameters[name], want[name], { relative: 1e-10, absolute: 1e-12 });
+  });
+});
+
+describe('single bias: the reference LSTM against central differences', () => {
+  it('every element of every parameter of a 2-layer single-bias LSTM, relative error below 1e-6', () => {
+    const dims = { cell: 'lstm' as const, layers: 2, inputSize: 3, hiddenSize: 3, outputSize: 4, singleBias: true };
+    const random = seededRandom(8);
+    const shapes: Record<string, number> = { weight_ih_l0: 36, weight_hh_l0: 36, bias_l0: 12, weight_ih_l1: 36, weight_hh_l1: 36, bias_l1: 12, weight: 12, bias: 4 };
+    const parameters = Object.fromEntries(Object.entries(shapes).map(([name, length]) => [name, Float64Array.from({ length }, () => random() * 2 - 1)]));
+    const lstmBatch = { timeSteps: 3, batchSize: 2, inputs: Float64Array.from({ length: 18 }, () => random() * 2 - 1), targets: [0, 1, 2, 3, 1, 2] };
+    const { gradients } = rnnLossAndGradients(parameters, dims, lstmBatch);
+    expect(Object.keys(gradients)).toEqual(Object.keys(shapes));
+    for (const name of Object.keys(shapes)) {
+      const numeric = centralDifferenceGradient(() => rnnForward(parameters, dims, lstmBatch).loss, parameters[name]);
+      expectClose(`d loss / d ${name}`, gradients[name], numeric, { relative: 1e-6, absolute: 1e-9 });
+    }
   });
 });
 
