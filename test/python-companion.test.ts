@@ -157,6 +157,29 @@ for path, kind in ((sys.argv[1], 'WebGpuRnn'), (sys.argv[2], 'SimpleRNN')):
     }
   });
 
+  it('a model made and saved in PyTorch (a dense GRU) loads in the engine and gives the same logits', { timeout: TEST_TIME_LIMIT }, async () => {
+    const path = join(directory, 'from-pytorch.safetensors');
+    const script = `
+import sys, torch, webgpu_rnn
+torch.manual_seed(1)
+model = webgpu_rnn.WebGpuRnn('gru', input_size=3, hidden_size=5, output_size=4, num_layers=2, input_kind='dense')
+webgpu_rnn.save(sys.argv[1], model, metadata={'note': 'from PyTorch'})
+inputs = torch.sin(torch.arange(24, dtype=torch.float32)).reshape(4, 2, 3)
+with torch.no_grad():
+    logits, _ = model(inputs)
+print(' '.join(repr(v) for v in logits.reshape(-1).tolist()))
+`;
+    const pytorchLogits = python(['-c', script, path]).trim().split(' ').map(Number);
+    const model = await RnnModel.fromWeights(await contextFor(adapter), readFileSync(path));
+    try {
+      expect(model.config).toMatchObject({ cell: 'gru', layers: 2, inputKind: 'dense', inputSize: 3, hiddenSize: 5, outputSize: 4, singleBias: false });
+      const { logits } = await model.predict({ timeSteps: 4, batchSize: 2, inputs: Float32Array.from({ length: 24 }, (_, i) => Math.fround(Math.sin(i))) });
+      expectClose('logits of the PyTorch-made GRU', logits, pytorchLogits, { relative: 1e-4, absolute: 1e-6 });
+    } finally {
+      model.dispose();
+    }
+  });
+
   it(`${N} engine steps, ${M} in PyTorch (Adam moments and step restored), ${K} in the engine again equal ${N + M + K} engine steps`, { timeout: TEST_TIME_LIMIT }, async () => {
     const straight = await straightRun(N + M + K);
     const start = await RnnModel.create(await contextFor(adapter), CONFIG);
