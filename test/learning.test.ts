@@ -6,13 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import { CharacterVocabulary, RnnModel, sampleText, TextBatches } from '../src/index.ts';
 import { contextFor, TEST_ADAPTERS } from './gpu-adapters.ts';
+import { stepTimeLimit } from './time-limits.ts';
 
 const SENTENCE = 'a recurrent network reads one character at a time. ';
 const TEXT = SENTENCE.repeat(40);
 const STEPS = 150;
 
 describe.each(TEST_ADAPTERS)('learning on %s', (adapter) => {
-  it.each(['rnn', 'lstm', 'gru'] as const)(`a character %s's loss falls well below its start within ${STEPS} steps`, async (cell) => {
+  it.each(['rnn', 'lstm', 'gru'] as const)(`a character %s's loss falls well below its start within ${STEPS} steps`, { timeout: stepTimeLimit(adapter, STEPS) }, async (cell) => {
     const vocabulary = CharacterVocabulary.fromText(TEXT);
     const batches = new TextBatches(vocabulary.encode(TEXT), 16, 8);
     const model = await RnnModel.create(await contextFor(adapter), {
@@ -40,7 +41,7 @@ describe.each(TEST_ADAPTERS)('learning on %s', (adapter) => {
 });
 
 describe.each(TEST_ADAPTERS)('truncated BPTT on %s', (adapter) => {
-  it('an LSTM trained on the bundled demo text with states carried between chunks reaches a low loss', async () => {
+  it('an LSTM trained on the bundled demo text with states carried between chunks reaches a low loss', { timeout: stepTimeLimit(adapter, 168) }, async () => {
     const { DEFAULT_TEXT } = await import('../demo/default-text.ts');
     const vocabulary = CharacterVocabulary.fromText(DEFAULT_TEXT);
     // 8 streams of ~350 characters; each step takes the next 16 of every stream, carrying state.

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { RnnModel } from '../src/index.ts';
 import { contextFor, TEST_ADAPTERS } from './gpu-adapters.ts';
+import { stepTimeLimit } from './time-limits.ts';
 
 /** Tracks the bytes of live GPU buffers created on `device` from now on. */
 function trackBuffers(device: GPUDevice) {
@@ -60,7 +61,8 @@ describe.each(TEST_ADAPTERS)('resources on %s', (adapter) => {
     }
   });
 
-  it('1,000 training steps allocate no GPU buffer after the first', async () => {
+  const shortRun = adapter === 'swiftshader' ? 300 : 1_000;
+  it(`${shortRun} training steps allocate no GPU buffer after the first`, { timeout: stepTimeLimit(adapter, shortRun) }, async () => {
     const context = await contextFor(adapter);
     const model = await RnnModel.create(context, { cell: 'gru', vocabularySize: 5, hiddenSize: 4, clipGradientNorm: 1 });
     const tracker = trackBuffers(context.device);
@@ -69,11 +71,11 @@ describe.each(TEST_ADAPTERS)('resources on %s', (adapter) => {
       await model.trainStep(batch).loss();
       const afterFirst = tracker.created();
       let last;
-      for (let step = 1; step < 1000; step++) last = model.trainStep(batch);
+      for (let step = 1; step < shortRun; step++) last = model.trainStep(batch);
       expect(Number.isFinite(await last!.loss())).toBe(true);
       // One readback buffer for that loss, and nothing else.
       expect(tracker.created() - afterFirst).toBe(1);
-      expect(model.stepCount).toBe(1000);
+      expect(model.stepCount).toBe(shortRun);
     } finally {
       tracker.stop();
       model.dispose();
@@ -92,9 +94,9 @@ describe.each(TEST_ADAPTERS)('resources on %s', (adapter) => {
 });
 
 describe.each(TEST_ADAPTERS)('long runs on %s', (adapter) => {
-  // A small step costs ~27 ms on SwiftShader here (2,000 steps took 54 s), so it runs 600; the others 10,000.
-  const steps = adapter === 'swiftshader' ? 600 : 10_000;
-  it(`${steps} training steps of a small model keep GPU buffers and the JS heap flat`, async () => {
+  // Enough steps that a leak of a few hundred bytes a step shows in the heap: 3,000 (SwiftShader, ten times slower: 300).
+  const steps = adapter === 'swiftshader' ? 300 : 3_000;
+  it(`${steps} training steps of a small model keep GPU buffers and the JS heap flat`, { timeout: stepTimeLimit(adapter, steps) }, async () => {
     const context = await contextFor(adapter);
     const model = await RnnModel.create(context, { cell: 'lstm', vocabularySize: 4, hiddenSize: 4, clipGradientNorm: 1 });
     const tracker = trackBuffers(context.device);

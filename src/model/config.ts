@@ -55,6 +55,13 @@ export interface RnnModelConfig {
   /** Outputs of the head y_t = W_y h_t + b_y (classes of the loss). Default: vocabularySize. */
   outputSize?: number;
   /**
+   * One bias b per layer (parameter 'bias_l{k}') where torch.nn.RNN / LSTM have
+   * b_ih and b_hh: h_t = tanh(W_ih x_t + W_hh h_{t−1} + b), as PyTorch's SimpleRNN
+   * (i2h = Linear(I + H, H)) and Keras compute it. Cells 'rnn' and 'lstm' (a GRU's
+   * b_hn sits inside r ⊙ (W_hn h + b_hn), so it keeps two). Default false.
+   */
+  singleBias?: boolean;
+  /**
    * 'cross-entropy' (softmax over the outputs, integer targets; default) or 'mse'
    * (mean squared error against batch.targetValues, for regression sequences).
    */
@@ -95,6 +102,8 @@ export interface ResolvedConfig {
   embeddingSize: number;
   hiddenSize: number;
   outputSize: number;
+  /** One bias b per layer instead of b_ih and b_hh. */
+  singleBias: boolean;
   seed: number;
   optimizer: ResolvedOptimizer;
   schedule: ScheduleConfig;
@@ -104,7 +113,7 @@ export interface ResolvedConfig {
   loss: LossType;
 }
 
-const MODEL_KEYS = ['cell', 'nonlinearity', 'layers', 'dropout', 'vocabularySize', 'inputSize', 'embeddingSize', 'hiddenSize', 'outputSize', 'seed', 'optimizer', 'schedule', 'clipGradientNorm', 'loss', 'onNonFinite'];
+const MODEL_KEYS = ['cell', 'nonlinearity', 'layers', 'dropout', 'vocabularySize', 'inputSize', 'embeddingSize', 'hiddenSize', 'outputSize', 'singleBias', 'seed', 'optimizer', 'schedule', 'clipGradientNorm', 'loss', 'onNonFinite'];
 
 export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
   if (typeof config !== 'object' || config === null) {
@@ -138,6 +147,11 @@ export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
     throw new InvalidArgumentError('config.outputSize', 'missing; dense-input models must say how many classes the head predicts');
   }
   const outputSize = config.outputSize === undefined ? inputSize : requirePositiveInteger('config.outputSize', config.outputSize);
+  const singleBias = config.singleBias ?? false;
+  if (typeof singleBias !== 'boolean') throw new InvalidArgumentError('config.singleBias', `got ${JSON.stringify(singleBias)}, expected true or false`);
+  if (singleBias && cell === 'gru') {
+    throw new InvalidArgumentError('config.singleBias', "given for cell 'gru', expected it only with 'rnn' or 'lstm' (a GRU's b_hn is applied inside r ⊙ (W_hn h + b_hn))");
+  }
   const seed = config.seed === undefined ? 0 : config.seed;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
     throw new InvalidArgumentError('config.seed', `got ${seed}, expected an integer in [0, 2^32)`);
@@ -153,6 +167,7 @@ export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
     embeddingSize,
     hiddenSize,
     outputSize,
+    singleBias,
     seed,
     optimizer: resolveOptimizer(config.optimizer),
     schedule: resolveSchedule(config.schedule),

@@ -30,8 +30,8 @@ export interface OptimizerStates {
 
 /** What a model file records of a config: the architecture. */
 export function architectureOf(config: Readonly<ResolvedConfig>): ArchitectureDescription {
-  const { cell, nonlinearity, layers, inputKind, inputSize, embeddingSize, hiddenSize, outputSize } = config;
-  return { cell, nonlinearity, layers, inputKind, inputSize, embeddingSize, hiddenSize, outputSize };
+  const { cell, nonlinearity, layers, inputKind, inputSize, embeddingSize, hiddenSize, outputSize, singleBias } = config;
+  return { cell, nonlinearity, layers, inputKind, inputSize, embeddingSize, hiddenSize, outputSize, singleBias };
 }
 
 /** The configuration that recreates a model (architecture, optimizer, schedule, clipping, dropout, seed). */

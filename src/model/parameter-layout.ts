@@ -5,7 +5,16 @@
  * `weight_ih_l{k}` [G·H, I_k], `weight_hh_l{k}` [G·H, H], `bias_ih_l{k}` [G·H],
  * `bias_hh_l{k}` [G·H] (G gates; I_0 = input size, I_k = H above), then the head
  * torch.nn.Linear's `weight` [V, H], `bias` [V]; with a learned embedding, its
- * `embedding.weight` [V, D] comes first and I_0 = D. Row-major.
+ * `embedding.weight` [V, D] comes first and I_0 = D. Row-major. Single-bias
+ * models have one `bias_l{k}` [G·H] per layer instead of the two.
+ *
+ * These layout names are what readParameters / readGradients return. Files use
+ * the names of the PyTorch module `WebGpuRnn` (python/webgpu_rnn.py), whose
+ * state_dict loads them with strict=True:
+ *   embedding  torch.nn.Embedding(V, D)      embedding.weight
+ *   rnn        torch.nn.RNN / LSTM / GRU     rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, …
+ *   head       torch.nn.Linear(H, V)         head.weight, head.bias
+ * Both spellings are accepted wherever parameters are written.
  */
 import type { ResolvedConfig } from './config.ts';
 
@@ -28,15 +37,19 @@ export interface ParameterLayout {
 
 const ALIGNMENT = 64;
 
-export function parameterShapes(config: ResolvedConfig): Record<string, number[]> {
+export function parameterShapes(config: Pick<ResolvedConfig, 'inputSize' | 'hiddenSize' | 'outputSize' | 'gates' | 'layers' | 'embeddingSize'> & { singleBias?: boolean }): Record<string, number[]> {
   const { inputSize: I, hiddenSize: H, outputSize: V, gates: G, layers, embeddingSize: D } = config;
   const shapes: Record<string, number[]> = {};
   if (D > 0) shapes['embedding.weight'] = [I, D];
   for (let k = 0; k < layers; k++) {
     shapes[`weight_ih_l${k}`] = [G * H, k > 0 ? H : D > 0 ? D : I];
     shapes[`weight_hh_l${k}`] = [G * H, H];
-    shapes[`bias_ih_l${k}`] = [G * H];
-    shapes[`bias_hh_l${k}`] = [G * H];
+    if (config.singleBias) {
+      shapes[`bias_l${k}`] = [G * H];
+    } else {
+      shapes[`bias_ih_l${k}`] = [G * H];
+      shapes[`bias_hh_l${k}`] = [G * H];
+    }
   }
   shapes.weight = [V, H];
   shapes.bias = [V];
@@ -54,4 +67,42 @@ export function parameterLayout(config: ResolvedConfig): ParameterLayout {
     offset += Math.ceil(length / ALIGNMENT) * ALIGNMENT;
   }
   return { views, byName: Object.fromEntries(views.map((view) => [view.name, view])), totalLength: offset, parameterCount };
+}
+
+/** A recurrent layer's parameter: weight_ih_l0, bias_hh_l3, bias_l0 (single bias), … */
+const RECURRENT_PARAMETER = /^(weight_ih|weight_hh|bias_ih|bias_hh|bias)_l\d+$/;
+
+/** The module name of a layout name: `weight_ih_l0` → `rnn.weight_ih_l0`, `weight` → `head.weight`. */
+export function moduleParameterName(layoutName: string): string {
+  if (RECURRENT_PARAMETER.test(layoutName)) return `rnn.${layoutName}`;
+  if (layoutName === 'weight' || layoutName === 'bias') return `head.${layoutName}`;
+  return layoutName;
+}
+
+/**
+ * The layout name of a parameter given by module name (`rnn.weight_ih_l0`,
+ * `head.bias`) or by layout name (returned as it is). Unknown names come back
+ * unchanged, for the caller to report.
+ */
+export function layoutParameterName(name: string): string {
+  if (name.startsWith('rnn.') && RECURRENT_PARAMETER.test(name.slice(4))) return name.slice(4);
+  if (name === 'head.weight' || name === 'head.bias') return name.slice(5);
+  return name;
+}
+
+/**
+ * Renames values given by module or layout names to layout names. Two names for
+ * one parameter (`weight` and `head.weight`) are refused through `refuse`,
+ * which must throw.
+ */
+export function toLayoutNames<T>(values: Record<string, T>, refuse: (message: string) => never): Record<string, T> {
+  const renamed: Record<string, T> = {};
+  const givenAs: Record<string, string> = {};
+  for (const [name, value] of Object.entries(values)) {
+    const layoutName = layoutParameterName(name);
+    if (layoutName in renamed) refuse(`'${givenAs[layoutName]}' and '${name}' name the same parameter; give it once`);
+    renamed[layoutName] = value;
+    givenAs[layoutName] = name;
+  }
+  return renamed;
 }

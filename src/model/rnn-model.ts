@@ -17,7 +17,7 @@ import { kernelsNeededBy } from './kernels-needed.ts';
 import { decodeModelFile } from './model-file.ts';
 import { ModelBuffers } from './model-buffers.ts';
 import { checkedParameters, decodeCheckpoint, encodeCheckpoint, encodeWeights, fullConfigOf, optimizerStatesFitting, parameterShapesOf, parametersFitting } from './model-io.ts';
-import { type ParameterLayout, parameterLayout } from './parameter-layout.ts';
+import { type ParameterLayout, parameterLayout, toLayoutNames } from './parameter-layout.ts';
 import type { PlanPart } from './sequence-plan.ts';
 import { type RunOptions, type StepResult, StepRunner, streamOf } from './step-runner.ts';
 
@@ -351,13 +351,18 @@ export class RnnModel {
    * Replaces parameters by name. Every name must be known and every array the
    * right length and finite; all are checked before anything is written, so a
    * bad call leaves the model as it was. Names not given keep their values.
+   * Names as readParameters gives them (weight_ih_l0, weight) or as files and
+   * PyTorch modules do (rnn.weight_ih_l0, head.weight).
    */
   writeParameters(values: Record<string, ArrayLike<number>>): void {
     this.checkUsable();
     if (typeof values !== 'object' || values === null) {
       throw new InvalidArgumentError('parameters', `got ${typeof values}, expected an object of arrays by parameter name`);
     }
-    const checked = Object.entries(values).map(([name, array]) => {
+    const byLayoutName = toLayoutNames(values, (message) => {
+      throw new InvalidArgumentError('parameters', message);
+    });
+    const checked = Object.entries(byLayoutName).map(([name, array]) => {
       const view = this.layout.byName[name];
       if (!view) {
         throw new InvalidArgumentError(`parameters.${name}`, `unknown parameter; expected one of ${this.layout.views.map((v) => v.name).join(', ')}`);

@@ -22,11 +22,12 @@ export interface ReferenceDims {
   cell?: ReferenceCell; // 'rnn_tanh'
   layers?: number; // L, stacked: layer 0 reads the inputs, layer k > 0 reads layer k−1's outputs; 1
   embeddingSize?: number; // D: token inputs go through a learned embedding E [I, D] (nn.Embedding); 0 = one-hot
+  singleBias?: boolean; // one bias_l{k} [G·H] per layer in place of bias_ih_l{k} and bias_hh_l{k} (rnn and lstm only); false
 }
 
 /** dims with its defaults filled in. */
 export function resolveDims(dims: ReferenceDims): Required<ReferenceDims> {
-  return { ...dims, cell: dims.cell ?? 'rnn_tanh', layers: dims.layers ?? 1, embeddingSize: dims.embeddingSize ?? 0 };
+  return { ...dims, cell: dims.cell ?? 'rnn_tanh', layers: dims.layers ?? 1, embeddingSize: dims.embeddingSize ?? 0, singleBias: dims.singleBias ?? false };
 }
 
 /**
@@ -35,15 +36,19 @@ export function resolveDims(dims: ReferenceDims): Required<ReferenceDims> {
  */
 export function referenceParameterShapes(dims: ReferenceDims): Record<string, number[]> {
   checkDims(dims);
-  const { inputSize: I, hiddenSize: H, outputSize: V, cell, layers, embeddingSize: D } = resolveDims(dims);
+  const { inputSize: I, hiddenSize: H, outputSize: V, cell, layers, embeddingSize: D, singleBias } = resolveDims(dims);
   const GH = GATES_PER_CELL[cell] * H;
   const shapes: Record<string, number[]> = {};
   if (D > 0) shapes['embedding.weight'] = [I, D];
   for (let k = 0; k < layers; k++) {
     shapes[`weight_ih_l${k}`] = [GH, k > 0 ? H : D > 0 ? D : I];
     shapes[`weight_hh_l${k}`] = [GH, H];
-    shapes[`bias_ih_l${k}`] = [GH];
-    shapes[`bias_hh_l${k}`] = [GH];
+    if (singleBias) {
+      shapes[`bias_l${k}`] = [GH];
+    } else {
+      shapes[`bias_ih_l${k}`] = [GH];
+      shapes[`bias_hh_l${k}`] = [GH];
+    }
   }
   shapes.weight = [V, H];
   shapes.bias = [V];
@@ -68,6 +73,7 @@ export function checkDims(dims: ReferenceDims): void {
     throw new Error(`dims.cell must be one of ${known}, got ${JSON.stringify(dims.cell)}`);
   }
   if (dims.layers !== undefined) checkPositiveInteger('dims.layers', dims.layers);
+  if (dims.singleBias && dims.cell === 'gru') throw new Error("dims.singleBias is for 'rnn_tanh', 'rnn_relu' and 'lstm'; a GRU applies b_hn inside r ⊙ (W_hn h + b_hn)");
 }
 
 /** Every named tensor is present and has the length its shape needs. */

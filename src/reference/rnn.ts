@@ -275,8 +275,9 @@ export function rnnForward(
   for (let k = 0; k < L; k++) {
     const weightIh = params[`weight_ih_l${k}`];
     const weightHh = params[`weight_hh_l${k}`];
-    const biasIh = params[`bias_ih_l${k}`];
-    const biasHh = params[`bias_hh_l${k}`];
+    // Single bias: b takes b_ih's place and b_hh is zero (the same sum for rnn and lstm).
+    const biasIh = params[dims.singleBias ? `bias_l${k}` : `bias_ih_l${k}`];
+    const biasHh = dims.singleBias ? new Float64Array(GH) : params[`bias_hh_l${k}`];
     // Input projections for all time steps, lifted out of the loop: U[t·B+b] = W_ih x_t[b] + b_ih
     const inputProjections =
       k > 0
@@ -409,9 +410,9 @@ export function rnnBackward(
     // dW_hh += Σ_t dHPᵀ h_{t−1};  db_hh += Σ_t dHP;  dW_ih += Σ_t dIPᵀ x_t;  db_ih += Σ_t dIP
     linearBackward(dHiddenProjections, layer.hiddenStates.subarray(0, N * H), weightHh, N, H, GH, {
       dWeight: gradients[`weight_hh_l${k}`],
-      dBias: gradients[`bias_hh_l${k}`],
+      dBias: dims.singleBias ? undefined : gradients[`bias_hh_l${k}`],
     });
-    const inputGradients = { dWeight: gradients[`weight_ih_l${k}`], dBias: gradients[`bias_ih_l${k}`] };
+    const inputGradients = { dWeight: gradients[`weight_ih_l${k}`], dBias: gradients[dims.singleBias ? `bias_l${k}` : `bias_ih_l${k}`] };
     if (k === 0) {
       if (D > 0) {
         // dx^0 = dIP W_ih;  dE[token] += dx^0 (a scatter-add over positions)

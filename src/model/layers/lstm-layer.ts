@@ -37,7 +37,7 @@ export class LstmLayer extends RecurrentLayer {
     const H = config.hiddenSize;
     const S = this.stateSize;
     // a_t = W_ih x_t + b_ih + b_hh for all T steps at once.
-    this.recordInputProjection(plan, input, { buffer: this.saved, offset: 0 }, [this.at('bias_ih'), this.at('bias_hh')]);
+    this.recordInputProjection(plan, input, { buffer: this.saved, offset: 0 }, this.biasOffsets);
     for (let t = 0; t < T; t++) {
       // a_t += h_{t−1} W_hhᵀ
       kernels.matmul(
@@ -79,7 +79,7 @@ export class LstmLayer extends RecurrentLayer {
     const dGates = { buffer: this.work, offset: 0 };
     this.recordRecurrentWeightGradient(plan, dGates);
     this.recordInputWeightGradient(plan, input, dGates);
-    this.recordBiasGradients(plan, dGates, [this.at('bias_ih'), this.at('bias_hh')]);
+    this.recordBiasGradients(plan, dGates, this.biasOffsets);
     if (inputGradient) this.recordInputGradient(plan, input, dGates, inputGradient);
   }
 

@@ -80,9 +80,14 @@ export abstract class RecurrentLayer {
     return buffer;
   }
 
-  /** Element offset of parameter `name` of this layer (e.g. 'weight_hh'). */
-  protected at(name: 'weight_ih' | 'weight_hh' | 'bias_ih' | 'bias_hh'): number {
+  /** Element offset of parameter `name` of this layer (e.g. 'weight_hh'; 'bias' of single-bias models). */
+  protected at(name: 'weight_ih' | 'weight_hh' | 'bias_ih' | 'bias_hh' | 'bias'): number {
     return this.setting.layout.byName[`${name}_l${this.setting.layer}`].offset;
+  }
+
+  /** Biases added to the pre-activations: b_ih and b_hh, or the single b. */
+  protected get biasOffsets(): [number] | [number, number] {
+    return this.setting.config.singleBias ? [this.at('bias')] : [this.at('bias_ih'), this.at('bias_hh')];
   }
 
   get hiddenSize(): number {

@@ -29,7 +29,7 @@ export class RnnLayer extends RecurrentLayer {
     const { kernels, config, parameters, timeSteps: T, batchSize: B, layer } = this.setting;
     const S = this.stateSize;
     // All T input projections at once, into slots 1..T.
-    this.recordInputProjection(plan, input, { buffer: this.hiddenStates, offset: S }, [this.at('bias_ih'), this.at('bias_hh')]);
+    this.recordInputProjection(plan, input, { buffer: this.hiddenStates, offset: S }, this.biasOffsets);
     for (let t = 0; t < T; t++) {
       kernels.rnnStepForward(
         plan,
@@ -64,7 +64,7 @@ export class RnnLayer extends RecurrentLayer {
     this.recordRecurrentStateGradient(plan, dPreactivations, 0, false, this.initialStateGradient);
     this.recordRecurrentWeightGradient(plan, dPreactivations);
     this.recordInputWeightGradient(plan, input, dPreactivations);
-    this.recordBiasGradients(plan, dPreactivations, [this.at('bias_ih'), this.at('bias_hh')]);
+    this.recordBiasGradients(plan, dPreactivations, this.biasOffsets);
     if (inputGradient) this.recordInputGradient(plan, input, dPreactivations, inputGradient);
   }
 
