@@ -66,33 +66,38 @@ async function buffersCreatedBy(device: GPUDevice, body: () => Promise<unknown>)
   return created;
 }
 
+/** Runs of every other kind, each carried from chunk to chunk on its own stream where it can be. */
+const INTERLUDES: Record<string, Interlude> = {
+  // Validation (another batch shape), carried on the evaluation stream.
+  evaluate: (model, chunk) => model.evaluate({ ...validationBatch(chunk), ...(chunk > 0 ? { initialHidden: 'carry' as const } : {}) }).loss(),
+  // Training's batch shape, forward only, carried on the prediction stream.
+  predict: (model, chunk) => model.predict({ ...predictionBatch(chunk), ...(chunk > 0 ? { initialHidden: 'carry' as const } : {}) }),
+  generate: (model, chunk) => model.generate({ primeTokens: vocabulary.encode('the '), length: 6, seed: chunk }),
+  sampleText: (model, chunk) => sampleText(model, vocabulary, { prime: 'a', length: 5, seed: chunk }),
+  // With dropout: its masks must not shift training's.
+  computeGradients: (model, chunk) => model.computeGradients(validationBatch(chunk)).loss(),
+};
+
 describe.each(TEST_ADAPTERS)('state streams on %s', (adapter) => {
-  it('runs of every other kind between carried training chunks leave its losses and parameters identical, bit for bit', async () => {
-    const context = await contextFor(adapter);
-    const alone = await trainCarried(context);
-    expect(alone.losses.every(Number.isFinite)).toBe(true);
-    const interludes: Record<string, Interlude> = {
-      // Validation every chunk (another batch shape), itself carried from chunk to chunk on its own stream.
-      evaluate: (model, chunk) => model.evaluate({ ...validationBatch(chunk), ...(chunk > 0 ? { initialHidden: 'carry' as const } : {}) }).loss(),
-      // Training's batch shape, forward only, carried on the prediction stream.
-      predict: (model, chunk) => model.predict({ ...predictionBatch(chunk), ...(chunk > 0 ? { initialHidden: 'carry' as const } : {}) }),
-      generate: (model, chunk) => model.generate({ primeTokens: vocabulary.encode('the '), length: 6, seed: chunk }),
-      sampleText: (model, chunk) => sampleText(model, vocabulary, { prime: 'a', length: 5, seed: chunk }),
-      computeGradients: (model, chunk) => model.computeGradients(validationBatch(chunk)).loss(),
-    };
-    for (const [name, between] of Object.entries(interludes)) {
-      const interleaved = await trainCarried(context, between);
-      expect(interleaved.losses, `training losses with ${name} between chunks`).toEqual(alone.losses);
-      expect(interleaved.parameters, `parameters with ${name} between chunks`).toEqual(alone.parameters);
-    }
-  });
+  /** Training alone, once per adapter: what every interleaved run must reproduce. */
+  let alone: Promise<{ losses: number[]; parameters: Record<string, Float32Array> }> | undefined;
+  const trainedAlone = async () => (alone ??= contextFor(adapter).then((context) => trainCarried(context)));
+
+  for (const [name, between] of Object.entries(INTERLUDES)) {
+    it(`${name} between carried training chunks leaves training's losses and parameters identical, bit for bit`, async () => {
+      const want = await trainedAlone();
+      expect(want.losses.every(Number.isFinite)).toBe(true);
+      const interleaved = await trainCarried(await contextFor(adapter), between);
+      expect(interleaved.losses).toEqual(want.losses);
+      expect(interleaved.parameters).toEqual(want.parameters);
+    });
+  }
 
   it("a run told to use training's stream does move it on: the streams are what keeps them apart", async () => {
-    const context = await contextFor(adapter);
-    const alone = await trainCarried(context);
-    const disturbed = await trainCarried(context, (model, chunk) => model.predict(predictionBatch(chunk), { stream: 'training' }));
-    expect(disturbed.losses[0]).toBe(alone.losses[0]);
-    for (let chunk = 1; chunk < CHUNKS; chunk++) expect(disturbed.losses[chunk], `chunk ${chunk}`).not.toBe(alone.losses[chunk]);
+    const want = await trainedAlone();
+    const disturbed = await trainCarried(await contextFor(adapter), (model, chunk) => model.predict(predictionBatch(chunk), { stream: 'training' }));
+    expect(disturbed.losses[0]).toBe(want.losses[0]);
+    for (let chunk = 1; chunk < CHUNKS; chunk++) expect(disturbed.losses[chunk], `chunk ${chunk}`).not.toBe(want.losses[chunk]);
   });
 
   it('consecutive predictions on a named stream continue each other, whatever runs between them', async () => {
@@ -159,6 +164,29 @@ describe.each(TEST_ADAPTERS)('state streams on %s', (adapter) => {
       }
       // Nothing refused changed training's stream: it carries on.
       expect(Number.isFinite(await model.trainStep({ ...new TextBatches(vocabulary.encode(TEXT), 5, 3).batch(1), initialHidden: 'carry' }).loss())).toBe(true);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it("gradients-only passes draw their own dropout masks, and a checkpoint continues their sequence", async () => {
+    const context = await contextFor(adapter);
+    const model = await RnnModel.create(context, CONFIG);
+    try {
+      const training = new TextBatches(vocabulary.encode(TEXT), 5, 3);
+      await model.computeGradients(validationBatch(0)).loss();
+      const gradientMasks = model.lastDropoutMasks();
+      await model.trainStep(training.batch(0)).loss();
+      // Element i of a mask depends on its key and i only: equal prefixes would mean equal keys.
+      expect(model.lastDropoutMasks()[0].subarray(0, gradientMasks[0].length)).not.toEqual(gradientMasks[0]);
+      const resumed = await RnnModel.fromCheckpoint(context, await model.saveCheckpoint());
+      try {
+        for (const each of [model, resumed]) await each.computeGradients(validationBatch(1)).loss();
+        expect(resumed.lastDropoutMasks()).toEqual(model.lastDropoutMasks());
+        expect(model.lastDropoutMasks()).not.toEqual(gradientMasks);
+      } finally {
+        resumed.dispose();
+      }
     } finally {
       model.dispose();
     }
