@@ -10,6 +10,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
+  ADAPTER_ENV_VARIABLE,
   type AdapterPreference,
   CharacterVocabulary,
   createGpuContext,
@@ -35,60 +36,60 @@ const USAGE = `Usage:
 
 Training options:
   --corpus FILE          text to train on (default: the project's own source code)
-  --cell NAME            rnn | lstm | gru (default rnn)
+  --cell NAME            rnn | lstm | gru (default gru)
   --layers N             stacked layers (default 1)
   --dropout P            dropout between layers while training (default 0)
   --hidden N             hidden units (default 128)
   --embedding D          learned embedding of size D instead of one-hot inputs
   --seq N                time steps per batch (default 32)
-  --batch N              sequences per batch (default 32)
-  --steps N              train until this many optimizer steps (default 400)
+  --batch N              sequences (streams) per batch (default 16)
+  --steps N              train until this many optimizer steps (default 900)
   --optimizer NAME       adam | adamw | sgd | rmsprop (default adam)
-  --lr X                 learning rate (default 0.003)
-  --schedule NAME        constant | cosine (warm-up 5%, decay to 0 at --steps; default constant)
+  --lr X                 learning rate (default 0.01)
+  --schedule NAME        constant | cosine (warm-up 5%, decay to 0 at --steps; default cosine)
   --clip X               clip gradients to this global norm (default 5; 0 = off)
   --seed N               seed of weights, dropout and samples (default 1)
   --no-carry             start every chunk from a zero state instead of carrying the state across
                          the consecutive chunks of each stream (truncated BPTT; reset every epoch)
   --validation F         fraction of the text held out for validation (default 0.1)
-  --eval-every N         steps between validation losses (default 100)
-  --sample-every N       steps between samples (default 200; 0 = only at the end)
+  --eval-every N         steps between validation losses over the whole held-out text (default 150)
+  --sample-every N       steps between samples (default 300; 0 = only at the end)
   --checkpoint FILE      where to write checkpoints (default runs/<corpus>-<cell>.safetensors)
-  --checkpoint-every N   steps between checkpoints (default 200)
+  --checkpoint-every N   steps between checkpoints (default 300)
   --resume               continue from --checkpoint
 Sampling options (also used for samples during training):
   --checkpoint FILE      the model to sample from
   --length N             characters to generate (default 400)
-  --temperature X        softmax temperature (default 0.8)
+  --temperature X        softmax temperature (default 0.5)
   --top-k K              draw among the K most likely characters only
   --prime TEXT           text to continue (default: a newline, or the corpus's first character)
 Both:
-  --adapter NAME         auto | hardware | swiftshader | llvmpipe (default auto)
+  --adapter NAME         auto | hardware | swiftshader | llvmpipe (default: hardware, else llvmpipe, else auto)
   --verbose              also show the WebGPU implementation's own messages (Dawn's warnings on stderr)`;
 
 const OPTIONS = {
   corpus: { type: 'string' },
-  cell: { type: 'string', default: 'rnn' },
+  cell: { type: 'string', default: 'gru' },
   layers: { type: 'string', default: '1' },
   dropout: { type: 'string', default: '0' },
   hidden: { type: 'string', default: '128' },
   embedding: { type: 'string' },
   seq: { type: 'string', default: '32' },
-  batch: { type: 'string', default: '32' },
-  steps: { type: 'string', default: '400' },
+  batch: { type: 'string', default: '16' },
+  steps: { type: 'string', default: '900' },
   optimizer: { type: 'string', default: 'adam' },
-  lr: { type: 'string', default: '0.003' },
-  schedule: { type: 'string', default: 'constant' },
+  lr: { type: 'string', default: '0.01' },
+  schedule: { type: 'string', default: 'cosine' },
   clip: { type: 'string', default: '5' },
   seed: { type: 'string', default: '1' },
   validation: { type: 'string', default: '0.1' },
-  'eval-every': { type: 'string', default: '100' },
-  'sample-every': { type: 'string', default: '200' },
+  'eval-every': { type: 'string', default: '150' },
+  'sample-every': { type: 'string', default: '300' },
   checkpoint: { type: 'string' },
-  'checkpoint-every': { type: 'string', default: '200' },
+  'checkpoint-every': { type: 'string', default: '300' },
   resume: { type: 'boolean', default: false },
   length: { type: 'string', default: '400' },
-  temperature: { type: 'string', default: '0.8' },
+  temperature: { type: 'string', default: '0.5' },
   'top-k': { type: 'string' },
   prime: { type: 'string' },
   adapter: { type: 'string' },
@@ -126,6 +127,22 @@ function loadCorpus(path: string | undefined): { text: string; name: string } {
   return { text, name: basename(path).replace(/\.[^.]*$/, '') };
 }
 
+/**
+ * Without --adapter (or WEBGPU_RNN_ADAPTER): a GPU if there is one, else llvmpipe, which trains
+ * several times faster than SwiftShader on the same CPU (bench/README.md), else what there is.
+ */
+async function contextFor(adapter: string | undefined) {
+  if (adapter !== undefined || process.env[ADAPTER_ENV_VARIABLE]) return createGpuContext({ adapter: adapter as AdapterPreference | undefined });
+  for (const preference of ['hardware', 'llvmpipe'] as const) {
+    try {
+      return await createGpuContext({ adapter: preference });
+    } catch {
+      // not on this machine: the next
+    }
+  }
+  return createGpuContext({ adapter: 'auto' });
+}
+
 function defaultCheckpoint(corpusName: string, cell: string): string {
   return join(PROJECT_ROOT, 'runs', `${corpusName}-${cell}.safetensors`);
 }
@@ -149,7 +166,7 @@ async function trainCommand(values: Values): Promise<void> {
   const carry = !values['no-carry'];
 
   const { training, validation } = splitText(corpus.text, validationFraction);
-  const context = await createGpuContext({ adapter: values.adapter as AdapterPreference | undefined });
+  const context = await contextFor(values.adapter);
   let model: RnnModel;
   let vocabulary: CharacterVocabulary;
   let timeSteps: number;
@@ -287,7 +304,7 @@ function defaultPrime(vocabulary: CharacterVocabulary, text: string): string {
 async function sampleCommand(values: Values): Promise<void> {
   const path = values.checkpoint ?? defaultCheckpoint('project-source', values.cell);
   const bytes = readCheckpoint(path);
-  const context = await createGpuContext({ adapter: values.adapter as AdapterPreference | undefined });
+  const context = await contextFor(values.adapter);
   const model = await RnnModel.fromWeights(context, bytes);
   const { metadata } = decodeSafetensors(bytes);
   const vocabulary = CharacterVocabulary.fromMetadata(metadata);
