@@ -22,12 +22,14 @@ import {
   TextBatches,
 } from '../src/index.ts';
 import { readCheckpoint, writeFileAtomically } from './checkpoint-file.ts';
+import { exportCommand } from './export-command.ts';
 import { projectSourceCorpus } from './corpus.ts';
 import { progressLine } from './progress.ts';
 
 const USAGE = `Usage:
   npm start -- [train] [options]     train a character-level model
   npm start -- sample [options]      generate text from a checkpoint
+  npm start -- export --onnx OUT     write a checkpoint as an ONNX model (export --help)
 
 Training options:
   --corpus FILE          text to train on (default: the project's own source code)
@@ -293,6 +295,7 @@ async function sampleCommand(values: Values): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'export') return exportCommand(process.argv.slice(3));
   const { values, positionals } = parseArgs({ options: OPTIONS, allowPositionals: true });
   if (values.help) {
     console.log(USAGE);

@@ -26,3 +26,4 @@ export { seededRandom } from './model/random.ts';
 export { InvalidArgumentError } from './validation.ts';
 export { SafetensorsError, decodeSafetensors, encodeSafetensors, type SafetensorsFile, type SafetensorsTensor } from './io/safetensors.ts';
 export { MODEL_FORMAT, MODEL_FORMAT_VERSION } from './model/model-file.ts';
+export { exportOnnx, ONNX_IR_VERSION, ONNX_OPSET_VERSION } from './io/onnx-export.ts';
