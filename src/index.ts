@@ -27,3 +27,4 @@ export { InvalidArgumentError } from './validation.ts';
 export { SafetensorsError, decodeSafetensors, encodeSafetensors, type SafetensorsFile, type SafetensorsTensor } from './io/safetensors.ts';
 export { MODEL_FORMAT, MODEL_FORMAT_VERSION } from './model/model-file.ts';
 export { exportOnnx, ONNX_IR_VERSION, ONNX_OPSET_VERSION } from './io/onnx-export.ts';
+export { importTfjsModel, readTfjsModel, type ImportedTfjsModel, type TfjsModelFiles } from './io/tfjs-import.ts';
