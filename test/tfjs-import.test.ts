@@ -82,11 +82,11 @@ function timeMajor(values: ArrayLike<number>, B: number, T: number, width: numbe
 
 describe.each(TEST_ADAPTERS)('TF.js layers models imported, on %s', (adapter) => {
   for (const recurrent of ['simpleRNN-tanh', 'simpleRNN-relu', 'lstm'] as const) {
-    it(`${recurrent}: 1 and 2 layers × embedding, dense inputs: predict() matches TF.js`, async () => {
-      const context = await contextFor(adapter);
-      const { timeSteps: T, batchSize: B } = SIZES;
-      let seed = 100;
-      for (const layers of [1, 2]) {
+    for (const layers of [1, 2]) {
+      it(`${recurrent}, ${layers} layer${layers > 1 ? 's' : ''} × embedding, dense inputs: predict() matches TF.js`, async () => {
+        const context = await contextFor(adapter);
+        const { timeSteps: T, batchSize: B } = SIZES;
+        let seed = 100 * layers;
         for (const input of ['embedding', 'dense'] as const) {
           seed += 11;
           const what = `${recurrent} L=${layers} ${input}`;
@@ -112,8 +112,8 @@ describe.each(TEST_ADAPTERS)('TF.js layers models imported, on %s', (adapter) =>
             tfjsModel.dispose();
           }
         }
-      }
-    });
+      });
+    }
   }
 
   it('a many-to-one LSTM (return_sequences false at the top), from in-memory ModelArtifacts: the last step matches', async () => {
