@@ -6,11 +6,11 @@
  * exported as zeros.
  */
 import * as ort from 'onnxruntime-node';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportOnnx, InvalidArgumentError, RnnModel, type RnnModelConfig } from '../src/index.ts';
 import { encodeVarint, MessageWriter } from '../src/io/onnx-protobuf.ts';
 import { expectClose, compareArrays } from './check-close.ts';
-import { contextFor, TEST_ADAPTERS } from './gpu-adapters.ts';
+import { contextFor, kernelsFor, TEST_ADAPTERS } from './gpu-adapters.ts';
 import { randomFloats, seededRandom } from './random.ts';
 
 const CELLS = [
@@ -25,6 +25,7 @@ const SIZES = { vocabulary: 7, embedding: 4, dense: 3, hidden: 6, output: 5, tim
 const TOLERANCE = { relative: 1e-5, absolute: 2e-6 };
 
 const worst = { logits: 0, states: 0 };
+const WARM_UP_TIMEOUT = 600_000;
 afterAll(() => console.log(`ONNX Runtime vs predict(): worst abs error logits ${worst.logits.toExponential(2)}, final states ${worst.states.toExponential(2)}`));
 
 function compare(what: string, got: ArrayLike<number>, want: ArrayLike<number>, kind: keyof typeof worst): void {
@@ -58,6 +59,11 @@ describe('protobuf writer', () => {
 });
 
 describe.each(TEST_ADAPTERS)('ONNX export run in ONNX Runtime, on %s', (adapter) => {
+  // Every kernel compiled up front, so that no test pays for it (minutes on a loaded software adapter).
+  beforeAll(async () => {
+    await kernelsFor(adapter);
+  }, WARM_UP_TIMEOUT);
+
   for (const cell of CELLS) {
     for (const layers of [1, 2]) {
       it(`${cell.name}, ${layers} layer${layers > 1 ? 's' : ''} × tokens, embedding, dense: logits and final states match predict()`, async () => {
@@ -115,6 +121,40 @@ describe.each(TEST_ADAPTERS)('ONNX export run in ONNX Runtime, on %s', (adapter)
         }
       });
     }
+  }
+
+  for (const cell of CELLS) {
+    it(`${cell.name}, 2 layers, with sequenceLengths: final states at each sequence's end and the logits before it match predict() with lengths`, async () => {
+      const model = await RnnModel.create(await contextFor(adapter), configFor(cell, 2, 'tokens', 77));
+      try {
+        const { timeSteps: T, batchSize: B, hidden: H } = SIZES;
+        const lengths = [T, 2, 4];
+        const random = seededRandom(78);
+        const tokens = Array.from({ length: T * B }, () => Math.floor(random() * SIZES.vocabulary));
+        const initialHidden = randomFloats(2 * B * H, 79, 0.8);
+        const initialCell = randomFloats(2 * B * H, 80, 0.8);
+        const lstm = cell.config.cell === 'lstm';
+        const want = await model.predict({ timeSteps: T, batchSize: B, inputTokens: tokens, lengths, initialHidden, ...(lstm ? { initialCell } : {}) });
+        const session = await ort.InferenceSession.create(await exportOnnx(model, { sequenceLengths: true }));
+        const got = await session.run({
+          tokens: new ort.Tensor('int64', BigInt64Array.from(tokens, BigInt), [T, B]),
+          lengths: new ort.Tensor('int32', Int32Array.from(lengths), [B]),
+          initial_hidden: new ort.Tensor('float32', initialHidden, [2, B, H]),
+          ...(lstm ? { initial_cell: new ort.Tensor('float32', initialCell, [2, B, H]) } : {}),
+        });
+        compare(`${cell.name} final hidden with lengths`, got.final_hidden.data as Float32Array, want.finalHidden, 'states');
+        if (lstm) compare(`${cell.name} final cell with lengths`, got.final_cell.data as Float32Array, await model.readFinalCell(), 'states');
+        const logits = got.logits.data as Float32Array;
+        const V = SIZES.output;
+        // Element (t·B + b)·V + v, kept where t < lengths[b].
+        const inside = (values: Float32Array) => values.filter((_, i) => Math.floor(i / (B * V)) < lengths[Math.floor(i / V) % B]);
+        expect(inside(logits).length).toBe((T + 2 + 4) * V);
+        compare(`${cell.name} logits before each sequence's end`, inside(logits), inside(want.logits), 'logits');
+        await session.release();
+      } finally {
+        model.dispose();
+      }
+    });
   }
 
   it('refuses an unknown initialStates option', async () => {

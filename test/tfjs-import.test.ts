@@ -13,12 +13,13 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importTfjsModel, InvalidArgumentError, readTfjsModel, type TfjsModelFiles } from '../src/index.ts';
 import { compareArrays, expectClose } from './check-close.ts';
-import { contextFor, TEST_ADAPTERS } from './gpu-adapters.ts';
+import { contextFor, kernelsFor, TEST_ADAPTERS } from './gpu-adapters.ts';
 import { randomFloats, seededRandom } from './random.ts';
 
 const SIZES = { vocabulary: 7, embedding: 4, dense: 3, hidden: 6, output: 5, timeSteps: 5, batchSize: 3 };
 const TOLERANCE = { relative: 1e-5, absolute: 2e-6 };
 let worst = 0;
+const WARM_UP_TIMEOUT = 600_000;
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -81,6 +82,11 @@ function timeMajor(values: ArrayLike<number>, B: number, T: number, width: numbe
 }
 
 describe.each(TEST_ADAPTERS)('TF.js layers models imported, on %s', (adapter) => {
+  // Every kernel compiled up front, so that no test pays for it (minutes on a loaded software adapter).
+  beforeAll(async () => {
+    await kernelsFor(adapter);
+  }, WARM_UP_TIMEOUT);
+
   for (const recurrent of ['simpleRNN-tanh', 'simpleRNN-relu', 'lstm'] as const) {
     for (const layers of [1, 2]) {
       it(`${recurrent}, ${layers} layer${layers > 1 ? 's' : ''} × embedding, dense inputs: predict() matches TF.js`, async () => {

@@ -8,6 +8,7 @@
  *            inputs          float [T, B, I]       dense-input models
  *            initial_hidden  float [L, B, H]       PyTorch's h0 (absent with initialStates 'zeros')
  *            initial_cell    float [L, B, H]       LSTM only: c0 (likewise)
+ *            lengths         int32 [B]             with sequenceLengths: each sequence's length
  *   outputs  logits          float [T, B, V]       the head's y_t = W_y h_t + b_y
  *            final_hidden    float [L, B, H]       h_n
  *            final_cell      float [L, B, H]       LSTM only: c_n
@@ -50,6 +51,13 @@ export interface OnnxExportOptions {
    * ONNX Runtime's JavaScript API, hence the choice at export.)
    */
   initialStates?: 'inputs' | 'zeros';
+  /**
+   * Adds the input `lengths` int32 [B] (each sequence's length, padded at the end), given
+   * to every layer as ONNX's sequence_lens: final states are those of each sequence's
+   * own last step, as predict() with `lengths` gives them; logits past a sequence's
+   * end are the head's bias (ONNX zeroes Y there). Default false.
+   */
+  sequenceLengths?: boolean;
   /** Strings stored in the file's metadata_props (e.g. a vocabulary's toMetadata()), besides the architecture. */
   metadata?: Record<string, string>;
 }
@@ -58,6 +66,9 @@ export interface OnnxExportOptions {
 export async function exportOnnx(model: RnnModel, options: OnnxExportOptions = {}): Promise<Uint8Array> {
   const chosen = options.initialStates ?? 'inputs';
   if (chosen !== 'inputs' && chosen !== 'zeros') throw new InvalidArgumentError('options.initialStates', `got ${JSON.stringify(chosen)}, expected 'inputs' or 'zeros'`);
+  if (options.sequenceLengths !== undefined && typeof options.sequenceLengths !== 'boolean') {
+    throw new InvalidArgumentError('options.sequenceLengths', `got ${JSON.stringify(options.sequenceLengths)}, expected true or false`);
+  }
   return onnxFromParameters(model.config, await model.readParameters(), { ...options, initialStates: chosen });
 }
 
@@ -115,8 +126,8 @@ export function onnxFromParameters(
     const attributes: OnnxNode['attributes'] = { hidden_size: H, direction: 'forward' };
     if (cell === 'rnn') attributes.activations = [config.nonlinearity === 'relu' ? 'Relu' : 'Tanh'];
     if (cell === 'gru') attributes.linear_before_reset = 1;
-    // Inputs: X, W, R, B, sequence_lens (absent), initial_h[, initial_c].
-    node(opType, [sequence, W, R, B, '', ...layerStates], outputs, attributes);
+    // Inputs: X, W, R, B, sequence_lens ('' when absent), initial_h[, initial_c].
+    node(opType, [sequence, W, R, B, options.sequenceLengths ? 'lengths' : '', ...layerStates], outputs, attributes);
     finals[0].push(outputs[1]);
     if (cell === 'lstm') finals[1].push(outputs[2]);
     sequence = node('Squeeze', [outputs[0], axis1], [`layer${k}.hidden`]);
@@ -132,6 +143,7 @@ export function onnxFromParameters(
   const inputs = [
     inputKind === 'tokens' ? valueInfoProto('tokens', OnnxDataType.INT64, ['time', 'batch']) : valueInfoProto('inputs', OnnxDataType.FLOAT, ['time', 'batch', I]),
     ...(options.initialStates === 'zeros' ? [] : stateNames.map((name) => valueInfoProto(name, OnnxDataType.FLOAT, [L, 'batch', H]))),
+    ...(options.sequenceLengths ? [valueInfoProto('lengths', OnnxDataType.INT32, ['batch'])] : []),
   ];
   const outputs = [
     valueInfoProto('logits', OnnxDataType.FLOAT, ['time', 'batch', V]),

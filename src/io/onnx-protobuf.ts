@@ -14,7 +14,7 @@ const VARINT = 0;
 const LENGTH_DELIMITED = 2;
 
 /** ONNX TensorProto.DataType values. */
-export const OnnxDataType = { FLOAT: 1, INT64: 7 } as const;
+export const OnnxDataType = { FLOAT: 1, INT32: 6, INT64: 7 } as const;
 /** ONNX AttributeProto.AttributeType values. */
 const AttributeType = { INT: 2, STRING: 3, INTS: 7, STRINGS: 8 } as const;
 
