@@ -2,7 +2,8 @@
  * Weights in from TensorFlow.js and Keras: a layers model (model.json + weights)
  * made of [Embedding] → SimpleRNN | LSTM | GRU (stacked) → Dense becomes an RnnModel
  * computing the same function. InputLayer and Dropout layers (no-ops at inference)
- * are skipped; TimeDistributed(Dense) is read as Dense.
+ * are skipped; TimeDistributed(Dense) is read as Dense. A Functional model is read as
+ * the chain of its layers in order (a merge layer such as Concatenate is refused).
  *
  * Keras stores x·kernel with kernel [I, G·H] and recurrent_kernel [H, G·H]; PyTorch
  * stores W_ih = [G·H, I] and W_hh [G·H, H], so W = kernelᵀ with the gate blocks
@@ -84,7 +85,7 @@ export function readTfjsModel(files: TfjsModelFiles): ImportedTfjsModel {
   }
 
   const recurrent: KerasLayer[] = [];
-  while (layers[index] && layers[index].className in RNN_CLASSES) recurrent.push(layers[index++]);
+  while (layers[index] && Object.hasOwn(RNN_CLASSES, layers[index].className)) recurrent.push(layers[index++]);
   if (recurrent.length === 0) {
     throw new InvalidArgumentError(argument, `expected [Embedding] then SimpleRNN, LSTM or GRU layers then Dense; found ${layers.map((l) => l.className).join(' → ') || 'no layers'}`);
   }
