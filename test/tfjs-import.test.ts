@@ -42,6 +42,7 @@ function buildTfjsModel(recurrent: Recurrent, layers: number, input: 'embedding'
     const common = {
       units: SIZES.hidden,
       returnSequences: k < layers - 1 || returnSequences,
+      // Not the default 'orthogonal': it needs tfjs-core's chained tensor ops, which its Node bundle does not register.
       recurrentInitializer: 'glorotUniform' as const,
       ...(k === 0 && input === 'dense' ? { inputShape: [T, SIZES.dense] } : {}),
     };
