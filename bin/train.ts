@@ -26,6 +26,8 @@ import {
   type TrainResult,
 } from '../src/index.ts';
 import { readCheckpoint, writeFileAtomically } from './checkpoint-file.ts';
+import { exportCommand } from './export-command.ts';
+import { importCommand } from './import-command.ts';
 import { projectSourceCorpus } from './corpus.ts';
 import { duration, progressLine } from './progress.ts';
 import { CHILD_ENV_VARIABLE, relaunchWithQuietStderr } from './quiet-stderr.ts';
@@ -33,6 +35,8 @@ import { CHILD_ENV_VARIABLE, relaunchWithQuietStderr } from './quiet-stderr.ts';
 const USAGE = `Usage:
   npm start -- [train] [options]     train a character-level model
   npm start -- sample [options]      generate text from a checkpoint
+  npm start -- export --onnx OUT     write a checkpoint as an ONNX model (export --help)
+  npm start -- import --tfjs FILE    a TF.js / Keras model.json as a weights file (import --help)
 
 Training options:
   --corpus FILE          text to train on (default: the project's own source code)
@@ -321,6 +325,8 @@ async function sampleCommand(values: Values): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'export') return exportCommand(process.argv.slice(3));
+  if (process.argv[2] === 'import') return importCommand(process.argv.slice(3));
   const { values, positionals } = parseArgs({ options: OPTIONS, allowPositionals: true });
   if (values.help) {
     console.log(USAGE);

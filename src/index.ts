@@ -30,3 +30,5 @@ export { DEFAULT_STREAMS, type RunOptions } from './model/step-runner.ts';
 export type { GenerateOptions } from './model/generation.ts';
 export { evaluateStreams, train, type LossPoint, type StreamBatches, type TrainOptions, type TrainProgress, type TrainResult, type ValidationReport } from './training/train.ts';
 export { lossChartSvg, lossChartText, type LossCurves } from './training/loss-chart.ts';
+export { exportOnnx, ONNX_IR_VERSION, ONNX_OPSET_VERSION } from './io/onnx-export.ts';
+export { importTfjsModel, readTfjsModel, type ImportedTfjsModel, type TfjsModelFiles } from './io/tfjs-import.ts';
