@@ -8,7 +8,8 @@
  *
  * For tests, the state is in stable ids (#status, #step, #loss, #first-loss,
  * #val-loss, #speed, #memory, #checkpoint, #sample, #sample-history, #adapter,
- * #error, #error-detail, #device-lost, #stage-note) and in
+ * #error, #error-detail, #device-lost, #stage-note; #lr's data-model-rate:
+ * the model's learning rate) and in
  * document.body.dataset.state (ui-state.ts's Phase); #sample carries the
  * sample's origin, step, seed, temperature and prime as data attributes,
  * #checkpoint the checkpoint's step as data-step.
@@ -248,6 +249,9 @@ function render(state: ViewState): void {
   for (const input of [page.seq, page.batch]) input.disabled = !controls.dataSettings;
   source.setEnabled(controls.dataSettings);
   page.lr.disabled = page.lrSlider.disabled = !controls.learningRate;
+  // The rate the model trains with, as the worker confirmed it.
+  if (state.model) page.lr.dataset.modelRate = String(state.model.learningRate);
+  else delete page.lr.dataset.modelRate;
 
   const hasError = state.error !== undefined;
   page.errorToast.hidden = !hasError;

@@ -295,6 +295,7 @@ async function train(message: Extract<PageMessage, { type: 'train' }>): Promise<
   }
   const { model } = current;
   model.setLearningRate(message.training.learningRate);
+  post({ type: 'learning-rate', learningRate: message.training.learningRate });
   current.data = data;
   current.training = message.training;
   current.task = data.kind;
