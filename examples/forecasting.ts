@@ -2,14 +2,15 @@
  * Time-series forecasting with webgpu-rnn: dense inputs (one value per step),
  * MSE loss, a GRU, then an autoregressive forecast that carries the hidden
  * state on the GPU from one prediction to the next ('carry').
- * `?steps=N` sets the training steps (the tests use few).
+ * `?steps=N` and `?horizon=N` set the training steps and the forecast's length (the tests use few).
  */
 import { createGpuContext, RnnModel, seededRandom } from 'webgpu-rnn';
 import { plotLines } from './plot.ts';
 
-const STEPS = Number(new URLSearchParams(location.search).get('steps') ?? 400);
+const query = new URLSearchParams(location.search);
+const STEPS = Number(query.get('steps') ?? 400);
 const LENGTH = 600; // points in the series
-const HORIZON = 96; // the last HORIZON points are forecast, never trained on
+const HORIZON = Number(query.get('horizon') ?? 96); // the last HORIZON points are forecast, never trained on
 const WINDOW = 32; // time steps T of a training sequence
 const BATCH = 16; // sequences per step B
 
@@ -66,6 +67,7 @@ async function main() {
   for (let k = 0; k < HORIZON; k++) {
     forecast[k] = logits[logits.length - 1];
     ({ logits } = await model.predict({ timeSteps: 1, batchSize: 1, inputs: [forecast[k]], initialHidden: 'carry' }));
+    if (k % 8 === 0) show(`forecasting: ${k} of ${HORIZON}`);
   }
   const truth = series.slice(start);
   const error = Math.sqrt(truth.reduce((sum, value, k) => sum + (value - forecast[k]) ** 2, 0) / HORIZON);
