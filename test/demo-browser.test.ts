@@ -53,12 +53,13 @@ const LOSS_FRACTION = 0.75;
 /** The page's main thread must never be blocked this long while the worker trains. */
 const MAX_MAIN_THREAD_STALL_MS = 1000;
 /**
- * A first Train compiles the model's kernels: 10-30 s on SwiftShader, a minute when the machine
- * is shared and loaded; the tests that compile and then do much more (or compile twice: a new device) get LONG_TEST_MS.
+ * A first Train compiles the model's kernels: 10-30 s on SwiftShader, one to two minutes when
+ * the machine is shared and loaded (measured at a load average of 20-27 on 2 cores); the tests
+ * that compile get LONG_TEST_MS.
  */
-const COMPILE_AND_TRAIN_TIMEOUT_MS = 90_000;
+const COMPILE_AND_TRAIN_TIMEOUT_MS = 150_000;
 const LOAD_TIMEOUT_MS = 60_000;
-const LONG_TEST_MS = 300_000;
+const LONG_TEST_MS = 400_000;
 
 
 /** Trains three steps with the built library (dist/lib's ESM) on the page's main thread, then saves, reloads and samples. */
@@ -512,7 +513,7 @@ test('the library build trains on the main thread of a page, with nothing from N
   const scripts = requested.filter((path) => path.endsWith('.js')).map((path) => path.replace(/-[\w-]{8}\.js$/, '.js'));
   expect(scripts.sort()).toEqual(['/lib/adapter-choice.js', '/lib/webgpu-rnn.js']);
   expect(problems).toEqual([]);
-});
+}, LONG_TEST_MS);
 
 test('a browser without WebGPU is told that the demo needs it, and which browsers have it', async () => {
   const page = await openPage();
