@@ -1,20 +1,14 @@
 /**
- * Loss against step on a canvas: the training loss, the validation loss and
- * dashed reference lines (e.g. the uniform guess ln V), redrawn whole on every change.
+ * Loss against step, drawn by uPlot: the training loss (raw, faint, and
+ * smoothed), the validation loss, and dashed reference lines (e.g. the uniform
+ * guess ln V). Axes with labels, the legend under the plot with the values at
+ * the cursor, and a message in place of the plot while there is nothing to draw.
  */
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { smoothed } from './metrics.ts';
 import type { ReferenceLine } from './protocol.ts';
 import type { LossPoint } from './ui-state.ts';
-
-const PADDING = { left: 48, right: 12, top: 12, bottom: 28 };
-const VALIDATION_COLOUR = '#ea580c';
-
-/** A "nice" tick spacing (1, 2 or 5 × 10^k) giving about `count` ticks over `range`. */
-function tickSpacing(range: number, count: number): number {
-  const rough = range / count;
-  const power = 10 ** Math.floor(Math.log10(rough));
-  const scaled = rough / power;
-  return (scaled < 1.5 ? 1 : scaled < 3.5 ? 2 : scaled < 7.5 ? 5 : 10) * power;
-}
 
 export interface ChartData {
   training: readonly LossPoint[];
@@ -22,13 +16,24 @@ export interface ChartData {
   references: readonly ReferenceLine[];
 }
 
-export class LossChart {
-  private readonly canvas: HTMLCanvasElement;
-  private data: ChartData = { training: [], validation: [], references: [] };
+const COLOURS = { training: '#6366f1', smoothed: '#4338ca', validation: '#f97316', reference: '#94a3b8' };
+const HEIGHT = 280;
 
-  constructor(canvas: HTMLCanvasElement) {
-    this.canvas = canvas;
-    new ResizeObserver(() => this.draw()).observe(canvas);
+const formatLoss = (_: uPlot, value: number | null | undefined) => (value === null || value === undefined ? '–' : value.toFixed(4));
+
+export class LossChart {
+  private readonly container: HTMLElement;
+  private readonly empty: HTMLElement;
+  private plot: uPlot | undefined;
+  private plotKey = '';
+  private data: ChartData = { training: [], validation: [], references: [] };
+  private smoothing = 0.6;
+
+  /** `container` holds the plot; `empty` is shown instead while there are no losses. */
+  constructor(container: HTMLElement, empty: HTMLElement) {
+    this.container = container;
+    this.empty = empty;
+    new ResizeObserver(() => this.plot?.setSize({ width: this.width(), height: HEIGHT })).observe(container);
   }
 
   /** Redraws when the data changed (the arrays are replaced, never mutated, by the view state). */
@@ -38,102 +43,73 @@ export class LossChart {
     this.draw();
   }
 
-  draw(): void {
-    const canvas = this.canvas;
-    const scale = window.devicePixelRatio || 1;
-    const width = canvas.clientWidth;
-    const height = canvas.clientHeight;
-    if (width === 0 || height === 0) return;
-    canvas.width = Math.round(width * scale);
-    canvas.height = Math.round(height * scale);
-    const g = canvas.getContext('2d')!;
-    g.setTransform(scale, 0, 0, scale, 0, 0);
-    g.clearRect(0, 0, width, height);
+  /** The weight w of the moving average, in [0, 1). */
+  setSmoothing(weight: number): void {
+    this.smoothing = weight;
+    this.draw();
+  }
 
-    const style = getComputedStyle(canvas);
-    const ink = style.color;
-    const accent = style.getPropertyValue('--accent').trim() || '#2563eb';
-    const plotWidth = width - PADDING.left - PADDING.right;
-    const plotHeight = height - PADDING.top - PADDING.bottom;
+  private width(): number {
+    return Math.max(200, this.container.clientWidth);
+  }
+
+  private draw(): void {
     const { training, validation, references } = this.data;
+    const hasData = training.length > 0 || validation.length > 0;
+    this.empty.hidden = hasData;
+    this.container.hidden = !hasData;
+    if (!hasData) return;
 
-    const maxStep = Math.max(10, ...training.map((p) => p.step), ...validation.map((p) => p.step));
-    const losses = [...training, ...validation].map((p) => p.loss).filter(Number.isFinite);
-    const maxLoss = Math.max(1, ...references.map((r) => r.loss), ...losses) * 1.05;
-    const x = (step: number) => PADDING.left + (step / maxStep) * plotWidth;
-    const y = (loss: number) => PADDING.top + (1 - Math.min(loss, maxLoss) / maxLoss) * plotHeight;
-
-    // Grid and tick labels.
-    g.font = '11px system-ui, sans-serif';
-    g.lineWidth = 1;
-    g.strokeStyle = 'rgba(128, 128, 128, 0.25)';
-    g.fillStyle = ink;
-    g.textAlign = 'right';
-    g.textBaseline = 'middle';
-    const lossTick = tickSpacing(maxLoss, 5);
-    for (let loss = 0; loss <= maxLoss; loss += lossTick) {
-      g.beginPath();
-      g.moveTo(PADDING.left, Math.round(y(loss)) + 0.5);
-      g.lineTo(width - PADDING.right, Math.round(y(loss)) + 0.5);
-      g.stroke();
-      g.fillText(loss.toFixed(lossTick < 1 ? 1 : 0), PADDING.left - 6, y(loss));
-    }
-    g.textAlign = 'center';
-    g.textBaseline = 'top';
-    const stepTick = tickSpacing(maxStep, 6);
-    for (let step = 0; step <= maxStep; step += stepTick) {
-      g.fillText(String(step), x(step), height - PADDING.bottom + 6);
-    }
-    g.save();
-    g.translate(12, PADDING.top + plotHeight / 2);
-    g.rotate(-Math.PI / 2);
-    g.textBaseline = 'middle';
-    g.fillText('nats/char', 0, 0);
-    g.restore();
-
-    g.setLineDash([4, 4]);
-    g.strokeStyle = ink;
-    g.textAlign = 'right';
-    g.textBaseline = 'bottom';
-    for (const reference of references) {
-      g.beginPath();
-      g.moveTo(PADDING.left, y(reference.loss));
-      g.lineTo(width - PADDING.right, y(reference.loss));
-      g.stroke();
-      g.fillText(`${reference.label} = ${reference.loss.toFixed(2)}`, width - PADDING.right - 4, y(reference.loss) - 3);
-    }
-    g.setLineDash([]);
-
-    const line = (points: readonly LossPoint[], colour: string) => {
-      if (points.length === 0) return;
-      g.strokeStyle = colour;
-      g.fillStyle = colour;
-      g.lineWidth = 2;
-      g.beginPath();
-      points.forEach((p, i) => (i === 0 ? g.moveTo(x(p.step), y(p.loss)) : g.lineTo(x(p.step), y(p.loss))));
-      g.stroke();
-      const last = points[points.length - 1];
-      g.beginPath();
-      g.arc(x(last.step), y(last.loss), 3, 0, 2 * Math.PI);
-      g.fill();
+    // One x axis for all series: the union of the steps, with gaps (null) where a series has no point.
+    const steps = [...new Set([...training.map((p) => p.step), ...validation.map((p) => p.step)])].sort((a, b) => a - b);
+    const column = (points: readonly LossPoint[], values = points.map((p) => p.loss)) => {
+      const byStep = new Map(points.map((p, i) => [p.step, values[i]]));
+      return steps.map((step) => byStep.get(step) ?? null);
     };
-    line(training, accent);
-    line(validation, VALIDATION_COLOUR);
+    const columns: (number | null)[][] = [
+      column(training),
+      column(training, smoothed(training.map((p) => p.loss), this.smoothing)),
+      column(validation),
+      ...references.map((reference) => steps.map(() => reference.loss)),
+    ];
 
-    // Legend.
-    g.font = '12px system-ui, sans-serif';
-    g.textAlign = 'left';
-    g.textBaseline = 'middle';
-    let legendX = PADDING.left + 8;
-    for (const [label, colour] of [
-      ['training', accent],
-      ['validation', VALIDATION_COLOUR],
-    ] as const) {
-      g.fillStyle = colour;
-      g.fillRect(legendX, PADDING.top + 6, 14, 3);
-      g.fillStyle = ink;
-      g.fillText(label, legendX + 18, PADDING.top + 8);
-      legendX += 18 + g.measureText(label).width + 16;
+    // The series change with the references (the task); otherwise only the data does.
+    const key = references.map((reference) => reference.label).join('|');
+    if (!this.plot || key !== this.plotKey) {
+      this.plot?.destroy();
+      this.plotKey = key;
+      this.plot = new uPlot(this.options(references), [steps, ...columns], this.container);
+    } else {
+      this.plot.setData([steps, ...columns]);
     }
+  }
+
+  private options(references: readonly ReferenceLine[]): uPlot.Options {
+    const axis = { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.18)', width: 1 }, ticks: { stroke: 'rgba(128,128,128,0.3)', width: 1 } };
+    return {
+      width: this.width(),
+      height: HEIGHT,
+      scales: { x: { time: false }, y: { range: (_, min, max) => [Math.max(0, Math.min(min, ...references.map((r) => r.loss)) * 0.95), max * 1.05] } },
+      axes: [
+        { ...axis, label: 'training step', labelSize: 20, size: 36 },
+        { ...axis, label: 'loss (nats per character)', labelSize: 20, size: 48, values: (_, ticks) => ticks.map((tick) => tick.toFixed(tick < 1 ? 2 : 1)) },
+      ],
+      cursor: { points: { size: 7 }, drag: { x: true, y: false } },
+      legend: { live: true },
+      series: [
+        { label: 'step', value: (_, step) => (step === null ? '–' : String(step)) },
+        { label: 'training', stroke: COLOURS.training, alpha: 0.35, width: 1, value: formatLoss, points: { show: false } },
+        { label: 'training (smoothed)', stroke: COLOURS.smoothed, width: 2.5, value: formatLoss, points: { show: false } },
+        { label: 'validation', stroke: COLOURS.validation, width: 2, spanGaps: true, value: formatLoss, points: { show: true, size: 5, fill: COLOURS.validation } },
+        ...references.map((reference) => ({
+          label: reference.label,
+          stroke: COLOURS.reference,
+          dash: [6, 4],
+          width: 1.5,
+          points: { show: false },
+          value: () => reference.loss.toFixed(3),
+        })),
+      ],
+    };
   }
 }

@@ -3,17 +3,22 @@
  * (training-worker.ts) that talks to this page through the messages in
  * protocol.ts; the page's state is computed by ui-state.ts from those messages
  * and the user's actions, and rendered here. The page never touches the GPU.
+ * What to train on is text-source.ts's part of the page; the chart is
+ * loss-chart.ts's.
  *
  * For tests, the state is in stable ids (#status, #step, #loss, #first-loss,
- * #val-loss, #speed, #memory, #checkpoint, #sample, #adapter, #error,
- * #device-lost) and in document.body.dataset.state (ui-state.ts's Phase);
- * #sample carries the sample's origin, step, seed, temperature and prime as
- * data attributes, #checkpoint the checkpoint's step as data-step.
+ * #val-loss, #speed, #memory, #checkpoint, #sample, #sample-history, #adapter,
+ * #error, #error-detail, #device-lost, #stage-note; #lr's data-model-rate:
+ * the model's learning rate) and in
+ * document.body.dataset.state (ui-state.ts's Phase); #sample carries the
+ * sample's origin, step, seed, temperature and prime as data attributes,
+ * #checkpoint the checkpoint's step as data-step.
  */
-import { DEFAULT_TEXT } from './default-text.ts';
 import { LossChart } from './loss-chart.ts';
 import { formatBytes, parameterCount } from './metrics.ts';
-import type { DataSource, PageMessage, SampleSettings, WorkerMessage } from './protocol.ts';
+import type { PlainError } from './plain-errors.ts';
+import type { OptimizerName, PageMessage, Sample, SampleSettings, SaveKind, WorkerMessage } from './protocol.ts';
+import { TextSource } from './text-source.ts';
 import {
   controlsFor,
   faultBanner,
@@ -38,28 +43,27 @@ function element<T extends HTMLElement>(id: string): T {
 }
 
 const page = {
-  source: element<HTMLSelectElement>('source'),
-  textBlock: element('text-block'),
-  copyBlock: element('copy-block'),
-  copySymbols: element<HTMLSelectElement>('copy-symbols'),
-  text: element<HTMLTextAreaElement>('text'),
-  textFile: element<HTMLInputElement>('text-file'),
-  defaultText: element<HTMLButtonElement>('default-text'),
-  textInfo: element('text-info'),
   cell: element<HTMLSelectElement>('cell'),
   layers: element<HTMLInputElement>('layers'),
   hidden: element<HTMLInputElement>('hidden'),
   optimizer: element<HTMLSelectElement>('optimizer'),
+  modelLockNote: element('model-lock-note'),
   seq: element<HTMLInputElement>('seq'),
   batch: element<HTMLInputElement>('batch'),
   lr: element<HTMLInputElement>('lr'),
+  lrSlider: element<HTMLInputElement>('lr-slider'),
   train: element<HTMLButtonElement>('train'),
   pause: element<HTMLButtonElement>('pause'),
   reset: element<HTMLButtonElement>('reset'),
   save: element<HTMLButtonElement>('save'),
+  saveWeights: element<HTMLButtonElement>('save-weights'),
   loadFile: element<HTMLInputElement>('load-file'),
   loadLabel: element('load-label'),
+  errorToast: element('error-toast'),
   error: element('error'),
+  errorDetailBox: element('error-detail-box'),
+  errorDetail: element('error-detail'),
+  dismissError: element<HTMLButtonElement>('dismiss-error'),
   deviceLost: element('device-lost'),
   deviceLostHeadline: element('device-lost-headline'),
   deviceLostAction: element('device-lost-action'),
@@ -68,8 +72,10 @@ const page = {
   simulateLoss: element<HTMLButtonElement>('simulate-loss'),
   checkpoint: element('checkpoint'),
   adapter: element('adapter'),
+  softwareNote: element('software-note'),
   modelInfo: element('model-info'),
   status: element('status'),
+  stageNote: element('stage-note'),
   step: element('step'),
   loss: element('loss'),
   firstLoss: element('first-loss'),
@@ -79,6 +85,8 @@ const page = {
   speed: element('speed'),
   memory: element('memory'),
   dataInfo: element('data-info'),
+  smoothing: element<HTMLInputElement>('smoothing'),
+  smoothingValue: element<HTMLOutputElement>('smoothing-value'),
   temperature: element<HTMLInputElement>('temperature'),
   temperatureValue: element<HTMLOutputElement>('temperature-value'),
   prime: element<HTMLInputElement>('prime'),
@@ -87,7 +95,10 @@ const page = {
   sampleMeta: element('sample-meta'),
   sampleError: element('sample-error'),
   sample: element('sample'),
-  chart: new LossChart(element<HTMLCanvasElement>('chart')),
+  historyBox: element<HTMLDetailsElement>('history-box'),
+  historyCount: element('history-count'),
+  sampleHistory: element('sample-history'),
+  chart: new LossChart(element('chart'), element('chart-empty')),
 };
 
 /** What the sample's caption says before there is a sample (as the page is written). */
@@ -105,11 +116,18 @@ function dispatch(event: ViewEvent): void {
   render(view);
 }
 
-// ---- reading the form ----
+/** Sequence lengths suggested when the source changes: the copy task's sets its gap. */
+const SUGGESTED_TIME_STEPS = { text: '32', 'copy-memory': '20' };
 
-function currentSource(): DataSource {
-  return page.source.value === 'copy-memory' ? { kind: 'copy-memory', symbols: Number(page.copySymbols.value) } : { kind: 'text', text: page.text.value };
-}
+const source = new TextSource(
+  (kind) => {
+    if (!page.seq.disabled) page.seq.value = SUGGESTED_TIME_STEPS[kind];
+    page.prime.placeholder = kind === 'copy-memory' ? 'default: random symbols' : "default: the text's first character";
+  },
+  (error: PlainError) => dispatch({ type: 'user-invalid', message: error.message, detail: error.detail }),
+);
+
+// ---- reading the form ----
 
 function readSampling(): SampleSettings | undefined {
   const parsed = parseSampling({ prime: page.prime.value, temperature: page.temperature.value, seed: page.sampleSeed.value });
@@ -141,33 +159,121 @@ function setText(target: HTMLElement, text: string): void {
   if (target.textContent !== text) target.textContent = text;
 }
 
+/** When the current slow first-run stage began, for the seconds shown while it lasts. */
+let stageStarted: number | undefined;
+
+const STAGE_NOTES = {
+  compiling: 'Compiling the GPU kernels this network needs (once per model).',
+  'first-step': 'The first step records the GPU work of a whole training step; later steps replay it.',
+};
+
+function renderStage(state: ViewState): void {
+  if (!state.stage) {
+    stageStarted = undefined;
+    page.stageNote.hidden = true;
+    return;
+  }
+  stageStarted ??= performance.now();
+  const seconds = Math.floor((performance.now() - stageStarted) / 1000);
+  const slow = state.softwareAdapter ? ' On this software adapter that takes 20–30 s the first time.' : '';
+  page.stageNote.hidden = false;
+  setText(page.stageNote, `${STAGE_NOTES[state.stage]}${slow} ${seconds} s so far…`);
+}
+
+const sampleCaption = (sample: Sample) =>
+  `Step ${sample.step}, temperature ${sample.temperature}, seed ${sample.seed}, primed with ${JSON.stringify(sample.prime)} (${sample.origin}).`;
+
+function renderSamples(state: ViewState): void {
+  const sample = state.sample;
+  setText(page.sample, sample ? sample.prime + sample.text : '');
+  if (sample) {
+    Object.assign(page.sample.dataset, {
+      origin: sample.origin,
+      step: String(sample.step),
+      seed: String(sample.seed),
+      temperature: String(sample.temperature),
+      prime: sample.prime,
+    });
+    setText(page.sampleMeta, sampleCaption(sample));
+  } else {
+    for (const key of ['origin', 'step', 'seed', 'temperature', 'prime']) delete page.sample.dataset[key];
+    setText(page.sampleMeta, NO_SAMPLE_NOTE);
+  }
+  page.sampleError.hidden = state.sampleError === undefined;
+  setText(page.sampleError, state.sampleError ?? '');
+
+  // Earlier samples, newest first, each under its step.
+  const earlier = state.samples.slice(1);
+  page.historyBox.hidden = earlier.length === 0;
+  setText(page.historyCount, String(earlier.length));
+  if (page.sampleHistory.childElementCount === earlier.length && page.sampleHistory.firstElementChild?.getAttribute('data-key') === keyOf(earlier[0])) return;
+  page.sampleHistory.replaceChildren(
+    ...earlier.map((old) => {
+      const item = document.createElement('li');
+      item.dataset.key = keyOf(old);
+      item.dataset.step = String(old.step);
+      const badge = document.createElement('span');
+      badge.className = 'badge';
+      badge.textContent = `step ${old.step} `;
+      const meta = document.createElement('span');
+      meta.textContent = `· T ${old.temperature} · seed ${old.seed} · ${old.origin}`;
+      badge.append(meta);
+      const text = document.createElement('pre');
+      text.textContent = old.prime + old.text;
+      item.append(badge, text);
+      return item;
+    }),
+  );
+}
+
+const keyOf = (sample: Sample | undefined) => (sample ? `${sample.step}/${sample.seed}/${sample.temperature}/${sample.origin}/${sample.text.length}` : '');
+
 function render(state: ViewState): void {
   document.body.dataset.state = state.phase;
+  if (state.busy) document.body.dataset.busy = state.busy;
+  else delete document.body.dataset.busy;
   const controls = controlsFor(state);
   page.train.disabled = !controls.train;
+  page.train.textContent = state.model && state.step > 0 ? 'Resume' : 'Train';
   page.pause.disabled = !controls.pause;
   page.reset.disabled = !controls.reset;
   page.save.disabled = !controls.save;
+  page.saveWeights.disabled = !controls.save;
   page.loadFile.disabled = !controls.load;
   page.loadLabel.classList.toggle('disabled', !controls.load);
   page.sampleNow.disabled = !controls.sample;
   page.recover.disabled = !controls.recover;
   page.simulateLoss.disabled = !controls.simulateLoss;
   for (const input of [page.cell, page.layers, page.hidden, page.optimizer]) input.disabled = !controls.modelSettings;
-  for (const input of [page.source, page.copySymbols, page.text, page.textFile, page.defaultText, page.seq, page.batch, page.lr]) input.disabled = !controls.dataSettings;
+  page.modelLockNote.hidden = controls.modelSettings || state.model === undefined;
+  for (const input of [page.seq, page.batch]) input.disabled = !controls.dataSettings;
+  source.setEnabled(controls.dataSettings);
+  page.lr.disabled = page.lrSlider.disabled = !controls.learningRate;
+  // The rate the model trains with, as the worker confirmed it.
+  if (state.model) page.lr.dataset.modelRate = String(state.model.learningRate);
+  else delete page.lr.dataset.modelRate;
 
-  page.error.hidden = state.error === undefined;
+  const hasError = state.error !== undefined;
+  page.errorToast.hidden = !hasError;
+  page.error.hidden = !hasError;
   setText(page.error, state.error ?? '');
+  page.errorDetailBox.hidden = state.errorDetail === undefined;
+  setText(page.errorDetail, state.errorDetail ?? '');
   const banner = faultBanner(state);
   page.deviceLost.hidden = banner === undefined;
   setText(page.deviceLostHeadline, banner?.headline ?? '');
   setText(page.deviceLostAction, banner?.action ?? '');
   setText(page.deviceLostDetail, banner?.detail ?? '');
+
   setText(page.checkpoint, state.checkpointStep === undefined ? '–' : `step ${state.checkpointStep}`);
   if (state.checkpointStep === undefined) delete page.checkpoint.dataset.step;
   else page.checkpoint.dataset.step = String(state.checkpointStep);
   setText(page.adapter, state.adapter ?? '–');
+  page.adapter.title = state.adapter ?? '';
+  page.softwareNote.hidden = !state.softwareAdapter;
   setText(page.status, state.status);
+  page.status.title = state.status;
+  renderStage(state);
   setText(page.step, String(state.step));
   setText(page.loss, state.loss === undefined ? '–' : state.loss.toFixed(4));
   setText(page.firstLoss, state.firstLoss === undefined ? '–' : state.firstLoss.toFixed(4));
@@ -198,44 +304,7 @@ function render(state: ViewState): void {
     : '';
   setText(page.dataInfo, state.dataDescription);
   page.chart.update({ training: state.trainLoss, validation: state.validationLoss, references: state.references });
-
-  const sample = state.sample;
-  setText(page.sample, sample ? sample.prime + sample.text : '');
-  if (sample) {
-    Object.assign(page.sample.dataset, {
-      origin: sample.origin,
-      step: String(sample.step),
-      seed: String(sample.seed),
-      temperature: String(sample.temperature),
-      prime: sample.prime,
-    });
-    setText(page.sampleMeta, `Step ${sample.step}, temperature ${sample.temperature}, seed ${sample.seed}, primed with ${JSON.stringify(sample.prime)} (${sample.origin}).`);
-  } else {
-    for (const key of ['origin', 'step', 'seed', 'temperature', 'prime']) delete page.sample.dataset[key];
-    setText(page.sampleMeta, NO_SAMPLE_NOTE);
-  }
-  page.sampleError.hidden = state.sampleError === undefined;
-  setText(page.sampleError, state.sampleError ?? '');
-}
-
-function showTextInfo(): void {
-  const characters = Array.from(page.text.value);
-  page.textInfo.textContent = `${count(characters.length)} characters, ${new Set(characters).size} distinct`;
-}
-
-/** Sequence lengths suggested when the source changes: the copy task's sets its gap. */
-const SUGGESTED_TIME_STEPS = { text: '32', copy: '20' };
-
-function showSource(): void {
-  const copy = page.source.value === 'copy-memory';
-  page.textBlock.hidden = copy;
-  page.copyBlock.hidden = !copy;
-  page.prime.placeholder = copy ? 'default: random symbols' : "default: the text's first character";
-}
-
-function onSourceChanged(): void {
-  showSource();
-  page.seq.value = page.source.value === 'copy-memory' ? SUGGESTED_TIME_STEPS.copy : SUGGESTED_TIME_STEPS.text;
+  renderSamples(state);
 }
 
 // ---- side effects of the worker's messages ----
@@ -251,6 +320,12 @@ function download(fileName: string, bytes: ArrayBuffer): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+/** The learning rate's slider is log10 of the rate. */
+function showLearningRate(learningRate: number): void {
+  page.lr.value = String(Number(learningRate.toPrecision(3)));
+  page.lrSlider.value = String(Math.log10(learningRate));
+}
+
 function onWorkerMessage(message: WorkerMessage): void {
   if (message.type === 'saved') download(message.fileName, message.bytes);
   if (message.type === 'model' && message.info.origin === 'file') {
@@ -259,11 +334,11 @@ function onWorkerMessage(message: WorkerMessage): void {
     page.cell.value = info.cell;
     page.layers.value = String(info.layers);
     page.hidden.value = String(info.hiddenSize);
-    page.source.value = info.task;
-    if (info.copySymbols) page.copySymbols.value = String(info.copySymbols);
+    page.optimizer.value = info.optimizer;
+    source.showTask(info.task, info.copySymbols);
     if (info.savedTraining?.timeSteps) page.seq.value = String(info.savedTraining.timeSteps);
     if (info.savedTraining?.batchSize) page.batch.value = String(info.savedTraining.batchSize);
-    showSource();
+    if (info.fileKind === 'checkpoint') showLearningRate(info.learningRate);
   }
   if (message.type === 'error' && message.fatal) console.error(message.message);
   // A lost device is expected to be recoverable: a warning, not an error.
@@ -278,14 +353,7 @@ function onTrain(): void {
   const sampling = readSampling();
   if (!settings || !sampling) return;
   dispatch({ type: 'user-train', training: settings.training });
-  send({ type: 'train', model: settings.model, training: settings.training, source: currentSource(), sampling });
-}
-
-async function readTextFile(file: File): Promise<void> {
-  page.text.value = await file.text();
-  page.source.value = 'text';
-  showSource();
-  showTextInfo();
+  send({ type: 'train', model: settings.model, training: settings.training, source: source.current(), sampling });
 }
 
 async function onLoadModel(): Promise<void> {
@@ -301,38 +369,27 @@ async function onLoadModel(): Promise<void> {
   }
   dispatch({ type: 'user-load', fileName: file.name });
   const bytes = await file.arrayBuffer();
-  const optimizer = page.optimizer.value === 'sgd' ? 'sgd' : 'adam';
+  const optimizer: OptimizerName = page.optimizer.value === 'sgd' ? 'sgd' : 'adam';
   send({ type: 'load', fileName: file.name, bytes, optimizer, learningRate, sampling }, [bytes]);
 }
 
-function wireControls(): void {
-  page.text.value = DEFAULT_TEXT;
-  showTextInfo();
-  showSource();
-  page.text.addEventListener('input', showTextInfo);
-  page.source.addEventListener('change', onSourceChanged);
-  page.defaultText.addEventListener('click', () => {
-    page.text.value = DEFAULT_TEXT;
-    showTextInfo();
-  });
-  page.textFile.addEventListener('change', () => {
-    const file = page.textFile.files?.[0];
-    page.textFile.value = '';
-    if (file) readTextFile(file).catch((error: unknown) => dispatch({ type: 'user-invalid', message: `Could not read ${file.name}: ${String(error)}` }));
-  });
-  page.text.addEventListener('dragover', (event) => {
-    event.preventDefault();
-    page.text.classList.add('drop-target');
-  });
-  page.text.addEventListener('dragleave', () => page.text.classList.remove('drop-target'));
-  page.text.addEventListener('drop', (event) => {
-    page.text.classList.remove('drop-target');
-    const file = event.dataTransfer?.files[0];
-    if (!file || page.text.disabled) return;
-    event.preventDefault();
-    readTextFile(file).catch((error: unknown) => dispatch({ type: 'user-invalid', message: `Could not read ${file.name}: ${String(error)}` }));
-  });
+/** A learning rate typed or slid: checked, then sent at once (it applies from the next step, also while training). */
+function onLearningRate(text: string): void {
+  const learningRate = Number(text);
+  if (text.trim() === '' || !Number.isFinite(learningRate) || learningRate <= 0) {
+    dispatch({ type: 'user-invalid', message: `Learning rate: got ${JSON.stringify(text)}, expected a positive number` });
+    return;
+  }
+  dispatch({ type: 'user-learning-rate', learningRate });
+  if (view.model) send({ type: 'set-learning-rate', learningRate });
+}
 
+function save(what: SaveKind): void {
+  dispatch({ type: 'user-save' });
+  send({ type: 'save', what });
+}
+
+function wireControls(): void {
   page.train.addEventListener('click', onTrain);
   page.pause.addEventListener('click', () => {
     dispatch({ type: 'user-pause' });
@@ -342,17 +399,27 @@ function wireControls(): void {
     dispatch({ type: 'user-reset' });
     send({ type: 'reset' });
   });
-  page.save.addEventListener('click', () => {
-    dispatch({ type: 'user-save' });
-    send({ type: 'save' });
-  });
+  page.save.addEventListener('click', () => save('checkpoint'));
+  page.saveWeights.addEventListener('click', () => save('weights'));
   page.recover.addEventListener('click', () => {
     dispatch({ type: 'user-recover' });
     send({ type: 'recover' });
   });
+  page.dismissError.addEventListener('click', () => dispatch({ type: 'user-dismiss-error' }));
   page.simulateLoss.addEventListener('click', () => send({ type: 'simulate-device-loss' }));
   page.loadFile.addEventListener('change', () => {
     onLoadModel().catch((error: unknown) => dispatch({ type: 'user-invalid', message: `Could not read the model file: ${String(error)}` }));
+  });
+  page.lr.addEventListener('change', () => {
+    onLearningRate(page.lr.value);
+    const value = Number(page.lr.value);
+    if (value > 0) page.lrSlider.value = String(Math.log10(value));
+  });
+  page.lrSlider.addEventListener('input', () => showLearningRate(10 ** Number(page.lrSlider.value)));
+  page.lrSlider.addEventListener('change', () => onLearningRate(page.lr.value));
+  page.smoothing.addEventListener('input', () => {
+    page.smoothingValue.value = Number(page.smoothing.value).toFixed(2);
+    page.chart.setSmoothing(Number(page.smoothing.value));
   });
 
   const samplingChanged = () => {
@@ -367,11 +434,14 @@ function wireControls(): void {
     dispatch({ type: 'user-sample' });
     send({ type: 'sample', sampling });
   });
+  // The seconds shown while kernels compile.
+  setInterval(() => view.stage && renderStage(view), 1000);
 }
 
 function main(): void {
   wireControls();
   render(view);
+  source.start().catch((error: unknown) => console.error(error));
   if (!navigator.gpu) {
     dispatch({ type: 'unavailable', message: NO_WEBGPU_MESSAGE });
     return;

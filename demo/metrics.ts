@@ -1,7 +1,8 @@
 /**
  * Numbers the demo computes on the CPU: the accuracy at chosen positions from
  * the logits RnnModel.predict returns (the copy task's recall; losses come from
- * the GPU, RnnModel.evaluate), and an estimate of the GPU memory a model holds.
+ * the GPU, RnnModel.evaluate), an estimate of the GPU memory a model holds, and
+ * the smoothed loss curve the chart draws.
  * No GPU, no DOM.
  */
 import type { ModelInfo } from './protocol.ts';
@@ -71,4 +72,16 @@ export function formatBytes(bytes: number): string {
     unit++;
   }
   return `${value.toFixed(value < 10 ? 2 : value < 100 ? 1 : 0)} ${units[unit]}`;
+}
+
+/**
+ * Exponential moving average with bias correction (as TensorBoard smooths):
+ * m_i = w·m_{i−1} + (1 − w)·x_i, shown as m_i / (1 − w^(i+1)), so the first points are not pulled to 0.
+ */
+export function smoothed(values: readonly number[], weight: number): number[] {
+  let average = 0;
+  return values.map((value, i) => {
+    average = weight * average + (1 - weight) * value;
+    return weight === 0 ? value : average / (1 - weight ** (i + 1));
+  });
 }

@@ -2,15 +2,15 @@
  * The messages between the demo page (main.ts) and the training worker
  * (training-worker.ts). Both sides import these types; nothing else crosses.
  *
- *   page → worker: train, pause, reset, set-sampling, sample, save, load,
- *                  recover, simulate-device-loss
- *   worker → page: ready | unavailable, then model, training, progress,
+ *   page → worker: train, pause, reset, set-sampling, set-learning-rate, sample,
+ *                  save, load, recover, simulate-device-loss
+ *   worker → page: ready | unavailable, then stage, model, training, progress,
  *                  validation, checkpoint, paused, sample, sample-error, saved,
- *                  reset, device-lost, recovered, error
+ *                  learning-rate, reset, device-lost, recovered, error
  *
  * Messages are handled in order, one at a time, except `pause`,
- * `set-sampling` and `simulate-device-loss`, which act at once (the worker
- * checks them between steps).
+ * `set-sampling`, `set-learning-rate` and `simulate-device-loss`, which act at
+ * once (the worker checks them between steps).
  *
  * Device loss: the worker keeps the latest checkpoint of its model in memory
  * (RnnModel.saveCheckpoint: weights, optimizer moments, step count), taken when
@@ -22,6 +22,20 @@
 import type { CellType } from '../src/index.ts';
 
 export type OptimizerName = 'adam' | 'sgd';
+
+export type SaveKind = 'checkpoint' | 'weights';
+
+/** One logged loss: the loss of the batch at `step` (training) or on held-out data after it (validation). */
+export interface LossPoint {
+  step: number;
+  loss: number;
+}
+
+/** The curves a run has drawn so far; a checkpoint carries them in its metadata. */
+export interface LossHistory {
+  training: LossPoint[];
+  validation: LossPoint[];
+}
 
 /** What fixes a model's shape and optimizer; locked while a model exists (Reset to change). */
 export interface ModelSettings {
@@ -58,9 +72,18 @@ export type PageMessage =
   | { type: 'pause' }
   | { type: 'reset' }
   | { type: 'set-sampling'; sampling: SampleSettings }
+  /** The base learning rate from the next step on, also while training (RnnModel.setLearningRate). */
+  | { type: 'set-learning-rate'; learningRate: number }
   | { type: 'sample'; sampling: SampleSettings }
-  | { type: 'save' }
-  /** A safetensors file; `optimizer` and `learningRate` are used for further training. */
+  /**
+   * 'checkpoint': the whole training state (weights, optimizer moments, step, loss
+   * history), to resume later; 'weights': the weights alone, for PyTorch or inference.
+   */
+  | { type: 'save'; what: SaveKind }
+  /**
+   * A safetensors file: a checkpoint resumes with its own optimizer and step; a weights
+   * file starts at step 0 with `optimizer` and `learningRate`.
+   */
   | { type: 'load'; fileName: string; bytes: ArrayBuffer; optimizer: OptimizerName; learningRate: number; sampling: SampleSettings }
   /** After `device-lost`: a new GPU context, and the model restored from the last checkpoint. */
   | { type: 'recover' }
@@ -84,6 +107,14 @@ export interface ModelInfo {
   savedTraining?: Partial<TrainingSettings>;
   /** Copy task: symbols remembered, as stored in a loaded file. */
   copySymbols?: number;
+  /** Optimizer steps taken: 0 for a new model or a weights file, the checkpoint's step for a checkpoint. */
+  step: number;
+  /** A loaded file: 'checkpoint' (resumes training where it stopped) or 'weights'. */
+  fileKind?: SaveKind;
+  /** A loaded checkpoint's loss curves, as saved. */
+  history?: LossHistory;
+  /** The base learning rate the model trains with now. */
+  learningRate: number;
 }
 
 /** A horizontal line on the loss chart: a loss worth comparing with. */
@@ -110,13 +141,20 @@ export interface AdapterInfo {
   vendor: string;
   architecture: string;
   featureLevel: string;
+  /** A software adapter (SwiftShader, llvmpipe, WARP, a fallback adapter): the GPU work runs on the CPU. */
+  software: boolean;
 }
+
+/** Slow first-run work the page shows while it happens. */
+export type Stage = 'compiling' | 'first-step';
 
 /** 'device-lost': GPUDevice.lost resolved; 'gpu-error': an uncaptured WebGPU error faulted the context. */
 export type FaultCause = 'device-lost' | 'gpu-error';
 
 export type WorkerMessage =
   | { type: 'ready'; adapter: AdapterInfo }
+  /** 'compiling': the model's GPU kernels are being compiled; 'first-step': the training step is recorded and run once. */
+  | { type: 'stage'; stage: Stage }
   /** The worker has no WebGPU, or no adapter: the demo cannot run. */
   | { type: 'unavailable'; message: string }
   /** A model was created or loaded; it replaces any earlier one. */
@@ -132,7 +170,9 @@ export type WorkerMessage =
   | { type: 'checkpoint'; step: number }
   | { type: 'sample'; sample: Sample }
   | { type: 'sample-error'; message: string }
-  | { type: 'saved'; fileName: string; bytes: ArrayBuffer }
+  | { type: 'saved'; what: SaveKind; fileName: string; bytes: ArrayBuffer }
+  /** The model trains with this base learning rate from its next step on. */
+  | { type: 'learning-rate'; learningRate: number }
   | { type: 'reset' }
   /**
    * The GPU context can no longer run anything; the worker stopped. `step`: the model's
@@ -142,5 +182,8 @@ export type WorkerMessage =
   | { type: 'device-lost'; cause: FaultCause; step?: number; checkpointStep?: number; message: string }
   /** A new GPU context; `step` and `info`: the model restored from the checkpoint (none: no model). */
   | { type: 'recovered'; adapter: AdapterInfo; step?: number; info?: ModelInfo }
-  /** A request failed; `fatal`: the GPU is gone and the page must be reloaded. Otherwise the model is as it was. */
-  | { type: 'error'; action: PageMessage['type'] | 'startup'; message: string; fatal: boolean };
+  /**
+   * A request failed; `fatal`: the GPU is gone and the page must be reloaded. Otherwise the model is as it was.
+   * `message`: in plain words, naming the file if there is one and what was kept; `detail`: the library's own error.
+   */
+  | { type: 'error'; action: PageMessage['type'] | 'startup'; message: string; detail?: string; fatal: boolean };

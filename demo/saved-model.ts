@@ -5,10 +5,14 @@
  * demo's own settings as JSON. CPU only.
  */
 import { CharacterVocabulary, InvalidArgumentError } from '../src/index.ts';
-import type { TaskKind } from './protocol.ts';
+import type { LossHistory, LossPoint, TaskKind } from './protocol.ts';
 
 /** The metadata key of the demo's own settings (JSON). */
 export const METADATA_DEMO = 'webgpu_rnn_demo';
+/** The metadata key of a checkpoint's loss history (JSON: { training, validation }, each a list of [step, loss]). */
+export const METADATA_HISTORY = 'webgpu_rnn_demo_history';
+/** Points per curve kept in a file; longer curves are thinned evenly (the first and last points stay). */
+export const MAX_HISTORY_POINTS = 4000;
 
 /** The demo's own metadata, stored as JSON under METADATA_DEMO. */
 export interface DemoMetadata {
@@ -23,9 +27,50 @@ export interface DemoMetadata {
   copySymbols?: number;
 }
 
-/** The metadata of a saved model: its vocabulary and the demo's settings. */
-export function modelFileMetadata(vocabulary: CharacterVocabulary, demo: DemoMetadata): Record<string, string> {
-  return { ...vocabulary.toMetadata(), [METADATA_DEMO]: JSON.stringify(demo) };
+/** The metadata of a saved model: its vocabulary, the demo's settings, and for checkpoints the loss history. */
+export function modelFileMetadata(vocabulary: CharacterVocabulary, demo: DemoMetadata, history?: LossHistory): Record<string, string> {
+  return {
+    ...vocabulary.toMetadata(),
+    [METADATA_DEMO]: JSON.stringify(demo),
+    ...(history ? { [METADATA_HISTORY]: JSON.stringify({ training: packCurve(history.training), validation: packCurve(history.validation) }) } : {}),
+  };
+}
+
+/** At most MAX_HISTORY_POINTS points as [step, loss] pairs: every k-th point, and the last. */
+function packCurve(points: readonly LossPoint[]): [number, number][] {
+  const stride = Math.ceil(points.length / MAX_HISTORY_POINTS);
+  const kept = stride <= 1 ? points : points.filter((_, i) => i % stride === 0 || i === points.length - 1);
+  return kept.map((point) => [point.step, point.loss]);
+}
+
+function unpackCurve(value: unknown): LossPoint[] {
+  if (!Array.isArray(value)) return [];
+  const points: LossPoint[] = [];
+  for (const pair of value) {
+    if (!Array.isArray(pair) || pair.length !== 2) continue;
+    const [step, loss] = pair as unknown[];
+    if (typeof step === 'number' && Number.isInteger(step) && step >= 0 && typeof loss === 'number' && Number.isFinite(loss)) points.push({ step, loss });
+  }
+  return points;
+}
+
+/** A checkpoint's loss history; empty curves where it has none or it is not readable. */
+export function readHistory(text: string | undefined): LossHistory {
+  if (!text) return { training: [], validation: [] };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { training: [], validation: [] };
+  }
+  const record = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+  return { training: unpackCurve(record.training), validation: unpackCurve(record.validation) };
+}
+
+/** The points of a history up to step `step`: what a model rewound to that step keeps. */
+export function historyUpTo(history: LossHistory, step: number): LossHistory {
+  const kept = (point: LossPoint) => point.step <= step;
+  return { training: history.training.filter(kept), validation: history.validation.filter(kept) };
 }
 
 /**

@@ -19,19 +19,31 @@ import {
   type StepResult,
 } from '../src/index.ts';
 import { correctPredictions } from './metrics.ts';
+import { fileLoadError, keptSentence, type PlainError } from './plain-errors.ts';
 import {
   type AdapterInfo,
   type DataSource,
   type FaultCause,
+  type LossHistory,
   type ModelInfo,
   type ModelSettings,
   type PageMessage,
   type SampleSettings,
+  type SaveKind,
   type TaskKind,
   type TrainingSettings,
   type WorkerMessage,
 } from './protocol.ts';
-import { type DemoMetadata, METADATA_DEMO, modelFileMetadata, readDemoMetadata, vocabularyFromMetadata } from './saved-model.ts';
+import {
+  type DemoMetadata,
+  historyUpTo,
+  METADATA_DEMO,
+  METADATA_HISTORY,
+  modelFileMetadata,
+  readDemoMetadata,
+  readHistory,
+  vocabularyFromMetadata,
+} from './saved-model.ts';
 import { copyMemoryData, DataError, type TrainingData, textData, TEXT_SAMPLE_LENGTH } from './training-data.ts';
 
 /** Steps between loss reads (a read waits for the GPU, so not every step). */
@@ -69,6 +81,12 @@ interface Run {
   training?: TrainingSettings;
   /** The latest in-memory checkpoint of `model`. */
   checkpoint?: Checkpoint;
+  /** Every loss shown for this model (also those before it was saved and loaded), for checkpoints. */
+  history: LossHistory;
+  /** A loaded file: which kind. */
+  fileKind?: SaveKind;
+  /** Whether the model has run a step at the current batch shape (the first one records the plan: slow). */
+  shapesRun: Set<string>;
 }
 
 interface WorkerScope {
@@ -109,9 +127,15 @@ function faultOf(gpu: GpuContext): string | undefined {
   }
 }
 
+/** Names of adapters that run on the CPU. */
+const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|softpipe|warp|basic render/i;
+
 function adapterInfo(gpu: GpuContext): AdapterInfo {
-  const { vendor, architecture, featureLevel } = gpu.adapter;
-  return { description: gpu.description, vendor, architecture, featureLevel };
+  const { kind, vendor, architecture, description, featureLevel } = gpu.adapter;
+  // Chrome says so itself where it can (GPUAdapterInfo.isFallbackAdapter); the names cover the rest.
+  const fallback = (gpu.device as GPUDevice & { adapterInfo?: { isFallbackAdapter?: boolean } }).adapterInfo?.isFallbackAdapter === true;
+  const software = fallback || kind === 'swiftshader' || kind === 'llvmpipe' || kind === 'software' || SOFTWARE_ADAPTER.test(`${vendor} ${architecture} ${description}`);
+  return { description: gpu.description, vendor, architecture, featureLevel, software };
 }
 
 /** Stops everything and tells the page, once per context, that `gpu` can run nothing more. */
@@ -144,8 +168,12 @@ async function faultExplains(gpu: GpuContext): Promise<boolean> {
   return true;
 }
 
-function modelInfo(current: Run, savedTraining?: Partial<TrainingSettings>): ModelInfo {
+function modelInfo(current: Run, savedTraining?: Partial<TrainingSettings>, history?: LossHistory): ModelInfo {
   return {
+    step: current.model.stepCount,
+    learningRate: current.model.fullConfig.optimizer?.learningRate ?? 0,
+    fileKind: current.fileKind,
+    ...(history ? { history } : {}),
     ...current.settings,
     vocabularySize: current.vocabulary.size,
     parameterShapes: current.model.parameterShapes,
@@ -203,12 +231,10 @@ async function validate(current: Run, data: TrainingData): Promise<void> {
       recalled += data.recallPositions.length;
     }
   }
-  post({
-    type: 'validation',
-    step: current.model.stepCount,
-    loss: lossSum / positions,
-    ...(recalled > 0 ? { recallAccuracy: correct / recalled } : {}),
-  });
+  const loss = lossSum / positions;
+  const step = current.model.stepCount;
+  if (current.history.validation.at(-1)?.step !== step) current.history.validation.push({ step, loss });
+  post({ type: 'validation', step, loss, ...(recalled > 0 ? { recallAccuracy: correct / recalled } : {}) });
 }
 
 function demoMetadataOf(current: Run): DemoMetadata {
@@ -228,7 +254,7 @@ function demoMetadataOf(current: Run): DemoMetadata {
 async function takeCheckpoint(current: Run): Promise<void> {
   const step = current.model.stepCount;
   if (current.checkpoint?.step === step) return;
-  const bytes = await current.model.saveCheckpoint(modelFileMetadata(current.vocabulary, demoMetadataOf(current)));
+  const bytes = await current.model.saveCheckpoint(modelFileMetadata(current.vocabulary, demoMetadataOf(current), current.history));
   current.checkpoint = { bytes, step };
   post({ type: 'checkpoint', step });
 }
@@ -243,6 +269,7 @@ async function train(message: Extract<PageMessage, { type: 'train' }>): Promise<
   const data = prepareData(message.source, message.training, current?.vocabulary);
   if (!current) {
     const { cell, layers, hiddenSize, optimizer } = message.model;
+    post({ type: 'stage', stage: 'compiling' });
     const model = await RnnModel.create(gpu, {
       cell,
       layers,
@@ -251,13 +278,24 @@ async function train(message: Extract<PageMessage, { type: 'train' }>): Promise<
       seed: MODEL_SEED,
       optimizer: { type: optimizer, learningRate: message.training.learningRate },
     });
-    current = { model, vocabulary: data.vocabulary, settings: message.model, task: data.kind, origin: 'new', defaultPrime: data.defaultPrime, sampleLength: data.sampleLength };
+    current = {
+      model,
+      vocabulary: data.vocabulary,
+      settings: message.model,
+      task: data.kind,
+      origin: 'new',
+      defaultPrime: data.defaultPrime,
+      sampleLength: data.sampleLength,
+      history: { training: [], validation: [] },
+      shapesRun: new Set(),
+    };
     run = current;
     post({ type: 'model', info: modelInfo(current) });
     await takeCheckpoint(current);
   }
   const { model } = current;
   model.setLearningRate(message.training.learningRate);
+  post({ type: 'learning-rate', learningRate: message.training.learningRate });
   current.data = data;
   current.training = message.training;
   current.task = data.kind;
@@ -265,13 +303,22 @@ async function train(message: Extract<PageMessage, { type: 'train' }>): Promise<
   current.defaultPrime = data.defaultPrime;
   current.sampleLength = data.sampleLength;
   post({ type: 'training', step: model.stepCount, references: data.references, description: data.description });
+  const shape = `${data.timeSteps}×${data.batchSize}`;
+  if (!current.shapesRun.has(shape)) {
+    // The first step at a batch shape records its dispatch plan and creates its pipelines' bind groups.
+    post({ type: 'stage', stage: 'first-step' });
+    current.shapesRun.add(shape);
+  }
 
   const tokensPerStep = data.timeSteps * data.batchSize;
   const startStep = model.stepCount;
   const started = performance.now();
   const readLoss = (result: StepResult) => result.loss().then((loss) => ({ step: result.step, loss }));
-  const show = ({ step, loss }: { step: number; loss: number }) =>
+  const history = current.history;
+  const show = ({ step, loss }: { step: number; loss: number }) => {
+    history.training.push({ step, loss });
     post({ type: 'progress', step, loss, tokensPerSecond: ((step - startStep) * tokensPerStep) / ((performance.now() - started) / 1000) });
+  };
 
   // A logged step's loss is read while the next steps run and posted one interval later,
   // so at most two intervals of steps are ever queued on the GPU.
@@ -306,16 +353,24 @@ async function train(message: Extract<PageMessage, { type: 'train' }>): Promise<
   await writeSample(current, 'paused');
 }
 
-async function save(): Promise<void> {
+/**
+ * Save: a checkpoint (weights, optimizer moments, step, and the loss history in
+ * its metadata: Load resumes exactly there) or the weights alone (for PyTorch,
+ * or to generate text elsewhere).
+ */
+async function save(what: SaveKind): Promise<void> {
   const current = run;
   if (!current) throw new DataError('There is no model to save yet: press Train first.');
-  const weights = await current.model.saveWeights(modelFileMetadata(current.vocabulary, demoMetadataOf(current)));
-  const bytes = weights.byteOffset === 0 && weights.byteLength === weights.buffer.byteLength ? weights : weights.slice();
-  const fileName = `webgpu-rnn-${current.settings.cell}-${current.settings.layers}x${current.settings.hiddenSize}-${current.task}-step${current.model.stepCount}.safetensors`;
-  post({ type: 'saved', fileName, bytes: bytes.buffer as ArrayBuffer }, [bytes.buffer as ArrayBuffer]);
+  const metadata = modelFileMetadata(current.vocabulary, demoMetadataOf(current), what === 'checkpoint' ? current.history : undefined);
+  const file = what === 'checkpoint' ? await current.model.saveCheckpoint(metadata) : await current.model.saveWeights(metadata);
+  const bytes = file.byteOffset === 0 && file.byteLength === file.buffer.byteLength ? file : file.slice();
+  const { cell, layers, hiddenSize } = current.settings;
+  const suffix = what === 'checkpoint' ? 'checkpoint' : 'weights';
+  const fileName = `webgpu-rnn-${cell}-${layers}x${hiddenSize}-${current.task}-step${current.model.stepCount}-${suffix}.safetensors`;
+  post({ type: 'saved', what, fileName, bytes: bytes.buffer as ArrayBuffer }, [bytes.buffer as ArrayBuffer]);
 }
 
-async function load(message: Extract<PageMessage, { type: 'load' }>): Promise<void> {
+async function load(message: Extract<PageMessage, { type: 'load' }>, hadModel: boolean): Promise<void> {
   const bytes = new Uint8Array(message.bytes);
   // Read the metadata first: a file the demo cannot decode text with is refused before any GPU work.
   const { metadata } = decodeSafetensors(bytes);
@@ -326,8 +381,18 @@ async function load(message: Extract<PageMessage, { type: 'load' }>): Promise<vo
         'Load a model saved by this page or by the CLI (or add the vocabulary, a JSON array of its characters in id order, to the file\'s metadata).',
     );
   }
-  const model = await RnnModel.fromWeights(context!, bytes, { optimizer: { type: message.optimizer, learningRate: message.learningRate } });
+  // A checkpoint resumes with its own optimizer, moments and step; a weights file starts over with the page's optimizer.
+  const fileKind: SaveKind = metadata.kind === 'checkpoint' ? 'checkpoint' : 'weights';
+  const model =
+    fileKind === 'checkpoint'
+      ? await RnnModel.fromCheckpoint(context!, bytes)
+      : await RnnModel.fromWeights(context!, bytes, { optimizer: { type: message.optimizer, learningRate: message.learningRate } });
   const { cell, layers, hiddenSize, inputKind, inputSize, outputSize } = model.config;
+  const optimizerType = model.fullConfig.optimizer?.type;
+  if (optimizerType !== 'adam' && optimizerType !== 'sgd') {
+    model.dispose();
+    throw new DataError(`${message.fileName} trains with the ${optimizerType} optimizer; this page offers Adam and SGD. Load its weights instead.`);
+  }
   if (inputKind !== 'tokens' || inputSize !== vocabulary.size || outputSize !== vocabulary.size) {
     model.dispose();
     throw new DataError(
@@ -338,20 +403,24 @@ async function load(message: Extract<PageMessage, { type: 'load' }>): Promise<vo
   const saved = readDemoMetadata(metadata[METADATA_DEMO]);
   const task: TaskKind = saved.task ?? 'text';
   run?.model.dispose();
+  const history = fileKind === 'checkpoint' ? historyUpTo(readHistory(metadata[METADATA_HISTORY]), model.stepCount) : { training: [], validation: [] };
   run = {
     model,
     vocabulary,
-    settings: { cell, layers, hiddenSize, optimizer: message.optimizer },
+    settings: { cell, layers, hiddenSize, optimizer: optimizerType },
     task,
     origin: 'file',
     fileName: message.fileName,
+    fileKind,
+    history,
+    shapesRun: new Set(),
     defaultPrime: saved.defaultPrime ?? vocabulary.characters[0],
     sampleLength: saved.sampleLength ?? TEXT_SAMPLE_LENGTH,
     copySymbols: task === 'copy-memory' ? saved.copySymbols : undefined,
   };
   const { timeSteps, batchSize, learningRate } = saved;
   const savedTraining: Partial<TrainingSettings> = { ...(timeSteps ? { timeSteps } : {}), ...(batchSize ? { batchSize } : {}), ...(learningRate ? { learningRate } : {}) };
-  post({ type: 'model', info: modelInfo(run, savedTraining) });
+  post({ type: 'model', info: modelInfo(run, savedTraining, { training: history.training.slice(), validation: history.validation.slice() }) });
   await takeCheckpoint(run);
   await writeSample(run, 'loaded', message.sampling);
 }
@@ -383,6 +452,9 @@ async function recover(): Promise<void> {
         sampleLength: saved.sampleLength ?? lost.sampleLength,
         copySymbols: saved.copySymbols,
         checkpoint: { bytes, step },
+        // The losses after the checkpoint are gone with the device.
+        history: historyUpTo(lost.history, step),
+        shapesRun: new Set(),
       };
     } catch (error) {
       fresh.destroy();
@@ -402,6 +474,7 @@ async function recover(): Promise<void> {
 
 async function handle(message: PageMessage): Promise<void> {
   const gpu = context;
+  const hadModel = run !== undefined;
   try {
     if (!gpu) throw new Error('The worker has no GPU context.');
     if (message.type === 'recover') return await recover();
@@ -418,11 +491,12 @@ async function handle(message: PageMessage): Promise<void> {
         if (!run) throw new DataError('There is no model to sample from yet: press Train first.');
         return await writeSample(run, 'requested', message.sampling);
       case 'save':
-        return await save();
+        return await save(message.what);
       case 'load':
-        return await load(message);
+        return await load(message, hadModel);
       case 'pause':
       case 'set-sampling':
+      case 'set-learning-rate':
       case 'simulate-device-loss':
         return;
     }
@@ -431,8 +505,27 @@ async function handle(message: PageMessage): Promise<void> {
     if (gpu && message.type !== 'recover' && !isUserError(error) && (await faultExplains(gpu))) return;
     // The user's own mistakes are shown on the page; anything else is a fault worth a console entry.
     if (!isUserError(error)) console.error(error);
-    post({ type: 'error', action: message.type, message: messageOf(error), fatal: false });
+    const plain: PlainError =
+      message.type !== 'load'
+        ? { message: messageOf(error) }
+        : error instanceof DataError
+          ? { message: `${error.message} ${keptSentence(hadModel)}` }
+          : fileLoadError(message.fileName, error, hadModel);
+    post({ type: 'error', action: message.type, message: plain.message, ...(plain.detail ? { detail: plain.detail } : {}), fatal: false });
   }
+}
+
+/** The learning rate from the next step on; acts at once, also while training. */
+function setLearningRate(learningRate: number): void {
+  if (!run || fault) return;
+  try {
+    run.model.setLearningRate(learningRate);
+  } catch (error) {
+    post({ type: 'error', action: 'set-learning-rate', message: messageOf(error), fatal: false });
+    return;
+  }
+  if (run.training) run.training = { ...run.training, learningRate };
+  post({ type: 'learning-rate', learningRate });
 }
 
 scope.addEventListener('message', (event) => {
@@ -445,6 +538,10 @@ scope.addEventListener('message', (event) => {
   }
   if (message.type === 'set-sampling') {
     sampling = message.sampling;
+    return;
+  }
+  if (message.type === 'set-learning-rate') {
+    setLearningRate(message.learningRate);
     return;
   }
   if (message.type === 'simulate-device-loss') {

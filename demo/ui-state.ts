@@ -7,15 +7,19 @@
 import { estimateGpuMemory, type MemoryEstimate } from './metrics.ts';
 import type {
   FaultCause,
+  LossPoint,
   ModelInfo,
   ModelSettings,
   OptimizerName,
   ReferenceLine,
   Sample,
   SampleSettings,
+  Stage,
   TrainingSettings,
   WorkerMessage,
 } from './protocol.ts';
+
+export type { LossPoint } from './protocol.ts';
 
 /**
  * starting: waiting for the worker's GPU; ready: no model; training; pausing:
@@ -37,17 +41,16 @@ export interface Fault {
   message: string;
 }
 
-export interface LossPoint {
-  step: number;
-  loss: number;
-}
-
 export interface ViewState {
   phase: Phase;
   /** A request in flight that blocks the other buttons. */
   busy: 'saving' | 'loading' | 'sampling' | 'resetting' | undefined;
   status: string;
   adapter: string | undefined;
+  /** The adapter runs the GPU work on the CPU (SwiftShader, llvmpipe, …): slow, and the page says so. */
+  softwareAdapter: boolean;
+  /** Slow first-run work in progress (compiling kernels, the first step); undefined otherwise. */
+  stage: Stage | undefined;
   model: ModelInfo | undefined;
   /** Batch shape for the memory estimate: of the last Train, or saved in a loaded file. */
   shape: { timeSteps: number; batchSize: number } | undefined;
@@ -60,10 +63,17 @@ export interface ViewState {
   validation: { step: number; loss: number; recallAccuracy?: number } | undefined;
   references: ReferenceLine[];
   dataDescription: string;
+  /** The latest sample. */
   sample: Sample | undefined;
+  /** Samples of this model, newest first, at most SAMPLE_HISTORY. */
+  samples: Sample[];
   sampleError: string | undefined;
-  /** Shown on the page until the next action; the model is kept unless phase is 'error'. */
+  /**
+   * Shown on the page until the next action or success; the model is kept unless phase is 'error'.
+   * In plain words; `errorDetail`: the library's own message, for the curious.
+   */
   error: string | undefined;
+  errorDetail: string | undefined;
   lastSaved: string | undefined;
   /** Step of the worker's in-memory checkpoint of the model. */
   checkpointStep: number | undefined;
@@ -78,9 +88,12 @@ export type UserAction =
   | { type: 'user-save' }
   | { type: 'user-load'; fileName: string }
   | { type: 'user-sample' }
+  | { type: 'user-learning-rate'; learningRate: number }
+  /** The error toast's close button. */
+  | { type: 'user-dismiss-error' }
   | { type: 'user-recover' }
   /** A setting or file the page refused before asking the worker. */
-  | { type: 'user-invalid'; message: string };
+  | { type: 'user-invalid'; message: string; detail?: string };
 
 export type ViewEvent = WorkerMessage | UserAction;
 
@@ -94,9 +107,13 @@ const EMPTY_HISTORY = {
   validationLoss: [],
   validation: undefined,
   sample: undefined,
+  samples: [],
   sampleError: undefined,
   checkpointStep: undefined,
 } satisfies Partial<ViewState>;
+
+/** Samples kept in the history. */
+export const SAMPLE_HISTORY = 12;
 
 export const initialViewState: ViewState = {
   ...EMPTY_HISTORY,
@@ -104,11 +121,14 @@ export const initialViewState: ViewState = {
   busy: undefined,
   status: 'starting the training worker…',
   adapter: undefined,
+  softwareAdapter: false,
+  stage: undefined,
   model: undefined,
   shape: undefined,
   references: [],
   dataDescription: '',
   error: undefined,
+  errorDetail: undefined,
   lastSaved: undefined,
   fault: undefined,
 };
@@ -116,6 +136,28 @@ export const initialViewState: ViewState = {
 function freshHistory(state: ViewState): ViewState {
   return { ...state, ...EMPTY_HISTORY };
 }
+
+/** A model's history as a loaded checkpoint gives it: its step and its curves. */
+function historyOf(info: ModelInfo): Partial<ViewState> {
+  const training = info.history?.training ?? [];
+  const validation = info.history?.validation ?? [];
+  const lastValidation = validation.at(-1);
+  return {
+    step: info.step,
+    loss: training.at(-1)?.loss,
+    firstLoss: training[0]?.loss,
+    trainLoss: training,
+    validationLoss: validation,
+    validation: lastValidation && { step: lastValidation.step, loss: lastValidation.loss },
+  };
+}
+
+/** What the status says when nothing is in flight. */
+export function idleStatus(state: Pick<ViewState, 'model' | 'step'>): string {
+  return state.model ? `paused at step ${state.step}` : 'ready';
+}
+
+const NO_ERROR = { error: undefined, errorDetail: undefined } as const;
 
 /**
  * The state of a model restored from its checkpoint at `step`: what the page
@@ -152,27 +194,38 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
   switch (event.type) {
     // ---- the worker ----
     case 'ready':
-      return { ...state, phase: 'ready', adapter: event.adapter.description, status: 'ready' };
+      return { ...state, phase: 'ready', adapter: event.adapter.description, softwareAdapter: event.adapter.software, status: 'ready' };
     case 'unavailable':
-      return { ...state, phase: 'error', busy: undefined, adapter: 'none: WebGPU is not available', error: event.message, status: 'WebGPU is not available' };
+      return { ...state, phase: 'error', busy: undefined, adapter: 'none: WebGPU is not available', error: event.message, errorDetail: undefined, status: 'WebGPU is not available' };
+    case 'stage':
+      return {
+        ...state,
+        stage: event.stage,
+        status: event.stage === 'compiling' ? 'compiling the GPU kernels…' : 'recording and running the first training step…',
+      };
     case 'model': {
       const loaded = event.info.origin === 'file';
       const saved = event.info.savedTraining;
       const shape = loaded && saved?.timeSteps && saved.batchSize ? { timeSteps: saved.timeSteps, batchSize: saved.batchSize } : state.shape;
       return {
         ...freshHistory(state),
+        ...historyOf(event.info),
+        ...NO_ERROR,
         model: event.info,
         shape,
         references: loaded ? [] : state.references,
         busy: loaded ? undefined : state.busy,
-        status: loaded ? `loaded ${event.info.fileName ?? 'a model'}` : 'model created',
+        status: loaded ? `loaded ${event.info.fileName ?? 'a model'} at step ${event.info.step}` : 'model created',
       };
     }
     case 'training':
-      return { ...state, phase: 'training', references: event.references, dataDescription: event.description, status: 'training' };
+      return { ...state, phase: 'training', references: event.references, dataDescription: event.description, status: state.stage ? state.status : 'training' };
     case 'progress':
       return {
         ...state,
+        // The first loss ends the first-run wait.
+        stage: undefined,
+        status: state.stage && state.phase === 'training' ? 'training' : state.status,
         step: event.step,
         loss: event.loss,
         firstLoss: state.firstLoss ?? event.loss,
@@ -186,15 +239,28 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
         validationLoss: [...state.validationLoss, { step: event.step, loss: event.loss }],
       };
     case 'paused':
-      return { ...state, phase: 'paused', step: event.step, status: `paused at step ${event.step}` };
+      return { ...state, phase: 'paused', stage: undefined, step: event.step, status: idleStatus({ model: state.model, step: event.step }) };
     case 'checkpoint':
       return { ...state, checkpointStep: event.step };
-    case 'sample':
-      return { ...state, sample: event.sample, sampleError: undefined, busy: state.busy === 'sampling' ? undefined : state.busy };
-    case 'sample-error':
-      return { ...state, sampleError: event.message, busy: state.busy === 'sampling' ? undefined : state.busy };
+    case 'sample': {
+      const requested = state.busy === 'sampling';
+      return {
+        ...state,
+        sample: event.sample,
+        samples: [event.sample, ...state.samples].slice(0, SAMPLE_HISTORY),
+        sampleError: undefined,
+        busy: requested ? undefined : state.busy,
+        status: requested ? idleStatus(state) : state.status,
+      };
+    }
+    case 'sample-error': {
+      const requested = state.busy === 'sampling';
+      return { ...state, sampleError: event.message, busy: requested ? undefined : state.busy, status: requested ? idleStatus(state) : state.status };
+    }
     case 'saved':
-      return { ...state, busy: undefined, lastSaved: event.fileName, status: `saved ${event.fileName}` };
+      return { ...state, ...NO_ERROR, busy: undefined, lastSaved: event.fileName, status: `saved ${event.fileName}` };
+    case 'learning-rate':
+      return state.model ? { ...state, model: { ...state.model, learningRate: event.learningRate } } : state;
     case 'reset':
       return { ...freshHistory(state), phase: 'ready', busy: undefined, model: undefined, references: [], dataDescription: '', status: 'ready' };
     case 'device-lost':
@@ -202,31 +268,29 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
         ...state,
         phase: 'lost',
         busy: undefined,
-        error: undefined,
+        stage: undefined,
+        ...NO_ERROR,
         fault: { cause: event.cause, step: event.step, checkpointStep: event.checkpointStep, message: event.message },
         checkpointStep: event.checkpointStep,
         status: event.cause === 'device-lost' ? 'GPU device lost' : 'GPU failed',
       };
     case 'recovered': {
-      const recovered = { ...state, busy: undefined, fault: undefined, error: undefined, adapter: event.adapter.description };
+      const recovered = { ...state, ...NO_ERROR, busy: undefined, fault: undefined, adapter: event.adapter.description, softwareAdapter: event.adapter.software };
       if (event.step === undefined || !event.info) {
         // No checkpoint: whatever model there was is gone.
         return { ...freshHistory(recovered), phase: 'ready', model: undefined, references: [], dataDescription: '', status: 'recovered: a new GPU device, no model' };
       }
       return { ...rewoundTo(recovered, event.step), phase: 'paused', model: event.info, status: `recovered at step ${event.step}: Train continues from there` };
     }
-    case 'error':
-      if (event.fatal) return { ...state, phase: 'error', busy: undefined, error: event.message, status: 'stopped: the GPU failed' };
+    case 'error': {
+      const error = { error: event.message, errorDetail: event.detail };
+      if (event.fatal) return { ...state, ...error, phase: 'error', busy: undefined, stage: undefined, status: 'stopped: the GPU failed' };
       // Recovery failed: the GPU is still lost, and Recover may be tried again.
-      if (state.phase === 'recovering' || state.phase === 'lost') return { ...state, phase: 'lost', busy: undefined, error: event.message, status: `${event.action} failed` };
-      return {
-        ...state,
-        // A failed Train (bad text, bad settings) never started; a failed step stopped the run.
-        phase: event.action === 'train' || state.phase === 'training' || state.phase === 'pausing' ? (state.model ? 'paused' : 'ready') : state.phase,
-        busy: undefined,
-        error: event.message,
-        status: `${event.action} failed`,
-      };
+      if (state.phase === 'recovering' || state.phase === 'lost') return { ...state, ...error, phase: 'lost', busy: undefined, status: `${event.action} failed` };
+      // A failed Train (bad text, bad settings) never started; a failed step stopped the run.
+      const phase = event.action === 'train' || state.phase === 'training' || state.phase === 'pausing' ? (state.model ? 'paused' : 'ready') : state.phase;
+      return { ...state, ...error, phase, busy: undefined, stage: undefined, status: `${event.action} failed` };
+    }
 
     // ---- the user ----
     case 'user-train':
@@ -235,23 +299,26 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
         ...state,
         phase: 'training',
         shape: { timeSteps: event.training.timeSteps, batchSize: event.training.batchSize },
-        error: undefined,
+        ...NO_ERROR,
         status: state.model ? 'resuming…' : 'creating the model…',
       };
     case 'user-pause':
       return state.phase === 'training' ? { ...state, phase: 'pausing', status: 'pausing…' } : state;
     case 'user-reset':
-      return isIdle(state.phase) && !state.busy ? { ...state, busy: 'resetting', error: undefined, status: 'resetting…' } : state;
+      return isIdle(state.phase) && !state.busy ? { ...state, ...NO_ERROR, busy: 'resetting', status: 'resetting…' } : state;
     case 'user-save':
-      return isIdle(state.phase) && !state.busy && state.model ? { ...state, busy: 'saving', error: undefined, status: 'saving…' } : state;
+      return isIdle(state.phase) && !state.busy && state.model ? { ...state, ...NO_ERROR, busy: 'saving', status: 'saving…' } : state;
     case 'user-load':
-      return isIdle(state.phase) && !state.busy ? { ...state, busy: 'loading', error: undefined, status: `loading ${event.fileName}…` } : state;
+      return isIdle(state.phase) && !state.busy ? { ...state, ...NO_ERROR, busy: 'loading', status: `loading ${event.fileName}…` } : state;
     case 'user-sample':
-      return isIdle(state.phase) && !state.busy && state.model ? { ...state, busy: 'sampling', status: 'writing a sample…' } : state;
+      return isIdle(state.phase) && !state.busy && state.model ? { ...state, ...NO_ERROR, busy: 'sampling', status: 'writing a sample…' } : state;
     case 'user-recover':
-      return state.phase === 'lost' ? { ...state, phase: 'recovering', error: undefined, status: 'recovering: a new GPU device, and the model from its checkpoint…' } : state;
+      return state.phase === 'lost' ? { ...state, ...NO_ERROR, phase: 'recovering', status: 'recovering: a new GPU device, and the model from its checkpoint…' } : state;
+    case 'user-learning-rate':
+    case 'user-dismiss-error':
+      return { ...state, ...NO_ERROR };
     case 'user-invalid':
-      return { ...state, error: event.message };
+      return { ...state, error: event.message, errorDetail: event.detail };
   }
 }
 
@@ -265,8 +332,10 @@ export interface Controls {
   sample: boolean;
   /** Cell, layers, hidden size, optimizer: fixed once a model exists. */
   modelSettings: boolean;
-  /** Source, text, sequence length, batch size, learning rate: not while training. */
+  /** Source, text, sequence length, batch size: not while training. */
   dataSettings: boolean;
+  /** The learning rate: changeable at any time but while the GPU is lost or the page failed. */
+  learningRate: boolean;
   /** After a device loss: a new GPU context and the model from its checkpoint. */
   recover: boolean;
   /** Fault injection: destroy the GPU device, to try Recover. */
@@ -285,6 +354,7 @@ export function controlsFor(state: ViewState): Controls {
     sample: free && state.model !== undefined,
     modelSettings: free && state.model === undefined,
     dataSettings: idle,
+    learningRate: idle || state.phase === 'training',
     recover: state.phase === 'lost',
     simulateLoss: state.model !== undefined && (state.phase === 'training' || free),
   };

@@ -7,7 +7,9 @@
  */
 import { describe, expect, test } from 'vitest';
 import { CharacterVocabulary } from '../src/index.ts';
-import { correctPredictions, estimateGpuMemory, formatBytes, parameterCount } from '../demo/metrics.ts';
+import { arithmeticText, CORPORA, grammarText } from '../demo/corpora.ts';
+import { correctPredictions, estimateGpuMemory, formatBytes, parameterCount, smoothed } from '../demo/metrics.ts';
+import { fileLoadError, textReadError } from '../demo/plain-errors.ts';
 import type { AdapterInfo, ModelInfo, PageMessage, WorkerMessage } from '../demo/protocol.ts';
 import {
   COPY_MARKER,
@@ -20,8 +22,18 @@ import {
   DataError,
   textData,
 } from '../demo/training-data.ts';
-import { seededRandom } from '../src/index.ts';
-import { type DemoMetadata, METADATA_DEMO, modelFileMetadata, readDemoMetadata, vocabularyFromMetadata } from '../demo/saved-model.ts';
+import { SafetensorsError, seededRandom } from '../src/index.ts';
+import {
+  type DemoMetadata,
+  historyUpTo,
+  MAX_HISTORY_POINTS,
+  METADATA_DEMO,
+  METADATA_HISTORY,
+  modelFileMetadata,
+  readDemoMetadata,
+  readHistory,
+  vocabularyFromMetadata,
+} from '../demo/saved-model.ts';
 import {
   controlsFor,
   faultBanner,
@@ -30,6 +42,7 @@ import {
   parseSampling,
   parseSettings,
   reduce,
+  SAMPLE_HISTORY,
   type ViewEvent,
   type ViewState,
 } from '../demo/ui-state.ts';
@@ -52,6 +65,8 @@ const MODEL: ModelInfo = {
   parameterShapes: LSTM_SHAPES(43, 32),
   task: 'text',
   origin: 'new',
+  step: 0,
+  learningRate: 0.01,
 };
 
 const TRAINING = { timeSteps: 16, batchSize: 8, learningRate: 0.01 };
@@ -60,7 +75,7 @@ function run(events: ViewEvent[], from: ViewState = initialViewState): ViewState
   return events.reduce(reduce, from);
 }
 
-const READY: ViewEvent = { type: 'ready', adapter: { description: 'browser: google swiftshader (core feature level)', vendor: 'google', architecture: 'swiftshader', featureLevel: 'core' } };
+const READY: ViewEvent = { type: 'ready', adapter: { description: 'browser: google swiftshader (core feature level)', vendor: 'google', architecture: 'swiftshader', featureLevel: 'core', software: true } };
 
 /** A model that trained to step 10 and paused. */
 function pausedState(): ViewState {
@@ -98,12 +113,13 @@ describe('the page state', () => {
       sample: false,
       modelSettings: true,
       dataSettings: true,
+      learningRate: true,
       recover: false,
       simulateLoss: false,
     });
   });
 
-  test('Train: only Pause is usable, and all settings are locked while training', () => {
+  test('Train: only Pause is usable, and all settings but the learning rate are locked while training', () => {
     const state = run([READY, { type: 'user-train', training: TRAINING }]);
     expect(state.phase).toBe('training');
     expect(state.shape).toEqual({ timeSteps: 16, batchSize: 8 });
@@ -116,6 +132,7 @@ describe('the page state', () => {
       sample: false,
       modelSettings: false,
       dataSettings: false,
+      learningRate: true,
       recover: false,
       simulateLoss: false,
     });
@@ -157,6 +174,7 @@ describe('the page state', () => {
       sample: true,
       modelSettings: false,
       dataSettings: true,
+      learningRate: true,
       recover: false,
       simulateLoss: true,
     });
@@ -166,7 +184,7 @@ describe('the page state', () => {
     const saving = reduce(pausedState(), { type: 'user-save' });
     expect(saving.busy).toBe('saving');
     expect(controlsFor(saving)).toMatchObject({ train: false, save: false, load: false, reset: false, sample: false });
-    const saved = reduce(saving, { type: 'saved', fileName: 'm.safetensors', bytes: new ArrayBuffer(8) });
+    const saved = reduce(saving, { type: 'saved', what: 'checkpoint', fileName: 'm.safetensors', bytes: new ArrayBuffer(8) });
     expect(saved.busy).toBeUndefined();
     expect(saved.lastSaved).toBe('m.safetensors');
     expect(controlsFor(saved).train).toBe(true);
@@ -201,7 +219,7 @@ describe('the page state', () => {
     expect(loaded.sample).toBeUndefined();
     expect(loaded.shape).toEqual({ timeSteps: 32, batchSize: 4 });
     expect(loaded.busy).toBeUndefined();
-    expect(loaded.status).toBe('loaded m.safetensors');
+    expect(loaded.status).toBe('loaded m.safetensors at step 0');
     const withSample = reduce(loaded, { type: 'sample', sample: { prime: 'T', text: 'he', temperature: 0.8, seed: 1, step: 0, origin: 'loaded' } });
     expect(withSample.sample?.origin).toBe('loaded');
   });
@@ -310,6 +328,7 @@ describe('a lost GPU device and the recovery from the checkpoint', () => {
       sample: false,
       modelSettings: false,
       dataSettings: false,
+      learningRate: false,
       recover: true,
       simulateLoss: false,
     });
@@ -477,7 +496,10 @@ describe('the messages', () => {
       { type: 'paused', step: 30 },
       { type: 'sample', sample },
       { type: 'sample-error', message: 'm' },
-      { type: 'saved', fileName: 'f.safetensors', bytes },
+      { type: 'saved', what: 'weights', fileName: 'f.safetensors', bytes },
+      { type: 'stage', stage: 'compiling' },
+      { type: 'learning-rate', learningRate: 0.003 },
+      { type: 'model', info: { ...MODEL, origin: 'file', fileKind: 'checkpoint', step: 70, history: { training: [{ step: 5, loss: 3 }], validation: [] } } },
       { type: 'reset' },
       { type: 'checkpoint', step: 50 },
       { type: 'device-lost', cause: 'device-lost', step: 57, checkpointStep: 50, message: 'The GPU device was lost (destroyed)' },
@@ -485,6 +507,7 @@ describe('the messages', () => {
       { type: 'recovered', adapter: (READY as { adapter: AdapterInfo }).adapter, step: 50, info: MODEL },
       { type: 'recovered', adapter: (READY as { adapter: AdapterInfo }).adapter },
       { type: 'error', action: 'load', message: 'bad', fatal: false },
+      { type: 'error', action: 'load', message: 'Could not load f.safetensors', detail: 'header', fatal: false },
     ];
     const fromPage: PageMessage[] = [
       { type: 'train', model: { cell: 'rnn', layers: 1, hiddenSize: 8, optimizer: 'adam' }, training: TRAINING, source: { kind: 'text', text: 'abc' }, sampling: { prime: '', temperature: 1, seed: 0 } },
@@ -493,7 +516,9 @@ describe('the messages', () => {
       { type: 'reset' },
       { type: 'set-sampling', sampling: { prime: 'x', temperature: 0.5, seed: 3 } },
       { type: 'sample', sampling: { prime: 'x', temperature: 0.5, seed: 3 } },
-      { type: 'save' },
+      { type: 'save', what: 'checkpoint' },
+      { type: 'save', what: 'weights' },
+      { type: 'set-learning-rate', learningRate: 0.002 },
       { type: 'load', fileName: 'f.safetensors', bytes, optimizer: 'adam', learningRate: 0.01, sampling: { prime: '', temperature: 1, seed: 0 } },
       { type: 'recover' },
       { type: 'simulate-device-loss' },
@@ -639,5 +664,156 @@ describe('the training data', () => {
     expect(() => copyMemoryData(9, 2, 4)).not.toThrow();
     expect(() => copyMemoryData(20, 2, 3)).toThrow(/remembers 1, 2, 4 symbols; got 3/);
     expect(() => copyMemoryData(12, 2, 2, CharacterVocabulary.fromText('abc'))).toThrow(DataError);
+  });
+});
+
+describe('first-run feedback, status and errors', () => {
+  test('the first Train says it is compiling, then running the first step, then training; a software adapter is flagged', () => {
+    const ready = reduce(initialViewState, READY);
+    expect(ready.softwareAdapter).toBe(true);
+    const compiling = run([{ type: 'user-train', training: TRAINING }, { type: 'stage', stage: 'compiling' }], ready);
+    expect(compiling.stage).toBe('compiling');
+    expect(compiling.status).toBe('compiling the GPU kernels…');
+    const firstStep = run(
+      [
+        { type: 'model', info: MODEL },
+        { type: 'training', step: 0, references: [], description: 'd' },
+        { type: 'stage', stage: 'first-step' },
+      ],
+      compiling,
+    );
+    expect(firstStep.status).toBe('recording and running the first training step…');
+    const training = reduce(firstStep, { type: 'progress', step: 1, loss: 3.8, tokensPerSecond: 100 });
+    expect(training.stage).toBeUndefined();
+    expect(training.status).toBe('training');
+  });
+
+  test('after Sample the status says the model is paused again, also when the sample failed', () => {
+    const paused = pausedState();
+    const sampling = reduce(paused, { type: 'user-sample' });
+    expect(sampling.status).toBe('writing a sample…');
+    const sampled = reduce(sampling, { type: 'sample', sample: { prime: 'T', text: 'o', temperature: 1, seed: 2, step: 10, origin: 'requested' } });
+    expect(sampled.status).toBe('paused at step 10');
+    expect(sampled.busy).toBeUndefined();
+    const failed = run([{ type: 'user-sample' }, { type: 'sample-error', message: 'No sample: prime' }], paused);
+    expect(failed.status).toBe('paused at step 10');
+    // A sample written while training leaves the training status alone.
+    const training = run([{ type: 'user-train', training: TRAINING }, { type: 'training', step: 10, references: [], description: 'd' }], paused);
+    expect(reduce(training, { type: 'sample', sample: { prime: 'T', text: 'x', temperature: 1, seed: 1, step: 12, origin: 'training' } }).status).toBe('training');
+  });
+
+  test('samples are kept newest first, at most SAMPLE_HISTORY, and a new model starts a new history', () => {
+    let state = pausedState();
+    for (let step = 11; step < 11 + SAMPLE_HISTORY + 3; step++) {
+      state = reduce(state, { type: 'sample', sample: { prime: 'T', text: String(step), temperature: 1, seed: 1, step, origin: 'training' } });
+    }
+    expect(state.samples).toHaveLength(SAMPLE_HISTORY);
+    expect(state.samples[0].step).toBe(10 + SAMPLE_HISTORY + 3);
+    expect(state.samples.map((sample) => sample.step)).toEqual([...state.samples.map((sample) => sample.step)].sort((a, b) => b - a));
+    expect(reduce(state, { type: 'reset' }).samples).toEqual([]);
+  });
+
+  test('an old error is cleared by the next success: a loaded model, a saved file, a requested sample, or dismissing it', () => {
+    const refused = run([{ type: 'user-load', fileName: 'bad.safetensors' }, { type: 'error', action: 'load', message: 'Could not load bad.safetensors', detail: 'header', fatal: false }], pausedState());
+    expect(refused.error).toBe('Could not load bad.safetensors');
+    expect(refused.errorDetail).toBe('header');
+    expect(reduce(refused, { type: 'model', info: { ...MODEL, origin: 'file', fileName: 'good.safetensors' } }).error).toBeUndefined();
+    expect(reduce(refused, { type: 'saved', what: 'weights', fileName: 'f', bytes: new ArrayBuffer(1) }).error).toBeUndefined();
+    expect(reduce(refused, { type: 'user-sample' }).error).toBeUndefined();
+    expect(reduce(refused, { type: 'user-dismiss-error' })).toMatchObject({ error: undefined, errorDetail: undefined });
+  });
+
+  test('a loaded checkpoint restores its step and its loss curves', () => {
+    const history = { training: [{ step: 5, loss: 3.6 }, { step: 70, loss: 2.1 }], validation: [{ step: 50, loss: 2.4 }] };
+    const loaded = run(
+      [
+        { type: 'user-load', fileName: 'run-step70-checkpoint.safetensors' },
+        { type: 'model', info: { ...MODEL, origin: 'file', fileName: 'run-step70-checkpoint.safetensors', fileKind: 'checkpoint', step: 70, history } },
+      ],
+      reduce(initialViewState, READY),
+    );
+    expect(loaded.step).toBe(70);
+    expect(loaded.trainLoss).toEqual(history.training);
+    expect(loaded.validationLoss).toEqual(history.validation);
+    expect(loaded).toMatchObject({ loss: 2.1, firstLoss: 3.6, validation: { step: 50, loss: 2.4 } });
+    expect(loaded.status).toBe('loaded run-step70-checkpoint.safetensors at step 70');
+    // Training on continues the curves.
+    const more = run([{ type: 'user-train', training: TRAINING }, { type: 'progress', step: 75, loss: 2.0, tokensPerSecond: 1 }], loaded);
+    expect(more.trainLoss.map((point) => point.step)).toEqual([5, 70, 75]);
+  });
+
+  test('the learning rate can change while training, and the worker confirms it on the model', () => {
+    const training = run([READY, { type: 'user-train', training: TRAINING }, { type: 'model', info: MODEL }]);
+    expect(controlsFor(training).learningRate).toBe(true);
+    expect(reduce(training, { type: 'learning-rate', learningRate: 0.003 }).model?.learningRate).toBe(0.003);
+    expect(reduce(initialViewState, { type: 'learning-rate', learningRate: 0.003 }).model).toBeUndefined();
+  });
+
+  test('model-file errors in plain words: the file named, what was kept, the library message as the detail', () => {
+    const header = new SafetensorsError('the header length in the first 8 bytes is 16477981958796017512 bytes, above the limit of 100000000 bytes (options.maxHeaderBytes)');
+    const withModel = fileLoadError('notes.txt', header, true);
+    expect(withModel.message).toBe('Could not load notes.txt: it does not start like a safetensors file (another kind of file, or damaged at the start). The current model was kept.');
+    expect(withModel.message).not.toMatch(/maxHeaderBytes|16477981958796017512/);
+    expect(withModel.detail).toBe(header.message);
+    const truncated = fileLoadError('m.safetensors', new SafetensorsError("tensor 'weight' needs bytes 0..400 of the data section, but the file has only 20 data bytes — the file is truncated"), false);
+    expect(truncated.message).toBe('Could not load m.safetensors: it is cut short (the download or copy may not have finished). Nothing was changed.');
+    expect(textReadError('https://example.invalid/book.txt', new TypeError('Failed to fetch')).message).toMatch(/^Could not fetch https:\/\/example\.invalid\/book\.txt: .*CORS\)\. The text was kept\.$/);
+  });
+});
+
+describe('the ready corpora and the chart', () => {
+  test('the arithmetic text is sums and differences that are right, the same on every visit', () => {
+    const text = arithmeticText(200);
+    expect(text).toBe(arithmeticText(200));
+    const lines = text.trimEnd().split('\n');
+    expect(lines).toHaveLength(200);
+    for (const line of lines) {
+      const match = /^(\d+)([+-])(\d+)=(-?\d+)$/.exec(line);
+      expect(match, line).not.toBeNull();
+      const [, a, op, b, result] = match!;
+      expect(Number(result)).toBe(op === '+' ? Number(a) + Number(b) : Number(a) - Number(b));
+    }
+  });
+
+  test('the grammar text is sentences of its words, capitalised, the same on every visit', () => {
+    const text = grammarText(50);
+    expect(text).toBe(grammarText(50));
+    const sentences = text.split(/(?<=\.)\s+/).filter((sentence) => sentence.trim() !== '');
+    expect(sentences).toHaveLength(50);
+    for (const sentence of sentences) expect(sentence).toMatch(/^[A-Z][a-z ,]+\.$/);
+    expect(new Set(text.toLowerCase().match(/[a-z]+/g)).size).toBeLessThanOrEqual(31);
+  });
+
+  test('every ready corpus loads a text long enough to train on with the default settings', async () => {
+    expect(CORPORA.map((corpus) => corpus.id)).toEqual(['essay', 'source', 'arithmetic', 'grammar']);
+    for (const corpus of CORPORA.filter((c) => c.id !== 'source')) {
+      const text = await corpus.load();
+      expect(() => textData(text, 32, 16), corpus.id).not.toThrow();
+    }
+  });
+
+  test('smoothing: weight 0 is the raw curve; the bias-corrected average starts at the first value and follows a constant', () => {
+    expect(smoothed([3, 2, 1], 0)).toEqual([3, 2, 1]);
+    const curve = smoothed([4, 4, 4, 1], 0.6);
+    expect(curve[0]).toBeCloseTo(4, 12);
+    expect(curve[2]).toBeCloseTo(4, 12);
+    expect(curve[3]).toBeGreaterThan(1);
+    expect(curve[3]).toBeLessThan(4);
+  });
+
+  test('a checkpoint\'s loss history round-trips through its metadata, thinned past MAX_HISTORY_POINTS, and cut at a step', () => {
+    const vocabulary = CharacterVocabulary.fromText('ab');
+    const demo: DemoMetadata = { task: 'text', defaultPrime: 'a', sampleLength: 10, timeSteps: 8, batchSize: 2, learningRate: 0.01, steps: 20 };
+    const history = { training: [{ step: 5, loss: 3.5 }, { step: 10, loss: 3.25 }], validation: [{ step: 10, loss: 3.4 }] };
+    const metadata = modelFileMetadata(vocabulary, demo, history);
+    expect(readHistory(metadata[METADATA_HISTORY])).toEqual(history);
+    expect(modelFileMetadata(vocabulary, demo)[METADATA_HISTORY]).toBeUndefined();
+    expect(readHistory('not json')).toEqual({ training: [], validation: [] });
+    expect(historyUpTo(history, 5)).toEqual({ training: [{ step: 5, loss: 3.5 }], validation: [] });
+    const long = { training: Array.from({ length: 3 * MAX_HISTORY_POINTS + 1 }, (_, step) => ({ step, loss: 1 })), validation: [] };
+    const thinned = readHistory(modelFileMetadata(vocabulary, demo, long)[METADATA_HISTORY]).training;
+    expect(thinned.length).toBeLessThanOrEqual(MAX_HISTORY_POINTS + 1);
+    expect(thinned[0].step).toBe(0);
+    expect(thinned.at(-1)!.step).toBe(3 * MAX_HISTORY_POINTS);
   });
 });
