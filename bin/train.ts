@@ -49,7 +49,7 @@ Training options:
   --batch N              sequences (streams) per batch (default 16)
   --steps N              train until this many optimizer steps (default 900)
   --optimizer NAME       adam | adamw | sgd | rmsprop (default adam)
-  --lr X                 learning rate (default 0.01)
+  --lr X                 learning rate (default 0.02)
   --schedule NAME        constant | cosine (warm-up 5%, decay to 0 at --steps; default cosine)
   --clip X               clip gradients to this global norm (default 5; 0 = off)
   --seed N               seed of weights, dropout and samples (default 1)
@@ -82,7 +82,7 @@ const OPTIONS = {
   batch: { type: 'string', default: '16' },
   steps: { type: 'string', default: '900' },
   optimizer: { type: 'string', default: 'adam' },
-  lr: { type: 'string', default: '0.01' },
+  lr: { type: 'string', default: '0.02' },
   schedule: { type: 'string', default: 'cosine' },
   clip: { type: 'string', default: '5' },
   seed: { type: 'string', default: '1' },
