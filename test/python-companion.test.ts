@@ -124,28 +124,31 @@ async function compareResumed(what: string, config: RnnModelConfig, path: string
 }
 
 describe(`the PyTorch companion (engine on ${adapter})`, () => {
-  it('engine files load with strict=True into WebGpuRnn and SimpleRNN and give the engine logits', { timeout: TEST_TIME_LIMIT }, async () => {
+  it('engine files load with strict=True into WebGpuRnn (two biases or one) and SimpleRNN and give the engine logits', { timeout: TEST_TIME_LIMIT }, async () => {
     const context = await contextFor(adapter);
     const lstm = await RnnModel.create(context, CONFIG);
     const simple = await RnnModel.create(context, { cell: 'rnn', singleBias: true, vocabularySize: 5, hiddenSize: 4, seed: 3 });
+    const keras = await RnnModel.create(context, { ...CONFIG, singleBias: true, seed: 9 });
     try {
       const script = `
 import sys, torch, webgpu_rnn
 torch.set_printoptions(precision=10)
-for path, kind in ((sys.argv[1], 'WebGpuRnn'), (sys.argv[2], 'SimpleRNN')):
+for path, kind, label in ((sys.argv[1], 'WebGpuRnn', 'WebGpuRnn'), (sys.argv[2], 'SimpleRNN', 'SimpleRNN'), (sys.argv[3], 'WebGpuRnn', 'SingleBias')):
     model = webgpu_rnn.load(path)
     assert type(model).__name__ == kind, type(model).__name__
+    assert (type(getattr(model, 'rnn', None)).__name__ == 'SingleBiasRecurrent') == (label == 'SingleBias')
     tokens = torch.tensor([[0, 1, 2, 3], [4, 3, 2, 1], [1, 1, 0, 4], [2, 0, 4, 3], [3, 2, 1, 0], [0, 4, 4, 1]])
     with torch.no_grad():
         logits, _ = model(tokens)
-    print(kind, ' '.join(repr(v) for v in logits.reshape(-1).tolist()))
+    print(label, ' '.join(repr(v) for v in logits.reshape(-1).tolist()))
 `;
       const tokens = Uint32Array.from([0, 1, 2, 3, 4, 3, 2, 1, 1, 1, 0, 4, 2, 0, 4, 3, 3, 2, 1, 0, 0, 4, 4, 1]);
-      const paths = [join(directory, 'lstm.safetensors'), join(directory, 'simple.safetensors')];
+      const paths = [join(directory, 'lstm.safetensors'), join(directory, 'simple.safetensors'), join(directory, 'single-bias.safetensors')];
       writeFileSync(paths[0], await lstm.saveWeights({ vocabulary: 'kept' }));
       writeFileSync(paths[1], await simple.saveWeights());
+      writeFileSync(paths[2], await keras.saveWeights());
       const output = python(['-c', script, ...paths]);
-      for (const [kind, model] of [['WebGpuRnn', lstm], ['SimpleRNN', simple]] as const) {
+      for (const [kind, model] of [['WebGpuRnn', lstm], ['SimpleRNN', simple], ['SingleBias', keras]] as const) {
         const line = output.split('\n').find((l) => l.startsWith(`${kind} `));
         expect(line, output).toBeDefined();
         const pytorchLogits = line!.split(' ').slice(1).map(Number);
@@ -156,6 +159,7 @@ for path, kind in ((sys.argv[1], 'WebGpuRnn'), (sys.argv[2], 'SimpleRNN')):
     } finally {
       lstm.dispose();
       simple.dispose();
+      keras.dispose();
     }
   });
 
@@ -182,7 +186,7 @@ print(' '.join(repr(v) for v in logits.reshape(-1).tolist()))
     }
   });
 
-  for (const [name, config, moments] of [['a 2-layer LSTM with an embedding', CONFIG, 'Adam moments'], ['the SimpleRNN form', SIMPLE_RNN, 'SGD momentum']] as const) {
+  for (const [name, config, moments] of [['a 2-layer LSTM with an embedding', CONFIG, 'Adam moments'], ['the SimpleRNN form', SIMPLE_RNN, 'SGD momentum'], ['a single-bias 2-layer LSTM', { ...CONFIG, singleBias: true }, 'Adam moments']] as const) {
     it(`${name}: ${N} engine steps, ${M} in PyTorch (${moments} and step restored), ${K} in the engine again equal ${N + M + K} engine steps`, { timeout: TEST_TIME_LIMIT }, async () => {
       const straight = await straightRun(config, N + M + K);
       const start = await RnnModel.create(await contextFor(adapter), config);
