@@ -16,7 +16,8 @@ torch.distributed, and bring the result back.
 The modules (state_dict names are the file's tensor names; load_state_dict(strict=True)):
 
     WebGpuRnn   embedding  torch.nn.Embedding(V, D)       (only with embedding_size > 0)
-                rnn        torch.nn.RNN / LSTM / GRU (time-major, num_layers, dropout)
+                rnn        torch.nn.RNN / LSTM / GRU (time-major, num_layers, dropout); single-bias
+                           models: SingleBiasRecurrent, the same with one bias_l{k} per layer
                 head       torch.nn.Linear(H, V)
                 token inputs without an embedding are one-hot: x_t = one_hot(token, V)
     SimpleRNN   PyTorch's founding example, the engine's one-layer single-bias simple RNN:
@@ -37,7 +38,7 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 
-__all__ = ['WebGpuRnn', 'SimpleRNN', 'Checkpoint', 'load', 'load_checkpoint', 'save', 'train_step',
+__all__ = ['WebGpuRnn', 'SimpleRNN', 'SingleBiasRecurrent', 'Checkpoint', 'load', 'load_checkpoint', 'save', 'train_step',
            'read_safetensors', 'write_safetensors']
 
 FORMAT = 'webgpu-rnn'
@@ -108,22 +109,75 @@ def write_safetensors(path, tensors, metadata=None):
 # The modules
 
 
+class SingleBiasRecurrent(torch.nn.Module):
+    """nn.RNN / nn.LSTM with one bias per layer (Keras's form): parameters weight_ih_l{k}, weight_hh_l{k}, bias_l{k}.
+
+    rnn:  h_t = tanh(W_ih x_t + W_hh h_{t-1} + b)   (or relu)
+    lstm: i, f, g, o = σ, σ, tanh, σ of (W_ih x_t + W_hh h_{t-1} + b);  c_t = f c_{t-1} + i g,  h_t = o tanh(c_t)
+    """
+
+    def __init__(self, cell, input_size, hidden_size, num_layers=1, nonlinearity='tanh', dropout=0.0):
+        super().__init__()
+        if cell not in ('rnn', 'lstm'):
+            raise ValueError(f"single-bias cells are 'rnn' and 'lstm', not {cell!r}")
+        self.cell, self.hidden_size, self.num_layers, self.nonlinearity, self.dropout = cell, hidden_size, num_layers, nonlinearity, dropout
+        gates = 4 if cell == 'lstm' else 1
+        bound = 1 / math.sqrt(hidden_size)
+        for k in range(num_layers):
+            for name, shape in ((f'weight_ih_l{k}', (gates * hidden_size, input_size if k == 0 else hidden_size)),
+                                (f'weight_hh_l{k}', (gates * hidden_size, hidden_size)), (f'bias_l{k}', (gates * hidden_size,))):
+                self.register_parameter(name, torch.nn.Parameter(torch.empty(shape).uniform_(-bound, bound)))
+
+    def forward(self, x, state=None):
+        T, B = x.shape[0], x.shape[1]
+        H = self.hidden_size
+        if state is None:
+            zeros = x.new_zeros(self.num_layers, B, H)
+            state = (zeros, zeros.clone()) if self.cell == 'lstm' else zeros
+        hidden, cell = state if self.cell == 'lstm' else (state, None)
+        finals_h, finals_c = [], []
+        for k in range(self.num_layers):
+            w_ih, w_hh, b = getattr(self, f'weight_ih_l{k}'), getattr(self, f'weight_hh_l{k}'), getattr(self, f'bias_l{k}')
+            projected = F.linear(x, w_ih, b)  # all T steps at once
+            h = hidden[k]
+            c = cell[k] if cell is not None else None
+            outputs = []
+            for t in range(T):
+                a = projected[t] + F.linear(h, w_hh)
+                if self.cell == 'lstm':
+                    i, f, g, o = a.chunk(4, 1)
+                    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+                    h = torch.sigmoid(o) * torch.tanh(c)
+                else:
+                    h = torch.tanh(a) if self.nonlinearity == 'tanh' else torch.relu(a)
+                outputs.append(h)
+            x = torch.stack(outputs)
+            finals_h.append(h)
+            finals_c.append(c)
+            if k < self.num_layers - 1 and self.dropout > 0:
+                x = F.dropout(x, self.dropout, self.training)
+        final_hidden = torch.stack(finals_h)
+        return x, ((final_hidden, torch.stack(finals_c)) if self.cell == 'lstm' else final_hidden)
+
+
 class WebGpuRnn(torch.nn.Module):
-    """Embedding (optional) → nn.RNN / LSTM / GRU → Linear head, as the engine computes it."""
+    """Embedding (optional) → nn.RNN / LSTM / GRU (or SingleBiasRecurrent) → Linear head, as the engine computes it."""
 
     def __init__(self, cell, input_size, hidden_size, output_size, num_layers=1, nonlinearity='tanh',
-                 input_kind='tokens', embedding_size=0, dropout=0.0):
+                 input_kind='tokens', embedding_size=0, dropout=0.0, single_bias=False):
         super().__init__()
         if cell not in ('rnn', 'lstm', 'gru'):
             raise ValueError(f"cell is {cell!r}, expected 'rnn', 'lstm' or 'gru'")
         self.cell, self.input_kind, self.input_size = cell, input_kind, input_size
         self.hidden_size, self.output_size, self.num_layers = hidden_size, output_size, num_layers
-        self.nonlinearity, self.embedding_size = nonlinearity, embedding_size
+        self.nonlinearity, self.embedding_size, self.single_bias = nonlinearity, embedding_size, single_bias
         if embedding_size > 0:
             self.embedding = torch.nn.Embedding(input_size, embedding_size)
         first_input = embedding_size if embedding_size > 0 else input_size
         kwargs = dict(num_layers=num_layers, dropout=dropout if num_layers > 1 else 0.0)
-        if cell == 'rnn':
+        if single_bias:
+            self.rnn = SingleBiasRecurrent(cell, first_input, hidden_size, nonlinearity=nonlinearity, **kwargs)
+        elif cell == 'rnn':
             self.rnn = torch.nn.RNN(first_input, hidden_size, nonlinearity=nonlinearity, **kwargs)
         else:
             self.rnn = (torch.nn.LSTM if cell == 'lstm' else torch.nn.GRU)(first_input, hidden_size, **kwargs)
@@ -171,20 +225,17 @@ def _module_for(metadata):
     sizes = dict(input_size=int(metadata['input_size']), hidden_size=int(metadata['hidden_size']),
                  output_size=int(metadata['output_size']))
     embedding_size = int(metadata.get('embedding_size', '0'))
-    if single_bias:
-        if cell != 'rnn' or layers != 1 or embedding_size > 0:
-            raise NotImplementedError('single-bias models other than the one-layer simple RNN without embedding (SimpleRNN) '
-                                      'have no module in this companion yet')
+    if single_bias and cell == 'rnn' and layers == 1 and embedding_size == 0:
         return SimpleRNN(nonlinearity=metadata['nonlinearity'], input_kind=metadata['input_kind'], **sizes)
     return WebGpuRnn(cell, num_layers=layers, nonlinearity=metadata['nonlinearity'], input_kind=metadata['input_kind'],
-                     embedding_size=embedding_size, **sizes)
+                     embedding_size=embedding_size, single_bias=single_bias, **sizes)
 
 
 def _module_name(name):
     """Format-1 files had bare names: weight_ih_l0 → rnn.weight_ih_l0, weight → head.weight."""
     if name in ('weight', 'bias'):
         return 'head.' + name
-    if name.startswith(('weight_ih_l', 'weight_hh_l', 'bias_ih_l', 'bias_hh_l')):
+    if name.startswith(('weight_ih_l', 'weight_hh_l', 'bias_ih_l', 'bias_hh_l', 'bias_l')):
         return 'rnn.' + name
     return name
 
@@ -332,7 +383,8 @@ def _architecture_metadata(model):
     return {'format': FORMAT, 'format_version': FORMAT_VERSION, 'cell': model.cell, 'nonlinearity': model.nonlinearity,
             'layers': str(model.num_layers), 'input_kind': model.input_kind, 'input_size': str(model.input_size),
             'embedding_size': str(model.embedding_size), 'hidden_size': str(model.hidden_size),
-            'output_size': str(model.output_size), 'single_bias': 'true' if isinstance(model, SimpleRNN) else 'false'}
+            'output_size': str(model.output_size),
+            'single_bias': 'true' if isinstance(model, SimpleRNN) or getattr(model, 'single_bias', False) else 'false'}
 
 
 def _engine_config(model, optimizer):
@@ -342,7 +394,7 @@ def _engine_config(model, optimizer):
     arch['vocabularySize' if model.input_kind == 'tokens' else 'inputSize'] = model.input_size
     if model.embedding_size:
         arch['embeddingSize'] = model.embedding_size
-    if isinstance(model, SimpleRNN):
+    if isinstance(model, SimpleRNN) or getattr(model, 'single_bias', False):
         arch['singleBias'] = True
     for key in ('vocabularySize', 'inputSize', 'embeddingSize', 'singleBias'):
         base.pop(key, None)

@@ -71,7 +71,7 @@ beforeAll(async () => {
   // Dawn's bindings (a native addon and its dependencies), linked from this project instead of downloaded.
   symlinkSync(join(PROJECT_ROOT, 'node_modules', 'webgpu'), join(consumer, 'node_modules', 'webgpu'), 'dir');
   writeFileSync(join(consumer, 'train.mjs'), TRAIN_SCRIPT);
-}, 120_000);
+}, 600_000); // a hang guard: npm pack builds the library, slow on a loaded machine
 
 afterAll(() => {
   if (temporaryDirectory) rmSync(temporaryDirectory, { recursive: true, force: true });

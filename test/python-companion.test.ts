@@ -35,6 +35,8 @@ const CONFIG: RnnModelConfig = {
   schedule: { type: 'cosine', warmupSteps: 2, totalSteps: 20 },
   clipGradientNorm: 1,
 };
+/** PyTorch's founding SimpleRNN form (single bias, i2h/h2o names) with SGD and momentum. */
+const SIMPLE_RNN: RnnModelConfig = { cell: 'rnn', singleBias: true, vocabularySize: 7, hiddenSize: 6, seed: 2, optimizer: { type: 'sgd', learningRate: 0.3, momentum: 0.9 } };
 const T = 6;
 const B = 4;
 const N = 3; // engine steps before PyTorch takes over
@@ -74,15 +76,15 @@ function python(args: string[]): string {
 
 const lossesIn = (output: string) => [...output.matchAll(/step (\d+) loss (\S+)/g)].map((match) => Number(match[2]));
 
-async function straightRun(steps: number) {
-  const model = await RnnModel.create(await contextFor(adapter), CONFIG);
+async function straightRun(config: RnnModelConfig, steps: number) {
+  const model = await RnnModel.create(await contextFor(adapter), config);
   const losses: number[] = [];
   for (let step = 0; step < steps; step++) losses.push(await model.trainStep(batch(step)).loss());
   return { model, losses };
 }
 
 /** Trains K more engine steps on a resumed checkpoint and compares with the straight run, returning the worst parameter error. */
-async function compareResumed(what: string, path: string, straight: { model: RnnModel; losses: number[] }, pytorchLosses: number[]): Promise<Record<string, number>> {
+async function compareResumed(what: string, config: RnnModelConfig, path: string, straight: { model: RnnModel; losses: number[] }, pytorchLosses: number[]): Promise<Record<string, number>> {
   expect(pytorchLosses).toHaveLength(M);
   const tolerance = { relative: 1e-4, absolute: 1e-5 };
   expectClose(`${what}: PyTorch's losses of steps ${N + 1}..${N + M}`, pytorchLosses, straight.losses.slice(N, N + M), tolerance);
@@ -92,7 +94,7 @@ async function compareResumed(what: string, path: string, straight: { model: Rnn
     expect(resumed.fullConfig).toEqual(straight.model.fullConfig);
     // Compare with the straight run's parameters after N + M steps: train both K more and compare losses too.
     const atHandOver = await resumed.readParameters();
-    const reference = await RnnModel.create(await contextFor(adapter), CONFIG);
+    const reference = await RnnModel.create(await contextFor(adapter), config);
     let worstAtHandOver = 0;
     try {
       for (let step = 0; step < N + M; step++) reference.trainStep(batch(step));
@@ -122,28 +124,31 @@ async function compareResumed(what: string, path: string, straight: { model: Rnn
 }
 
 describe(`the PyTorch companion (engine on ${adapter})`, () => {
-  it('engine files load with strict=True into WebGpuRnn and SimpleRNN and give the engine logits', { timeout: TEST_TIME_LIMIT }, async () => {
+  it('engine files load with strict=True into WebGpuRnn (two biases or one) and SimpleRNN and give the engine logits', { timeout: TEST_TIME_LIMIT }, async () => {
     const context = await contextFor(adapter);
     const lstm = await RnnModel.create(context, CONFIG);
     const simple = await RnnModel.create(context, { cell: 'rnn', singleBias: true, vocabularySize: 5, hiddenSize: 4, seed: 3 });
+    const keras = await RnnModel.create(context, { ...CONFIG, singleBias: true, seed: 9 });
     try {
       const script = `
 import sys, torch, webgpu_rnn
 torch.set_printoptions(precision=10)
-for path, kind in ((sys.argv[1], 'WebGpuRnn'), (sys.argv[2], 'SimpleRNN')):
+for path, kind, label in ((sys.argv[1], 'WebGpuRnn', 'WebGpuRnn'), (sys.argv[2], 'SimpleRNN', 'SimpleRNN'), (sys.argv[3], 'WebGpuRnn', 'SingleBias')):
     model = webgpu_rnn.load(path)
     assert type(model).__name__ == kind, type(model).__name__
+    assert (type(getattr(model, 'rnn', None)).__name__ == 'SingleBiasRecurrent') == (label == 'SingleBias')
     tokens = torch.tensor([[0, 1, 2, 3], [4, 3, 2, 1], [1, 1, 0, 4], [2, 0, 4, 3], [3, 2, 1, 0], [0, 4, 4, 1]])
     with torch.no_grad():
         logits, _ = model(tokens)
-    print(kind, ' '.join(repr(v) for v in logits.reshape(-1).tolist()))
+    print(label, ' '.join(repr(v) for v in logits.reshape(-1).tolist()))
 `;
       const tokens = Uint32Array.from([0, 1, 2, 3, 4, 3, 2, 1, 1, 1, 0, 4, 2, 0, 4, 3, 3, 2, 1, 0, 0, 4, 4, 1]);
-      const paths = [join(directory, 'lstm.safetensors'), join(directory, 'simple.safetensors')];
+      const paths = [join(directory, 'lstm.safetensors'), join(directory, 'simple.safetensors'), join(directory, 'single-bias.safetensors')];
       writeFileSync(paths[0], await lstm.saveWeights({ vocabulary: 'kept' }));
       writeFileSync(paths[1], await simple.saveWeights());
+      writeFileSync(paths[2], await keras.saveWeights());
       const output = python(['-c', script, ...paths]);
-      for (const [kind, model] of [['WebGpuRnn', lstm], ['SimpleRNN', simple]] as const) {
+      for (const [kind, model] of [['WebGpuRnn', lstm], ['SimpleRNN', simple], ['SingleBias', keras]] as const) {
         const line = output.split('\n').find((l) => l.startsWith(`${kind} `));
         expect(line, output).toBeDefined();
         const pytorchLogits = line!.split(' ').slice(1).map(Number);
@@ -154,6 +159,7 @@ for path, kind in ((sys.argv[1], 'WebGpuRnn'), (sys.argv[2], 'SimpleRNN')):
     } finally {
       lstm.dispose();
       simple.dispose();
+      keras.dispose();
     }
   });
 
@@ -180,25 +186,27 @@ print(' '.join(repr(v) for v in logits.reshape(-1).tolist()))
     }
   });
 
-  it(`${N} engine steps, ${M} in PyTorch (Adam moments and step restored), ${K} in the engine again equal ${N + M + K} engine steps`, { timeout: TEST_TIME_LIMIT }, async () => {
-    const straight = await straightRun(N + M + K);
-    const start = await RnnModel.create(await contextFor(adapter), CONFIG);
-    try {
-      for (let step = 0; step < N; step++) start.trainStep(batch(step));
-      const checkpoint = join(directory, 'engine.safetensors');
-      writeFileSync(checkpoint, await start.saveCheckpoint({ vocabulary: 'abcdefg' }));
-      const out = join(directory, 'pytorch.safetensors');
-      const output = python(['python/continue_training.py', checkpoint, batchesFile(N, M), out]);
-      const errors = await compareResumed('one process', out, straight, lossesIn(output));
-      console.log(`PyTorch continuation, max abs errors: losses ${errors.worstLoss.toExponential(2)}, parameters at hand-over ${errors.worstAtHandOver.toExponential(2)}, after ${K} more engine steps ${errors.worstAfter.toExponential(2)}`);
-    } finally {
-      straight.model.dispose();
-      start.dispose();
-    }
-  });
+  for (const [name, config, moments] of [['a 2-layer LSTM with an embedding', CONFIG, 'Adam moments'], ['the SimpleRNN form', SIMPLE_RNN, 'SGD momentum'], ['a single-bias 2-layer LSTM', { ...CONFIG, singleBias: true }, 'Adam moments']] as const) {
+    it(`${name}: ${N} engine steps, ${M} in PyTorch (${moments} and step restored), ${K} in the engine again equal ${N + M + K} engine steps`, { timeout: TEST_TIME_LIMIT }, async () => {
+      const straight = await straightRun(config, N + M + K);
+      const start = await RnnModel.create(await contextFor(adapter), config);
+      try {
+        for (let step = 0; step < N; step++) start.trainStep(batch(step));
+        const checkpoint = join(directory, 'engine.safetensors');
+        writeFileSync(checkpoint, await start.saveCheckpoint({ vocabulary: 'abcdefg' }));
+        const out = join(directory, 'pytorch.safetensors');
+        const output = python(['python/continue_training.py', checkpoint, batchesFile(N, M), out]);
+        const errors = await compareResumed(name, config, out, straight, lossesIn(output));
+        console.log(`${name}, PyTorch continuation, max abs errors: losses ${errors.worstLoss.toExponential(2)}, parameters at hand-over ${errors.worstAtHandOver.toExponential(2)}, after ${K} more engine steps ${errors.worstAfter.toExponential(2)}`);
+      } finally {
+        straight.model.dispose();
+        start.dispose();
+      }
+    });
+  }
 
   it('DistributedDataParallel over two gloo processes continues the checkpoint, and the engine resumes its file', { timeout: TEST_TIME_LIMIT }, async () => {
-    const straight = await straightRun(N + M + K);
+    const straight = await straightRun(CONFIG, N + M + K);
     const start = await RnnModel.create(await contextFor(adapter), CONFIG);
     try {
       for (let step = 0; step < N; step++) start.trainStep(batch(step));
@@ -210,7 +218,7 @@ print(' '.join(repr(v) for v in logits.reshape(-1).tolist()))
       // Each rank's loss is its half's mean; the full batch's is their average.
       const rank = (r: number) => [...output.matchAll(new RegExp(`rank ${r} step (\\d+) loss (\\S+)`, 'g'))].map((match) => Number(match[2]));
       const [first, second] = [rank(0), rank(1)];
-      const errors = await compareResumed('DDP', out, straight, first.map((loss, m) => (loss + second[m]) / 2));
+      const errors = await compareResumed('DDP', CONFIG, out, straight, first.map((loss, m) => (loss + second[m]) / 2));
       console.log(`DDP continuation, max abs errors: losses ${errors.worstLoss.toExponential(2)}, parameters at hand-over ${errors.worstAtHandOver.toExponential(2)}, after ${K} more engine steps ${errors.worstAfter.toExponential(2)}`);
     } finally {
       straight.model.dispose();
