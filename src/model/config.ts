@@ -5,11 +5,12 @@
 import { type OptimizerConfig, type ResolvedOptimizer, resolveOptimizer, resolveSchedule, type ScheduleConfig } from './optimizer.ts';
 import {
   InvalidArgumentError,
+  POSITIVE_FLOAT32,
   rejectUnknownKeys,
-  requireInRange,
+  requireFloat32,
   requireOneOf,
   requirePositiveInteger,
-  requirePositiveNumber,
+  UNIT_INTERVAL_FLOAT32,
 } from '../validation.ts';
 
 export type { OptimizerConfig, ScheduleConfig };
@@ -117,7 +118,7 @@ export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
     throw new InvalidArgumentError('config.nonlinearity', `got '${nonlinearity}' for cell '${cell}', expected it only with cell 'rnn'`);
   }
   const layers = config.layers === undefined ? 1 : requirePositiveInteger('config.layers', config.layers);
-  const dropout = config.dropout === undefined ? 0 : requireInRange('config.dropout', config.dropout, 0, 1);
+  const dropout = config.dropout === undefined ? 0 : requireFloat32('config.dropout', config.dropout, UNIT_INTERVAL_FLOAT32);
   const hasVocabulary = config.vocabularySize !== undefined;
   const hasInputSize = config.inputSize !== undefined;
   if (hasVocabulary === hasInputSize) {
@@ -158,6 +159,6 @@ export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
     schedule: resolveSchedule(config.schedule),
     loss: config.loss === undefined ? 'cross-entropy' : requireOneOf('config.loss', config.loss, LOSSES),
     onNonFinite: config.onNonFinite === undefined ? 'skip' : requireOneOf('config.onNonFinite', config.onNonFinite, ['skip', 'error'] as const),
-    clipGradientNorm: config.clipGradientNorm === undefined ? 0 : requirePositiveNumber('config.clipGradientNorm', config.clipGradientNorm),
+    clipGradientNorm: config.clipGradientNorm === undefined ? 0 : requireFloat32('config.clipGradientNorm', config.clipGradientNorm, POSITIVE_FLOAT32),
   };
 }

@@ -10,7 +10,8 @@ import { GUARD_SKIPPED_STEPS } from '../kernels/kernel-set.ts';
 import type { GpuContext } from '../device/gpu-context.ts';
 import { KernelSet } from '../kernels/kernel-set.ts';
 import { SafetensorsError } from '../io/safetensors.ts';
-import { InvalidArgumentError, requireFiniteFloats, requireIndices, requirePositiveInteger, requirePositiveNumber } from '../validation.ts';
+import { InvalidArgumentError, requireFiniteFloats, requireIndices, requirePositiveInteger } from '../validation.ts';
+import { checkLearningRate, checkScheduledLearningRate, checkTemperature } from './options.ts';
 import { type SequenceBatch, validateBatch, type ValidatedBatch } from './batch.ts';
 import { type ResolvedConfig, type RnnModelConfig, resolveConfig } from './config.ts';
 import { dropoutKey, dropoutMask, pcgHash } from './dropout.ts';
@@ -328,7 +329,7 @@ export class RnnModel {
       throw new InvalidArgumentError('generate', `needs a token model whose outputs are its tokens; this model takes ${inputKind} inputs of size ${V} and predicts ${outputSize} classes`);
     }
     const length = requirePositiveInteger('options.length', options.length);
-    const temperature = options.temperature === undefined ? 1 : requirePositiveNumber('options.temperature', options.temperature);
+    const temperature = options.temperature === undefined ? 1 : checkTemperature('options.temperature', options.temperature);
     const topK = Math.min(V, options.topK === undefined ? V : requirePositiveInteger('options.topK', options.topK));
     const seed = options.seed ?? 0;
     if (!Number.isInteger(seed) || seed < 0) throw new InvalidArgumentError('options.seed', `got ${seed}, expected an integer ≥ 0`);
@@ -386,13 +387,14 @@ export class RnnModel {
 
   /** Changes the base learning rate from the next step on. */
   setLearningRate(learningRate: number): void {
-    this.config.optimizer.learningRate = requirePositiveNumber('learningRate', learningRate);
+    this.config.optimizer.learningRate = checkLearningRate(learningRate);
   }
 
   private run(batch: SequenceBatch, parts: PlanPart[]): StepResult {
     const validated = validateBatch(batch, this.config, true);
     const updating = parts.includes('update');
     const step = updating ? this.optimizerStep + 1 : 0;
+    if (updating) checkScheduledLearningRate(step, this.learningRateAt(step));
     const lossIndex = this.lossWrites;
     this.submit(validated, parts, step, lossIndex % LOSS_HISTORY_LENGTH);
     if (updating) this.optimizerStep = step;

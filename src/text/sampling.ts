@@ -3,7 +3,8 @@
  * on the GPU), and the same draw on the CPU for logits read back by the caller.
  */
 import type { RnnModel } from '../model/rnn-model.ts';
-import { InvalidArgumentError } from '../validation.ts';
+import { checkTemperature } from '../model/options.ts';
+import { describeValue, InvalidArgumentError, requirePositiveInteger } from '../validation.ts';
 import type { CharacterVocabulary } from './vocabulary.ts';
 
 export interface SampleOptions {
@@ -20,7 +21,9 @@ export interface SampleOptions {
 }
 
 /** Draws an index from softmax(logits / temperature) over the topK largest logits (all by default), computed stably. */
-export function sampleFromLogits(logits: ArrayLike<number>, temperature: number, random: () => number, topK = logits.length): number {
+export function sampleFromLogits(logits: ArrayLike<number>, temperature: number, random: () => number, topK?: number): number {
+  checkSamplingArguments(logits, temperature, random, topK);
+  topK ??= logits.length;
   // The k-th largest logit: everything below it gets weight 0 (ties at the threshold are kept).
   const cutoff = topK >= logits.length ? -Infinity : Array.from(logits).sort((a, b) => b - a)[topK - 1];
   let max = -Infinity;
@@ -40,6 +43,21 @@ export function sampleFromLogits(logits: ArrayLike<number>, temperature: number,
     if (remaining < 0) return i;
   }
   return last;
+}
+
+/** The CPU draw's arguments: finite logits, a temperature as generate() takes it, a random source, topK ≥ 1. */
+function checkSamplingArguments(logits: ArrayLike<number>, temperature: number, random: unknown, topK: unknown): void {
+  if (!(Array.isArray(logits) || (ArrayBuffer.isView(logits) && !(logits instanceof DataView))) || logits.length === 0) {
+    throw new InvalidArgumentError('logits', `got ${describeValue(logits)}, expected a non-empty array of numbers`);
+  }
+  for (let i = 0; i < logits.length; i++) {
+    if (typeof logits[i] !== 'number' || !Number.isFinite(logits[i])) {
+      throw new InvalidArgumentError('logits', `element ${i} is ${describeValue(logits[i])}, expected a finite number`);
+    }
+  }
+  checkTemperature('temperature', temperature);
+  if (typeof random !== 'function') throw new InvalidArgumentError('random', `got ${describeValue(random)}, expected a function returning numbers in [0, 1)`);
+  if (topK !== undefined) requirePositiveInteger('topK', topK);
 }
 
 /** Generates `length` characters after the priming text (which is not included in the result), on the GPU. */
