@@ -20,9 +20,11 @@ export function describeValue(value: unknown): string {
   return typeof value;
 }
 
-export function requirePositiveInteger(argument: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new InvalidArgumentError(argument, `got ${describeValue(value)}, expected a positive integer`);
+/** An integer ≥ 1, and ≤ `maximum` when one is stated. */
+export function requirePositiveInteger(argument: string, value: unknown, maximum = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > maximum) {
+    const bound = maximum < Number.MAX_SAFE_INTEGER ? ` up to ${maximum} (the stated maximum)` : '';
+    throw new InvalidArgumentError(argument, `got ${describeValue(value)}, expected a positive integer${bound}`);
   }
   return value;
 }

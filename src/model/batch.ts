@@ -11,6 +11,7 @@ import {
 } from '../validation.ts';
 import { IGNORED_TARGET } from '../kernels/kernel-set.ts';
 import type { ResolvedConfig } from './config.ts';
+import { SIZE_LIMITS } from './size-limits.ts';
 
 /** Class indices in [0, classes) or IGNORE_INDEX (mapped to IGNORED_TARGET), as Uint32Array. */
 function requireTargets(argument: string, value: unknown, length: number, lengthMeaning: string, classes: number): Uint32Array {
@@ -96,8 +97,8 @@ export function validateBatch(batch: SequenceBatch, config: ResolvedConfig, need
     throw new InvalidArgumentError('batch', `got ${describeValue(batch)}, expected an object { timeSteps, batchSize, inputTokens | inputs, targets }`);
   }
   rejectUnknownKeys('batch', batch, BATCH_KEYS);
-  const timeSteps = requirePositiveInteger('batch.timeSteps', batch.timeSteps);
-  const batchSize = requirePositiveInteger('batch.batchSize', batch.batchSize);
+  const timeSteps = requirePositiveInteger('batch.timeSteps', batch.timeSteps, SIZE_LIMITS.timeSteps);
+  const batchSize = requirePositiveInteger('batch.batchSize', batch.batchSize, SIZE_LIMITS.batchSize);
   const positions = timeSteps * batchSize;
   const positionsMeaning = `timeSteps × batchSize = ${timeSteps} × ${batchSize}`;
   const validated: ValidatedBatch = { timeSteps, batchSize, countedTargets: 0 };

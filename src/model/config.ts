@@ -12,6 +12,7 @@ import {
   requirePositiveInteger,
   UNIT_INTERVAL_FLOAT32,
 } from '../validation.ts';
+import { SIZE_LIMITS } from './size-limits.ts';
 
 export type { OptimizerConfig, ScheduleConfig };
 
@@ -117,7 +118,7 @@ export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
   if (nonlinearity !== 'tanh' && cell !== 'rnn') {
     throw new InvalidArgumentError('config.nonlinearity', `got '${nonlinearity}' for cell '${cell}', expected it only with cell 'rnn'`);
   }
-  const layers = config.layers === undefined ? 1 : requirePositiveInteger('config.layers', config.layers);
+  const layers = config.layers === undefined ? 1 : requirePositiveInteger('config.layers', config.layers, SIZE_LIMITS.layers);
   const dropout = config.dropout === undefined ? 0 : requireFloat32('config.dropout', config.dropout, UNIT_INTERVAL_FLOAT32);
   const hasVocabulary = config.vocabularySize !== undefined;
   const hasInputSize = config.inputSize !== undefined;
@@ -128,17 +129,17 @@ export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
     );
   }
   const inputSize = hasVocabulary
-    ? requirePositiveInteger('config.vocabularySize', config.vocabularySize)
-    : requirePositiveInteger('config.inputSize', config.inputSize);
-  const hiddenSize = requirePositiveInteger('config.hiddenSize', config.hiddenSize);
+    ? requirePositiveInteger('config.vocabularySize', config.vocabularySize, SIZE_LIMITS.dimension)
+    : requirePositiveInteger('config.inputSize', config.inputSize, SIZE_LIMITS.dimension);
+  const hiddenSize = requirePositiveInteger('config.hiddenSize', config.hiddenSize, SIZE_LIMITS.dimension);
   if (config.embeddingSize !== undefined && !hasVocabulary) {
     throw new InvalidArgumentError('config.embeddingSize', 'given to a dense-input model; an embedding looks up token ids (vocabularySize)');
   }
-  const embeddingSize = config.embeddingSize === undefined ? 0 : requirePositiveInteger('config.embeddingSize', config.embeddingSize);
+  const embeddingSize = config.embeddingSize === undefined ? 0 : requirePositiveInteger('config.embeddingSize', config.embeddingSize, SIZE_LIMITS.dimension);
   if (config.outputSize === undefined && !hasVocabulary) {
     throw new InvalidArgumentError('config.outputSize', 'missing; dense-input models must say how many classes the head predicts');
   }
-  const outputSize = config.outputSize === undefined ? inputSize : requirePositiveInteger('config.outputSize', config.outputSize);
+  const outputSize = config.outputSize === undefined ? inputSize : requirePositiveInteger('config.outputSize', config.outputSize, SIZE_LIMITS.dimension);
   const seed = config.seed === undefined ? 0 : config.seed;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
     throw new InvalidArgumentError('config.seed', `got ${seed}, expected an integer in [0, 2^32)`);

@@ -11,6 +11,8 @@ import type { GpuContext } from '../device/gpu-context.ts';
 import { KernelSet } from '../kernels/kernel-set.ts';
 import { SafetensorsError } from '../io/safetensors.ts';
 import { InvalidArgumentError, requireFiniteFloats, requireIndices, requirePositiveInteger } from '../validation.ts';
+import { checkFileFitsConfig } from './file-checks.ts';
+import { checkBatchFitsDevice, checkModelFitsDevice, SIZE_LIMITS } from './size-limits.ts';
 import { checkLearningRate, checkScheduledLearningRate, checkTemperature } from './options.ts';
 import { type SequenceBatch, validateBatch, type ValidatedBatch } from './batch.ts';
 import { type ResolvedConfig, type RnnModelConfig, resolveConfig } from './config.ts';
@@ -88,6 +90,7 @@ export class RnnModel {
   /** Creates a model with PyTorch-style initialization from `config.seed`. */
   static async create(context: GpuContext, config: RnnModelConfig): Promise<RnnModel> {
     const resolved = resolveConfig(config);
+    checkModelFitsDevice(resolved, context.limits);
     context.throwIfFaulted();
     const kernels = await KernelSet.load(context.device);
     await kernels.ensure(kernelsNeededBy(resolved));
@@ -106,6 +109,7 @@ export class RnnModel {
     options: { optimizer?: RnnModelConfig['optimizer']; inputKind?: 'tokens' | 'dense' } = {},
   ): Promise<RnnModel> {
     const file = decodeModelFile(bytes, { inputKind: options.inputKind });
+    checkFileFitsConfig(file.config, file);
     const model = await RnnModel.create(context, { ...file.config, ...(options.optimizer ? { optimizer: options.optimizer } : {}) });
     try {
       model.loadParameters(file.parameters);
@@ -209,6 +213,7 @@ export class RnnModel {
         throw new SafetensorsError(`the checkpoint's training_state.${counter} is ${JSON.stringify(state[counter])}, expected an integer ≥ 0`);
       }
     }
+    checkFileFitsConfig(state.config, file, true);
     const model = await RnnModel.create(context, state.config);
     try {
       model.loadParameters(file.parameters);
@@ -328,7 +333,7 @@ export class RnnModel {
     if (inputKind !== 'tokens' || outputSize !== V) {
       throw new InvalidArgumentError('generate', `needs a token model whose outputs are its tokens; this model takes ${inputKind} inputs of size ${V} and predicts ${outputSize} classes`);
     }
-    const length = requirePositiveInteger('options.length', options.length);
+    const length = requirePositiveInteger('options.length', options.length, SIZE_LIMITS.generateLength);
     const temperature = options.temperature === undefined ? 1 : checkTemperature('options.temperature', options.temperature);
     const topK = Math.min(V, options.topK === undefined ? V : requirePositiveInteger('options.topK', options.topK));
     const seed = options.seed ?? 0;
@@ -501,6 +506,7 @@ export class RnnModel {
       this.plans.set(key, plan);
       return plan;
     }
+    checkBatchFitsDevice(this.config, timeSteps, batchSize, mode === 'train', this.context.limits);
     plan = new SequencePlan(this.kernels, this.config, this.layout, this.buffers, timeSteps, batchSize, mode);
     this.plans.set(key, plan);
     if (this.plans.size > PLANS_KEPT) {
