@@ -154,8 +154,9 @@ export function decodeModelFile(bytes: Uint8Array, options: { inputKind?: 'token
   }
   const inferred = file.metadata.format !== MODEL_FORMAT;
   const architecture = inferred ? inferArchitecture(file.tensors, options.inputKind ?? 'tokens') : architectureFromMetadata(file.metadata);
-  const parameters: ModelFileContents['parameters'] = {};
-  const optimizerState: ModelFileContents['parameters'] = {};
+  // Null-prototype records: a tensor named '__proto__' or 'constructor' is a name like any other.
+  const parameters: ModelFileContents['parameters'] = Object.create(null);
+  const optimizerState: ModelFileContents['parameters'] = Object.create(null);
   for (const [name, tensor] of Object.entries(file.tensors)) {
     if (file.metadata.kind === 'checkpoint' && name.startsWith(OPTIMIZER_STATE_PREFIX)) {
       optimizerState[name.slice(OPTIMIZER_STATE_PREFIX.length)] = { shape: tensor.shape, data: Float32Array.from(tensor.data) };
@@ -174,12 +175,12 @@ export function decodeModelFile(bytes: Uint8Array, options: { inputKind?: 'token
 export function checkParametersFit(tensors: Record<string, { shape: number[] }>, shapes: Record<string, number[]>): void {
   const problems: string[] = [];
   for (const [name, shape] of Object.entries(shapes)) {
-    const tensor = tensors[name];
+    const tensor = Object.hasOwn(tensors, name) ? tensors[name] : undefined;
     if (!tensor) problems.push(`missing tensor '${name}' of shape [${shape}]`);
     else if (tensor.shape.join(',') !== shape.join(',')) problems.push(`tensor '${name}' has shape [${tensor.shape}], expected [${shape}]`);
   }
   for (const name of Object.keys(tensors)) {
-    if (!(name in shapes)) problems.push(`unexpected tensor '${name}' (the model has ${Object.keys(shapes).join(', ')})`);
+    if (!Object.hasOwn(shapes, name)) problems.push(`unexpected tensor '${name}' (the model has ${Object.keys(shapes).join(', ')})`);
   }
   if (problems.length > 0) throw new SafetensorsError(`the file does not fit this model: ${problems.join('; ')}`);
 }

@@ -10,10 +10,10 @@ import { GUARD_SKIPPED_STEPS } from '../kernels/kernel-set.ts';
 import type { GpuContext } from '../device/gpu-context.ts';
 import { KernelSet } from '../kernels/kernel-set.ts';
 import { SafetensorsError } from '../io/safetensors.ts';
-import { InvalidArgumentError, requireFiniteFloats, requireIndices, requirePositiveInteger } from '../validation.ts';
+import { InvalidArgumentError, requireIndices, requirePositiveInteger } from '../validation.ts';
 import { checkFileFitsConfig } from './file-checks.ts';
 import { checkBatchFitsDevice, checkModelFitsDevice, SIZE_LIMITS } from './size-limits.ts';
-import { checkLearningRate, checkScheduledLearningRate, checkTemperature } from './options.ts';
+import { checkLearningRate, checkParameterValues, checkScheduledLearningRate, checkTemperature } from './options.ts';
 import { type SequenceBatch, validateBatch, type ValidatedBatch } from './batch.ts';
 import { type ResolvedConfig, type RnnModelConfig, resolveConfig } from './config.ts';
 import { dropoutKey, dropoutMask, pcgHash } from './dropout.ts';
@@ -626,16 +626,7 @@ export class RnnModel {
    */
   writeParameters(values: Record<string, ArrayLike<number>>): void {
     this.checkUsable();
-    if (typeof values !== 'object' || values === null) {
-      throw new InvalidArgumentError('parameters', `got ${typeof values}, expected an object of arrays by parameter name`);
-    }
-    const checked = Object.entries(values).map(([name, array]) => {
-      const view = this.layout.byName[name];
-      if (!view) {
-        throw new InvalidArgumentError(`parameters.${name}`, `unknown parameter; expected one of ${this.layout.views.map((v) => v.name).join(', ')}`);
-      }
-      return { view, data: requireFiniteFloats(`parameters.${name}`, array, view.length, `shape [${view.shape.join(', ')}]`) };
-    });
+    const checked = checkParameterValues(values, this.layout);
     for (const { view, data } of checked) writeElements(this.context.device, this.buffers.parameters, view.offset, data);
   }
 
