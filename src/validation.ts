@@ -12,12 +12,40 @@ export class InvalidArgumentError extends Error {
   }
 }
 
+/**
+ * A value as a message shows it, its type visible: 1 (a number), "1" (a string), null,
+ * undefined, a Map of 2 entries, a Promise, an object with keys a, b, a Float32Array of length 3.
+ */
 export function describeValue(value: unknown): string {
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (ArrayBuffer.isView(value)) return `${value.constructor.name} of length ${(value as unknown as ArrayLike<number>).length}`;
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return Object.is(value, -0) ? '-0' : String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'bigint') return `the bigint ${value}n`;
+  if (typeof value === 'symbol') return `the symbol ${String(value.description ?? '')}`;
+  if (typeof value === 'function') return value.name ? `the function ${value.name}` : 'a function';
+  if (ArrayBuffer.isView(value)) return `${article(value.constructor.name)} of length ${(value as unknown as ArrayLike<number>).length}`;
   if (Array.isArray(value)) return `an array of length ${value.length}`;
-  return typeof value;
+  if (value instanceof Map || value instanceof Set) return `a ${value.constructor === Map ? 'Map' : 'Set'} of ${value.size} entr${value.size === 1 ? 'y' : 'ies'}`;
+  if (typeof (value as { then?: unknown }).then === 'function') return 'a Promise';
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype === Object.prototype || prototype === null) {
+    const keys = Object.keys(value as object);
+    if (keys.length === 0) return 'an empty object';
+    return `an object with key${keys.length > 1 ? 's' : ''} ${keys.slice(0, 6).join(', ')}${keys.length > 6 ? ', …' : ''}`;
+  }
+  const name = (prototype as { constructor?: { name?: string } }).constructor?.name;
+  return name ? article(name) : 'an object';
+}
+
+/** "a Float32Array", "an Int32Array", "an RnnModel". */
+function article(name: string): string {
+  return `${/^[AEIOR]/.test(name) ? 'an' : 'a'} ${name}`;
+}
+
+/** An object literal (or one with a null prototype): not an array, Map, typed array, Promise or class instance. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }
 
 /** An integer ≥ 1, and ≤ `maximum` when one is stated. */
@@ -160,11 +188,55 @@ export function requireFloat32(argument: string, value: unknown, interval: Float
   return value;
 }
 
-/** Rejects option names the function does not know (a typo would otherwise be silently ignored). */
+/** Rejects option names the function does not know (a typo would otherwise be silently ignored), naming the nearest known one. */
 export function rejectUnknownKeys(argument: string, value: object, known: readonly string[]): void {
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) {
-      throw new InvalidArgumentError(`${argument}.${key}`, `unknown option; expected one of ${known.join(', ')}`);
+      const nearest = nearestName(key, known);
+      throw new InvalidArgumentError(
+        `${argument}.${key}`,
+        `unknown option${nearest === undefined ? '' : `; did you mean '${nearest}'?`} Expected one of ${known.join(', ')}`,
+      );
     }
   }
+}
+
+/**
+ * An options object: undefined (when `optional`, giving {}), or a plain object whose
+ * keys are all known. A Promise, Map, array, class instance or null is refused.
+ */
+export function requireOptions(argument: string, value: unknown, known: readonly string[], optional: boolean): Record<string, unknown> {
+  if (value === undefined && optional) return {};
+  if (!isPlainObject(value)) {
+    throw new InvalidArgumentError(argument, `got ${describeValue(value)}, expected ${optional ? 'nothing or ' : ''}an object with ${known.join(', ')}`);
+  }
+  rejectUnknownKeys(argument, value as object, known);
+  return value as Record<string, unknown>;
+}
+
+/** The known name closest to `name` (a typo, different case or British spelling), if any is close. */
+export function nearestName(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of known) {
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours each cost 1. */
+function editDistance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = rows[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1);
+      rows[i][j] = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, substitution);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) rows[i][j] = Math.min(rows[i][j], rows[i - 2][j - 2] + 1);
+    }
+  }
+  return rows[a.length][b.length];
 }

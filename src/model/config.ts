@@ -4,7 +4,9 @@
  */
 import { type OptimizerConfig, type ResolvedOptimizer, resolveOptimizer, resolveSchedule, type ScheduleConfig } from './optimizer.ts';
 import {
+  describeValue,
   InvalidArgumentError,
+  isPlainObject,
   POSITIVE_FLOAT32,
   rejectUnknownKeys,
   requireFloat32,
@@ -109,8 +111,8 @@ export interface ResolvedConfig {
 const MODEL_KEYS = ['cell', 'nonlinearity', 'layers', 'dropout', 'vocabularySize', 'inputSize', 'embeddingSize', 'hiddenSize', 'outputSize', 'seed', 'optimizer', 'schedule', 'clipGradientNorm', 'loss', 'onNonFinite'];
 
 export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
-  if (typeof config !== 'object' || config === null) {
-    throw new InvalidArgumentError('config', `got ${typeof config}, expected an object with hiddenSize and vocabularySize or inputSize`);
+  if (!isPlainObject(config)) {
+    throw new InvalidArgumentError('config', `got ${describeValue(config)}, expected an object with hiddenSize and vocabularySize or inputSize`);
   }
   rejectUnknownKeys('config', config, MODEL_KEYS);
   const cell = config.cell === undefined ? 'rnn' : requireOneOf('config.cell', config.cell, CELLS);
@@ -142,7 +144,7 @@ export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
   const outputSize = config.outputSize === undefined ? inputSize : requirePositiveInteger('config.outputSize', config.outputSize, SIZE_LIMITS.dimension);
   const seed = config.seed === undefined ? 0 : config.seed;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-    throw new InvalidArgumentError('config.seed', `got ${seed}, expected an integer in [0, 2^32)`);
+    throw new InvalidArgumentError('config.seed', `got ${describeValue(seed)}, expected an integer in [0, 2^32)`);
   }
   return {
     cell,

@@ -7,6 +7,7 @@
 import {
   describeValue,
   InvalidArgumentError,
+  isPlainObject,
   NON_NEGATIVE_FLOAT32,
   POSITIVE_FLOAT32,
   rejectUnknownKeys,
@@ -57,8 +58,8 @@ const belowOne = (argument: string, value: unknown, fallback: number) =>
 
 export function resolveOptimizer(optimizer: unknown, argument = 'config.optimizer'): ResolvedOptimizer {
   if (optimizer === undefined) return resolveOptimizer({ type: 'adam', learningRate: 2e-3 }, argument);
-  if (typeof optimizer !== 'object' || optimizer === null) {
-    throw new InvalidArgumentError(argument, `got ${typeof optimizer}, expected an object such as { type: 'adam', learningRate: 0.002 }`);
+  if (!isPlainObject(optimizer)) {
+    throw new InvalidArgumentError(argument, `got ${describeValue(optimizer)}, expected an object such as { type: 'adam', learningRate: 0.002 }`);
   }
   const options = optimizer as Record<string, unknown>;
   const type = requireOneOf(`${argument}.type`, options.type, OPTIMIZER_TYPES);
@@ -122,8 +123,8 @@ export type ScheduleConfig =
 
 export function resolveSchedule(schedule: unknown, argument = 'config.schedule'): ScheduleConfig {
   if (schedule === undefined) return { type: 'constant' };
-  if (typeof schedule !== 'object' || schedule === null) {
-    throw new InvalidArgumentError(argument, `got ${typeof schedule}, expected an object such as { type: 'cosine', warmupSteps: 100, totalSteps: 2000 }`);
+  if (!isPlainObject(schedule)) {
+    throw new InvalidArgumentError(argument, `got ${describeValue(schedule)}, expected an object such as { type: 'cosine', warmupSteps: 100, totalSteps: 2000 }`);
   }
   const options = schedule as Record<string, unknown>;
   const type = requireOneOf(`${argument}.type`, options.type, ['constant', 'step', 'cosine'] as const);

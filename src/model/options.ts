@@ -4,7 +4,20 @@
  * method's arguments and throws an InvalidArgumentError naming what is wrong,
  * before the method does anything. RnnModel calls them on its first line.
  */
-import { describeValue, InvalidArgumentError, POSITIVE_FLOAT32, requireFiniteFloats, requireFloat32 } from '../validation.ts';
+import { SafetensorsError } from '../io/safetensors.ts';
+import {
+  describeValue,
+  InvalidArgumentError,
+  isPlainObject,
+  POSITIVE_FLOAT32,
+  requireFiniteFloats,
+  requireFloat32,
+  requireOneOf,
+  requireOptions,
+  requirePositiveInteger,
+} from '../validation.ts';
+import type { RnnModelConfig } from './config.ts';
+import { resolveOptimizer } from './optimizer.ts';
 import type { ParameterLayout, ParameterView } from './parameter-layout.ts';
 
 /** Temperatures below this are greedy in effect; for greedy decoding use topK: 1. */
@@ -49,9 +62,107 @@ export function checkParameterValues(values: unknown, layout: ParameterLayout): 
   });
 }
 
-/** An object literal (or one with a null prototype): not an array, Map, typed array, Promise or class instance. */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const prototype = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
+/** A GPU context from createGpuContext: refused when missing, or a Promise that was not awaited. */
+export function checkContext(context: unknown): void {
+  const candidate = context as { device?: unknown; throwIfFaulted?: unknown } | null | undefined;
+  if (typeof candidate === 'object' && candidate !== null && typeof candidate.throwIfFaulted === 'function' && typeof candidate.device === 'object') return;
+  const hint = typeof (candidate as { then?: unknown } | null)?.then === 'function' ? '; await createGpuContext() before passing its result' : '';
+  throw new InvalidArgumentError('context', `got ${describeValue(context)}, expected a GpuContext from createGpuContext()${hint}`);
+}
+
+/** fromWeights(context, bytes, options): options hold only `optimizer` and `inputKind`. */
+export function checkFromWeightsArguments(context: unknown, options: unknown): void {
+  checkContext(context);
+  const checked = requireOptions('options', options, ['optimizer', 'inputKind'], true);
+  if (checked.optimizer !== undefined) resolveOptimizer(checked.optimizer, 'options.optimizer');
+  if (checked.inputKind !== undefined) requireOneOf('options.inputKind', checked.inputKind, ['tokens', 'dense'] as const);
+}
+
+export interface TrainingState {
+  config: RnnModelConfig;
+  optimizerStep: number;
+  trainingRuns: number;
+  lossWrites: number;
+}
+
+const TRAINING_STATE_KEYS = ['config', 'optimizerStep', 'trainingRuns', 'lossWrites'] as const;
+
+/**
+ * A checkpoint's training_state metadata: JSON of { config, optimizerStep, trainingRuns,
+ * lossWrites }, the counters integers ≥ 0. Anything else is a SafetensorsError (the file is
+ * damaged), never an internal TypeError; the config itself is checked with the tensors.
+ */
+export function checkTrainingState(metadata: Record<string, string>): TrainingState {
+  const text = Object.hasOwn(metadata, 'training_state') ? metadata.training_state : undefined;
+  if (text === undefined) throw new SafetensorsError("the checkpoint has no training_state metadata");
+  let state: unknown;
+  try {
+    state = JSON.parse(text);
+  } catch {
+    throw new SafetensorsError("the checkpoint's training_state metadata is not valid JSON");
+  }
+  if (typeof state !== 'object' || state === null || Array.isArray(state)) {
+    throw new SafetensorsError(`the checkpoint's training_state is ${describeValue(state)}, expected an object { ${TRAINING_STATE_KEYS.join(', ')} }`);
+  }
+  const fields = state as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    if (!(TRAINING_STATE_KEYS as readonly string[]).includes(key)) throw new SafetensorsError(`the checkpoint's training_state has an unknown field '${key}'; expected ${TRAINING_STATE_KEYS.join(', ')}`);
+  }
+  for (const counter of ['optimizerStep', 'trainingRuns', 'lossWrites'] as const) {
+    const value = fields[counter];
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+      throw new SafetensorsError(`the checkpoint's training_state.${counter} is ${describeValue(value)}, expected an integer ≥ 0`);
+    }
+  }
+  const config = fields.config;
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new SafetensorsError(`the checkpoint's training_state.config is ${describeValue(config)}, expected the model's config object`);
+  }
+  return fields as unknown as TrainingState;
+}
+
+/** saveWeights / saveCheckpoint: extra metadata is a plain object of strings (a string would spread into {"0": …}). */
+export function checkExtraMetadata(extraMetadata: unknown): void {
+  if (!isPlainObject(extraMetadata)) {
+    throw new InvalidArgumentError('extraMetadata', `got ${describeValue(extraMetadata)}, expected an object of string fields, e.g. vocabulary.toMetadata()`);
+  }
+  for (const [key, value] of Object.entries(extraMetadata as object)) {
+    if (typeof value !== 'string') throw new InvalidArgumentError(`extraMetadata.${key}`, `got ${describeValue(value)}, expected a string (safetensors metadata holds strings only)`);
+  }
+}
+
+/** trainEpoch(batches, options): an iterable of batches (not a string), options { onProgress, progressEvery }. */
+export function checkEpochArguments(batches: unknown, options: unknown): void {
+  const iterable = typeof batches === 'object' && batches !== null && typeof (batches as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function';
+  if (!iterable) {
+    throw new InvalidArgumentError('batches', `got ${describeValue(batches)}, expected an iterable of batches (an array, a generator or TextBatches)`);
+  }
+  const checked = requireOptions('options', options, ['onProgress', 'progressEvery'], true);
+  if (checked.onProgress !== undefined && typeof checked.onProgress !== 'function') {
+    throw new InvalidArgumentError('options.onProgress', `got ${describeValue(checked.onProgress)}, expected a function ({ step, stepsThisEpoch, loss }) => void`);
+  }
+  if (checked.progressEvery !== undefined) requirePositiveInteger('options.progressEvery', checked.progressEvery);
+}
+
+const GENERATE_KEYS = ['primeTokens', 'length', 'temperature', 'topK', 'seed'];
+
+/** generate(options): a plain object of known keys, primeTokens and length given; a seed in [0, 2^32). */
+export function checkGenerateOptions(options: unknown): void {
+  const checked = requireOptions('options', options, GENERATE_KEYS, false);
+  if (checked.primeTokens === undefined) throw new InvalidArgumentError('options.primeTokens', 'missing; expected at least one token id to start from');
+  if (checked.length === undefined) throw new InvalidArgumentError('options.length', 'missing; expected how many tokens to generate');
+  if (checked.seed !== undefined) checkSeed('options.seed', checked.seed);
+}
+
+/** A seed: an integer in [0, 2^32). */
+export function checkSeed(argument: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw new InvalidArgumentError(argument, `got ${describeValue(value)}, expected an integer in [0, 2^32)`);
+  }
+  return value;
+}
+
+/** learningRateAt(step): steps count from 1. */
+export function checkStepNumber(step: unknown): void {
+  requirePositiveInteger('step', step);
 }

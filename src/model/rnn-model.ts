@@ -13,6 +13,7 @@ import { SafetensorsError } from '../io/safetensors.ts';
 import { InvalidArgumentError, requireIndices, requirePositiveInteger } from '../validation.ts';
 import { checkFileFitsConfig } from './file-checks.ts';
 import { checkBatchFitsDevice, checkModelFitsDevice, SIZE_LIMITS } from './size-limits.ts';
+import { checkContext, checkEpochArguments, checkExtraMetadata, checkFromWeightsArguments, checkGenerateOptions, checkStepNumber, checkTrainingState } from './options.ts';
 import { checkLearningRate, checkParameterValues, checkScheduledLearningRate, checkTemperature } from './options.ts';
 import { type SequenceBatch, validateBatch, type ValidatedBatch } from './batch.ts';
 import { type ResolvedConfig, type RnnModelConfig, resolveConfig } from './config.ts';
@@ -89,6 +90,7 @@ export class RnnModel {
 
   /** Creates a model with PyTorch-style initialization from `config.seed`. */
   static async create(context: GpuContext, config: RnnModelConfig): Promise<RnnModel> {
+    checkContext(context);
     const resolved = resolveConfig(config);
     checkModelFitsDevice(resolved, context.limits);
     context.throwIfFaulted();
@@ -108,6 +110,7 @@ export class RnnModel {
     bytes: Uint8Array,
     options: { optimizer?: RnnModelConfig['optimizer']; inputKind?: 'tokens' | 'dense' } = {},
   ): Promise<RnnModel> {
+    checkFromWeightsArguments(context, options);
     const file = decodeModelFile(bytes, { inputKind: options.inputKind });
     checkFileFitsConfig(file.config, file);
     const model = await RnnModel.create(context, { ...file.config, ...(options.optimizer ? { optimizer: options.optimizer } : {}) });
@@ -125,6 +128,7 @@ export class RnnModel {
    * metadata recording the architecture, plus `extraMetadata` (strings).
    */
   async saveWeights(extraMetadata: Record<string, string> = {}): Promise<Uint8Array> {
+    checkExtraMetadata(extraMetadata);
     const parameters = await this.readParameters();
     return encodeModelFile(
       this.architecture,
@@ -182,6 +186,7 @@ export class RnnModel {
    * exactly as if training had not stopped. The file also loads as weights.
    */
   async saveCheckpoint(extraMetadata: Record<string, string> = {}): Promise<Uint8Array> {
+    checkExtraMetadata(extraMetadata);
     const parameters = await this.readParameters();
     const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
     for (const view of this.layout.views) tensors[view.name] = { shape: view.shape, data: parameters[view.name] };
@@ -198,10 +203,12 @@ export class RnnModel {
 
   /** A model that continues training from a checkpoint written by saveCheckpoint. */
   static async fromCheckpoint(context: GpuContext, bytes: Uint8Array): Promise<RnnModel> {
+    checkContext(context);
     const file = decodeModelFile(bytes);
     if (file.metadata.kind !== 'checkpoint') {
       throw new SafetensorsError(`the file is a ${file.metadata.kind ?? 'plain safetensors'} file, not a checkpoint; load weights with RnnModel.fromWeights`);
     }
+    checkTrainingState(file.metadata);
     let state: { config: RnnModelConfig; optimizerStep: number; trainingRuns: number; lossWrites: number };
     try {
       state = JSON.parse(file.metadata.training_state);
@@ -275,6 +282,7 @@ export class RnnModel {
     batches: Iterable<SequenceBatch>,
     options: { onProgress?: (progress: EpochProgress) => void; progressEvery?: number } = {},
   ): Promise<{ steps: number; meanLoss: number }> {
+    checkEpochArguments(batches, options);
     const progressEvery = options.progressEvery === undefined ? 10 : requirePositiveInteger('options.progressEvery', options.progressEvery);
     const firstRun = this.lossWrites;
     let steps = 0;
@@ -316,6 +324,7 @@ export class RnnModel {
 
   /** The learning rate step t (from 1) uses: the base rate under the schedule. */
   learningRateAt(step: number): number {
+    checkStepNumber(step);
     return scheduledLearningRate(this.config.schedule, this.config.optimizer.learningRate, step);
   }
 
@@ -328,6 +337,7 @@ export class RnnModel {
    * the final states are left for 'carry' (batch size 1).
    */
   async generate(options: { primeTokens: ArrayLike<number>; length: number; temperature?: number; topK?: number; seed?: number }): Promise<Uint32Array> {
+    checkGenerateOptions(options);
     this.checkUsable();
     const { inputKind, inputSize: V, outputSize, hiddenSize: H } = this.config;
     if (inputKind !== 'tokens' || outputSize !== V) {

@@ -4,8 +4,8 @@
  */
 import type { RnnModel } from '../model/rnn-model.ts';
 import { checkTemperature } from '../model/options.ts';
-import { describeValue, InvalidArgumentError, requirePositiveInteger } from '../validation.ts';
-import type { CharacterVocabulary } from './vocabulary.ts';
+import { describeValue, InvalidArgumentError, requireOptions, requirePositiveInteger } from '../validation.ts';
+import { CharacterVocabulary } from './vocabulary.ts';
 
 export interface SampleOptions {
   /** Text the sample continues; must use the vocabulary's characters. Default: the first character of the vocabulary. */
@@ -60,8 +60,23 @@ function checkSamplingArguments(logits: ArrayLike<number>, temperature: number, 
   if (topK !== undefined) requirePositiveInteger('topK', topK);
 }
 
+const SAMPLE_KEYS = ['prime', 'length', 'temperature', 'topK', 'seed'];
+
+/** sampleText's arguments: a model (not a Promise of one), a CharacterVocabulary, options of known keys with a string prime. */
+function checkSampleTextArguments(model: unknown, vocabulary: unknown, options: unknown): void {
+  const config = (model as { config?: { inputKind?: unknown } } | null)?.config;
+  if (typeof model !== 'object' || model === null || typeof config !== 'object' || typeof (model as { generate?: unknown }).generate !== 'function') {
+    throw new InvalidArgumentError('model', `got ${describeValue(model)}, expected an RnnModel${typeof (model as { then?: unknown } | null)?.then === 'function' ? ' (await RnnModel.create first)' : ''}`);
+  }
+  if (!(vocabulary instanceof CharacterVocabulary)) throw new InvalidArgumentError('vocabulary', `got ${describeValue(vocabulary)}, expected a CharacterVocabulary`);
+  const checked = requireOptions('options', options, SAMPLE_KEYS, false);
+  if (checked.prime !== undefined && typeof checked.prime !== 'string') throw new InvalidArgumentError('options.prime', `got ${describeValue(checked.prime)}, expected a string`);
+  if (checked.length === undefined) throw new InvalidArgumentError('options.length', 'missing; expected how many characters to generate');
+}
+
 /** Generates `length` characters after the priming text (which is not included in the result), on the GPU. */
 export async function sampleText(model: RnnModel, vocabulary: CharacterVocabulary, options: SampleOptions): Promise<string> {
+  checkSampleTextArguments(model, vocabulary, options);
   if (model.config.inputKind !== 'tokens' || model.config.inputSize !== vocabulary.size || model.config.outputSize !== vocabulary.size) {
     throw new InvalidArgumentError(
       'vocabulary',
