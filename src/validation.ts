@@ -96,7 +96,7 @@ export function requireIndices(argument: string, value: unknown, length: number,
   for (let i = 0; i < length; i++) {
     const index = array[i];
     if (!Number.isInteger(index) || index < 0 || index >= bound) {
-      throw new InvalidArgumentError(argument, `element ${i} is ${index}, expected an integer in [0, ${bound}) (${boundMeaning})`);
+      throw new InvalidArgumentError(argument, `element ${i} is ${describeValue(index)}, expected an integer in [0, ${bound}) (${boundMeaning})`);
     }
     indices[i] = index;
   }

@@ -23,7 +23,7 @@ function requireTargets(argument: string, value: unknown, length: number, length
     const target = array[i];
     if (target === IGNORE_INDEX) targets[i] = IGNORED_TARGET;
     else if (Number.isInteger(target) && target >= 0 && target < classes) targets[i] = target;
-    else throw new InvalidArgumentError(argument, `element ${i} is ${target}, expected an integer in [0, ${classes}) (outputSize) or ${IGNORE_INDEX} to ignore it`);
+    else throw new InvalidArgumentError(argument, `element ${i} is ${describeValue(target)}, expected an integer in [0, ${classes}) (outputSize) or ${IGNORE_INDEX} to ignore it`);
   }
   return targets;
 }

@@ -11,6 +11,7 @@
  * inferring the architecture from the shapes (gates from weight_hh_l0's rows).
  */
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, type SafetensorsTensor } from '../io/safetensors.ts';
+import { checkStateDictShapes } from './state-dict-shapes.ts';
 import { CELLS, type CellType, GATES, NONLINEARITIES, type RnnModelConfig } from './config.ts';
 
 export const MODEL_FORMAT = 'webgpu-rnn';
@@ -112,6 +113,7 @@ function architectureFromMetadata(metadata: Record<string, string>): Architectur
 
 /** The architecture of a plain PyTorch state_dict, from its shapes. */
 function inferArchitecture(tensors: Record<string, SafetensorsTensor>, inputKind: 'tokens' | 'dense'): ArchitectureDescription {
+  checkStateDictShapes(tensors);
   const recurrent = tensors.weight_hh_l0;
   const input = tensors.weight_ih_l0;
   const head = tensors.weight;
