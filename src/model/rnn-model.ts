@@ -14,7 +14,8 @@ import { InvalidArgumentError, requireIndices, requirePositiveInteger } from '..
 import { checkFileFitsConfig } from './file-checks.ts';
 import { checkBatchFitsDevice, checkModelFitsDevice, SIZE_LIMITS } from './size-limits.ts';
 import { checkContext, checkEpochArguments, checkExtraMetadata, checkFromWeightsArguments, checkGenerateOptions, checkStepNumber, checkTrainingState } from './options.ts';
-import { checkLearningRate, checkParameterValues, checkScheduledLearningRate, checkTemperature } from './options.ts';
+import { releaseOnFailure } from './release-on-failure.ts';
+import { checkBatchShape, checkCarry, checkLearningRate, checkParameterValues, checkScheduledLearningRate, checkTemperature } from './options.ts';
 import { type SequenceBatch, validateBatch, type ValidatedBatch } from './batch.ts';
 import { type ResolvedConfig, type RnnModelConfig, resolveConfig } from './config.ts';
 import { dropoutKey, dropoutMask, pcgHash } from './dropout.ts';
@@ -96,7 +97,7 @@ export class RnnModel {
     context.throwIfFaulted();
     const kernels = await KernelSet.load(context.device);
     await kernels.ensure(kernelsNeededBy(resolved));
-    return new RnnModel(context, resolved, kernels);
+    return releaseOnFailure(context.device, () => new RnnModel(context, resolved, kernels));
   }
 
   /**
@@ -428,6 +429,7 @@ export class RnnModel {
 
   private submit(batch: ValidatedBatch, parts: PlanPart[], step = 0, lossSlot = 0): SequencePlan {
     this.checkUsable();
+    checkCarry(batch.initialHidden, batch.batchSize, this.buffers.carriedBatchSize);
     const device = this.context.device;
     // Forward-only runs use evaluation plans: no gradient buffers, nothing recorded past the loss.
     const plan = this.planFor(batch.timeSteps, batch.batchSize, parts.includes('backward') ? 'train' : 'evaluate');
@@ -517,7 +519,7 @@ export class RnnModel {
       return plan;
     }
     checkBatchFitsDevice(this.config, timeSteps, batchSize, mode === 'train', this.context.limits);
-    plan = new SequencePlan(this.kernels, this.config, this.layout, this.buffers, timeSteps, batchSize, mode);
+    plan = releaseOnFailure(this.context.device, () => new SequencePlan(this.kernels, this.config, this.layout, this.buffers, timeSteps, batchSize, mode));
     this.plans.set(key, plan);
     if (this.plans.size > PLANS_KEPT) {
       const [oldestKey, oldest] = this.plans.entries().next().value!;
@@ -531,6 +533,8 @@ export class RnnModel {
 
   /** Dispatches one training step records, and how they split into the parts of the step. */
   dispatchesPerStep(timeSteps: number, batchSize: number): Record<PlanPart | 'total', number> {
+    this.checkUsable();
+    checkBatchShape(timeSteps, batchSize);
     const plan = this.planFor(timeSteps, batchSize, 'train');
     return {
       forward: plan.partSize('forward'),
