@@ -16,7 +16,8 @@ import {
   requireOptions,
   requirePositiveInteger,
 } from '../validation.ts';
-import type { RnnModelConfig } from './config.ts';
+import { type SequenceBatch, validateBatch } from './batch.ts';
+import type { ResolvedConfig, RnnModelConfig } from './config.ts';
 import { resolveOptimizer } from './optimizer.ts';
 import { SIZE_LIMITS } from './size-limits.ts';
 import type { ParameterLayout, ParameterView } from './parameter-layout.ts';
@@ -183,4 +184,22 @@ export function checkCarry(initialHidden: unknown, batchSize: number, carriedBat
 export function checkBatchShape(timeSteps: unknown, batchSize: unknown): void {
   requirePositiveInteger('timeSteps', timeSteps, SIZE_LIMITS.timeSteps);
   requirePositiveInteger('batchSize', batchSize, SIZE_LIMITS.batchSize);
+}
+
+/**
+ * trainEpoch over an array: every batch is checked before the first step, so that a bad
+ * batch late in the array trains nothing (the error names its index). Other iterables
+ * are checked one batch at a time as they are drawn.
+ */
+export function checkEpochBatches(batches: Iterable<SequenceBatch>, config: ResolvedConfig): void {
+  if (!Array.isArray(batches)) return;
+  batches.forEach((batch, index) => {
+    try {
+      validateBatch(batch, config, true);
+    } catch (error) {
+      if (!(error instanceof InvalidArgumentError)) throw error;
+      const argument = error.argument.replace(/^batch/, `batches[${index}]`);
+      throw new InvalidArgumentError(argument, `${error.message.slice(error.argument.length + 2)} (nothing was trained)`);
+    }
+  });
 }

@@ -15,7 +15,8 @@ import { checkFileFitsConfig } from './file-checks.ts';
 import { checkBatchFitsDevice, checkModelFitsDevice, SIZE_LIMITS } from './size-limits.ts';
 import { checkContext, checkEpochArguments, checkExtraMetadata, checkFromWeightsArguments, checkGenerateOptions, checkStepNumber, checkTrainingState } from './options.ts';
 import { releaseOnFailure } from './release-on-failure.ts';
-import { checkBatchShape, checkCarry, checkLearningRate, checkParameterValues, checkScheduledLearningRate, checkTemperature } from './options.ts';
+import { EpochLosses } from './epoch-losses.ts';
+import { checkBatchShape, checkCarry, checkEpochBatches, checkLearningRate, checkParameterValues, checkScheduledLearningRate, checkTemperature } from './options.ts';
 import { type SequenceBatch, validateBatch, type ValidatedBatch } from './batch.ts';
 import { type ResolvedConfig, type RnnModelConfig, resolveConfig } from './config.ts';
 import { dropoutKey, dropoutMask, pcgHash } from './dropout.ts';
@@ -284,17 +285,19 @@ export class RnnModel {
     options: { onProgress?: (progress: EpochProgress) => void; progressEvery?: number } = {},
   ): Promise<{ steps: number; meanLoss: number }> {
     checkEpochArguments(batches, options);
+    checkEpochBatches(batches, this.config);
     const progressEvery = options.progressEvery === undefined ? 10 : requirePositiveInteger('options.progressEvery', options.progressEvery);
-    const firstRun = this.lossWrites;
+    const losses = new EpochLosses((first, count) => this.readLossHistory(first, count), LOSS_HISTORY_LENGTH);
     let steps = 0;
     for (const batch of batches) {
       const result = this.trainStep(batch);
+      losses.add(this.lossWrites - 1);
       steps++;
       if (options.onProgress && steps % progressEvery === 0) options.onProgress({ step: result.step, stepsThisEpoch: steps, loss: await result.loss() });
+      await losses.collectIfDue(this.lossWrites);
     }
     if (steps === 0) throw new InvalidArgumentError('batches', 'is empty, expected at least one batch');
-    const losses = await this.readLossHistory(firstRun, steps);
-    return { steps, meanLoss: losses.reduce((sum, loss) => sum + loss, 0) / steps };
+    return { steps, meanLoss: await losses.mean() };
   }
 
   /** Losses of `count` consecutive runs from run `first`, in one readback. */
