@@ -5,7 +5,7 @@
  * a refused call changes nothing.
  */
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError, RnnModel, type RnnModelConfig, sampleFromLogits, type SequenceBatch } from '../src/index.ts';
+import { createGpuContext, decodeSafetensors, encodeSafetensors, InvalidArgumentError, RnnModel, type RnnModelConfig, SafetensorsError, sampleFromLogits, type SequenceBatch } from '../src/index.ts';
 import { contextFor, TEST_ADAPTERS } from './gpu-adapters.ts';
 
 const adapter = TEST_ADAPTERS[0];
@@ -126,5 +126,44 @@ describe(`the float32 range (on ${adapter})`, () => {
     } finally {
       model.dispose();
     }
+  });
+
+  it('refuses files whose parameters or optimizer state are beyond float32, not finite, or a negative second moment', async () => {
+    const context = await contextFor(adapter);
+    const model = await RnnModel.create(context, { vocabularySize: 3, hiddenSize: 2 });
+    const weights = decodeSafetensors(await model.saveWeights());
+    const checkpoint = decodeSafetensors(await model.saveCheckpoint());
+    model.dispose();
+    const loadError = (file: typeof weights, asCheckpoint: boolean) => {
+      const bytes = encodeSafetensors(file);
+      return (asCheckpoint ? RnnModel.fromCheckpoint(context, bytes) : RnnModel.fromWeights(context, bytes)).then(
+        (loaded) => {
+          loaded.dispose();
+          return undefined;
+        },
+        (e: unknown) => e as Error,
+      );
+    };
+    const f64 = Float64Array.from(weights.tensors.bias.data);
+    f64[1] = 1e39;
+    const beyond = await loadError({ ...weights, tensors: { ...weights.tensors, bias: { dtype: 'F64', shape: [3], data: f64 } } }, false);
+    expect(beyond).toBeInstanceOf(SafetensorsError);
+    expect(beyond!.message).toContain("tensor 'bias' element 1 is Infinity as float32");
+    const poisoned = (name: string, value: number) => {
+      const data = Float32Array.from(checkpoint.tensors[name].data);
+      data[0] = value;
+      return { ...checkpoint, tensors: { ...checkpoint.tensors, [name]: { ...checkpoint.tensors[name], data } } };
+    };
+    const nan = await loadError(poisoned('optimizer.first.weight', Number.NaN), true);
+    expect(nan).toBeInstanceOf(SafetensorsError);
+    expect(nan!.message).toContain("tensor 'optimizer.first.weight' element 0 is NaN");
+    const negative = await loadError(poisoned('optimizer.second.bias', -1), true);
+    expect(negative).toBeInstanceOf(SafetensorsError);
+    expect(negative!.message).toContain("'optimizer.second.bias' element 0 is -1, expected ≥ 0");
+    expect(await loadError(checkpoint, true)).toBeUndefined();
+  });
+
+  it('createGpuContext refuses unknown options, naming the nearest', async () => {
+    await expect(createGpuContext({ adaptor: adapter } as never)).rejects.toThrow("options.adaptor: unknown option; did you mean 'adapter'?");
   });
 });

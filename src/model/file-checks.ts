@@ -26,6 +26,7 @@ export function checkFileFitsConfig(config: RnnModelConfig, file: Pick<ModelFile
   }
   const shapes = parameterShapes(resolved);
   checkParametersFit(file.parameters, shapes);
+  checkFiniteTensors(file.parameters, '');
   if (!checkpoint) return;
   const needs = optimizerState(resolved.optimizer);
   const expected: Record<string, number[]> = {};
@@ -34,4 +35,21 @@ export function checkFileFitsConfig(config: RnnModelConfig, file: Pick<ModelFile
     for (const [name, shape] of Object.entries(shapes)) expected[`${which}.${name}`] = shape;
   }
   checkParametersFit(file.optimizerState, expected);
+  checkFiniteTensors(file.optimizerState, 'optimizer.');
+  // The second moment (Adam's v, RMSprop's square average) is a mean of squares: never negative.
+  for (const [name, tensor] of Object.entries(file.optimizerState)) {
+    if (!name.startsWith('second.')) continue;
+    const negative = tensor.data.findIndex((value) => value < 0);
+    if (negative >= 0) throw new SafetensorsError(`tensor 'optimizer.${name}' element ${negative} is ${tensor.data[negative]}, expected ≥ 0 (a mean of squared gradients)`);
+  }
+}
+
+/** Every value must be a finite float32 (an F64 value beyond ±3.4028235e38 became ±Infinity when read as float32). */
+function checkFiniteTensors(tensors: Record<string, { data: Float32Array }>, prefix: string): void {
+  for (const [name, tensor] of Object.entries(tensors)) {
+    const bad = tensor.data.findIndex((value) => !Number.isFinite(value));
+    if (bad >= 0) {
+      throw new SafetensorsError(`tensor '${prefix}${name}' element ${bad} is ${tensor.data[bad]} as float32, expected a finite number within ±3.4028235e38 (the file's value is not finite or beyond the float32 range)`);
+    }
+  }
 }
