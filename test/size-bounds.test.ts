@@ -108,3 +108,23 @@ describe(`size bounds (on ${adapter})`, () => {
     }
   });
 });
+
+describe(`generation over a large vocabulary (on ${adapter})`, () => {
+  it('samples from all of 2^13 tokens without top-k selection (V² would be 67M steps a token), and bounds V·topK', async () => {
+    const context = await contextFor(adapter);
+    const V = 2 ** 13;
+    const model = await RnnModel.create(context, { vocabularySize: V, hiddenSize: 2, seed: 4 });
+    try {
+      const started = performance.now();
+      const tokens = await model.generate({ primeTokens: [0], length: 6, seed: 1 });
+      expect(performance.now() - started).toBeLessThan(20_000);
+      expect(tokens).toHaveLength(6);
+      expect(new Set(tokens).size).toBeGreaterThan(3); // near-uniform over 8,192 tokens
+      const error = await model.generate({ primeTokens: [0], length: 3, topK: 4096 }).then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidArgumentError);
+      expect((error as Error).message).toContain(`use topK ≤ ${Math.floor(SIZE_LIMITS.topKSelection / V)}`);
+    } finally {
+      model.dispose();
+    }
+  }, 120_000);
+});

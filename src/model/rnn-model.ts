@@ -12,7 +12,7 @@ import { KernelSet } from '../kernels/kernel-set.ts';
 import { SafetensorsError } from '../io/safetensors.ts';
 import { InvalidArgumentError, requireIndices, requirePositiveInteger } from '../validation.ts';
 import { checkFileFitsConfig } from './file-checks.ts';
-import { checkBatchFitsDevice, checkModelFitsDevice, SIZE_LIMITS } from './size-limits.ts';
+import { checkBatchFitsDevice, checkModelFitsDevice, checkTopKSelection, SIZE_LIMITS } from './size-limits.ts';
 import { checkContext, checkEpochArguments, checkExtraMetadata, checkFromWeightsArguments, checkGenerateOptions, checkStepNumber, checkTrainingState } from './options.ts';
 import { releaseOnFailure } from './release-on-failure.ts';
 import { EpochLosses } from './epoch-losses.ts';
@@ -350,6 +350,7 @@ export class RnnModel {
     const length = requirePositiveInteger('options.length', options.length, SIZE_LIMITS.generateLength);
     const temperature = options.temperature === undefined ? 1 : checkTemperature('options.temperature', options.temperature);
     const topK = Math.min(V, options.topK === undefined ? V : requirePositiveInteger('options.topK', options.topK));
+    checkTopKSelection(V, topK);
     const seed = options.seed ?? 0;
     if (!Number.isInteger(seed) || seed < 0) throw new InvalidArgumentError('options.seed', `got ${seed}, expected an integer ≥ 0`);
     const prime = options.primeTokens;

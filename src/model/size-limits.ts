@@ -20,6 +20,8 @@ export const SIZE_LIMITS = {
   batchSize: 2 ** 24,
   /** generate({ length }): all steps are recorded into one submission (~0.5 ms a step on a software adapter). */
   generateLength: 100_000,
+  /** generate({ topK }) below the vocabulary size V: top-k selection costs V·k per token in one GPU invocation. */
+  topKSelection: 2 ** 24,
 } as const;
 
 /** The largest buffer the device binds: the smaller of maxStorageBufferBindingSize and maxBufferSize. */
@@ -74,5 +76,15 @@ export function checkBatchFitsDevice(config: ResolvedConfig, timeSteps: number, 
         `timeSteps × batchSize = ${timeSteps} × ${batchSize} needs ${bytes} bytes for the ${what}, above this device's ${limit.name} of ${limit.bytes} bytes; use fewer time steps or sequences`,
       );
     }
+  }
+}
+
+/** generate's top-k selection (one GPU invocation per token, V·k work) within the stated maximum. */
+export function checkTopKSelection(vocabularySize: number, topK: number): void {
+  if (topK < vocabularySize && vocabularySize * topK > SIZE_LIMITS.topKSelection) {
+    throw new InvalidArgumentError(
+      'options.topK',
+      `got ${topK} over a vocabulary of ${vocabularySize}: top-k selection of V·k = ${vocabularySize * topK} per token is above the stated maximum ${SIZE_LIMITS.topKSelection}; use topK ≤ ${Math.floor(SIZE_LIMITS.topKSelection / vocabularySize)} or sample from all (no topK)`,
+    );
   }
 }
