@@ -13,10 +13,24 @@ import { SafetensorsError } from '../io/safetensors.ts';
 import { InvalidArgumentError, requireIndices, requirePositiveInteger } from '../validation.ts';
 import { checkFileFitsConfig } from './file-checks.ts';
 import { checkBatchFitsDevice, checkModelFitsDevice, checkTopKSelection, SIZE_LIMITS } from './size-limits.ts';
-import { checkContext, checkEpochArguments, checkExtraMetadata, checkFromWeightsArguments, checkGenerateOptions, checkStepNumber, checkTrainingState } from './options.ts';
 import { releaseOnFailure } from './release-on-failure.ts';
 import { EpochLosses } from './epoch-losses.ts';
-import { checkBatchShape, checkCarry, checkEpochBatches, checkLearningRate, checkParameterValues, checkScheduledLearningRate, checkTemperature } from './options.ts';
+import {
+  checkBatchShape,
+  checkCarry,
+  checkContext,
+  checkEpochArguments,
+  checkEpochBatches,
+  checkExtraMetadata,
+  checkFromWeightsArguments,
+  checkGenerateOptions,
+  checkLearningRate,
+  checkParameterValues,
+  checkScheduledLearningRate,
+  checkStepNumber,
+  checkTemperature,
+  checkTrainingState,
+} from './options.ts';
 import { type SequenceBatch, validateBatch, type ValidatedBatch } from './batch.ts';
 import { type ResolvedConfig, type RnnModelConfig, resolveConfig } from './config.ts';
 import { dropoutKey, dropoutMask, pcgHash } from './dropout.ts';
