@@ -22,6 +22,7 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'bigint') return `the bigint ${value}n`;
   if (typeof value === 'symbol') return `the symbol ${String(value.description ?? '')}`;
   if (typeof value === 'function') return value.name ? `the function ${value.name}` : 'a function';
+  if (value instanceof DataView) return `a DataView of ${value.byteLength} bytes`;
   if (ArrayBuffer.isView(value)) return `${article(value.constructor.name)} of length ${(value as unknown as ArrayLike<number>).length}`;
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   if (value instanceof Map || value instanceof Set) return `a ${value.constructor === Map ? 'Map' : 'Set'} of ${value.size} entr${value.size === 1 ? 'y' : 'ies'}`;
@@ -112,7 +113,7 @@ export function requireFiniteFloats(argument: string, value: unknown, length: nu
   const floats = new Float32Array(length);
   for (let i = 0; i < length; i++) {
     const number = array[i];
-    floats[i] = number;
+    if (typeof number === 'number') floats[i] = number;
     if (typeof number !== 'number' || !Number.isFinite(floats[i])) {
       throw new InvalidArgumentError(
         argument,
@@ -195,7 +196,7 @@ export function rejectUnknownKeys(argument: string, value: object, known: readon
       const nearest = nearestName(key, known);
       throw new InvalidArgumentError(
         `${argument}.${key}`,
-        `unknown option${nearest === undefined ? '' : `; did you mean '${nearest}'?`} Expected one of ${known.join(', ')}`,
+        `unknown option; ${nearest === undefined ? 'expected' : `did you mean '${nearest}'? Expected`} one of ${known.join(', ')}`,
       );
     }
   }

@@ -39,6 +39,7 @@ describe(`messages that describe the value (on ${adapter})`, () => {
     expect(describeValue(-0)).toBe('-0');
     expect(describeValue(new Date(0))).toBe('a Date');
     expect(describeValue(() => 1)).toBe('a function');
+    expect(describeValue(new DataView(new ArrayBuffer(8)))).toBe('a DataView of 8 bytes');
   });
 
   it('batch elements, configs and options name the type of what was given', async () => {
@@ -51,6 +52,9 @@ describe(`messages that describe the value (on ${adapter})`, () => {
       expect(message(() => model.trainStep({ ...batch, initialHidden: [0, '0'] as never }))).toContain('element 1 is "0"');
       expect(message(() => model.trainStep({ ...batch, lengths: [true] as never }))).toContain('element 0 is true');
       expect(message(() => model.writeParameters({ bias: [0, 0, 0, 0, '0'] as never }))).toContain('element 4 is "0"');
+      expect(message(() => model.writeParameters({ bias: [0, 0, 1n, 0, 0] as never }))).toContain('element 2 is the bigint 1n');
+      expect(message(() => model.trainStep([batch] as never))).toContain('batch: got an array of length 1');
+      expect(message(() => model.trainStep(new Map() as never))).toContain('batch: got a Map of 0 entries');
     } finally {
       model.dispose();
     }

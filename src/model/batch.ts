@@ -4,6 +4,7 @@
 import {
   InvalidArgumentError,
   describeValue,
+  isPlainObject,
   rejectUnknownKeys,
   requireFiniteFloats,
   requireIndices,
@@ -93,7 +94,7 @@ const BATCH_KEYS = ['timeSteps', 'batchSize', 'inputTokens', 'inputs', 'targets'
 export const IGNORE_INDEX = -100;
 
 export function validateBatch(batch: SequenceBatch, config: ResolvedConfig, needsTargets: boolean): ValidatedBatch {
-  if (typeof batch !== 'object' || batch === null) {
+  if (!isPlainObject(batch)) {
     throw new InvalidArgumentError('batch', `got ${describeValue(batch)}, expected an object { timeSteps, batchSize, inputTokens | inputs, targets }`);
   }
   rejectUnknownKeys('batch', batch, BATCH_KEYS);
