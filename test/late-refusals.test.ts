@@ -28,8 +28,19 @@ describe(`trainEpoch refuses early and handles long epochs (on ${adapter})`, () 
       expect(error).toBeInstanceOf(InvalidArgumentError);
       expect((error as InvalidArgumentError).argument).toBe('batches[2].inputTokens');
       expect((error as Error).message).toContain('element 0 is 7');
+      expect((error as Error).message).toContain('(nothing was trained)');
       expect(model.stepCount).toBe(0);
       expect(await model.readParameters()).toEqual(before);
+      // A generator is checked batch by batch: the error names the batch and the steps already taken.
+      const drawn = (function* () {
+        yield good;
+        yield good;
+        yield { ...good, targets: [5] };
+      })();
+      const late = await model.trainEpoch(drawn).then(() => undefined, (e: unknown) => e);
+      expect((late as InvalidArgumentError).argument).toBe('batches[2].targets');
+      expect((late as Error).message).toContain("the epoch's first 2 step(s) were taken");
+      expect(model.stepCount).toBe(2);
     } finally {
       model.dispose();
     }

@@ -193,13 +193,17 @@ export function checkBatchShape(timeSteps: unknown, batchSize: unknown): void {
  */
 export function checkEpochBatches(batches: Iterable<SequenceBatch>, config: ResolvedConfig): void {
   if (!Array.isArray(batches)) return;
-  batches.forEach((batch, index) => {
-    try {
-      validateBatch(batch, config, true);
-    } catch (error) {
-      if (!(error instanceof InvalidArgumentError)) throw error;
-      const argument = error.argument.replace(/^batch/, `batches[${index}]`);
-      throw new InvalidArgumentError(argument, `${error.message.slice(error.argument.length + 2)} (nothing was trained)`);
-    }
-  });
+  batches.forEach((batch, index) => epochStep(index, 0, () => validateBatch(batch, config, true)));
+}
+
+/** Batch `index` of an epoch; a refused batch is named by its index, with how many steps (`taken`) were taken before it. */
+export function epochStep<T>(index: number, taken: number, step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    if (!(error instanceof InvalidArgumentError) || !error.argument.startsWith('batch')) throw error;
+    const argument = error.argument.replace(/^batch/, `batches[${index}]`);
+    const progress = taken === 0 ? 'nothing was trained' : `the epoch's first ${taken} step(s) were taken`;
+    throw new InvalidArgumentError(argument, `${error.message.slice(error.argument.length + 2)} (${progress})`);
+  }
 }

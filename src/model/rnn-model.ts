@@ -30,6 +30,7 @@ import {
   checkStepNumber,
   checkTemperature,
   checkTrainingState,
+  epochStep,
 } from './options.ts';
 import { type SequenceBatch, validateBatch, type ValidatedBatch } from './batch.ts';
 import { type ResolvedConfig, type RnnModelConfig, resolveConfig } from './config.ts';
@@ -304,7 +305,7 @@ export class RnnModel {
     const losses = new EpochLosses((first, count) => this.readLossHistory(first, count), LOSS_HISTORY_LENGTH);
     let steps = 0;
     for (const batch of batches) {
-      const result = this.trainStep(batch);
+      const result = epochStep(steps, steps, () => this.trainStep(batch));
       losses.add(this.lossWrites - 1);
       steps++;
       if (options.onProgress && steps % progressEvery === 0) options.onProgress({ step: result.step, stepsThisEpoch: steps, loss: await result.loss() });
