@@ -46,6 +46,6 @@ export function checkPrime(prime: string, vocabulary: CharacterVocabulary): void
   const unknown = Array.from(prime).find((character) => !vocabulary.characters.includes(character));
   if (prime.length === 0) throw new Error('--prime: empty, expected at least one character');
   if (unknown !== undefined) {
-    throw new Error(`--prime: character ${JSON.stringify(unknown)} is not in the corpus's vocabulary of ${vocabulary.size} characters; choose a prime made of the corpus's characters`);
+    throw new Error(`--prime: character ${JSON.stringify(unknown)} is not in the model's vocabulary of ${vocabulary.size} characters (those of its corpus); choose a prime made of them`);
   }
 }

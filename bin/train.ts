@@ -282,6 +282,7 @@ async function sampleCommand(values: Values): Promise<void> {
   const model = await RnnModel.fromWeights(context, bytes);
   const { metadata } = decodeSafetensors(bytes);
   const vocabulary = CharacterVocabulary.fromMetadata(metadata);
+  if (values.prime !== undefined) checkPrime(values.prime, vocabulary);
   const text = await sampleText(model, vocabulary, {
     prime: values.prime ?? defaultPrime(vocabulary, vocabulary.characters[0]),
     length: sampleLengthOf(values.length),

@@ -105,7 +105,7 @@ describe(`the CLI refuses before training (on ${adapter})`, () => {
   it.each([
     [['--length', '0'], '--length: got "0", expected an integer from 1 to 100000'],
     [['--length', '1e9'], '--length: got "1e9"'],
-    [['--prime', 'the ☃'], '--prime: character "☃" is not in the corpus\'s vocabulary'],
+    [['--prime', 'the ☃'], '--prime: character "☃" is not in the model\'s vocabulary'],
     [['--temperature', '1e-40'], '--temperature: got "1e-40"'],
     [['--corpus', 'BINARY'], 'is not UTF-8 text (a binary file?)'],
     [['--corpus', 'FOLDER'], 'is a directory, expected a text file'],
