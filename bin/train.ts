@@ -5,7 +5,7 @@
  * checkpoints written atomically at intervals, at the end and on Ctrl-C;
  * --resume continues from one. `npm start -- sample` generates from a checkpoint.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -28,6 +28,7 @@ import {
 import { readCheckpoint, writeFileAtomically } from './checkpoint-file.ts';
 import { exportCommand } from './export-command.ts';
 import { importCommand } from './import-command.ts';
+import { checkPrime, readCorpusText, sampleLengthOf, temperatureOf } from './early-checks.ts';
 import { projectSourceCorpus } from './corpus.ts';
 import { duration, progressLine } from './progress.ts';
 import { CHILD_ENV_VARIABLE, relaunchWithQuietStderr } from './quiet-stderr.ts';
@@ -126,8 +127,7 @@ const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 function loadCorpus(path: string | undefined): { text: string; name: string } {
   if (!path) return { text: projectSourceCorpus(PROJECT_ROOT), name: 'project-source' };
   if (!existsSync(path)) throw new Error(`--corpus: no file at ${path}`);
-  const text = readFileSync(path, 'utf8');
-  if (text.length === 0) throw new Error(`--corpus: ${path} is empty`);
+  const text = readCorpusText(path);
   return { text, name: basename(path).replace(/\.[^.]*$/, '') };
 }
 
@@ -164,8 +164,9 @@ async function trainCommand(values: Values): Promise<void> {
   const evalEvery = integer('eval-every', values['eval-every']);
   const sampleEvery = integer('sample-every', values['sample-every'], 0);
   const checkpointEvery = integer('checkpoint-every', values['checkpoint-every']);
-  const temperature = number('temperature', values.temperature, (n) => n > 0, 'a number above 0');
+  const temperature = temperatureOf(values.temperature);
   const topK = values['top-k'] === undefined ? undefined : integer('top-k', values['top-k']);
+  const sampleLength = sampleLengthOf(values.length);
   const validationFraction = number('validation', values.validation, (n) => n > 0 && n < 0.5, 'a fraction in (0, 0.5)');
   const carry = !values['no-carry'];
 
@@ -246,6 +247,7 @@ async function trainCommand(values: Values): Promise<void> {
           : 'No checkpoint was written yet: start again (lower --checkpoint-every to save more often).'),
     );
   const prime = values.prime ?? defaultPrime(vocabulary, corpus.text);
+  checkPrime(prime, vocabulary);
   const sample = (length: number) => sampleText(model, vocabulary, { prime, length, temperature, topK, seed: model.stepCount });
   const interactive = process.stdout.isTTY === true;
 
@@ -294,7 +296,7 @@ async function trainCommand(values: Values): Promise<void> {
     console.log(`loss curve: ${chartPath}`);
   }
   console.log(`checkpoint written: ${checkpointPath} (step ${model.stepCount})${result.stopped === 'aborted' ? '; resume with --resume' : ''}`);
-  const text = await sample(integer('length', values.length));
+  const text = await sample(sampleLength);
   console.log(`\nsample (temperature ${temperature}${topK ? `, top-k ${topK}` : ''}):\n${'-'.repeat(60)}\n${text}\n${'-'.repeat(60)}`);
   model.dispose();
   context.destroy();
@@ -312,10 +314,11 @@ async function sampleCommand(values: Values): Promise<void> {
   const model = await RnnModel.fromWeights(context, bytes);
   const { metadata } = decodeSafetensors(bytes);
   const vocabulary = CharacterVocabulary.fromMetadata(metadata);
+  if (values.prime !== undefined) checkPrime(values.prime, vocabulary);
   const text = await sampleText(model, vocabulary, {
     prime: values.prime ?? defaultPrime(vocabulary, vocabulary.characters[0]),
-    length: integer('length', values.length),
-    temperature: number('temperature', values.temperature, (n) => n > 0, 'a number above 0'),
+    length: sampleLengthOf(values.length),
+    temperature: temperatureOf(values.temperature),
     ...(values['top-k'] ? { topK: integer('top-k', values['top-k']) } : {}),
     seed: integer('seed', values.seed, 0),
   });

@@ -6,7 +6,7 @@
 //   the first c whose cumulative weight exceeds u·Σ.
 // It writes the token to the next step's input and to generated[n], then n += 1.
 // One invocation: generation draws one token per step, over a vocabulary of
-// characters; top-k selection costs O(V·k).
+// characters; top-k selection costs O(V·k), none when k ≥ V.
 
 struct SampleUniforms {
   classes: u32,
@@ -30,9 +30,11 @@ fn pcgHash(value: u32) -> u32 {
 @compute @workgroup_size(1)
 fn sampleToken() {
   let base = u.logitsOffset;
-  // The k-th largest logit, by repeated maxima below the last one.
+  // The k-th largest logit, by repeated maxima below the last one (O(V·k)); with k ≥ V every
+  // logit is kept and the selection is skipped (O(V)).
   var cutoff = 3.4028234e38;
   var kept = 0u;
+  if (u.topK >= u.classes) { cutoff = -3.4028234e38; kept = u.topK; }
   loop {
     if (kept >= u.topK) { break; }
     var below = -3.4028234e38;

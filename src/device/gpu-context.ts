@@ -11,6 +11,7 @@ import {
   featureLevelOf,
   parseAdapterPreference,
 } from './adapter-choice.ts';
+import { requireOptions } from '../validation.ts';
 
 export interface GpuContextOptions {
   /** In Node: which adapter to use (default: $WEBGPU_RNN_ADAPTER, else 'auto'). Ignored in browsers. */
@@ -119,6 +120,7 @@ async function chooseAdapter(options: GpuContextOptions): Promise<{ adapter: GPU
 
 /** Creates a GPU context: adapter choice, device with raised limits, fault reporting. */
 export async function createGpuContext(options: GpuContextOptions = {}): Promise<GpuContext> {
+  requireOptions('options', options, ['adapter'], true);
   const { adapter, chosen, instance } = await chooseAdapter(options);
   const offered = adapter.limits.maxStorageBuffersPerShaderStage;
   if (offered < STORAGE_BUFFERS_NEEDED) {

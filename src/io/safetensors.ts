@@ -66,6 +66,7 @@ const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] ===
 /** Serializes tensors (in the order given) and metadata; header padded with spaces to a multiple of 8 bytes (as the Python library does) so the data is aligned. */
 export function encodeSafetensors(file: SafetensorsFile): Uint8Array {
   if (!isJsonObject(file)) fail(`cannot encode ${describe(file)}: expected { tensors, metadata }`);
+  for (const key of Object.keys(file)) if (key !== 'tensors' && key !== 'metadata') fail(`cannot encode: unknown field '${key}'; expected { tensors, metadata }`);
   if (!isJsonObject(file.tensors)) fail(`cannot encode: tensors must be an object mapping names to tensors, found ${describe(file.tensors)}`);
   if (!isJsonObject(file.metadata)) fail(`cannot encode: metadata must be an object mapping strings to strings, found ${describe(file.metadata)}`);
 
@@ -128,6 +129,10 @@ function checkTensorToEncode(name: string, tensor: unknown): { name: string; dty
 /** Parses and validates; returns tensors in header order. Never reads out of bounds; copies data into fresh typed arrays (aligned). */
 export function decodeSafetensors(bytes: Uint8Array, options?: { maxHeaderBytes?: number /* default 100 MB */ }): SafetensorsFile {
   if (typedArrayName(bytes) !== 'Uint8Array') fail(`cannot decode ${describe(bytes)}: expected the file's bytes as a Uint8Array`);
+  if (options !== undefined) {
+    if (!isJsonObject(options)) fail(`options is ${describe(options)}, expected nothing or { maxHeaderBytes }`);
+    for (const key of Object.keys(options)) if (key !== 'maxHeaderBytes') fail(`options.${key} is not an option of decodeSafetensors; expected only maxHeaderBytes`);
+  }
   const maxHeaderBytes = options?.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   if (!Number.isSafeInteger(maxHeaderBytes) || maxHeaderBytes < 1) {
     fail(`options.maxHeaderBytes is ${describe(maxHeaderBytes)}, expected a positive integer`);

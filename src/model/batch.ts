@@ -4,6 +4,7 @@
 import {
   InvalidArgumentError,
   describeValue,
+  isPlainObject,
   rejectUnknownKeys,
   requireFiniteFloats,
   requireIndices,
@@ -11,6 +12,7 @@ import {
 } from '../validation.ts';
 import { IGNORED_TARGET } from '../kernels/kernel-set.ts';
 import type { ResolvedConfig } from './config.ts';
+import { SIZE_LIMITS } from './size-limits.ts';
 
 /** Class indices in [0, classes) or IGNORE_INDEX (mapped to IGNORED_TARGET), as Uint32Array. */
 function requireTargets(argument: string, value: unknown, length: number, lengthMeaning: string, classes: number): Uint32Array {
@@ -22,7 +24,7 @@ function requireTargets(argument: string, value: unknown, length: number, length
     const target = array[i];
     if (target === IGNORE_INDEX) targets[i] = IGNORED_TARGET;
     else if (Number.isInteger(target) && target >= 0 && target < classes) targets[i] = target;
-    else throw new InvalidArgumentError(argument, `element ${i} is ${target}, expected an integer in [0, ${classes}) (outputSize) or ${IGNORE_INDEX} to ignore it`);
+    else throw new InvalidArgumentError(argument, `element ${i} is ${describeValue(target)}, expected an integer in [0, ${classes}) (outputSize) or ${IGNORE_INDEX} to ignore it`);
   }
   return targets;
 }
@@ -93,12 +95,12 @@ const BATCH_KEYS = ['timeSteps', 'batchSize', 'inputTokens', 'inputs', 'targets'
 export const IGNORE_INDEX = -100;
 
 export function validateBatch(batch: SequenceBatch, config: ResolvedConfig, needsTargets: boolean): ValidatedBatch {
-  if (typeof batch !== 'object' || batch === null) {
+  if (!isPlainObject(batch)) {
     throw new InvalidArgumentError('batch', `got ${describeValue(batch)}, expected an object { timeSteps, batchSize, inputTokens | inputs, targets }`);
   }
   rejectUnknownKeys('batch', batch, BATCH_KEYS);
-  const timeSteps = requirePositiveInteger('batch.timeSteps', batch.timeSteps);
-  const batchSize = requirePositiveInteger('batch.batchSize', batch.batchSize);
+  const timeSteps = requirePositiveInteger('batch.timeSteps', batch.timeSteps, SIZE_LIMITS.timeSteps);
+  const batchSize = requirePositiveInteger('batch.batchSize', batch.batchSize, SIZE_LIMITS.batchSize);
   const positions = timeSteps * batchSize;
   const positionsMeaning = `timeSteps × batchSize = ${timeSteps} × ${batchSize}`;
   const validated: ValidatedBatch = { timeSteps, batchSize, countedTargets: 0 };

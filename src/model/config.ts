@@ -4,13 +4,17 @@
  */
 import { type OptimizerConfig, type ResolvedOptimizer, resolveOptimizer, resolveSchedule, type ScheduleConfig } from './optimizer.ts';
 import {
+  describeValue,
   InvalidArgumentError,
+  isPlainObject,
+  POSITIVE_FLOAT32,
   rejectUnknownKeys,
-  requireInRange,
+  requireFloat32,
   requireOneOf,
   requirePositiveInteger,
-  requirePositiveNumber,
+  UNIT_INTERVAL_FLOAT32,
 } from '../validation.ts';
+import { SIZE_LIMITS } from './size-limits.ts';
 
 export type { OptimizerConfig, ScheduleConfig };
 
@@ -116,8 +120,8 @@ export interface ResolvedConfig {
 const MODEL_KEYS = ['cell', 'nonlinearity', 'layers', 'dropout', 'vocabularySize', 'inputSize', 'embeddingSize', 'hiddenSize', 'outputSize', 'singleBias', 'seed', 'optimizer', 'schedule', 'clipGradientNorm', 'loss', 'onNonFinite'];
 
 export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
-  if (typeof config !== 'object' || config === null) {
-    throw new InvalidArgumentError('config', `got ${typeof config}, expected an object with hiddenSize and vocabularySize or inputSize`);
+  if (!isPlainObject(config)) {
+    throw new InvalidArgumentError('config', `got ${describeValue(config)}, expected an object with hiddenSize and vocabularySize or inputSize`);
   }
   rejectUnknownKeys('config', config, MODEL_KEYS);
   const cell = config.cell === undefined ? 'rnn' : requireOneOf('config.cell', config.cell, CELLS);
@@ -125,8 +129,8 @@ export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
   if (nonlinearity !== 'tanh' && cell !== 'rnn') {
     throw new InvalidArgumentError('config.nonlinearity', `got '${nonlinearity}' for cell '${cell}', expected it only with cell 'rnn'`);
   }
-  const layers = config.layers === undefined ? 1 : requirePositiveInteger('config.layers', config.layers);
-  const dropout = config.dropout === undefined ? 0 : requireInRange('config.dropout', config.dropout, 0, 1);
+  const layers = config.layers === undefined ? 1 : requirePositiveInteger('config.layers', config.layers, SIZE_LIMITS.layers);
+  const dropout = config.dropout === undefined ? 0 : requireFloat32('config.dropout', config.dropout, UNIT_INTERVAL_FLOAT32);
   const hasVocabulary = config.vocabularySize !== undefined;
   const hasInputSize = config.inputSize !== undefined;
   if (hasVocabulary === hasInputSize) {
@@ -136,25 +140,25 @@ export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
     );
   }
   const inputSize = hasVocabulary
-    ? requirePositiveInteger('config.vocabularySize', config.vocabularySize)
-    : requirePositiveInteger('config.inputSize', config.inputSize);
-  const hiddenSize = requirePositiveInteger('config.hiddenSize', config.hiddenSize);
+    ? requirePositiveInteger('config.vocabularySize', config.vocabularySize, SIZE_LIMITS.dimension)
+    : requirePositiveInteger('config.inputSize', config.inputSize, SIZE_LIMITS.dimension);
+  const hiddenSize = requirePositiveInteger('config.hiddenSize', config.hiddenSize, SIZE_LIMITS.dimension);
   if (config.embeddingSize !== undefined && !hasVocabulary) {
     throw new InvalidArgumentError('config.embeddingSize', 'given to a dense-input model; an embedding looks up token ids (vocabularySize)');
   }
-  const embeddingSize = config.embeddingSize === undefined ? 0 : requirePositiveInteger('config.embeddingSize', config.embeddingSize);
+  const embeddingSize = config.embeddingSize === undefined ? 0 : requirePositiveInteger('config.embeddingSize', config.embeddingSize, SIZE_LIMITS.dimension);
   if (config.outputSize === undefined && !hasVocabulary) {
     throw new InvalidArgumentError('config.outputSize', 'missing; dense-input models must say how many classes the head predicts');
   }
-  const outputSize = config.outputSize === undefined ? inputSize : requirePositiveInteger('config.outputSize', config.outputSize);
+  const outputSize = config.outputSize === undefined ? inputSize : requirePositiveInteger('config.outputSize', config.outputSize, SIZE_LIMITS.dimension);
   const singleBias = config.singleBias ?? false;
-  if (typeof singleBias !== 'boolean') throw new InvalidArgumentError('config.singleBias', `got ${JSON.stringify(singleBias)}, expected true or false`);
+  if (typeof singleBias !== 'boolean') throw new InvalidArgumentError('config.singleBias', `got ${describeValue(singleBias)}, expected true or false`);
   if (singleBias && cell === 'gru') {
     throw new InvalidArgumentError('config.singleBias', "given for cell 'gru', expected it only with 'rnn' or 'lstm' (a GRU's b_hn is applied inside r ⊙ (W_hn h + b_hn))");
   }
   const seed = config.seed === undefined ? 0 : config.seed;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-    throw new InvalidArgumentError('config.seed', `got ${seed}, expected an integer in [0, 2^32)`);
+    throw new InvalidArgumentError('config.seed', `got ${describeValue(seed)}, expected an integer in [0, 2^32)`);
   }
   return {
     cell,
@@ -173,6 +177,6 @@ export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
     schedule: resolveSchedule(config.schedule),
     loss: config.loss === undefined ? 'cross-entropy' : requireOneOf('config.loss', config.loss, LOSSES),
     onNonFinite: config.onNonFinite === undefined ? 'skip' : requireOneOf('config.onNonFinite', config.onNonFinite, ['skip', 'error'] as const),
-    clipGradientNorm: config.clipGradientNorm === undefined ? 0 : requirePositiveNumber('config.clipGradientNorm', config.clipGradientNorm),
+    clipGradientNorm: config.clipGradientNorm === undefined ? 0 : requireFloat32('config.clipGradientNorm', config.clipGradientNorm, POSITIVE_FLOAT32),
   };
 }

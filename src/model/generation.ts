@@ -8,7 +8,9 @@
 import { readWords } from '../device/buffers.ts';
 import { DispatchPlan } from '../kernels/dispatch-plan.ts';
 import type { KernelSet } from '../kernels/kernel-set.ts';
-import { InvalidArgumentError, requireIndices, requirePositiveInteger, requirePositiveNumber } from '../validation.ts';
+import { InvalidArgumentError, requireIndices, requirePositiveInteger } from '../validation.ts';
+import { checkGenerateOptions, checkTemperature } from './options.ts';
+import { checkTopKSelection, SIZE_LIMITS } from './size-limits.ts';
 import type { ResolvedConfig } from './config.ts';
 import { pcgHash } from './dropout.ts';
 import type { SequencePlan } from './sequence-plan.ts';
@@ -40,13 +42,15 @@ export interface Generation {
 
 /** Checks a generation request against the model; throws an InvalidArgumentError naming what is wrong. */
 export function checkGeneration(config: Readonly<ResolvedConfig>, options: GenerateOptions): Generation {
+  checkGenerateOptions(options);
   const { inputKind, inputSize: V, outputSize } = config;
   if (inputKind !== 'tokens' || outputSize !== V) {
     throw new InvalidArgumentError('generate', `needs a token model whose outputs are its tokens; this model takes ${inputKind} inputs of size ${V} and predicts ${outputSize} classes`);
   }
-  const length = requirePositiveInteger('options.length', options.length);
-  const temperature = options.temperature === undefined ? 1 : requirePositiveNumber('options.temperature', options.temperature);
+  const length = requirePositiveInteger('options.length', options.length, SIZE_LIMITS.generateLength);
+  const temperature = options.temperature === undefined ? 1 : checkTemperature('options.temperature', options.temperature);
   const topK = Math.min(V, options.topK === undefined ? V : requirePositiveInteger('options.topK', options.topK));
+  checkTopKSelection(V, topK);
   const seed = options.seed ?? 0;
   if (!Number.isInteger(seed) || seed < 0) throw new InvalidArgumentError('options.seed', `got ${seed}, expected an integer ≥ 0`);
   const prime = options.primeTokens;

@@ -25,6 +25,7 @@
  * shapes (gates from weight_hh_l0's rows).
  */
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, type SafetensorsTensor } from '../io/safetensors.ts';
+import { checkStateDictShapes } from './state-dict-shapes.ts';
 import { CELLS, type CellType, GATES, NONLINEARITIES, type RnnModelConfig } from './config.ts';
 import { moduleParameterName, toLayoutNames } from './parameter-layout.ts';
 
@@ -180,6 +181,7 @@ function architectureFromMetadata(metadata: Record<string, string>): Architectur
 
 /** The architecture of a plain PyTorch state_dict, from its shapes. */
 function inferArchitecture(tensors: Record<string, { shape: number[] }>, inputKind: 'tokens' | 'dense'): ArchitectureDescription {
+  checkStateDictShapes(tensors);
   const recurrent = tensors.weight_hh_l0;
   const input = tensors.weight_ih_l0;
   const head = tensors.weight;
@@ -216,11 +218,11 @@ export function configOf(architecture: ArchitectureDescription): RnnModelConfig 
 
 /** Tensors split into parameters ('') and the optimizer's states ('optimizer.first.', 'optimizer.second.'), names without those prefixes. */
 function groupByOptimizerState<T>(tensors: Record<string, T>): Record<string, Record<string, T>> {
-  const groups: Record<string, Record<string, T>> = {};
+  const groups: Record<string, Record<string, T>> = Object.create(null);
   for (const [name, tensor] of Object.entries(tensors)) {
     const state = /^optimizer\.(first|second)\./.exec(name);
     const group = state ? state[0] : '';
-    (groups[group] ??= {})[name.slice(group.length)] = tensor;
+    (groups[group] ??= Object.create(null))[name.slice(group.length)] = tensor;
   }
   return groups;
 }
@@ -237,7 +239,8 @@ export function decodeModelFile(bytes: Uint8Array, options: { inputKind?: 'token
   }
   const inferred = file.metadata.format !== MODEL_FORMAT;
   const checkpoint = file.metadata.kind === 'checkpoint';
-  const tensors: Record<string, Tensor> = {};
+  // Null-prototype records: a tensor named '__proto__' or 'constructor' is a name like any other.
+  const tensors: Record<string, Tensor> = Object.create(null);
   for (const [name, tensor] of Object.entries(file.tensors)) {
     if (tensor.dtype === 'I32' && !(checkpoint && name.startsWith(OPTIMIZER_STATE_PREFIX))) {
       throw new SafetensorsError(`tensor '${name}' has dtype I32, expected F32 or F64 for a parameter`);
@@ -246,7 +249,7 @@ export function decodeModelFile(bytes: Uint8Array, options: { inputKind?: 'token
   }
   const groups = checkpoint ? groupByOptimizerState(tensors) : { '': tensors };
   const parameters = toLayoutTensors(groups[''] ?? {});
-  const optimizerState: ModelFileContents['optimizerState'] = {};
+  const optimizerState: ModelFileContents['optimizerState'] = Object.create(null);
   for (const [group, members] of Object.entries(groups)) {
     if (group === '') continue;
     const which = group.slice(OPTIMIZER_STATE_PREFIX.length); // 'first.' or 'second.'
@@ -263,12 +266,12 @@ export function decodeModelFile(bytes: Uint8Array, options: { inputKind?: 'token
 export function checkParametersFit(tensors: Record<string, { shape: number[] }>, shapes: Record<string, number[]>): void {
   const problems: string[] = [];
   for (const [name, shape] of Object.entries(shapes)) {
-    const tensor = tensors[name];
+    const tensor = Object.hasOwn(tensors, name) ? tensors[name] : undefined;
     if (!tensor) problems.push(`missing tensor '${fileName(name)}' of shape [${shape}]`);
     else if (tensor.shape.join(',') !== shape.join(',')) problems.push(`tensor '${fileName(name)}' has shape [${tensor.shape}], expected [${shape}]`);
   }
   for (const name of Object.keys(tensors)) {
-    if (!(name in shapes)) problems.push(`unexpected tensor '${fileName(name)}' (the model has ${Object.keys(shapes).map(fileName).join(', ')})`);
+    if (!Object.hasOwn(shapes, name)) problems.push(`unexpected tensor '${fileName(name)}' (the model has ${Object.keys(shapes).map(fileName).join(', ')})`);
   }
   if (problems.length > 0) throw new SafetensorsError(`the file does not fit this model: ${problems.join('; ')}`);
 }

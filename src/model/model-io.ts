@@ -7,7 +7,9 @@
 import { SafetensorsError } from '../io/safetensors.ts';
 import type { ResolvedConfig, RnnModelConfig } from './config.ts';
 import { type ArchitectureDescription, checkParametersFit, configOf, decodeModelFile, encodeModelFile, type ModelFileContents, OPTIMIZER_STATE_PREFIX } from './model-file.ts';
+import { checkFileFitsConfig } from './file-checks.ts';
 import { optimizerConfigOf, optimizerState } from './optimizer.ts';
+import { checkTrainingState } from './options.ts';
 import type { ParameterLayout } from './parameter-layout.ts';
 
 type Tensors = Record<string, { shape: number[]; data: Float32Array }>;
@@ -90,17 +92,9 @@ export function decodeCheckpoint(bytes: Uint8Array): { config: RnnModelConfig; c
   if (file.metadata.kind !== 'checkpoint') {
     throw new SafetensorsError(`the file is a ${file.metadata.kind ?? 'plain safetensors'} file, not a checkpoint; load weights with RnnModel.fromWeights`);
   }
-  let state: { config: RnnModelConfig } & TrainingCounters;
-  try {
-    state = { gradientPasses: 0, ...JSON.parse(file.metadata.training_state) };
-  } catch {
-    throw new SafetensorsError("the checkpoint's training_state metadata is not valid JSON");
-  }
-  for (const counter of ['optimizerStep', 'trainingRuns', 'lossWrites', 'gradientPasses'] as const) {
-    if (!Number.isInteger(state[counter]) || state[counter] < 0) {
-      throw new SafetensorsError(`the checkpoint's training_state.${counter} is ${JSON.stringify(state[counter])}, expected an integer ≥ 0`);
-    }
-  }
+  const state = checkTrainingState(file.metadata);
+  // The file's tensors against the architecture it claims, before any model is built.
+  checkFileFitsConfig(state.config, file, true);
   const { optimizerStep, trainingRuns, lossWrites, gradientPasses } = state;
   return { config: state.config, counters: { optimizerStep, trainingRuns, lossWrites, gradientPasses }, file };
 }

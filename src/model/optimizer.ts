@@ -4,7 +4,19 @@
  * (torch.optim's formulas; the update itself is in shaders/sgd.wgsl,
  * adam.wgsl and rmsprop.wgsl).
  */
-import { InvalidArgumentError, rejectUnknownKeys, requireInRange, requireOneOf, requirePositiveInteger, requirePositiveNumber } from '../validation.ts';
+import {
+  describeValue,
+  InvalidArgumentError,
+  isPlainObject,
+  NON_NEGATIVE_FLOAT32,
+  POSITIVE_FLOAT32,
+  rejectUnknownKeys,
+  requireFloat32,
+  requireInRange,
+  requireOneOf,
+  requirePositiveInteger,
+  UNIT_INTERVAL_FLOAT32,
+} from '../validation.ts';
 
 export type OptimizerConfig =
   /** torch.optim.SGD (dampening 0). */
@@ -38,29 +50,33 @@ const KEYS: Record<OptimizerType, string[]> = {
   rmsprop: ['type', 'learningRate', 'alpha', 'epsilon', 'weightDecay', 'momentum'],
 };
 
+// Every value below reaches the update kernels as a float32: each is checked in the float32 range.
 const nonNegative = (argument: string, value: unknown, fallback: number) =>
-  value === undefined ? fallback : requireInRange(argument, value, 0, Number.POSITIVE_INFINITY);
+  value === undefined ? fallback : requireFloat32(argument, value, NON_NEGATIVE_FLOAT32);
+const belowOne = (argument: string, value: unknown, fallback: number) =>
+  value === undefined ? fallback : requireFloat32(argument, value, UNIT_INTERVAL_FLOAT32);
 
 export function resolveOptimizer(optimizer: unknown, argument = 'config.optimizer'): ResolvedOptimizer {
   if (optimizer === undefined) return resolveOptimizer({ type: 'adam', learningRate: 2e-3 }, argument);
-  if (typeof optimizer !== 'object' || optimizer === null) {
-    throw new InvalidArgumentError(argument, `got ${typeof optimizer}, expected an object such as { type: 'adam', learningRate: 0.002 }`);
+  if (!isPlainObject(optimizer)) {
+    throw new InvalidArgumentError(argument, `got ${describeValue(optimizer)}, expected an object such as { type: 'adam', learningRate: 0.002 }`);
   }
   const options = optimizer as Record<string, unknown>;
   const type = requireOneOf(`${argument}.type`, options.type, OPTIMIZER_TYPES);
   rejectUnknownKeys(argument, options, KEYS[type]);
   const nesterov = options.nesterov ?? false;
-  if (typeof nesterov !== 'boolean') throw new InvalidArgumentError(`${argument}.nesterov`, `got ${typeof nesterov}, expected true or false`);
+  if (typeof nesterov !== 'boolean') throw new InvalidArgumentError(`${argument}.nesterov`, `got ${describeValue(nesterov)}, expected true or false`);
   const resolved: ResolvedOptimizer = {
     type,
-    learningRate: requirePositiveNumber(`${argument}.learningRate`, options.learningRate),
-    beta1: options.beta1 === undefined ? 0.9 : requireInRange(`${argument}.beta1`, options.beta1, 0, 1),
-    beta2: options.beta2 === undefined ? 0.999 : requireInRange(`${argument}.beta2`, options.beta2, 0, 1),
-    epsilon: options.epsilon === undefined ? 1e-8 : requirePositiveNumber(`${argument}.epsilon`, options.epsilon),
+    learningRate: requireFloat32(`${argument}.learningRate`, options.learningRate, POSITIVE_FLOAT32),
+    beta1: belowOne(`${argument}.beta1`, options.beta1, 0.9),
+    beta2: belowOne(`${argument}.beta2`, options.beta2, 0.999),
+    // ε > 0 and a normal float32: 1e-50 would be 0 on the GPU and divide by zero.
+    epsilon: options.epsilon === undefined ? 1e-8 : requireFloat32(`${argument}.epsilon`, options.epsilon, POSITIVE_FLOAT32),
     weightDecay: nonNegative(`${argument}.weightDecay`, options.weightDecay, type === 'adamw' ? 0.01 : 0),
     momentum: nonNegative(`${argument}.momentum`, options.momentum, 0),
     nesterov,
-    alpha: options.alpha === undefined ? 0.99 : requireInRange(`${argument}.alpha`, options.alpha, 0, 1),
+    alpha: belowOne(`${argument}.alpha`, options.alpha, 0.99),
   };
   if (resolved.nesterov && resolved.momentum <= 0) {
     throw new InvalidArgumentError(`${argument}.nesterov`, 'Nesterov momentum needs momentum > 0 (as torch.optim.SGD requires)');
@@ -107,8 +123,8 @@ export type ScheduleConfig =
 
 export function resolveSchedule(schedule: unknown, argument = 'config.schedule'): ScheduleConfig {
   if (schedule === undefined) return { type: 'constant' };
-  if (typeof schedule !== 'object' || schedule === null) {
-    throw new InvalidArgumentError(argument, `got ${typeof schedule}, expected an object such as { type: 'cosine', warmupSteps: 100, totalSteps: 2000 }`);
+  if (!isPlainObject(schedule)) {
+    throw new InvalidArgumentError(argument, `got ${describeValue(schedule)}, expected an object such as { type: 'cosine', warmupSteps: 100, totalSteps: 2000 }`);
   }
   const options = schedule as Record<string, unknown>;
   const type = requireOneOf(`${argument}.type`, options.type, ['constant', 'step', 'cosine'] as const);
@@ -118,14 +134,14 @@ export function resolveSchedule(schedule: unknown, argument = 'config.schedule')
   }
   if (type === 'step') {
     rejectUnknownKeys(argument, options, ['type', 'stepSize', 'gamma']);
-    return { type, stepSize: requirePositiveInteger(`${argument}.stepSize`, options.stepSize), gamma: requirePositiveNumber(`${argument}.gamma`, options.gamma) };
+    return { type, stepSize: requirePositiveInteger(`${argument}.stepSize`, options.stepSize), gamma: requireFloat32(`${argument}.gamma`, options.gamma, POSITIVE_FLOAT32) };
   }
   rejectUnknownKeys(argument, options, ['type', 'warmupSteps', 'totalSteps', 'minLearningRate']);
   const warmupSteps = options.warmupSteps === undefined ? 0 : requireInRange(`${argument}.warmupSteps`, options.warmupSteps, 0, Number.MAX_SAFE_INTEGER);
   if (!Number.isInteger(warmupSteps)) throw new InvalidArgumentError(`${argument}.warmupSteps`, `got ${warmupSteps}, expected an integer ≥ 0`);
   const totalSteps = requirePositiveInteger(`${argument}.totalSteps`, options.totalSteps);
   if (totalSteps <= warmupSteps) throw new InvalidArgumentError(`${argument}.totalSteps`, `got ${totalSteps}, expected more than warmupSteps (${warmupSteps})`);
-  const minLearningRate = options.minLearningRate === undefined ? 0 : requireInRange(`${argument}.minLearningRate`, options.minLearningRate, 0, Number.POSITIVE_INFINITY);
+  const minLearningRate = options.minLearningRate === undefined ? 0 : requireFloat32(`${argument}.minLearningRate`, options.minLearningRate, NON_NEGATIVE_FLOAT32);
   return { type, warmupSteps, totalSteps, minLearningRate };
 }
 

@@ -96,8 +96,8 @@ export function layoutParameterName(name: string): string {
  * which must throw.
  */
 export function toLayoutNames<T>(values: Record<string, T>, refuse: (message: string) => never): Record<string, T> {
-  const renamed: Record<string, T> = {};
-  const givenAs: Record<string, string> = {};
+  const renamed: Record<string, T> = Object.create(null);
+  const givenAs: Record<string, string> = Object.create(null);
   for (const [name, value] of Object.entries(values)) {
     const layoutName = layoutParameterName(name);
     if (layoutName in renamed) refuse(`'${givenAs[layoutName]}' and '${name}' name the same parameter; give it once`);

@@ -6,7 +6,9 @@ import type { KernelSet } from '../kernels/kernel-set.ts';
 import type { ResolvedConfig } from './config.ts';
 import type { ModelBuffers } from './model-buffers.ts';
 import type { ParameterLayout } from './parameter-layout.ts';
+import { releaseOnFailure } from './release-on-failure.ts';
 import { type PlanMode, SequencePlan } from './sequence-plan.ts';
+import { checkBatchFitsDevice } from './size-limits.ts';
 
 /** Batch shapes whose plans are kept. */
 const PLANS_KEPT = 6;
@@ -18,7 +20,12 @@ export class PlanCache {
   private readonly onEvicted: (plan: SequencePlan) => void;
 
   constructor(kernels: KernelSet, config: ResolvedConfig, layout: ParameterLayout, buffers: ModelBuffers, onEvicted: (plan: SequencePlan) => void) {
-    this.create = (timeSteps, batchSize, mode) => new SequencePlan(kernels, config, layout, buffers, timeSteps, batchSize, mode);
+    const device = kernels.device;
+    // Every buffer of the shape checked against the device's limits first; a plan that fails part-way keeps no buffer.
+    this.create = (timeSteps, batchSize, mode) => {
+      checkBatchFitsDevice(config, timeSteps, batchSize, mode === 'train', device.limits);
+      return releaseOnFailure(device, () => new SequencePlan(kernels, config, layout, buffers, timeSteps, batchSize, mode));
+    };
     this.onEvicted = onEvicted;
   }
 

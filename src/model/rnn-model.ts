@@ -7,7 +7,12 @@
 import { readFloats, readWords, writeElements } from '../device/buffers.ts';
 import type { GpuContext } from '../device/gpu-context.ts';
 import { GUARD_SKIPPED_STEPS, KernelSet } from '../kernels/kernel-set.ts';
-import { InvalidArgumentError, requireFiniteFloats, requirePositiveInteger, requirePositiveNumber } from '../validation.ts';
+import { isPlainObject, InvalidArgumentError, requirePositiveInteger } from '../validation.ts';
+import { EpochLosses } from './epoch-losses.ts';
+import { checkFileFitsConfig } from './file-checks.ts';
+import { checkBatchShape, checkContext, checkEpochArguments, checkEpochBatches, checkExtraMetadata, checkFromWeightsArguments, checkLearningRate, checkParameterValues, checkStepNumber, epochStep } from './options.ts';
+import { releaseOnFailure } from './release-on-failure.ts';
+import { checkModelFitsDevice } from './size-limits.ts';
 import { type SequenceBatch, validateBatch } from './batch.ts';
 import { type ResolvedConfig, type RnnModelConfig, resolveConfig } from './config.ts';
 import { dropoutMask } from './dropout.ts';
@@ -15,7 +20,7 @@ import { checkGeneration, type GenerateOptions, generateTokens } from './generat
 import { initialParameters } from './initialization.ts';
 import { kernelsNeededBy } from './kernels-needed.ts';
 import { decodeModelFile } from './model-file.ts';
-import { ModelBuffers } from './model-buffers.ts';
+import { LOSS_HISTORY_LENGTH, ModelBuffers } from './model-buffers.ts';
 import { checkedParameters, decodeCheckpoint, encodeCheckpoint, encodeWeights, fullConfigOf, optimizerStatesFitting, parameterShapesOf, parametersFitting } from './model-io.ts';
 import { type ParameterLayout, parameterLayout, toLayoutNames } from './parameter-layout.ts';
 import type { PlanPart } from './sequence-plan.ts';
@@ -54,11 +59,13 @@ export class RnnModel {
 
   /** Creates a model with PyTorch-style initialization from `config.seed`. */
   static async create(context: GpuContext, config: RnnModelConfig): Promise<RnnModel> {
+    checkContext(context);
     const resolved = resolveConfig(config);
+    checkModelFitsDevice(resolved, context.limits);
     context.throwIfFaulted();
     const kernels = await KernelSet.load(context.device);
     await kernels.ensure(kernelsNeededBy(resolved));
-    return new RnnModel(context, resolved, kernels);
+    return releaseOnFailure(context.device, () => new RnnModel(context, resolved, kernels));
   }
 
   /**
@@ -72,7 +79,10 @@ export class RnnModel {
     bytes: Uint8Array,
     options: { optimizer?: RnnModelConfig['optimizer']; inputKind?: 'tokens' | 'dense' } = {},
   ): Promise<RnnModel> {
+    checkFromWeightsArguments(context, options);
     const file = decodeModelFile(bytes, { inputKind: options.inputKind });
+    // The file's tensors against the architecture it claims, before any model is built.
+    checkFileFitsConfig(file.config, file);
     const model = await RnnModel.create(context, { ...file.config, ...(options.optimizer ? { optimizer: options.optimizer } : {}) });
     try {
       model.writeParameters(checkedParameters(file.parameters, model.layout));
@@ -88,6 +98,7 @@ export class RnnModel {
    * metadata recording the architecture, plus `extraMetadata` (strings).
    */
   async saveWeights(extraMetadata: Record<string, string> = {}): Promise<Uint8Array> {
+    checkExtraMetadata(extraMetadata);
     return encodeWeights(this.config, this.layout, await this.readFlat(this.buffers.parameters), extraMetadata);
   }
 
@@ -114,6 +125,7 @@ export class RnnModel {
    * exactly as if training had not stopped. The file also loads as weights.
    */
   async saveCheckpoint(extraMetadata: Record<string, string> = {}): Promise<Uint8Array> {
+    checkExtraMetadata(extraMetadata);
     const parameters = await this.readFlat(this.buffers.parameters);
     const { firstState, secondState } = this.buffers;
     const states = {
@@ -125,6 +137,7 @@ export class RnnModel {
 
   /** A model that continues training from a checkpoint written by saveCheckpoint. */
   static async fromCheckpoint(context: GpuContext, bytes: Uint8Array): Promise<RnnModel> {
+    checkContext(context);
     const { config, counters, file } = decodeCheckpoint(bytes);
     const model = await RnnModel.create(context, config);
     try {
@@ -181,17 +194,20 @@ export class RnnModel {
     batches: Iterable<SequenceBatch>,
     options: { onProgress?: (progress: EpochProgress) => void; progressEvery?: number } = {},
   ): Promise<{ steps: number; meanLoss: number }> {
+    checkEpochArguments(batches, options);
+    checkEpochBatches(batches, this.config);
     const progressEvery = options.progressEvery === undefined ? 10 : requirePositiveInteger('options.progressEvery', options.progressEvery);
-    const firstRun = this.runner.counters.lossWrites;
+    const losses = new EpochLosses((first, count) => this.runner.readLossHistory(first, count), LOSS_HISTORY_LENGTH);
     let steps = 0;
     for (const batch of batches) {
-      const result = this.trainStep(batch);
+      const result = epochStep(steps, steps, () => this.trainStep(batch));
+      losses.add(this.runner.counters.lossWrites - 1);
       steps++;
       if (options.onProgress && steps % progressEvery === 0) options.onProgress({ step: result.step, stepsThisEpoch: steps, loss: await result.loss() });
+      await losses.collectIfDue(this.runner.counters.lossWrites);
     }
     if (steps === 0) throw new InvalidArgumentError('batches', 'is empty, expected at least one batch');
-    const losses = await this.runner.readLossHistory(firstRun, steps);
-    return { steps, meanLoss: losses.reduce((sum, loss) => sum + loss, 0) / steps };
+    return { steps, meanLoss: await losses.mean() };
   }
 
   /**
@@ -221,6 +237,7 @@ export class RnnModel {
 
   /** The learning rate step t (from 1) uses: the base rate under the schedule. */
   learningRateAt(step: number): number {
+    checkStepNumber(step);
     return this.runner.learningRateAt(step);
   }
 
@@ -251,11 +268,13 @@ export class RnnModel {
 
   /** Changes the base learning rate from the next step on. */
   setLearningRate(learningRate: number): void {
-    this.config.optimizer.learningRate = requirePositiveNumber('learningRate', learningRate);
+    this.config.optimizer.learningRate = checkLearningRate(learningRate);
   }
 
   /** Dispatches one training step records, and how they split into the parts of the step. */
   dispatchesPerStep(timeSteps: number, batchSize: number): Record<PlanPart | 'total', number> {
+    this.checkUsable();
+    checkBatchShape(timeSteps, batchSize);
     const plan = this.runner.plans.planFor(timeSteps, batchSize, 'train');
     return {
       forward: plan.partSize('forward'),
@@ -356,19 +375,13 @@ export class RnnModel {
    */
   writeParameters(values: Record<string, ArrayLike<number>>): void {
     this.checkUsable();
-    if (typeof values !== 'object' || values === null) {
-      throw new InvalidArgumentError('parameters', `got ${typeof values}, expected an object of arrays by parameter name`);
-    }
-    const byLayoutName = toLayoutNames(values, (message) => {
-      throw new InvalidArgumentError('parameters', message);
-    });
-    const checked = Object.entries(byLayoutName).map(([name, array]) => {
-      const view = this.layout.byName[name];
-      if (!view) {
-        throw new InvalidArgumentError(`parameters.${name}`, `unknown parameter; expected one of ${this.layout.views.map((v) => v.name).join(', ')}`);
-      }
-      return { view, data: requireFiniteFloats(`parameters.${name}`, array, view.length, `shape [${view.shape.join(', ')}]`) };
-    });
+    // Module names (rnn.weight_ih_l0, head.weight) to layout names; anything but a plain object is refused below, naming it.
+    const byLayoutName = isPlainObject(values)
+      ? toLayoutNames(values, (message) => {
+          throw new InvalidArgumentError('parameters', message);
+        })
+      : values;
+    const checked = checkParameterValues(byLayoutName, this.layout);
     for (const { view, data } of checked) writeElements(this.context.device, this.buffers.parameters, view.offset, data);
   }
 

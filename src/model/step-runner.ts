@@ -4,6 +4,7 @@
  * plan record it (sequence-plan.ts) and submits it; keeps the counters that place a
  * model in its training and the losses and gradient norms on the GPU until asked for.
  */
+import { checkScheduledLearningRate } from './options.ts';
 import { readFloats } from '../device/buffers.ts';
 import type { GpuContext } from '../device/gpu-context.ts';
 import type { KernelSet } from '../kernels/kernel-set.ts';
@@ -85,6 +86,7 @@ export class StepRunner {
     const validated = validateBatch(batch, this.config, true);
     const updating = parts.includes('update');
     const step = updating ? this.counters.optimizerStep + 1 : 0;
+    if (updating) checkScheduledLearningRate(step, this.learningRateAt(step));
     const lossIndex = this.counters.lossWrites;
     this.submit(validated, parts, { stream, step, lossSlot: lossIndex % LOSS_HISTORY_LENGTH });
     if (updating) this.counters.optimizerStep = step;

@@ -4,10 +4,11 @@
  * examples is free).
  */
 import { seededRandom } from '../model/random.ts';
-import { InvalidArgumentError, requireInRange } from '../validation.ts';
+import { describeValue, InvalidArgumentError, requireInRange } from '../validation.ts';
 
 /** The first (1 − fraction) of the text for training, the rest for validation (as char-rnn splits). */
 export function splitText(text: string, validationFraction: number): { training: string; validation: string } {
+  if (typeof text !== 'string') throw new InvalidArgumentError('text', `got ${describeValue(text)}, expected a string`);
   requireInRange('validationFraction', validationFraction, 0, 1);
   const characters = Array.from(text);
   const cut = Math.round(characters.length * (1 - validationFraction));
@@ -17,6 +18,8 @@ export function splitText(text: string, validationFraction: number): { training:
 
 /** A permutation of 0..count−1 from `seed` (Fisher–Yates): the same seed gives the same order. */
 export function shuffledOrder(count: number, seed: number): Uint32Array {
+  if (!Number.isSafeInteger(count) || count < 0 || count > 2 ** 32) throw new InvalidArgumentError('count', `got ${describeValue(count)}, expected an integer in [0, 2^32]`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new InvalidArgumentError('seed', `got ${describeValue(seed)}, expected an integer in [0, 2^32)`);
   const order = Uint32Array.from({ length: count }, (_, i) => i);
   const random = seededRandom(seed);
   for (let i = count - 1; i > 0; i--) {

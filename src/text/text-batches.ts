@@ -4,7 +4,7 @@
  * [k·T, (k+1)·T) of every stream as inputs and the characters one further on
  * as targets. Time-major: element t·B + b.
  */
-import { InvalidArgumentError, requirePositiveInteger } from '../validation.ts';
+import { describeValue, InvalidArgumentError, requireIndices, requirePositiveInteger } from '../validation.ts';
 
 export interface TokenBatch {
   timeSteps: number;
@@ -24,7 +24,8 @@ export class TextBatches {
   constructor(tokens: Uint32Array, timeSteps: number, batchSize: number) {
     this.timeSteps = requirePositiveInteger('timeSteps', timeSteps);
     this.batchSize = requirePositiveInteger('batchSize', batchSize);
-    this.tokens = tokens;
+    // Token ids as integers ≥ 0 (an array is copied into a Uint32Array; a string or anything else is refused).
+    this.tokens = tokens instanceof Uint32Array ? tokens : requireIndices('tokens', tokens, (tokens as ArrayLike<number> | null)?.length ?? 0, 'any length', 2 ** 32, 'token ids');
     // Each stream needs one extra character for the last target.
     this.streamLength = Math.floor(tokens.length / batchSize);
     this.batchesPerEpoch = Math.floor((this.streamLength - 1) / timeSteps);
@@ -43,6 +44,7 @@ export class TextBatches {
 
   /** Batch `index` (taken modulo batchesPerEpoch). */
   batch(index: number): TokenBatch {
+    if (!Number.isSafeInteger(index) || index < 0) throw new InvalidArgumentError('index', `got ${describeValue(index)}, expected an integer ≥ 0`);
     const T = this.timeSteps;
     const B = this.batchSize;
     const start = (index % this.batchesPerEpoch) * T;

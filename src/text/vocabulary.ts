@@ -1,5 +1,5 @@
 /** A character vocabulary built from a text: ids in order of first appearance sorted by code point. */
-import { InvalidArgumentError } from '../validation.ts';
+import { describeValue, InvalidArgumentError, requireIndices } from '../validation.ts';
 
 export class CharacterVocabulary {
   /** The characters, id = index. */
@@ -7,6 +7,11 @@ export class CharacterVocabulary {
   private readonly ids: Map<string, number>;
 
   constructor(characters: readonly string[]) {
+    if (!Array.isArray(characters)) throw new InvalidArgumentError('characters', `got ${describeValue(characters)}, expected an array of single characters`);
+    const notCharacter = characters.findIndex((c) => typeof c !== 'string' || Array.from(c).length !== 1);
+    if (notCharacter >= 0) {
+      throw new InvalidArgumentError('characters', `element ${notCharacter} is ${describeValue(characters[notCharacter])}, expected a single character (one code point)`);
+    }
     const unique = new Set(characters);
     if (unique.size !== characters.length || characters.length === 0) {
       throw new InvalidArgumentError('characters', `got ${characters.length} characters with ${unique.size} distinct, expected a non-empty list of distinct characters`);
@@ -18,7 +23,7 @@ export class CharacterVocabulary {
   /** The distinct characters of `text`, sorted by code point (as char-rnn does). */
   static fromText(text: string): CharacterVocabulary {
     if (typeof text !== 'string' || text.length === 0) {
-      throw new InvalidArgumentError('text', 'got an empty text, expected at least one character');
+      throw new InvalidArgumentError('text', `got ${describeValue(text)}, expected a string of at least one character`);
     }
     return new CharacterVocabulary([...new Set(Array.from(text))].sort());
   }
@@ -33,7 +38,8 @@ export class CharacterVocabulary {
 
   /** The vocabulary stored in a model file's metadata by toMetadata. */
   static fromMetadata(metadata: Record<string, string>): CharacterVocabulary {
-    const stored = metadata[CharacterVocabulary.METADATA_KEY];
+    if (typeof metadata !== 'object' || metadata === null) throw new InvalidArgumentError('metadata', `got ${describeValue(metadata)}, expected a model file's metadata object`);
+    const stored = Object.hasOwn(metadata, CharacterVocabulary.METADATA_KEY) ? metadata[CharacterVocabulary.METADATA_KEY] : undefined;
     if (stored === undefined) throw new InvalidArgumentError('metadata', `has no '${CharacterVocabulary.METADATA_KEY}' field; save the model with vocabulary.toMetadata()`);
     let characters: unknown;
     try {
@@ -52,6 +58,7 @@ export class CharacterVocabulary {
   }
 
   encode(text: string): Uint32Array {
+    if (typeof text !== 'string') throw new InvalidArgumentError('text', `got ${describeValue(text)}, expected a string`);
     const characters = Array.from(text);
     const ids = new Uint32Array(characters.length);
     characters.forEach((character, index) => {
@@ -65,12 +72,9 @@ export class CharacterVocabulary {
   }
 
   decode(ids: ArrayLike<number>): string {
+    const checked = requireIndices('ids', ids, (ids as ArrayLike<number> | null)?.length ?? 0, 'any length', this.size, 'the vocabulary');
     let text = '';
-    for (let i = 0; i < ids.length; i++) {
-      const character = this.characters[ids[i]];
-      if (character === undefined) throw new InvalidArgumentError('ids', `element ${i} is ${ids[i]}, expected an id in [0, ${this.size})`);
-      text += character;
-    }
+    for (const id of checked) text += this.characters[id];
     return text;
   }
 }
