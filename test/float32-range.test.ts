@@ -144,22 +144,22 @@ describe(`the float32 range (on ${adapter})`, () => {
         (e: unknown) => e as Error,
       );
     };
-    const f64 = Float64Array.from(weights.tensors.bias.data);
+    const f64 = Float64Array.from(weights.tensors['head.bias'].data);
     f64[1] = 1e39;
-    const beyond = await loadError({ ...weights, tensors: { ...weights.tensors, bias: { dtype: 'F64', shape: [3], data: f64 } } }, false);
+    const beyond = await loadError({ ...weights, tensors: { ...weights.tensors, 'head.bias': { dtype: 'F64', shape: [3], data: f64 } } }, false);
     expect(beyond).toBeInstanceOf(SafetensorsError);
-    expect(beyond!.message).toContain("tensor 'bias' element 1 is Infinity as float32");
+    expect(beyond!.message).toContain("tensor 'head.bias' element 1 is Infinity as float32");
     const poisoned = (name: string, value: number) => {
       const data = Float32Array.from(checkpoint.tensors[name].data);
       data[0] = value;
       return { ...checkpoint, tensors: { ...checkpoint.tensors, [name]: { ...checkpoint.tensors[name], data } } };
     };
-    const nan = await loadError(poisoned('optimizer.first.weight', Number.NaN), true);
+    const nan = await loadError(poisoned('optimizer.first.head.weight', Number.NaN), true);
     expect(nan).toBeInstanceOf(SafetensorsError);
-    expect(nan!.message).toContain("tensor 'optimizer.first.weight' element 0 is NaN");
-    const negative = await loadError(poisoned('optimizer.second.bias', -1), true);
+    expect(nan!.message).toContain("tensor 'optimizer.first.head.weight' element 0 is NaN");
+    const negative = await loadError(poisoned('optimizer.second.head.bias', -1), true);
     expect(negative).toBeInstanceOf(SafetensorsError);
-    expect(negative!.message).toContain("'optimizer.second.bias' element 0 is -1, expected ≥ 0");
+    expect(negative!.message).toContain("'optimizer.second.head.bias' element 0 is -1, expected ≥ 0");
     expect(await loadError(checkpoint, true)).toBeUndefined();
   });
 

@@ -117,7 +117,7 @@ describe(`option objects (on ${adapter})`, () => {
       [JSON.stringify({ ...state, lossWrites: -1 }), 'training_state.lossWrites is -1'],
       [JSON.stringify({ ...state, extra: 1 }), "unknown field 'extra'"],
       [JSON.stringify({ ...state, config: { ...state.config, hiddenSize: 'x' } }), 'config.hiddenSize: got "x"'],
-      [JSON.stringify({ ...state, config: { ...state.config, hiddenSize: 5 } }), "tensor 'weight_hh_l0' has shape [3,3], expected [5,5]"],
+      [JSON.stringify({ ...state, config: { ...state.config, hiddenSize: 5 } }), "tensor 'rnn.weight_hh_l0' has shape [3,3], expected [5,5]"],
     ];
     for (const [trainingState, fragment] of cases) {
       const { training_state: _, ...rest } = checkpoint.metadata;

@@ -39,7 +39,7 @@ describe(`memory of refused calls (on ${adapter})`, () => {
         expect(refused(() => model.evaluate(huge))).toBeInstanceOf(InvalidArgumentError);
         // 'carry' from a batch of 1 into a new shape of batch size 2: refused before its plan is made.
         const carry = refused(() => model.trainStep({ timeSteps: 3, batchSize: 2, inputTokens: [0, 1, 2, 3, 0, 1], targets: [1, 2, 3, 0, 1, 2], initialHidden: 'carry' }));
-        expect(carry.message).toContain('the carried state has batch size 1');
+        expect(carry.message).toContain('carries a state of batch size 1');
         for (const [timeSteps, batchSize] of [[0, 1], [-1, 1], [1, 0], [1.5, 1], ['2', 1], [1, Number.NaN], [1e9, 1]]) {
           expect(refused(() => model.dispatchesPerStep(timeSteps as number, batchSize as number))).toBeInstanceOf(InvalidArgumentError);
         }

@@ -93,7 +93,7 @@ describe(`size bounds (on ${adapter})`, () => {
         const bytes = encodeSafetensors({ tensors, metadata: { ...metadata, hidden_size: hidden } });
         const error = await refusedQuickly(() => RnnModel.fromWeights(context, bytes));
         expect(error).toBeInstanceOf(SafetensorsError);
-        expect(error.message).toContain(`tensor 'weight_hh_l0' has shape [2,2], expected [${hidden},${hidden}]`);
+        expect(error.message).toContain(`tensor 'rnn.weight_hh_l0' has shape [2,2], expected [${hidden},${hidden}]`);
       }
       const absurd = encodeSafetensors({ tensors, metadata: { ...metadata, hidden_size: '1000000000000' } });
       const error = await refusedQuickly(() => RnnModel.fromWeights(context, absurd));

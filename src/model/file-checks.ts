@@ -9,7 +9,7 @@ import { InvalidArgumentError } from '../validation.ts';
 import { type RnnModelConfig, resolveConfig } from './config.ts';
 import { checkParametersFit, type ModelFileContents } from './model-file.ts';
 import { optimizerState } from './optimizer.ts';
-import { parameterShapes } from './parameter-layout.ts';
+import { moduleParameterName, parameterShapes } from './parameter-layout.ts';
 
 /**
  * Checks that `config` (the architecture a file records or implies, for a
@@ -40,7 +40,7 @@ export function checkFileFitsConfig(config: RnnModelConfig, file: Pick<ModelFile
   for (const [name, tensor] of Object.entries(file.optimizerState)) {
     if (!name.startsWith('second.')) continue;
     const negative = tensor.data.findIndex((value) => value < 0);
-    if (negative >= 0) throw new SafetensorsError(`tensor 'optimizer.${name}' element ${negative} is ${tensor.data[negative]}, expected ≥ 0 (a mean of squared gradients)`);
+    if (negative >= 0) throw new SafetensorsError(`tensor '${fileTensorName('optimizer.', name)}' element ${negative} is ${tensor.data[negative]}, expected ≥ 0 (a mean of squared gradients)`);
   }
 }
 
@@ -49,7 +49,13 @@ function checkFiniteTensors(tensors: Record<string, { data: Float32Array }>, pre
   for (const [name, tensor] of Object.entries(tensors)) {
     const bad = tensor.data.findIndex((value) => !Number.isFinite(value));
     if (bad >= 0) {
-      throw new SafetensorsError(`tensor '${prefix}${name}' element ${bad} is ${tensor.data[bad]} as float32, expected a finite number within ±3.4028235e38 (the file's value is not finite or beyond the float32 range)`);
+      throw new SafetensorsError(`tensor '${fileTensorName(prefix, name)}' element ${bad} is ${tensor.data[bad]} as float32, expected a finite number within ±3.4028235e38 (the file's value is not finite or beyond the float32 range)`);
     }
   }
+}
+
+/** A tensor's name in the file: module names (rnn.…, head.…), optimizer states as optimizer.first.<module name>. */
+function fileTensorName(prefix: string, layoutName: string): string {
+  const state = /^(first|second)\.(.*)$/.exec(layoutName);
+  return state ? `${prefix}${state[1]}.${moduleParameterName(state[2])}` : `${prefix}${moduleParameterName(layoutName)}`;
 }
