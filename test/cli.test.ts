@@ -5,7 +5,7 @@
  * stderr warnings out unless --verbose, and refuses bad options with a message
  * naming the option.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,6 +96,21 @@ describe(`npm start (on ${adapter})`, () => {
     const failing = run([...args, '--steps', 'many']);
     expect(failing.status).toBe(1);
     expect(failing.stderr).toMatch(/^error: --steps: got "many"/);
+  });
+
+  it('stops on Ctrl-C (SIGINT to its process group, as a terminal sends it) with a checkpoint to resume from', async () => {
+    const args = [...options(100_000, '--checkpoint', join(work, 'interrupted', 'model.safetensors')), '--sample-every', '0'];
+    const child = spawn(process.execPath, [cli, ...args], { detached: true, env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' } });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => {
+      if (!output.includes('step ') && `${output}${text}`.includes('step ')) process.kill(-child.pid!, 'SIGINT');
+      output += text;
+    });
+    child.stderr.setEncoding('utf8').on('data', (text: string) => void (output += text));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, output).toBe(0);
+    expect(output).toMatch(/stopping: finishing this step and writing a checkpoint/);
+    expect(output).toMatch(/checkpoint written: .*interrupted.*model\.safetensors \(step \d+\); resume with --resume/);
   });
 
   it('refuses bad options, naming them', () => {
