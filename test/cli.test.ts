@@ -34,7 +34,7 @@ beforeAll(() => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe(`npm start (on ${adapter})`, () => {
-  const common = ['--corpus', '', '--cell', 'gru', '--hidden', '16', '--seq', '8', '--batch', '4', '--eval-every', '10', '--sample-every', '20', '--checkpoint-every', '10', '--adapter', adapter, '--length', '25'];
+  const common = ['--corpus', '', '--cell', 'gru', '--hidden', '16', '--seq', '8', '--batch', '4', '--schedule', 'constant', '--eval-every', '10', '--sample-every', '20', '--checkpoint-every', '10', '--adapter', adapter, '--length', '25'];
   const options = (steps: number, ...more: string[]) => {
     const args = [...common, '--steps', String(steps), '--checkpoint', join(work, 'runs', 'model.safetensors'), ...more];
     args[1] = join(work, 'corpus.txt');
@@ -73,6 +73,15 @@ describe(`npm start (on ${adapter})`, () => {
     expect(status, output).toBe(0);
     expect(output).toMatch(/resumed at step 30/);
     expect(output).toMatch(/over steps 31–40/);
+  });
+
+  it('refuses to resume a cosine schedule past its end, where the learning rate is 0', () => {
+    const path = join(work, 'cosine', 'model.safetensors');
+    const args = (steps: number, ...more: string[]) => [...options(steps, '--checkpoint', path, '--schedule', 'cosine', '--sample-every', '0'), ...more];
+    expect(run(args(5)).status).toBe(0);
+    const { status, output } = run(args(8, '--resume'));
+    expect(status).toBe(1);
+    expect(output).toMatch(/--steps 8: the checkpoint's cosine schedule ends at step 5 .*resume up to --steps 5/);
   });
 
   it('samples from the checkpoint with a prime', () => {
