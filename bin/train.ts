@@ -186,6 +186,14 @@ async function trainCommand(values: Values): Promise<void> {
     if (metadata.corpus_characters !== String(corpus.text.length)) {
       throw new Error(`--resume: the checkpoint was trained on a corpus of ${metadata.corpus_characters} characters, this one has ${corpus.text.length}; give the same --corpus`);
     }
+    // A cosine schedule has reached its minimum at totalSteps: training past it would not move.
+    const schedule = model.config.schedule;
+    if (schedule.type === 'cosine' && steps > schedule.totalSteps) {
+      throw new Error(
+        `--steps ${steps}: the checkpoint's cosine schedule ends at step ${schedule.totalSteps} (learning rate ${schedule.minLearningRate ?? 0} from there); ` +
+          `resume up to --steps ${schedule.totalSteps}, or start a run with more --steps (--schedule constant can be extended)`,
+      );
+    }
   } else {
     vocabulary = CharacterVocabulary.fromText(corpus.text);
     timeSteps = integer('seq', values.seq);

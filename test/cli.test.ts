@@ -5,7 +5,7 @@
  * stderr warnings out unless --verbose, and refuses bad options with a message
  * naming the option.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +34,7 @@ beforeAll(() => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe(`npm start (on ${adapter})`, () => {
-  const common = ['--corpus', '', '--cell', 'gru', '--hidden', '16', '--seq', '8', '--batch', '4', '--eval-every', '10', '--sample-every', '20', '--checkpoint-every', '10', '--adapter', adapter, '--length', '25'];
+  const common = ['--corpus', '', '--cell', 'gru', '--hidden', '16', '--seq', '8', '--batch', '4', '--schedule', 'constant', '--eval-every', '10', '--sample-every', '20', '--checkpoint-every', '10', '--adapter', adapter, '--length', '25'];
   const options = (steps: number, ...more: string[]) => {
     const args = [...common, '--steps', String(steps), '--checkpoint', join(work, 'runs', 'model.safetensors'), ...more];
     args[1] = join(work, 'corpus.txt');
@@ -75,6 +75,15 @@ describe(`npm start (on ${adapter})`, () => {
     expect(output).toMatch(/over steps 31–40/);
   });
 
+  it('refuses to resume a cosine schedule past its end, where the learning rate is 0', () => {
+    const path = join(work, 'cosine', 'model.safetensors');
+    const args = (steps: number, ...more: string[]) => [...options(steps, '--checkpoint', path, '--schedule', 'cosine', '--sample-every', '0'), ...more];
+    expect(run(args(5)).status).toBe(0);
+    const { status, output } = run(args(8, '--resume'));
+    expect(status).toBe(1);
+    expect(output).toMatch(/--steps 8: the checkpoint's cosine schedule ends at step 5 .*resume up to --steps 5/);
+  });
+
   it('samples from the checkpoint with a prime', () => {
     const { status, output } = run(['sample', '--checkpoint', join(work, 'runs', 'model.safetensors'), '--prime', 'the ', '--length', '30', '--adapter', adapter]);
     expect(status, output).toBe(0);
@@ -96,6 +105,21 @@ describe(`npm start (on ${adapter})`, () => {
     const failing = run([...args, '--steps', 'many']);
     expect(failing.status).toBe(1);
     expect(failing.stderr).toMatch(/^error: --steps: got "many"/);
+  });
+
+  it('stops on Ctrl-C (SIGINT to its process group, as a terminal sends it) with a checkpoint to resume from', async () => {
+    const args = [...options(100_000, '--checkpoint', join(work, 'interrupted', 'model.safetensors')), '--sample-every', '0'];
+    const child = spawn(process.execPath, [cli, ...args], { detached: true, env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' } });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => {
+      if (!output.includes('step ') && `${output}${text}`.includes('step ')) process.kill(-child.pid!, 'SIGINT');
+      output += text;
+    });
+    child.stderr.setEncoding('utf8').on('data', (text: string) => void (output += text));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, output).toBe(0);
+    expect(output).toMatch(/stopping: finishing this step and writing a checkpoint/);
+    expect(output).toMatch(/checkpoint written: .*interrupted.*model\.safetensors \(step \d+\); resume with --resume/);
   });
 
   it('refuses bad options, naming them', () => {

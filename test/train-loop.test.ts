@@ -5,7 +5,7 @@
  * nothing of training; validation with its own carried state; progress,
  * checkpoints and stopping; options refused before any GPU work.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CharacterVocabulary, evaluateStreams, InvalidArgumentError, RnnModel, type RnnModelConfig, sampleText, TextBatches, train, type TrainOptions } from '../src/index.ts';
 import { contextFor, TEST_ADAPTERS } from './gpu-adapters.ts';
 
@@ -32,6 +32,12 @@ async function lossesByHand(model: RnnModel, steps: number, carry: boolean): Pro
 
 describe.each(TEST_ADAPTERS)('train() on %s', (adapter) => {
   const create = async (overrides: Partial<RnnModelConfig> = {}) => RnnModel.create(await contextFor(adapter), { ...config, ...overrides });
+
+  // The device and the pipelines of the three cells (compiled once per device) before the timed tests:
+  // on a loaded machine SwiftShader's first compiles alone take a minute or more.
+  beforeAll(async () => {
+    for (const overrides of [{}, { cell: 'gru', layers: 1 }, { cell: 'rnn', layers: 1 }] as const) (await create(overrides)).dispose();
+  }, 600_000);
 
   it.each([
     ['carried within an epoch and reset at its start', true],
