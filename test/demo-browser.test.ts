@@ -27,7 +27,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { CharacterVocabulary, decodeSafetensors } from '../src/index.ts';
 import { closeServer, launchBrowser, serveDirectory, watchProblems } from './browser-harness.ts';
 
@@ -125,6 +125,11 @@ async function openPage(): Promise<Page> {
   browser ??= await launchBrowser(join(temporaryDirectory, 'profile'));
   return browser.newPage();
 }
+
+/** A test that failed leaves no page behind to keep the GPU busy (the page handed over to the next test stays). */
+afterEach(async () => {
+  for (const page of browser?.pages() ?? []) if (page !== handedOver?.page) await page.close();
+});
 
 afterAll(async () => {
   await handedOver?.page.close();
@@ -440,7 +445,7 @@ test('the copy-memory task reports recall accuracy; after a GPU device loss it r
   // Recover: a new device, the model from the checkpoint, paused at its step.
   const recoveryStarted = performance.now();
   await page.click('#recover');
-  await page.waitForFunction(() => document.body.dataset.state !== 'lost' && document.body.dataset.state !== 'recovering', undefined, { timeout: 20_000 });
+  await page.waitForFunction(() => document.body.dataset.state !== 'lost' && document.body.dataset.state !== 'recovering', undefined, { timeout: COMPILE_AND_TRAIN_TIMEOUT_MS });
   const recoverySeconds = (performance.now() - recoveryStarted) / 1000;
   if (await page.isVisible('#error')) throw new Error(`Recovery failed: ${await page.textContent('#error')}\n${problems.join('\n')}`);
   expect(await page.getAttribute('body', 'data-state')).toBe('paused');
@@ -453,7 +458,7 @@ test('the copy-memory task reports recall accuracy; after a GPU device loss it r
   const recovered = (await shownLosses(page)).length;
   await page.click('#train');
   await page.waitForFunction((until) => Number(document.querySelector('#step')!.textContent) >= until || !document.querySelector('#error')!.hasAttribute('hidden'), lostStep + 5, {
-    timeout: 20_000,
+    timeout: COMPILE_AND_TRAIN_TIMEOUT_MS,
   });
   await page.click('#pause');
   await page.waitForFunction(() => document.body.dataset.state === 'paused' && (document.querySelector('#sample') as HTMLElement).dataset.origin === 'paused');
