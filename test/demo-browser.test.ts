@@ -184,6 +184,9 @@ test('an LSTM trains in the worker with its first-run stages shown, its learning
   expect(await page.isVisible('#software-note')).toBe(true);
   await recordStatuses(page);
 
+  // The page's own start-up work is done: the ready texts are measured (the source code is 260k characters).
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-size-for]')].every((label) => label.textContent !== '…'));
+
   // The longest gap between timer ticks on the page's main thread, while the worker trains.
   await page.evaluate(() => {
     const state = { last: performance.now(), longest: 0 };
