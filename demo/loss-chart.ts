@@ -21,6 +21,16 @@ const HEIGHT = 280;
 
 const formatLoss = (_: uPlot, value: number | null | undefined) => (value === null || value === undefined ? '–' : value.toFixed(4));
 
+/** Validation is measured every few steps: at the cursor, the latest measurement at or before it, with its step. */
+function latestValidation(plot: uPlot, value: number | null, seriesIndex: number, index: number | null): string {
+  if (value !== null && value !== undefined) return value.toFixed(4);
+  for (let i = index ?? -1; i >= 0; i--) {
+    const earlier = plot.data[seriesIndex][i];
+    if (earlier !== null && earlier !== undefined) return `${earlier.toFixed(4)} (step ${plot.data[0][i]})`;
+  }
+  return '–';
+}
+
 export class LossChart {
   private readonly container: HTMLElement;
   private readonly empty: HTMLElement;
@@ -100,7 +110,7 @@ export class LossChart {
         { label: 'step', value: (_, step) => (step === null ? '–' : String(step)) },
         { label: 'training', stroke: COLOURS.training, alpha: 0.35, width: 1, value: formatLoss, points: { show: false } },
         { label: 'training (smoothed)', stroke: COLOURS.smoothed, width: 2.5, value: formatLoss, points: { show: false } },
-        { label: 'validation', stroke: COLOURS.validation, width: 2, spanGaps: true, value: formatLoss, points: { show: true, size: 5, fill: COLOURS.validation } },
+        { label: 'validation', stroke: COLOURS.validation, width: 2, spanGaps: true, value: latestValidation, points: { show: true, size: 5, fill: COLOURS.validation } },
         ...references.map((reference) => ({
           label: reference.label,
           stroke: COLOURS.reference,

@@ -17,7 +17,8 @@
 import { LossChart } from './loss-chart.ts';
 import { formatBytes, parameterCount } from './metrics.ts';
 import type { PlainError } from './plain-errors.ts';
-import type { OptimizerName, PageMessage, Sample, SampleSettings, SaveKind, WorkerMessage } from './protocol.ts';
+import type { OptimizerName, PageMessage, SampleSettings, SaveKind, WorkerMessage } from './protocol.ts';
+import { SampleView } from './sample-view.ts';
 import { TextSource } from './text-source.ts';
 import {
   controlsFor,
@@ -92,17 +93,11 @@ const page = {
   prime: element<HTMLInputElement>('prime'),
   sampleSeed: element<HTMLInputElement>('sample-seed'),
   sampleNow: element<HTMLButtonElement>('sample-now'),
-  sampleMeta: element('sample-meta'),
-  sampleError: element('sample-error'),
-  sample: element('sample'),
-  historyBox: element<HTMLDetailsElement>('history-box'),
-  historyCount: element('history-count'),
-  sampleHistory: element('sample-history'),
   chart: new LossChart(element('chart'), element('chart-empty')),
 };
 
-/** What the sample's caption says before there is a sample (as the page is written). */
-const NO_SAMPLE_NOTE = page.sampleMeta.textContent ?? '';
+const samples = new SampleView();
+
 
 let view: ViewState = initialViewState;
 let worker: Worker | undefined;
@@ -180,54 +175,6 @@ function renderStage(state: ViewState): void {
   setText(page.stageNote, `${STAGE_NOTES[state.stage]}${slow} ${seconds} s so far…`);
 }
 
-const sampleCaption = (sample: Sample) =>
-  `Step ${sample.step}, temperature ${sample.temperature}, seed ${sample.seed}, primed with ${JSON.stringify(sample.prime)} (${sample.origin}).`;
-
-function renderSamples(state: ViewState): void {
-  const sample = state.sample;
-  setText(page.sample, sample ? sample.prime + sample.text : '');
-  if (sample) {
-    Object.assign(page.sample.dataset, {
-      origin: sample.origin,
-      step: String(sample.step),
-      seed: String(sample.seed),
-      temperature: String(sample.temperature),
-      prime: sample.prime,
-    });
-    setText(page.sampleMeta, sampleCaption(sample));
-  } else {
-    for (const key of ['origin', 'step', 'seed', 'temperature', 'prime']) delete page.sample.dataset[key];
-    setText(page.sampleMeta, NO_SAMPLE_NOTE);
-  }
-  page.sampleError.hidden = state.sampleError === undefined;
-  setText(page.sampleError, state.sampleError ?? '');
-
-  // Earlier samples, newest first, each under its step.
-  const earlier = state.samples.slice(1);
-  page.historyBox.hidden = earlier.length === 0;
-  setText(page.historyCount, String(earlier.length));
-  if (page.sampleHistory.childElementCount === earlier.length && page.sampleHistory.firstElementChild?.getAttribute('data-key') === keyOf(earlier[0])) return;
-  page.sampleHistory.replaceChildren(
-    ...earlier.map((old) => {
-      const item = document.createElement('li');
-      item.dataset.key = keyOf(old);
-      item.dataset.step = String(old.step);
-      const badge = document.createElement('span');
-      badge.className = 'badge';
-      badge.textContent = `step ${old.step} `;
-      const meta = document.createElement('span');
-      meta.textContent = `· T ${old.temperature} · seed ${old.seed} · ${old.origin}`;
-      badge.append(meta);
-      const text = document.createElement('pre');
-      text.textContent = old.prime + old.text;
-      item.append(badge, text);
-      return item;
-    }),
-  );
-}
-
-const keyOf = (sample: Sample | undefined) => (sample ? `${sample.step}/${sample.seed}/${sample.temperature}/${sample.origin}/${sample.text.length}` : '');
-
 function render(state: ViewState): void {
   document.body.dataset.state = state.phase;
   if (state.busy) document.body.dataset.busy = state.busy;
@@ -304,7 +251,7 @@ function render(state: ViewState): void {
     : '';
   setText(page.dataInfo, state.dataDescription);
   page.chart.update({ training: state.trainLoss, validation: state.validationLoss, references: state.references });
-  renderSamples(state);
+  samples.render(state);
 }
 
 // ---- side effects of the worker's messages ----

@@ -21,9 +21,14 @@ const count = (n: number) => n.toLocaleString('en-US');
 
 /** "2,841 characters, 43 distinct" or, for long texts, "318k characters, 97 distinct". */
 export function describeText(text: string): string {
-  const characters = Array.from(text);
-  const size = characters.length >= 10_000 ? `${Math.round(characters.length / 1000)}k` : count(characters.length);
-  return `${size} characters, ${new Set(characters).size} distinct`;
+  let length = 0;
+  const distinct = new Set<string>();
+  for (const character of text) {
+    length++;
+    distinct.add(character);
+  }
+  const size = length >= 10_000 ? `${Math.round(length / 1000)}k` : count(length);
+  return `${size} characters, ${distinct.size} distinct`;
 }
 
 export class TextSource {

@@ -20,31 +20,20 @@ import {
 } from '../src/index.ts';
 import { correctPredictions } from './metrics.ts';
 import { fileLoadError, keptSentence, type PlainError } from './plain-errors.ts';
-import {
-  type AdapterInfo,
-  type DataSource,
-  type FaultCause,
-  type LossHistory,
-  type ModelInfo,
-  type ModelSettings,
-  type PageMessage,
-  type SampleSettings,
-  type SaveKind,
-  type TaskKind,
-  type TrainingSettings,
-  type WorkerMessage,
+import type {
+  AdapterInfo,
+  DataSource,
+  FaultCause,
+  ModelSettings,
+  PageMessage,
+  SampleSettings,
+  SaveKind,
+  TrainingSettings,
+  WorkerMessage,
 } from './protocol.ts';
-import {
-  type DemoMetadata,
-  historyUpTo,
-  METADATA_DEMO,
-  METADATA_HISTORY,
-  modelFileMetadata,
-  readDemoMetadata,
-  readHistory,
-  vocabularyFromMetadata,
-} from './saved-model.ts';
-import { copyMemoryData, DataError, type TrainingData, textData, TEXT_SAMPLE_LENGTH } from './training-data.ts';
+import { historyUpTo, METADATA_DEMO, modelFileMetadata, readDemoMetadata, vocabularyFromMetadata } from './saved-model.ts';
+import { copyMemoryData, DataError, type TrainingData, textData } from './training-data.ts';
+import { demoMetadataOf, modelInfo, readModelFile, type Run, saveModelFile } from './worker-run.ts';
 
 /** Steps between loss reads (a read waits for the GPU, so not every step). */
 const LOG_EVERY = 5;
@@ -58,36 +47,6 @@ const MODEL_SEED = 1;
 const CHECKPOINT_EVERY = 50;
 /** How long a failed GPU call waits for device.lost before it counts as an ordinary error. */
 const LOSS_REPORT_WAIT_MS = 250;
-
-/** The whole training state of a model at one step (RnnModel.saveCheckpoint), vocabulary and demo settings in its metadata. */
-interface Checkpoint {
-  bytes: Uint8Array;
-  step: number;
-}
-
-interface Run {
-  model: RnnModel;
-  vocabulary: CharacterVocabulary;
-  settings: ModelSettings;
-  task: TaskKind;
-  origin: 'new' | 'file';
-  fileName?: string;
-  defaultPrime: string;
-  sampleLength: number;
-  /** Copy task: symbols remembered. */
-  copySymbols?: number;
-  /** The data of the latest Train. */
-  data?: TrainingData;
-  training?: TrainingSettings;
-  /** The latest in-memory checkpoint of `model`. */
-  checkpoint?: Checkpoint;
-  /** Every loss shown for this model (also those before it was saved and loaded), for checkpoints. */
-  history: LossHistory;
-  /** A loaded file: which kind. */
-  fileKind?: SaveKind;
-  /** Whether the model has run a step at the current batch shape (the first one records the plan: slow). */
-  shapesRun: Set<string>;
-}
 
 interface WorkerScope {
   postMessage(message: WorkerMessage, transfer: Transferable[]): void;
@@ -168,23 +127,6 @@ async function faultExplains(gpu: GpuContext): Promise<boolean> {
   return true;
 }
 
-function modelInfo(current: Run, savedTraining?: Partial<TrainingSettings>, history?: LossHistory): ModelInfo {
-  return {
-    step: current.model.stepCount,
-    learningRate: current.model.fullConfig.optimizer?.learningRate ?? 0,
-    fileKind: current.fileKind,
-    ...(history ? { history } : {}),
-    ...current.settings,
-    vocabularySize: current.vocabulary.size,
-    parameterShapes: current.model.parameterShapes,
-    task: current.task,
-    origin: current.origin,
-    fileName: current.fileName,
-    savedTraining,
-    copySymbols: current.copySymbols,
-  };
-}
-
 function prepareData(source: DataSource, training: TrainingSettings, vocabulary?: CharacterVocabulary): TrainingData {
   return source.kind === 'text'
     ? textData(source.text, training.timeSteps, training.batchSize, vocabulary)
@@ -235,19 +177,6 @@ async function validate(current: Run, data: TrainingData): Promise<void> {
   const step = current.model.stepCount;
   if (current.history.validation.at(-1)?.step !== step) current.history.validation.push({ step, loss });
   post({ type: 'validation', step, loss, ...(recalled > 0 ? { recallAccuracy: correct / recalled } : {}) });
-}
-
-function demoMetadataOf(current: Run): DemoMetadata {
-  return {
-    task: current.task,
-    defaultPrime: current.defaultPrime,
-    sampleLength: current.sampleLength,
-    timeSteps: current.training?.timeSteps ?? 0,
-    batchSize: current.training?.batchSize ?? 0,
-    learningRate: current.training?.learningRate ?? 0,
-    steps: current.model.stepCount,
-    ...(current.copySymbols ? { copySymbols: current.copySymbols } : {}),
-  };
 }
 
 /** Replaces the run's in-memory checkpoint with one of its current step (a readback: waits for the queued steps). */
@@ -359,70 +288,19 @@ async function train(message: Extract<PageMessage, { type: 'train' }>): Promise<
  * or to generate text elsewhere).
  */
 async function save(what: SaveKind): Promise<void> {
-  const current = run;
-  if (!current) throw new DataError('There is no model to save yet: press Train first.');
-  const metadata = modelFileMetadata(current.vocabulary, demoMetadataOf(current), what === 'checkpoint' ? current.history : undefined);
-  const file = what === 'checkpoint' ? await current.model.saveCheckpoint(metadata) : await current.model.saveWeights(metadata);
-  const bytes = file.byteOffset === 0 && file.byteLength === file.buffer.byteLength ? file : file.slice();
-  const { cell, layers, hiddenSize } = current.settings;
-  const suffix = what === 'checkpoint' ? 'checkpoint' : 'weights';
-  const fileName = `webgpu-rnn-${cell}-${layers}x${hiddenSize}-${current.task}-step${current.model.stepCount}-${suffix}.safetensors`;
-  post({ type: 'saved', what, fileName, bytes: bytes.buffer as ArrayBuffer }, [bytes.buffer as ArrayBuffer]);
+  if (!run) throw new DataError('There is no model to save yet: press Train first.');
+  const { fileName, bytes } = await saveModelFile(run, what);
+  post({ type: 'saved', what, fileName, bytes }, [bytes]);
 }
 
-async function load(message: Extract<PageMessage, { type: 'load' }>, hadModel: boolean): Promise<void> {
-  const bytes = new Uint8Array(message.bytes);
-  // Read the metadata first: a file the demo cannot decode text with is refused before any GPU work.
-  const { metadata } = decodeSafetensors(bytes);
-  const vocabulary = vocabularyFromMetadata(metadata);
-  if (vocabulary === undefined) {
-    throw new DataError(
-      `${message.fileName} has no 'vocabulary' metadata: the demo needs the characters the model was trained on to encode a prime and decode samples. ` +
-        'Load a model saved by this page or by the CLI (or add the vocabulary, a JSON array of its characters in id order, to the file\'s metadata).',
-    );
-  }
-  // A checkpoint resumes with its own optimizer, moments and step; a weights file starts over with the page's optimizer.
-  const fileKind: SaveKind = metadata.kind === 'checkpoint' ? 'checkpoint' : 'weights';
-  const model =
-    fileKind === 'checkpoint'
-      ? await RnnModel.fromCheckpoint(context!, bytes)
-      : await RnnModel.fromWeights(context!, bytes, { optimizer: { type: message.optimizer, learningRate: message.learningRate } });
-  const { cell, layers, hiddenSize, inputKind, inputSize, outputSize } = model.config;
-  const optimizerType = model.fullConfig.optimizer?.type;
-  if (optimizerType !== 'adam' && optimizerType !== 'sgd') {
-    model.dispose();
-    throw new DataError(`${message.fileName} trains with the ${optimizerType} optimizer; this page offers Adam and SGD. Load its weights instead.`);
-  }
-  if (inputKind !== 'tokens' || inputSize !== vocabulary.size || outputSize !== vocabulary.size) {
-    model.dispose();
-    throw new DataError(
-      `${message.fileName} does not fit its vocabulary: the model takes ${inputSize} ${inputKind} inputs and predicts ${outputSize} classes, ` +
-        `the vocabulary has ${vocabulary.size} characters.`,
-    );
-  }
-  const saved = readDemoMetadata(metadata[METADATA_DEMO]);
-  const task: TaskKind = saved.task ?? 'text';
+async function load(message: Extract<PageMessage, { type: 'load' }>): Promise<void> {
+  const { loaded, savedTraining } = await readModelFile(context!, message);
   run?.model.dispose();
-  const history = fileKind === 'checkpoint' ? historyUpTo(readHistory(metadata[METADATA_HISTORY]), model.stepCount) : { training: [], validation: [] };
-  run = {
-    model,
-    vocabulary,
-    settings: { cell, layers, hiddenSize, optimizer: optimizerType },
-    task,
-    origin: 'file',
-    fileName: message.fileName,
-    fileKind,
-    history,
-    shapesRun: new Set(),
-    defaultPrime: saved.defaultPrime ?? vocabulary.characters[0],
-    sampleLength: saved.sampleLength ?? TEXT_SAMPLE_LENGTH,
-    copySymbols: task === 'copy-memory' ? saved.copySymbols : undefined,
-  };
-  const { timeSteps, batchSize, learningRate } = saved;
-  const savedTraining: Partial<TrainingSettings> = { ...(timeSteps ? { timeSteps } : {}), ...(batchSize ? { batchSize } : {}), ...(learningRate ? { learningRate } : {}) };
-  post({ type: 'model', info: modelInfo(run, savedTraining, { training: history.training.slice(), validation: history.validation.slice() }) });
-  await takeCheckpoint(run);
-  await writeSample(run, 'loaded', message.sampling);
+  run = loaded;
+  const { history } = loaded;
+  post({ type: 'model', info: modelInfo(loaded, savedTraining, { training: history.training.slice(), validation: history.validation.slice() }) });
+  await takeCheckpoint(loaded);
+  await writeSample(loaded, 'loaded', message.sampling);
 }
 
 /**
@@ -493,7 +371,7 @@ async function handle(message: PageMessage): Promise<void> {
       case 'save':
         return await save(message.what);
       case 'load':
-        return await load(message, hadModel);
+        return await load(message);
       case 'pause':
       case 'set-sampling':
       case 'set-learning-rate':

@@ -27,7 +27,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { CharacterVocabulary, decodeSafetensors } from '../src/index.ts';
 import { closeServer, launchBrowser, serveDirectory, watchProblems } from './browser-harness.ts';
 
@@ -126,6 +126,11 @@ async function openPage(): Promise<Page> {
   return browser.newPage();
 }
 
+/** A test that failed leaves no page behind to keep the GPU busy (the page handed over to the next test stays). */
+afterEach(async () => {
+  for (const page of browser?.pages() ?? []) if (page !== handedOver?.page) await page.close();
+});
+
 afterAll(async () => {
   await handedOver?.page.close();
   await browser?.close();
@@ -178,6 +183,9 @@ test('an LSTM trains in the worker with its first-run stages shown, its learning
   // A software adapter is named as such, with a word on what that means for speed.
   expect(await page.isVisible('#software-note')).toBe(true);
   await recordStatuses(page);
+
+  // The page's own start-up work is done: the ready texts are measured (the source code is 260k characters).
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-size-for]')].every((label) => label.textContent !== '…'));
 
   // The longest gap between timer ticks on the page's main thread, while the worker trains.
   await page.evaluate(() => {
@@ -440,7 +448,7 @@ test('the copy-memory task reports recall accuracy; after a GPU device loss it r
   // Recover: a new device, the model from the checkpoint, paused at its step.
   const recoveryStarted = performance.now();
   await page.click('#recover');
-  await page.waitForFunction(() => document.body.dataset.state !== 'lost' && document.body.dataset.state !== 'recovering', undefined, { timeout: 20_000 });
+  await page.waitForFunction(() => document.body.dataset.state !== 'lost' && document.body.dataset.state !== 'recovering', undefined, { timeout: COMPILE_AND_TRAIN_TIMEOUT_MS });
   const recoverySeconds = (performance.now() - recoveryStarted) / 1000;
   if (await page.isVisible('#error')) throw new Error(`Recovery failed: ${await page.textContent('#error')}\n${problems.join('\n')}`);
   expect(await page.getAttribute('body', 'data-state')).toBe('paused');
@@ -453,7 +461,7 @@ test('the copy-memory task reports recall accuracy; after a GPU device loss it r
   const recovered = (await shownLosses(page)).length;
   await page.click('#train');
   await page.waitForFunction((until) => Number(document.querySelector('#step')!.textContent) >= until || !document.querySelector('#error')!.hasAttribute('hidden'), lostStep + 5, {
-    timeout: 20_000,
+    timeout: COMPILE_AND_TRAIN_TIMEOUT_MS,
   });
   await page.click('#pause');
   await page.waitForFunction(() => document.body.dataset.state === 'paused' && (document.querySelector('#sample') as HTMLElement).dataset.origin === 'paused');
