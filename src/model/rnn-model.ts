@@ -235,6 +235,9 @@ export class RnnModel {
    */
   async generate(options: GenerateOptions): Promise<Uint32Array> {
     this.checkUsable();
+    if (this.config.bidirectional) {
+      throw new InvalidArgumentError('generate', 'called on a bidirectional model; its reverse direction reads each sequence from its end, so it cannot draw one token after another');
+    }
     const request = checkGeneration(this.config, options);
     const stream = streamOf(options, 'generate');
     const { primeIds } = request;
@@ -292,7 +295,7 @@ export class RnnModel {
     this.checkUsable();
     const latest = this.buffers.streams.latest;
     if (!latest) throw new Error('No run yet: there are no final states to read.');
-    return readFloats(this.context.device, latest[which]!, 0, this.config.layers * latest.batchSize * this.config.hiddenSize);
+    return readFloats(this.context.device, latest[which]!, 0, this.config.layers * this.config.directions * latest.batchSize * this.config.hiddenSize);
   }
 
   /** Gradients of the loss with respect to the initial states [L, B, H] (hidden, and cell for LSTM), from the latest backward pass. */

@@ -1,0 +1,152 @@
+/**
+ * Bidirectional models on the GPU against the bidirectional float64 reference: loss, every
+ * gradient, final states [2L, B, H], initial-state gradients and logits, for every cell with
+ * one and two layers, dense inputs with lengths and initial states; token inputs one-hot and
+ * through an embedding, dropout between layers and many-to-one targets; what is refused.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import type { SequenceBatch } from '../src/model/batch.ts';
+import type { RnnModelConfig } from '../src/model/config.ts';
+import { RnnModel } from '../src/model/rnn-model.ts';
+import { bidirectionalLossAndGradients, type BidirectionalBatch, type ReferenceCell, type ReferenceDims, type ReferenceParameters } from '../src/reference/index.ts';
+import { InvalidArgumentError } from '../src/validation.ts';
+import { compareArrays, expectClose } from './check-close.ts';
+import { contextFor, TEST_ADAPTERS } from './gpu-adapters.ts';
+import { randomFloats, seededRandom } from './random.ts';
+
+const TOLERANCE = { relative: 1e-4, absolute: 2e-6 };
+const T = 5;
+const B = 3;
+const H = 6;
+const LENGTHS = [5, 2, 4];
+
+function toFloat64(parameters: Record<string, Float32Array>): ReferenceParameters {
+  return Object.fromEntries(Object.entries(parameters).map(([name, values]) => [name, Float64Array.from(values)]));
+}
+
+function randomIntegers(count: number, bound: number, seed: number): Uint32Array {
+  const random = seededRandom(seed);
+  return Uint32Array.from({ length: count }, () => Math.floor(random() * bound));
+}
+
+/** Logits rows of positions within their sequence (PyTorch's padded rows are zero, ours are not read). */
+function countedRows(logits: ArrayLike<number>, V: number, lengths: number[]): number[] {
+  const rows: number[] = [];
+  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) if (t < lengths[b]) rows.push(...Array.from(logits).slice((t * B + b) * V, (t * B + b + 1) * V));
+  return rows;
+}
+
+const CELLS: [ReferenceCell, RnnModelConfig['cell'], RnnModelConfig['nonlinearity']][] = [
+  ['rnn_tanh', 'rnn', 'tanh'],
+  ['rnn_relu', 'rnn', 'relu'],
+  ['lstm', 'lstm', 'tanh'],
+  ['gru', 'gru', 'tanh'],
+];
+
+/** The worst relative error of any compared value (|want| > 1e-3), per adapter, printed at the end. */
+const worst = new Map<string, number>();
+function record(adapter: string, got: ArrayLike<number>, want: ArrayLike<number>): void {
+  const { maxRelative } = compareArrays(got, want, { relative: 0, absolute: 1e-3 });
+  worst.set(adapter, Math.max(worst.get(adapter) ?? 0, maxRelative));
+}
+afterAll(() => {
+  for (const [adapter, error] of worst) console.log(`bidirectional GPU vs float64 reference on ${adapter}: worst relative error ${error.toExponential(2)}`);
+});
+
+async function compareStep(adapter: string, model: RnnModel, dims: ReferenceDims, batch: SequenceBatch & BidirectionalBatch, what: string): Promise<void> {
+  const parameters = toFloat64(await model.readParameters());
+  const step = model.computeGradients(batch);
+  const masks = model.lastDropoutMasks();
+  const want = bidirectionalLossAndGradients(parameters, dims, { ...batch, dropoutMasks: masks.length ? masks : undefined });
+  expectClose(`${what} loss`, [await step.loss()], [want.loss], TOLERANCE);
+  const gradients = await model.readGradients();
+  for (const name of Object.keys(want.gradients)) {
+    expectClose(`${what} gradient ${name}`, gradients[name], want.gradients[name], TOLERANCE);
+    record(adapter, gradients[name], want.gradients[name]);
+  }
+  expectClose(`${what} final hidden`, await model.readFinalHidden(), want.finalHidden, TOLERANCE);
+  if (dims.cell === 'lstm') expectClose(`${what} final cell`, await model.readFinalCell(), want.finalCell!, TOLERANCE);
+  const stateGradients = await model.readInitialStateGradients();
+  expectClose(`${what} initial hidden gradient`, stateGradients.hidden, want.dInitialHidden, TOLERANCE);
+  if (dims.cell === 'lstm') expectClose(`${what} initial cell gradient`, stateGradients.cell!, want.dInitialCell!, TOLERANCE);
+}
+
+describe.each(TEST_ADAPTERS)('bidirectional layers on %s', (adapter) => {
+  for (const [referenceCell, cell, nonlinearity] of CELLS) {
+    for (const layers of [1, 2]) {
+      it(`${referenceCell}, ${layers} layer(s): loss, gradients, final states, initial-state gradients and logits with lengths`, async () => {
+        const I = 4;
+        const V = 5;
+        const config: RnnModelConfig = { cell, nonlinearity, layers, bidirectional: true, inputSize: I, hiddenSize: H, outputSize: V, seed: 3 };
+        const dims: ReferenceDims = { inputSize: I, hiddenSize: H, outputSize: V, cell: referenceCell, layers };
+        const model = await RnnModel.create(await contextFor(adapter), config);
+        try {
+          // Weights ×2 so the cells work away from their linear parts.
+          model.writeParameters(Object.fromEntries(Object.entries(await model.readParameters()).map(([name, values]) => [name, values.map((v) => v * 2)])));
+          expect(model.parameterShapes['weight_ih_l0_reverse']).toEqual([(cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1) * H, I]);
+          if (layers > 1) expect(model.parameterShapes['weight_ih_l1_reverse'][1]).toBe(2 * H);
+          expect(model.parameterShapes['weight']).toEqual([V, 2 * H]);
+          const blocks = 2 * layers;
+          const batch = {
+            timeSteps: T,
+            batchSize: B,
+            inputs: randomFloats(T * B * I, 11, 1.5),
+            targets: randomIntegers(T * B, V, 12),
+            lengths: LENGTHS,
+            initialHidden: randomFloats(blocks * B * H, 13, 0.8),
+            ...(cell === 'lstm' ? { initialCell: randomFloats(blocks * B * H, 14, 0.8) } : {}),
+          };
+          await compareStep(adapter, model, dims, batch, referenceCell);
+          const parameters = toFloat64(await model.readParameters());
+          const want = bidirectionalLossAndGradients(parameters, dims, batch);
+          const prediction = await model.predict(batch);
+          expectClose('logits', countedRows(prediction.logits, V, LENGTHS), countedRows(want.logits, V, LENGTHS), TOLERANCE);
+          expectClose('predicted final hidden', prediction.finalHidden, want.finalHidden, TOLERANCE);
+        } finally {
+          model.dispose();
+        }
+      });
+    }
+  }
+
+  it('token inputs through an embedding, dropout between the layers, many-to-one targets on both directions\' final states', async () => {
+    const V = 7;
+    const config: RnnModelConfig = { cell: 'lstm', layers: 2, bidirectional: true, vocabularySize: V, embeddingSize: 3, hiddenSize: H, dropout: 0.3, outputSize: 4, seed: 5 };
+    const dims: ReferenceDims = { inputSize: V, hiddenSize: H, outputSize: 4, cell: 'lstm', layers: 2, embeddingSize: 3 };
+    const model = await RnnModel.create(await contextFor(adapter), config);
+    try {
+      const batch = { timeSteps: T, batchSize: B, inputTokens: randomIntegers(T * B, V, 21), sequenceTargets: [3, 0, 2], lengths: LENGTHS };
+      await compareStep(adapter, model, dims, batch, 'embedding, dropout, many-to-one');
+      expect(model.lastDropoutMasks()[0].length).toBe(T * B * 2 * H);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('one-hot token inputs, per-step targets, no lengths', async () => {
+    const V = 6;
+    const model = await RnnModel.create(await contextFor(adapter), { cell: 'gru', layers: 2, bidirectional: true, vocabularySize: V, hiddenSize: H, seed: 8 });
+    try {
+      const batch = { timeSteps: T, batchSize: B, inputTokens: randomIntegers(T * B, V, 31), targets: randomIntegers(T * B, V, 32) };
+      await compareStep(adapter, model, { inputSize: V, hiddenSize: H, outputSize: V, cell: 'gru', layers: 2 }, batch, 'one-hot tokens');
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it("refuses 'carry', generate() and singleBias with a clear error, before any GPU work", async () => {
+    const context = await contextFor(adapter);
+    const model = await RnnModel.create(context, { cell: 'gru', bidirectional: true, vocabularySize: 5, hiddenSize: 4 });
+    try {
+      const batch = { timeSteps: 2, batchSize: 1, inputTokens: [1, 2], targets: [2, 3] };
+      expect(() => model.trainStep({ ...batch, initialHidden: 'carry' })).toThrow(InvalidArgumentError);
+      expect(() => model.trainStep({ ...batch, initialHidden: 'carry' })).toThrow(/bidirectional/);
+      expect(() => model.trainStep({ ...batch, initialHidden: new Float32Array(4) })).toThrow(/layers·2/);
+      await expect(model.generate({ primeTokens: [1], length: 3 })).rejects.toThrow(InvalidArgumentError);
+      await expect(RnnModel.create(context, { cell: 'rnn', bidirectional: true, singleBias: true, vocabularySize: 5, hiddenSize: 4 })).rejects.toThrow(/singleBias/);
+      await expect(RnnModel.create(context, { bidirectional: 'yes' as never, vocabularySize: 5, hiddenSize: 4 })).rejects.toThrow(/bidirectional/);
+    } finally {
+      model.dispose();
+    }
+  });
+});
