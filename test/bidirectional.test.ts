@@ -150,3 +150,67 @@ describe.each(TEST_ADAPTERS)('bidirectional layers on %s', (adapter) => {
     }
   });
 });
+
+describe.each(TEST_ADAPTERS)('bidirectional models in files on %s', (adapter) => {
+  it('weights round-trip bit for bit with bidirectional in the metadata; a PyTorch state_dict with _reverse names loads as bidirectional', async () => {
+    const context = await contextFor(adapter);
+    const model = await RnnModel.create(context, { cell: 'lstm', layers: 2, bidirectional: true, vocabularySize: 6, hiddenSize: 4, seed: 2 });
+    try {
+      const batch = { timeSteps: 4, batchSize: 2, inputTokens: [1, 2, 3, 4, 5, 0, 1, 2], targets: [2, 3, 4, 5, 0, 1, 2, 3], lengths: [4, 3] };
+      const before = await model.predict(batch);
+      const bytes = await model.saveWeights();
+      const { decodeSafetensors, encodeSafetensors } = await import('../src/io/safetensors.ts');
+      const file = decodeSafetensors(bytes);
+      expect(file.metadata.bidirectional).toBe('true');
+      expect(Object.keys(file.tensors)).toContain('rnn.weight_ih_l1_reverse');
+      const again = await RnnModel.fromWeights(context, bytes);
+      try {
+        expect(again.config.bidirectional).toBe(true);
+        const after = await again.predict(batch);
+        expect(Array.from(after.logits)).toEqual(Array.from(before.logits));
+        expect(Array.from(after.finalHidden)).toEqual(Array.from(before.finalHidden));
+      } finally {
+        again.dispose();
+      }
+      // The same tensors without any metadata, as torch.save(state_dict) → safetensors gives them.
+      const plain = await RnnModel.fromWeights(context, encodeSafetensors({ tensors: file.tensors, metadata: {} }));
+      try {
+        expect(plain.config.bidirectional).toBe(true);
+        expect(Array.from((await plain.predict(batch)).logits)).toEqual(Array.from(before.logits));
+      } finally {
+        plain.dispose();
+      }
+      // A unidirectional model refuses the file, naming what differs.
+      const single = await RnnModel.create(context, { cell: 'lstm', layers: 2, vocabularySize: 6, hiddenSize: 4 });
+      try {
+        expect(() => single.loadWeights(bytes)).toThrow(/bidirectional/);
+      } finally {
+        single.dispose();
+      }
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('a checkpoint resumes bit for bit', async () => {
+    const context = await contextFor(adapter);
+    const config: RnnModelConfig = { cell: 'gru', layers: 2, bidirectional: true, dropout: 0.2, vocabularySize: 5, hiddenSize: 4, seed: 4, optimizer: { type: 'adam', learningRate: 0.01 } };
+    const batch = (k: number) => ({ timeSteps: 3, batchSize: 2, inputTokens: [k % 5, 1, 2, 3, 4, 0], sequenceTargets: [k % 5, 2], lengths: [3, 2] });
+    const model = await RnnModel.create(context, config);
+    try {
+      await model.trainStep(batch(0)).loss();
+      const checkpoint = await model.saveCheckpoint();
+      const resumed = await RnnModel.fromCheckpoint(context, checkpoint);
+      try {
+        const losses = await Promise.all([1, 2].map(async (k) => [await model.trainStep(batch(k)).loss(), await resumed.trainStep(batch(k)).loss()]));
+        for (const [original, again] of losses) expect(again).toBe(original);
+        const [a, b] = [await model.readParameters(), await resumed.readParameters()];
+        for (const name of Object.keys(a)) expect(Array.from(b[name]), name).toEqual(Array.from(a[name]));
+      } finally {
+        resumed.dispose();
+      }
+    } finally {
+      model.dispose();
+    }
+  });
+});
