@@ -44,7 +44,7 @@ FORMAT = 'webgpu-rnn'
 FORMAT_VERSION = '2'
 IGNORE_INDEX = -100
 _FORMAT_KEYS = {'format', 'format_version', 'cell', 'nonlinearity', 'layers', 'input_kind', 'input_size',
-                'embedding_size', 'hidden_size', 'output_size', 'single_bias', 'kind', 'training_state'}
+                'embedding_size', 'hidden_size', 'output_size', 'single_bias', 'kind', 'training_state', 'bidirectional'}
 
 # ---------------------------------------------------------------------------------------------
 # safetensors
@@ -112,22 +112,23 @@ class WebGpuRnn(torch.nn.Module):
     """Embedding (optional) → nn.RNN / LSTM / GRU → Linear head, as the engine computes it."""
 
     def __init__(self, cell, input_size, hidden_size, output_size, num_layers=1, nonlinearity='tanh',
-                 input_kind='tokens', embedding_size=0, dropout=0.0):
+                 input_kind='tokens', embedding_size=0, dropout=0.0, bidirectional=False):
         super().__init__()
         if cell not in ('rnn', 'lstm', 'gru'):
             raise ValueError(f"cell is {cell!r}, expected 'rnn', 'lstm' or 'gru'")
         self.cell, self.input_kind, self.input_size = cell, input_kind, input_size
         self.hidden_size, self.output_size, self.num_layers = hidden_size, output_size, num_layers
-        self.nonlinearity, self.embedding_size = nonlinearity, embedding_size
+        self.nonlinearity, self.embedding_size, self.bidirectional = nonlinearity, embedding_size, bidirectional
         if embedding_size > 0:
             self.embedding = torch.nn.Embedding(input_size, embedding_size)
         first_input = embedding_size if embedding_size > 0 else input_size
-        kwargs = dict(num_layers=num_layers, dropout=dropout if num_layers > 1 else 0.0)
+        kwargs = dict(num_layers=num_layers, dropout=dropout if num_layers > 1 else 0.0, bidirectional=bidirectional)
         if cell == 'rnn':
             self.rnn = torch.nn.RNN(first_input, hidden_size, nonlinearity=nonlinearity, **kwargs)
         else:
             self.rnn = (torch.nn.LSTM if cell == 'lstm' else torch.nn.GRU)(first_input, hidden_size, **kwargs)
-        self.head = torch.nn.Linear(hidden_size, output_size)
+        # Bidirectional: each step's output is [h_fwd, h_rev], 2H wide.
+        self.head = torch.nn.Linear((2 if bidirectional else 1) * hidden_size, output_size)
 
     def forward(self, inputs, state=None):
         """inputs: token ids [T, B] or features [T, B, I] (time-major). Returns logits [T, B, V] and the final state."""
@@ -177,7 +178,7 @@ def _module_for(metadata):
                                       'have no module in this companion yet')
         return SimpleRNN(nonlinearity=metadata['nonlinearity'], input_kind=metadata['input_kind'], **sizes)
     return WebGpuRnn(cell, num_layers=layers, nonlinearity=metadata['nonlinearity'], input_kind=metadata['input_kind'],
-                     embedding_size=embedding_size, **sizes)
+                     embedding_size=embedding_size, bidirectional=metadata.get('bidirectional', 'false') == 'true', **sizes)
 
 
 def _module_name(name):
@@ -332,7 +333,8 @@ def _architecture_metadata(model):
     return {'format': FORMAT, 'format_version': FORMAT_VERSION, 'cell': model.cell, 'nonlinearity': model.nonlinearity,
             'layers': str(model.num_layers), 'input_kind': model.input_kind, 'input_size': str(model.input_size),
             'embedding_size': str(model.embedding_size), 'hidden_size': str(model.hidden_size),
-            'output_size': str(model.output_size), 'single_bias': 'true' if isinstance(model, SimpleRNN) else 'false'}
+            'output_size': str(model.output_size), 'single_bias': 'true' if isinstance(model, SimpleRNN) else 'false',
+            **({'bidirectional': 'true'} if getattr(model, 'bidirectional', False) else {})}
 
 
 def _engine_config(model, optimizer):
@@ -344,6 +346,8 @@ def _engine_config(model, optimizer):
         arch['embeddingSize'] = model.embedding_size
     if isinstance(model, SimpleRNN):
         arch['singleBias'] = True
+    if getattr(model, 'bidirectional', False):
+        arch['bidirectional'] = True
     for key in ('vocabularySize', 'inputSize', 'embeddingSize', 'singleBias'):
         base.pop(key, None)
     return {**base, **arch, 'optimizer': _optimizer_config(optimizer)}
