@@ -214,3 +214,22 @@ describe.each(TEST_ADAPTERS)('bidirectional models in files on %s', (adapter) =>
     }
   });
 });
+
+describe.each(TEST_ADAPTERS)('bidirectional models in the training loop on %s', (adapter) => {
+  it('train() runs chunks from zero states (carry off by default) and refuses carry: true', async () => {
+    const { train, TextBatches } = await import('../src/index.ts');
+    const model = await RnnModel.create(await contextFor(adapter), { cell: 'gru', bidirectional: true, vocabularySize: 4, hiddenSize: 6, seed: 1, optimizer: { type: 'adam', learningRate: 0.05 } });
+    try {
+      const tokens = Uint32Array.from({ length: 200 }, (_, i) => [0, 1, 2, 3, 2, 1][i % 6]);
+      const batches = new TextBatches(tokens, 8, 4);
+      await expect(train(model, { batches, steps: 2, carry: true })).rejects.toThrow(InvalidArgumentError);
+      expect(model.stepCount).toBe(0);
+      const result = await train(model, { batches, steps: 30 });
+      expect(model.stepCount).toBe(30);
+      const losses = result.trainingLosses.map((point) => point.loss);
+      expect(losses[losses.length - 1]).toBeLessThan(losses[0] * 0.7);
+    } finally {
+      model.dispose();
+    }
+  });
+});
