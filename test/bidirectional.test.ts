@@ -134,6 +134,24 @@ describe.each(TEST_ADAPTERS)('bidirectional layers on %s', (adapter) => {
     }
   });
 
+  it('edge shapes: one step and one sequence (LSTM, 2 layers); regression (MSE) with lengths (GRU)', async () => {
+    const context = await contextFor(adapter);
+    const tiny = await RnnModel.create(context, { cell: 'lstm', layers: 2, bidirectional: true, inputSize: 3, hiddenSize: 5, outputSize: 2, seed: 6 });
+    try {
+      const batch = { timeSteps: 1, batchSize: 1, inputs: randomFloats(3, 41, 1), targets: [1], initialHidden: randomFloats(4 * 5, 42, 0.5) };
+      await compareStep(adapter, tiny, { inputSize: 3, hiddenSize: 5, outputSize: 2, cell: 'lstm', layers: 2 }, batch, 'T = 1, B = 1');
+    } finally {
+      tiny.dispose();
+    }
+    const regression = await RnnModel.create(context, { cell: 'gru', layers: 2, bidirectional: true, inputSize: 2, hiddenSize: 4, outputSize: 3, loss: 'mse', seed: 7 });
+    try {
+      const batch = { timeSteps: T, batchSize: B, inputs: randomFloats(T * B * 2, 43, 1), targetValues: randomFloats(T * B * 3, 44, 1), lengths: LENGTHS };
+      await compareStep(adapter, regression, { inputSize: 2, hiddenSize: 4, outputSize: 3, cell: 'gru', layers: 2 }, batch, 'MSE with lengths');
+    } finally {
+      regression.dispose();
+    }
+  });
+
   it("refuses 'carry', generate() and singleBias with a clear error, before any GPU work", async () => {
     const context = await contextFor(adapter);
     const model = await RnnModel.create(context, { cell: 'gru', bidirectional: true, vocabularySize: 5, hiddenSize: 4 });

@@ -55,7 +55,7 @@ export interface SequenceBatch {
    */
   lengths?: ArrayLike<number>;
   /**
-   * Initial hidden state [L, B, H] (layer-major, as PyTorch's h0). Zero when
+   * Initial hidden state [L, B, H] (layer-major, as PyTorch's h0; [2L, B, H] for bidirectional models). Zero when
    * absent. 'carry' starts from the final states of the previous run on the same
    * state stream (RunOptions.stream; same batch size), kept on the GPU: the hidden
    * state, and for LSTM the cell state too.
