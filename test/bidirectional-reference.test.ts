@@ -2,7 +2,7 @@
 // initial-state gradients against central finite differences, for every cell, one and two
 // layers, with lengths, dropout masks, an embedding and many-to-one targets; padding
 // changes nothing.
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { centralDifferenceGradient, type ReferenceCell, type ReferenceDims, type ReferenceParameters } from '../src/reference/index.ts';
 import { bidirectionalForward, bidirectionalLossAndGradients, bidirectionalParameterShapes, type BidirectionalBatch } from '../src/reference/bidirectional-rnn.ts';
 import { seededRandom } from './random.ts';
@@ -24,6 +24,8 @@ function worstError(analytic: ArrayLike<number>, numeric: ArrayLike<number>): nu
 }
 
 const CELLS: ReferenceCell[] = ['rnn_tanh', 'rnn_relu', 'lstm', 'gru'];
+let worstOverall = 0;
+afterAll(() => console.log(`bidirectional reference vs central differences: worst error ${worstOverall.toExponential(2)} (relative to max(1, |numeric|))`));
 
 describe('bidirectional reference against central differences', () => {
   for (const cell of CELLS) {
@@ -51,6 +53,7 @@ describe('bidirectional reference against central differences', () => {
         for (const name of Object.keys(params)) worst = Math.max(worst, worstError(result.gradients[name], centralDifferenceGradient(lossOf, params[name])));
         worst = Math.max(worst, worstError(result.dInitialHidden, centralDifferenceGradient(lossOf, batch.initialHidden as Float64Array)));
         if (cell === 'lstm') worst = Math.max(worst, worstError(result.dInitialCell!, centralDifferenceGradient(lossOf, batch.initialCell as Float64Array)));
+        worstOverall = Math.max(worstOverall, worst);
         expect(worst).toBeLessThan(1e-6);
         // Every parameter gets a gradient (none is silently disconnected).
         for (const name of Object.keys(params)) expect(result.gradients[name].some((value) => value !== 0), name).toBe(true);
@@ -68,6 +71,7 @@ describe('bidirectional reference against central differences', () => {
     const lossOf = () => bidirectionalForward(params, dims, batch).loss;
     let worst = 0;
     for (const name of Object.keys(params)) worst = Math.max(worst, worstError(result.gradients[name], centralDifferenceGradient(lossOf, params[name])));
+    worstOverall = Math.max(worstOverall, worst);
     expect(worst).toBeLessThan(1e-6);
     void random;
   });

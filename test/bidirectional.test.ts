@@ -251,3 +251,28 @@ describe.each(TEST_ADAPTERS)('bidirectional models in the training loop on %s', 
     }
   });
 });
+
+describe.each(TEST_ADAPTERS)('bidirectional dispatches on %s', (adapter) => {
+  for (const cell of ['rnn', 'lstm', 'gru'] as const) {
+    it(`${cell}: twice a layer's dispatches, plus a constant few per layer (mirror and join forward; split and mirror back backward)`, async () => {
+      const context = await contextFor(adapter);
+      const L = 2;
+      const base = { cell, layers: L, vocabularySize: 5, hiddenSize: 4 };
+      const single = await RnnModel.create(context, base);
+      const both = await RnnModel.create(context, { ...base, bidirectional: true });
+      try {
+        const [u, b] = [single.dispatchesPerStep(6, 2), both.dispatchesPerStep(6, 2)];
+        // forward: the head (1) once; each layer's dispatches twice; per layer one mirror and one join.
+        expect(b.forward).toBe(1 + 2 * (u.forward - 1) + 2 * L);
+        // backward: the head's three once; each layer's twice; per layer one split, and above the first one mirror back.
+        expect(b.backward).toBe(3 + 2 * (u.backward - 3) + L + (L - 1));
+        expect(b.loss).toBe(u.loss);
+        expect(b.update).toBe(u.update);
+        console.log(`${cell} L=2 T=6 dispatches per step: unidirectional ${u.total}, bidirectional ${b.total}`);
+      } finally {
+        single.dispose();
+        both.dispose();
+      }
+    });
+  }
+});
