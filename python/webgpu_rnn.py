@@ -45,7 +45,7 @@ FORMAT = 'webgpu-rnn'
 FORMAT_VERSION = '2'
 IGNORE_INDEX = -100
 _FORMAT_KEYS = {'format', 'format_version', 'cell', 'nonlinearity', 'layers', 'input_kind', 'input_size',
-                'embedding_size', 'hidden_size', 'output_size', 'single_bias', 'kind', 'training_state'}
+                'embedding_size', 'hidden_size', 'output_size', 'single_bias', 'kind', 'training_state', 'bidirectional'}
 
 # ---------------------------------------------------------------------------------------------
 # safetensors
@@ -164,13 +164,14 @@ class WebGpuRnn(torch.nn.Module):
     """Embedding (optional) → nn.RNN / LSTM / GRU (or SingleBiasRecurrent) → Linear head, as the engine computes it."""
 
     def __init__(self, cell, input_size, hidden_size, output_size, num_layers=1, nonlinearity='tanh',
-                 input_kind='tokens', embedding_size=0, dropout=0.0, single_bias=False):
+                 input_kind='tokens', embedding_size=0, dropout=0.0, single_bias=False, bidirectional=False):
         super().__init__()
         if cell not in ('rnn', 'lstm', 'gru'):
             raise ValueError(f"cell is {cell!r}, expected 'rnn', 'lstm' or 'gru'")
         self.cell, self.input_kind, self.input_size = cell, input_kind, input_size
         self.hidden_size, self.output_size, self.num_layers = hidden_size, output_size, num_layers
         self.nonlinearity, self.embedding_size, self.single_bias = nonlinearity, embedding_size, single_bias
+        self.bidirectional = bidirectional
         if embedding_size > 0:
             self.embedding = torch.nn.Embedding(input_size, embedding_size)
         first_input = embedding_size if embedding_size > 0 else input_size
@@ -178,10 +179,11 @@ class WebGpuRnn(torch.nn.Module):
         if single_bias:
             self.rnn = SingleBiasRecurrent(cell, first_input, hidden_size, nonlinearity=nonlinearity, **kwargs)
         elif cell == 'rnn':
-            self.rnn = torch.nn.RNN(first_input, hidden_size, nonlinearity=nonlinearity, **kwargs)
+            self.rnn = torch.nn.RNN(first_input, hidden_size, nonlinearity=nonlinearity, bidirectional=bidirectional, **kwargs)
         else:
-            self.rnn = (torch.nn.LSTM if cell == 'lstm' else torch.nn.GRU)(first_input, hidden_size, **kwargs)
-        self.head = torch.nn.Linear(hidden_size, output_size)
+            self.rnn = (torch.nn.LSTM if cell == 'lstm' else torch.nn.GRU)(first_input, hidden_size, bidirectional=bidirectional, **kwargs)
+        # Bidirectional: each step's output is [h_fwd, h_rev], 2H wide.
+        self.head = torch.nn.Linear((2 if bidirectional else 1) * hidden_size, output_size)
 
     def forward(self, inputs, state=None):
         """inputs: token ids [T, B] or features [T, B, I] (time-major). Returns logits [T, B, V] and the final state."""
@@ -228,7 +230,8 @@ def _module_for(metadata):
     if single_bias and cell == 'rnn' and layers == 1 and embedding_size == 0:
         return SimpleRNN(nonlinearity=metadata['nonlinearity'], input_kind=metadata['input_kind'], **sizes)
     return WebGpuRnn(cell, num_layers=layers, nonlinearity=metadata['nonlinearity'], input_kind=metadata['input_kind'],
-                     embedding_size=embedding_size, single_bias=single_bias, **sizes)
+                     embedding_size=embedding_size, single_bias=single_bias,
+                     bidirectional=metadata.get('bidirectional', 'false') == 'true', **sizes)
 
 
 def _module_name(name):
@@ -384,7 +387,8 @@ def _architecture_metadata(model):
             'layers': str(model.num_layers), 'input_kind': model.input_kind, 'input_size': str(model.input_size),
             'embedding_size': str(model.embedding_size), 'hidden_size': str(model.hidden_size),
             'output_size': str(model.output_size),
-            'single_bias': 'true' if isinstance(model, SimpleRNN) or getattr(model, 'single_bias', False) else 'false'}
+            'single_bias': 'true' if isinstance(model, SimpleRNN) or getattr(model, 'single_bias', False) else 'false',
+            **({'bidirectional': 'true'} if getattr(model, 'bidirectional', False) else {})}
 
 
 def _engine_config(model, optimizer):
@@ -396,6 +400,8 @@ def _engine_config(model, optimizer):
         arch['embeddingSize'] = model.embedding_size
     if isinstance(model, SimpleRNN) or getattr(model, 'single_bias', False):
         arch['singleBias'] = True
+    if getattr(model, 'bidirectional', False):
+        arch['bidirectional'] = True
     for key in ('vocabularySize', 'inputSize', 'embeddingSize', 'singleBias'):
         base.pop(key, None)
     return {**base, **arch, 'optimizer': _optimizer_config(optimizer)}

@@ -40,6 +40,10 @@ export interface PytorchFixture {
   adamParametersAfter3: Record<string, Float64Array>;
   /** Loss before each of those 3 steps (adamLosses[0] === loss). */
   adamLosses: Float64Array;
+  /** Bidirectional cases (make_bidirectional_fixtures.py): `_reverse` parameters, states [2L, B, H]. */
+  bidirectional: boolean;
+  /** Many-to-one cases: one class per sequence; logits are then [B, V], from both directions' final states. */
+  sequenceTargets?: Int32Array;
 }
 
 export const FIXTURE_NAMES: string[] = [
@@ -58,13 +62,23 @@ export const FIXTURE_NAMES: string[] = [
   'gru-l1-lengths',
 ];
 
+/** Bidirectional cases (make_bidirectional_fixtures.py). */
+export const BIDIRECTIONAL_FIXTURE_NAMES: string[] = [
+  ...['rnn_tanh', 'rnn_relu', 'lstm', 'gru'].flatMap((cell) => [`bi-${cell}-l1`, `bi-${cell}-l2`]),
+  'bi-rnn_tanh-l2-lengths',
+  'bi-lstm-l2-lengths',
+  'bi-gru-l1-lengths',
+  'bi-gru-l2-many-to-one',
+  'bi-lstm-l1-many-to-one',
+];
+
 const CELLS: readonly FixtureCell[] = ['rnn_tanh', 'rnn_relu', 'lstm', 'gru'];
 const GRAD = 'grad.';
 const ADAM = 'adam3.';
 /** Tensors that are not parameters; every other name without a prefix is one. */
 const NON_PARAMETERS = new Set([
   'input_tokens', 'inputs', 'targets', 'lengths', 'initial_hidden', 'initial_cell',
-  'final_hidden', 'final_cell', 'logits', 'loss', 'adam_losses',
+  'final_hidden', 'final_cell', 'logits', 'loss', 'adam_losses', 'sequence_targets',
 ]);
 
 export function fixturePath(name: string): URL {
@@ -135,6 +149,8 @@ export function loadFixture(name: string): PytorchFixture {
     dInitialCell: optional('grad.initial_cell', f64),
     adamParametersAfter3,
     adamLosses: f64(file, name, 'adam_losses'),
+    bidirectional: file.metadata.bidirectional === 'true',
+    sequenceTargets: optional('sequence_targets', i32),
   };
 }
 

@@ -340,6 +340,43 @@ export class KernelSet {
     );
   }
 
+  /**
+   * out[t, b, :] (=|+=) in[rev(t, b), b, :], rev(t, b) = len_b − 1 − t within each sequence's length
+   * (lengths: u32 [B]); rows of `width` words, token ids or floats (accumulate adds floats).
+   */
+  reverseRows(plan: DispatchPlan, args: { lengths: GPUBuffer; input: BufferSlice; output: BufferSlice; timeSteps: number; batch: number; width: number; accumulate: boolean }, label: string): DispatchHandle {
+    const count = args.timeSteps * args.batch * args.width;
+    return plan.add(
+      this.kernel('reverseRows'),
+      [args.lengths, args.input.buffer, args.output.buffer],
+      [args.timeSteps, args.batch, args.width, args.input.offset, args.output.offset, args.accumulate ? 1 : 0],
+      this.elementwiseGrid(count),
+      label,
+    );
+  }
+
+  /** y[t, b] = [h^fwd_t, h^rev_{rev(t, b)}] [T·B, 2H] from both directions' state buffers (slot s+1 = h_s); uniforms directionUniforms, set per run. */
+  joinDirections(plan: DispatchPlan, args: { lengths: GPUBuffer; forwardStates: GPUBuffer; reverseStates: GPUBuffer; joined: BufferSlice; timeSteps: number; batch: number; hidden: number }, label: string): DispatchHandle {
+    return plan.add(
+      this.kernel('joinDirections'),
+      [args.lengths, args.forwardStates, args.reverseStates, args.joined.buffer],
+      directionUniforms(args.timeSteps, args.batch, args.hidden, false, args.joined.offset),
+      this.elementwiseGrid(args.timeSteps * args.batch * 2 * args.hidden),
+      label,
+    );
+  }
+
+  /** dh^fwd_t = dy[t, b, :H] and dh^rev_s = dy[rev(s, b), b, H:] into slots 1..T of both directions' state gradients. */
+  splitDirections(plan: DispatchPlan, args: { lengths: GPUBuffer; dJoined: BufferSlice; forwardGradients: GPUBuffer; reverseGradients: GPUBuffer; timeSteps: number; batch: number; hidden: number }, label: string): DispatchHandle {
+    return plan.add(
+      this.kernel('splitDirections'),
+      [args.lengths, args.dJoined.buffer, args.forwardGradients, args.reverseGradients],
+      directionUniforms(args.timeSteps, args.batch, args.hidden, false, args.dJoined.offset),
+      this.elementwiseGrid(args.timeSteps * args.batch * args.hidden),
+      label,
+    );
+  }
+
   /** Row losses and, in place, dLoss/dLogits of the mean softmax cross-entropy (targets IGNORED_TARGET count for nothing). */
   softmaxCrossEntropy(
     plan: DispatchPlan,
@@ -431,7 +468,7 @@ function kernelDefinitions(reductionSize: number): Map<string, [KernelName, Kern
     'lstmCellForward', 'lstmCellBackward', 'gruCellForward', 'gruCellBackward', 'sumSquaresPartial', 'finishNorm', 'scaleGradients',
     'dropoutForward', 'dropoutBackward', 'tanhForward', 'tanhBackward', 'embeddingForward', 'embeddingBackward', 'embeddingRowsForward',
     'embeddingRowsBackward', 'softmaxCrossEntropy', 'softmaxCrossEntropyPerRow', 'meanSquaredError', 'columnSums', 'meanLoss',
-    'sgdUpdate', 'adamUpdate', 'rmspropUpdate',
+    'sgdUpdate', 'adamUpdate', 'rmspropUpdate', 'reverseRows', 'joinDirections', 'splitDirections',
   ] as const) {
     definitions.set(name, [name, reductions.has(name) ? reduction : elementwise]);
   }
@@ -559,4 +596,9 @@ export function rnnStepKey(backward: boolean, relu: boolean): string {
 
 export function matmulKey(variant: MatmulVariant, transposeA: boolean, transposeB: boolean): string {
   return `matmul ${variant} ${transposeA ? 'T' : 'N'}${transposeB ? 'T' : 'N'}`;
+}
+
+/** Uniforms of joinDirections / splitDirections; `summary`: the reverse half is the reverse direction's final state (many-to-one). */
+export function directionUniforms(timeSteps: number, batch: number, hidden: number, summary: boolean, joinedOffset: number) {
+  return [timeSteps, batch, hidden, summary ? 1 : 0, joinedOffset];
 }

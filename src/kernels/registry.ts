@@ -23,6 +23,9 @@ import sigmoidSource from '../../shaders/sigmoid.wgsl?raw';
 import softmaxCrossEntropySource from '../../shaders/softmax_cross_entropy.wgsl?raw';
 import tanhSource from '../../shaders/tanh.wgsl?raw';
 import tanhElementwiseSource from '../../shaders/tanh_elementwise.wgsl?raw';
+import bidirectionalSource from '../../shaders/bidirectional.wgsl?raw';
+import bidirectionalJoinSource from '../../shaders/bidirectional_join.wgsl?raw';
+import reverseRowsSource from '../../shaders/reverse_rows.wgsl?raw';
 
 /** 'read': read-only storage; 'write': read-write storage; 'uniform': uniform buffer. */
 export type BindingKind = 'read' | 'write' | 'uniform';
@@ -172,6 +175,22 @@ export const KERNELS = {
     sources: [adamSource],
     entryPoint: 'adamUpdate',
     bindings: ['read', 'write', 'write', 'write', 'uniform'],
+  },
+  /** Bidirectional layers: rows reversed within each sequence's length; the two directions joined and split. */
+  reverseRows: {
+    sources: [bidirectionalSource, reverseRowsSource],
+    entryPoint: 'reverseRows',
+    bindings: READ_READ_WRITE_UNIFORM,
+  },
+  joinDirections: {
+    sources: [bidirectionalSource, bidirectionalJoinSource],
+    entryPoint: 'joinDirections',
+    bindings: ['read', 'read', 'write', 'write', 'uniform'],
+  },
+  splitDirections: {
+    sources: [bidirectionalSource, bidirectionalJoinSource],
+    entryPoint: 'splitDirections',
+    bindings: ['read', 'read', 'write', 'write', 'uniform'],
   },
 } as const satisfies Record<string, KernelSpec>;
 

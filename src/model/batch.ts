@@ -57,7 +57,7 @@ export interface SequenceBatch {
    */
   lengths?: ArrayLike<number>;
   /**
-   * Initial hidden state [L, B, H] (layer-major, as PyTorch's h0). Zero when
+   * Initial hidden state [L, B, H] (layer-major, as PyTorch's h0; [2L, B, H] for bidirectional models). Zero when
    * absent. 'carry' starts from the final states of the previous run on the same
    * state stream (RunOptions.stream; same batch size), kept on the GPU: the hidden
    * state, and for LSTM the cell state too.
@@ -87,6 +87,8 @@ export interface ValidatedBatch {
   initialHidden?: Float32Array | 'carry';
   initialCell?: Float32Array;
   resetRows?: Uint32Array;
+  /** One target per sequence (sequenceTargets): a bidirectional head reads both directions' final states. */
+  manyToOne?: boolean;
 }
 
 const BATCH_KEYS = ['timeSteps', 'batchSize', 'inputTokens', 'inputs', 'targets', 'targetValues', 'sequenceTargets', 'lengths', 'initialHidden', 'initialCell', 'resetRows'];
@@ -163,6 +165,7 @@ export function validateBatch(batch: SequenceBatch, config: ResolvedConfig, need
       const last = (validated.lengths ? validated.lengths[b] : timeSteps) - 1;
       validated.targets[last * batchSize + b] = perSequence[b];
     }
+    validated.manyToOne = true;
   } else if (needsTargets) {
     throw new InvalidArgumentError('batch.targets', 'missing; training needs targets (one per position) or sequenceTargets (one per sequence)');
   }
@@ -171,8 +174,14 @@ export function validateBatch(batch: SequenceBatch, config: ResolvedConfig, need
     if (validated.countedTargets === 0) throw new InvalidArgumentError('batch.targets', 'every position is ignored or past its sequence\'s length, so there is no loss');
   }
 
-  const stateLength = config.layers * batchSize * config.hiddenSize;
-  const stateMeaning = `layers × batchSize × hiddenSize = ${config.layers} × ${batchSize} × ${config.hiddenSize}`;
+  const stateBlocks = config.layers * config.directions;
+  const stateLength = stateBlocks * batchSize * config.hiddenSize;
+  const stateMeaning = config.bidirectional
+    ? `layers·2 (bidirectional) × batchSize × hiddenSize = ${stateBlocks} × ${batchSize} × ${config.hiddenSize}`
+    : `layers × batchSize × hiddenSize = ${config.layers} × ${batchSize} × ${config.hiddenSize}`;
+  if (batch.initialHidden === 'carry' && config.bidirectional) {
+    throw new InvalidArgumentError('batch.initialHidden', "'carry' given to a bidirectional model; its reverse direction starts at each sequence's end, so there is no state to carry into a next chunk (give an array [layers·2, B, H] or nothing)");
+  }
   if (batch.initialHidden === 'carry') {
     validated.initialHidden = 'carry';
   } else if (batch.initialHidden !== undefined) {

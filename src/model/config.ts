@@ -41,6 +41,16 @@ export interface RnnModelConfig {
   /** Stacked recurrent layers; layer k+1 reads layer k's hidden sequence. Default 1. */
   layers?: number;
   /**
+   * Each layer runs forward and backward in time (torch.nn.RNN / LSTM / GRU with
+   * bidirectional=True): the reverse direction's parameters carry the suffix
+   * `_reverse`, each step's output is [h_fwd, h_rev] (2H, what layer k+1 and the head
+   * read), states are [2L, B, H] (l0 forward, l0 reverse, l1 forward, …). With lengths
+   * the reverse direction starts at each sequence's own last step. Many-to-one
+   * (sequenceTargets) reads [h_fwd at the last step, h_rev's final state]. No 'carry'
+   * and no generate(). Default false.
+   */
+  bidirectional?: boolean;
+  /**
    * Dropout probability on each layer's output except the top one's, during
    * training only (torch.nn.LSTM's `dropout`). Masks are drawn from `seed`. Default 0.
    */
@@ -96,6 +106,10 @@ export interface ResolvedConfig {
   cell: CellType;
   nonlinearity: Nonlinearity;
   layers: number;
+  /** Both time directions per layer (see RnnModelConfig.bidirectional). */
+  bidirectional: boolean;
+  /** 2 for bidirectional models, else 1: states have layers·directions blocks, layer outputs directions·H values. */
+  directions: 1 | 2;
   /** Gates of the cell (1, 4 or 3). */
   gates: number;
   dropout: number;
@@ -117,7 +131,7 @@ export interface ResolvedConfig {
   loss: LossType;
 }
 
-const MODEL_KEYS = ['cell', 'nonlinearity', 'layers', 'dropout', 'vocabularySize', 'inputSize', 'embeddingSize', 'hiddenSize', 'outputSize', 'singleBias', 'seed', 'optimizer', 'schedule', 'clipGradientNorm', 'loss', 'onNonFinite'];
+const MODEL_KEYS = ['cell', 'nonlinearity', 'layers', 'dropout', 'vocabularySize', 'inputSize', 'embeddingSize', 'hiddenSize', 'outputSize', 'singleBias', 'seed', 'optimizer', 'schedule', 'clipGradientNorm', 'loss', 'onNonFinite', 'bidirectional'];
 
 export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
   if (!isPlainObject(config)) {
@@ -156,6 +170,11 @@ export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
   if (singleBias && cell === 'gru') {
     throw new InvalidArgumentError('config.singleBias', "given for cell 'gru', expected it only with 'rnn' or 'lstm' (a GRU's b_hn is applied inside r ⊙ (W_hn h + b_hn))");
   }
+  const bidirectional = config.bidirectional ?? false;
+  if (typeof bidirectional !== 'boolean') throw new InvalidArgumentError('config.bidirectional', `got ${JSON.stringify(bidirectional)}, expected true or false`);
+  if (bidirectional && singleBias) {
+    throw new InvalidArgumentError('config.singleBias', 'given with bidirectional: true, expected one of them (PyTorch has no single-bias bidirectional layer)');
+  }
   const seed = config.seed === undefined ? 0 : config.seed;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
     throw new InvalidArgumentError('config.seed', `got ${describeValue(seed)}, expected an integer in [0, 2^32)`);
@@ -164,6 +183,8 @@ export function resolveConfig(config: RnnModelConfig): ResolvedConfig {
     cell,
     nonlinearity,
     layers,
+    bidirectional,
+    directions: bidirectional ? 2 : 1,
     gates: GATES[cell],
     dropout,
     inputKind: hasVocabulary ? 'tokens' : 'dense',

@@ -18,6 +18,7 @@ export function kernelsNeededBy(config: ResolvedConfig): string[] {
   if (config.loss === 'mse') keys.push('meanSquaredError');
   else keys.push(config.outputSize <= PER_ROW_SOFTMAX_MAX_CLASSES ? 'softmaxCrossEntropyPerRow' : 'softmaxCrossEntropy');
   if (config.dropout > 0 && config.layers > 1) keys.push('dropoutForward', 'dropoutBackward');
+  if (config.bidirectional) keys.push('reverseRows', 'joinDirections', 'splitDirections');
   keys.push('columnSums', 'meanLoss', 'sumSquaresPartial', 'finishNorm');
   if (config.clipGradientNorm > 0) keys.push('scaleGradients');
   keys.push(`${config.optimizer.type === 'adamw' ? 'adam' : config.optimizer.type}Update`);

@@ -32,7 +32,7 @@ export class ModelBuffers {
   readonly streams: StateStreams;
 
   constructor(device: GPUDevice, config: ResolvedConfig, layout: ParameterLayout, initial: Float32Array) {
-    this.streams = new StateStreams(device, { layers: config.layers, hiddenSize: config.hiddenSize, hasCell: config.cell === 'lstm' });
+    this.streams = new StateStreams(device, { layers: config.layers * config.directions, hiddenSize: config.hiddenSize, hasCell: config.cell === 'lstm' });
     this.parameters = createStorageBufferWith(device, 'parameters', initial);
     this.gradients = createStorageBuffer(device, 'gradients', layout.totalLength);
     const state = optimizerState(config.optimizer);

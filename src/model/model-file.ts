@@ -4,7 +4,8 @@
  * records what the weights are for:
  *   format "webgpu-rnn", format_version "2", cell, nonlinearity, layers,
  *   input_kind ("tokens" | "dense"), input_size, embedding_size, hidden_size,
- *   output_size, single_bias ("true" | "false")
+ *   output_size, single_bias ("true" | "false"), and bidirectional ("true") for
+ *   bidirectional models (absent: false)
  * plus any string fields the caller adds (e.g. the vocabulary).
  *
  * Tensor names are those of python/webgpu_rnn.py's modules, loadable there with
@@ -37,7 +38,7 @@ const READABLE_VERSIONS = ['1', '2'];
 export const OPTIMIZER_STATE_PREFIX = 'optimizer.';
 
 /** Metadata keys the format itself uses; callers' extra metadata may not reuse them. */
-const FORMAT_KEYS = ['format', 'format_version', 'cell', 'nonlinearity', 'layers', 'input_kind', 'input_size', 'embedding_size', 'hidden_size', 'output_size', 'single_bias', 'kind', 'training_state'];
+const FORMAT_KEYS = ['format', 'format_version', 'cell', 'nonlinearity', 'layers', 'input_kind', 'input_size', 'embedding_size', 'hidden_size', 'output_size', 'single_bias', 'kind', 'training_state', 'bidirectional'];
 
 export interface ModelFileContents {
   /** The architecture, ready for RnnModel.create (optimizer and seed not included). */
@@ -64,6 +65,8 @@ export interface ArchitectureDescription {
   outputSize: number;
   /** One bias per layer (bias_l{k}) instead of bias_ih and bias_hh. */
   singleBias: boolean;
+  /** Both time directions per layer (`_reverse` parameters); absent: false. */
+  bidirectional?: boolean;
 }
 
 type Tensor = { shape: number[]; data: Float32Array };
@@ -139,6 +142,7 @@ export function encodeModelFile(
       hidden_size: String(architecture.hiddenSize),
       output_size: String(architecture.outputSize),
       single_bias: String(architecture.singleBias),
+      ...(architecture.bidirectional ? { bidirectional: 'true' } : {}),
       ...checkpointFields,
       ...extraMetadata,
     },
@@ -176,6 +180,7 @@ function architectureFromMetadata(metadata: Record<string, string>): Architectur
     hiddenSize: positiveIntegerField(metadata, 'hidden_size'),
     outputSize: positiveIntegerField(metadata, 'output_size'),
     singleBias: metadata.single_bias === undefined ? false : oneOfField(metadata, 'single_bias', ['true', 'false'] as const) === 'true',
+    bidirectional: metadata.bidirectional === undefined ? false : oneOfField(metadata, 'bidirectional', ['true', 'false'] as const) === 'true',
   };
 }
 
@@ -198,9 +203,11 @@ function inferArchitecture(tensors: Record<string, { shape: number[] }>, inputKi
   let layers = 0;
   while (tensors[`weight_hh_l${layers}`]) layers++;
   const singleBias = tensors.bias_l0 !== undefined;
+  // PyTorch names the reverse direction of a bidirectional layer `…_l{k}_reverse`.
+  const bidirectional = tensors.weight_hh_l0_reverse !== undefined;
   const embedding = tensors['embedding.weight'];
-  if (embedding) return { cell, nonlinearity: 'tanh', layers, inputKind: 'tokens', inputSize: embedding.shape[0], embeddingSize: embedding.shape[1], hiddenSize, outputSize: head.shape[0], singleBias };
-  return { cell, nonlinearity: 'tanh', layers, inputKind, inputSize: input.shape[1], embeddingSize: 0, hiddenSize, outputSize: head.shape[0], singleBias };
+  if (embedding) return { cell, nonlinearity: 'tanh', layers, inputKind: 'tokens', inputSize: embedding.shape[0], embeddingSize: embedding.shape[1], hiddenSize, outputSize: head.shape[0], singleBias, bidirectional };
+  return { cell, nonlinearity: 'tanh', layers, inputKind, inputSize: input.shape[1], embeddingSize: 0, hiddenSize, outputSize: head.shape[0], singleBias, bidirectional };
 }
 
 export function configOf(architecture: ArchitectureDescription): RnnModelConfig {
@@ -213,6 +220,7 @@ export function configOf(architecture: ArchitectureDescription): RnnModelConfig 
     ...(architecture.inputKind === 'tokens' ? { vocabularySize: architecture.inputSize } : { inputSize: architecture.inputSize }),
     ...(architecture.embeddingSize > 0 ? { embeddingSize: architecture.embeddingSize } : {}),
     ...(architecture.singleBias ? { singleBias: true } : {}),
+    ...(architecture.bidirectional ? { bidirectional: true } : {}),
   };
 }
 

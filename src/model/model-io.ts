@@ -32,8 +32,8 @@ export interface OptimizerStates {
 
 /** What a model file records of a config: the architecture. */
 export function architectureOf(config: Readonly<ResolvedConfig>): ArchitectureDescription {
-  const { cell, nonlinearity, layers, inputKind, inputSize, embeddingSize, hiddenSize, outputSize, singleBias } = config;
-  return { cell, nonlinearity, layers, inputKind, inputSize, embeddingSize, hiddenSize, outputSize, singleBias };
+  const { cell, nonlinearity, layers, inputKind, inputSize, embeddingSize, hiddenSize, outputSize, singleBias, bidirectional } = config;
+  return { cell, nonlinearity, layers, inputKind, inputSize, embeddingSize, hiddenSize, outputSize, singleBias, bidirectional };
 }
 
 /** The configuration that recreates a model (architecture, optimizer, schedule, clipping, dropout, seed). */
@@ -105,9 +105,9 @@ export function decodeCheckpoint(bytes: Uint8Array): { config: RnnModelConfig; c
  * every mismatch.
  */
 export function parametersFitting(file: ModelFileContents, config: Readonly<ResolvedConfig>, layout: ParameterLayout): Record<string, Float32Array> {
-  const recorded = file.inferred ? (['cell', 'layers'] as const) : (['cell', 'nonlinearity', 'layers'] as const);
+  const recorded = file.inferred ? (['cell', 'layers', 'bidirectional'] as const) : (['cell', 'nonlinearity', 'layers', 'bidirectional'] as const);
   const mismatches = recorded
-    .filter((key) => file.config[key] !== undefined && file.config[key] !== config[key])
+    .filter((key) => (key === 'bidirectional' ? (file.config.bidirectional ?? false) !== config.bidirectional : file.config[key] !== undefined && file.config[key] !== config[key]))
     .map((key) => `${key} ${file.config[key]} in the file, ${config[key]} in this model`);
   if (mismatches.length > 0) throw new SafetensorsError(`the file does not fit this model: ${mismatches.join('; ')}`);
   return checkedParameters(file.parameters, layout);

@@ -37,21 +37,26 @@ export interface ParameterLayout {
 
 const ALIGNMENT = 64;
 
-export function parameterShapes(config: Pick<ResolvedConfig, 'inputSize' | 'hiddenSize' | 'outputSize' | 'gates' | 'layers' | 'embeddingSize'> & { singleBias?: boolean }): Record<string, number[]> {
+export function parameterShapes(config: Pick<ResolvedConfig, 'inputSize' | 'hiddenSize' | 'outputSize' | 'gates' | 'layers' | 'embeddingSize'> & { singleBias?: boolean; bidirectional?: boolean }): Record<string, number[]> {
   const { inputSize: I, hiddenSize: H, outputSize: V, gates: G, layers, embeddingSize: D } = config;
+  // Bidirectional: each layer's four again under `_reverse`; layers above the first and the head read 2H.
+  const suffixes = config.bidirectional ? ['', '_reverse'] : [''];
+  const outputWidth = suffixes.length * H;
   const shapes: Record<string, number[]> = {};
   if (D > 0) shapes['embedding.weight'] = [I, D];
   for (let k = 0; k < layers; k++) {
-    shapes[`weight_ih_l${k}`] = [G * H, k > 0 ? H : D > 0 ? D : I];
-    shapes[`weight_hh_l${k}`] = [G * H, H];
-    if (config.singleBias) {
-      shapes[`bias_l${k}`] = [G * H];
-    } else {
-      shapes[`bias_ih_l${k}`] = [G * H];
-      shapes[`bias_hh_l${k}`] = [G * H];
+    for (const suffix of suffixes) {
+      shapes[`weight_ih_l${k}${suffix}`] = [G * H, k > 0 ? outputWidth : D > 0 ? D : I];
+      shapes[`weight_hh_l${k}${suffix}`] = [G * H, H];
+      if (config.singleBias) {
+        shapes[`bias_l${k}${suffix}`] = [G * H];
+      } else {
+        shapes[`bias_ih_l${k}${suffix}`] = [G * H];
+        shapes[`bias_hh_l${k}${suffix}`] = [G * H];
+      }
     }
   }
-  shapes.weight = [V, H];
+  shapes.weight = [V, outputWidth];
   shapes.bias = [V];
   return shapes;
 }
@@ -69,8 +74,8 @@ export function parameterLayout(config: ResolvedConfig): ParameterLayout {
   return { views, byName: Object.fromEntries(views.map((view) => [view.name, view])), totalLength: offset, parameterCount };
 }
 
-/** A recurrent layer's parameter: weight_ih_l0, bias_hh_l3, bias_l0 (single bias), … */
-const RECURRENT_PARAMETER = /^(weight_ih|weight_hh|bias_ih|bias_hh|bias)_l\d+$/;
+/** A recurrent layer's parameter: weight_ih_l0, bias_hh_l3, bias_l0 (single bias), weight_hh_l1_reverse, … */
+const RECURRENT_PARAMETER = /^(weight_ih|weight_hh|bias_ih|bias_hh|bias)_l\d+(_reverse)?$/;
 
 /** The module name of a layout name: `weight_ih_l0` → `rnn.weight_ih_l0`, `weight` → `head.weight`. */
 export function moduleParameterName(layoutName: string): string {

@@ -252,6 +252,9 @@ export class RnnModel {
    */
   async generate(options: GenerateOptions): Promise<Uint32Array> {
     this.checkUsable();
+    if (this.config.bidirectional) {
+      throw new InvalidArgumentError('generate', 'called on a bidirectional model; its reverse direction reads each sequence from its end, so it cannot draw one token after another');
+    }
     const request = checkGeneration(this.config, options);
     const stream = streamOf(options, 'generate');
     const { primeIds } = request;
@@ -293,7 +296,7 @@ export class RnnModel {
   }
 
   /**
-   * The final hidden states [L, B, H] of the latest run, whichever kind it was
+   * The final hidden states [L, B, H] ([2L, B, H] when bidirectional: l0 forward, l0 reverse, …) of the latest run, whichever kind it was
    * (trainStep, computeGradients, evaluate, predict or generate): what its stream
    * now holds. B is that run's batch size (1 after generate).
    */
@@ -311,10 +314,10 @@ export class RnnModel {
     this.checkUsable();
     const latest = this.buffers.streams.latest;
     if (!latest) throw new Error('No run yet: there are no final states to read.');
-    return readFloats(this.context.device, latest[which]!, 0, this.config.layers * latest.batchSize * this.config.hiddenSize);
+    return readFloats(this.context.device, latest[which]!, 0, this.config.layers * this.config.directions * latest.batchSize * this.config.hiddenSize);
   }
 
-  /** Gradients of the loss with respect to the initial states [L, B, H] (hidden, and cell for LSTM), from the latest backward pass. */
+  /** Gradients of the loss with respect to the initial states [L, B, H] ([2L, B, H] when bidirectional) (hidden, and cell for LSTM), from the latest backward pass. */
   async readInitialStateGradients(): Promise<{ hidden: Float32Array; cell?: Float32Array }> {
     this.checkUsable();
     const plan = this.runner.lastTrainingPlan;
@@ -338,7 +341,7 @@ export class RnnModel {
   }
 
   /**
-   * The dropout masks of the latest trainStep or computeGradients, one [T·B·H] per layer boundary
+   * The dropout masks of the latest trainStep or computeGradients, one [T·B·H] ([T·B·2H] when bidirectional) per layer boundary
    * (1/(1 − p) where kept, 0 where dropped), reproduced on the CPU; empty without dropout.
    */
   lastDropoutMasks(): Float32Array[] {
@@ -346,7 +349,7 @@ export class RnnModel {
     return keys.map((key) => dropoutMask(key, count, this.config.dropout));
   }
 
-  /** The top layer's hidden states [T+1, B, H] of the latest run (slot 0 = initial state), for inspection and tests. */
+  /** The top layer's hidden states [T+1, B, H] of the latest run (slot 0 = initial state; bidirectional: its forward direction's), for inspection and tests. */
   async readHiddenStates(): Promise<Float32Array> {
     this.checkUsable();
     const plan = this.runner.lastPlan;

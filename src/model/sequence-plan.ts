@@ -13,10 +13,12 @@ import { type DispatchHandle, DispatchPlan } from '../kernels/dispatch-plan.ts';
 import { dropoutUniforms, type KernelSet, normUniforms, meanLossUniforms, mseUniforms, softmaxUniforms, type OptimizerKernel, optimizerUniforms, type OptimizerStepValues } from '../kernels/kernel-set.ts';
 import type { ValidatedBatch } from './batch.ts';
 import type { ResolvedConfig } from './config.ts';
+import { BidirectionalStage } from './bidirectional-stage.ts';
 import { GruLayer } from './layers/gru-layer.ts';
 import { LstmLayer } from './layers/lstm-layer.ts';
 import type { LayerInput, LayerSetting, RecurrentLayer } from './layers/recurrent-layer.ts';
 import { RnnLayer } from './layers/rnn-layer.ts';
+import { type LayerStage, SingleDirectionStage } from './layer-stage.ts';
 import type { ModelBuffers } from './model-buffers.ts';
 import { optimizerStepValues } from './optimizer.ts';
 import type { ParameterLayout } from './parameter-layout.ts';
@@ -68,7 +70,12 @@ export class SequencePlan {
   readonly targetValues: GPUBuffer | undefined;
   private readonly lossKind: 'cross-entropy' | 'mse';
   readonly logits: GPUBuffer;
+  /** The stacked layers, bottom first (bidirectional ones join two recurrent layers). */
+  readonly stages: LayerStage[];
+  /** Every recurrent layer in the order of the state blocks [L·directions, B, H]: l0 (fwd, rev), l1, … */
   readonly layers: RecurrentLayer[];
+  /** Bidirectional models: the sequence lengths [B] (u32; T where a batch has none), read by the direction kernels. */
+  private readonly lengths: GPUBuffer | undefined;
   private readonly device: GPUDevice;
   /** The model's flat gradient buffer (training plans). */
   private readonly gradients: GPUBuffer | undefined;
@@ -78,9 +85,10 @@ export class SequencePlan {
   /** With a learned embedding: the looked-up rows [T·B, D] (layer 0's input) and their gradients. */
   private readonly embedded: GPUBuffer | undefined;
   private readonly embeddedGradients: GPUBuffer | undefined;
-  /** With dropout: layer k's output after its mask, the input of layer k+1 [T·B, H]. */
+  /** With dropout: layer k's output after its mask, the input of layer k+1 [T·B, directions·H]. */
   private readonly droppedOutputs: GPUBuffer[] = [];
-  private readonly dropoutHandles: { forward: DispatchHandle; backward: DispatchHandle }[] = [];
+  /** Per layer boundary: the two dispatches and where they read (the mask is over `count` elements). */
+  private readonly dropoutHandles: { forward: DispatchHandle; backward: DispatchHandle; count: number; outputOffset: number; gradientOffset: number }[] = [];
   private readonly plan: DispatchPlan;
   private readonly parts: Record<StepPart, [number, number]>;
   private readonly lossHandle: DispatchHandle;
@@ -98,7 +106,6 @@ export class SequencePlan {
     const T = timeSteps;
     const B = batchSize;
     const { hiddenSize: H, outputSize: V, inputSize: I } = config;
-    const S = B * H;
     const TB = T * B;
     this.timeSteps = T;
     this.batchSize = B;
@@ -116,25 +123,37 @@ export class SequencePlan {
     if (config.loss === 'mse') this.targetValues = createStorageBuffer(device, `target values ${shape}`, TB * V);
     const { parameters, gradients } = model;
     const setting = (layer: number): LayerSetting => ({ kernels, config, layout, parameters, gradients, timeSteps: T, batchSize: B, layer, forwardOnly: !training });
-    this.layers = Array.from({ length: config.layers }, (_, k) => new LAYER_TYPES[config.cell](setting(k)));
-    const top = this.layers[config.layers - 1];
+    const W = config.directions * H; // width of every layer's output
     // Between layers with dropout, layer k+1 reads layer k's output through the mask.
     if (config.dropout > 0) {
-      for (let k = 0; k + 1 < config.layers; k++) this.droppedOutputs.push(createStorageBuffer(device, `layer ${k} output after dropout ${shape}`, TB * H));
+      for (let k = 0; k + 1 < config.layers; k++) this.droppedOutputs.push(createStorageBuffer(device, `layer ${k} output after dropout ${shape}`, TB * W));
     }
     const D = config.embeddingSize;
     if (D > 0) {
       this.embedded = createStorageBuffer(device, `embedded inputs ${shape}`, TB * D);
       if (training) this.embeddedGradients = createStorageBuffer(device, `embedded input gradients ${shape}`, TB * D);
     }
+    if (config.bidirectional) this.lengths = createStorageBuffer(device, `sequence lengths ${shape}`, B);
+    const stages: LayerStage[] = [];
     const inputOf = (k: number): LayerInput =>
       k > 0
-        ? { kind: 'dense', sequence: config.dropout > 0 ? { buffer: this.droppedOutputs[k - 1], offset: 0 } : { buffer: this.layers[k - 1].hiddenStates, offset: S }, width: H }
+        ? { kind: 'dense', sequence: config.dropout > 0 ? { buffer: this.droppedOutputs[k - 1], offset: 0 } : stages[k - 1].output, width: W }
         : this.embedded
           ? { kind: 'dense', sequence: { buffer: this.embedded, offset: 0 }, width: D }
           : config.inputKind === 'tokens'
           ? { kind: 'tokens', tokens: this.inputs, vocabulary: I }
           : { kind: 'dense', sequence: { buffer: this.inputs, offset: 0 }, width: I };
+    const makeLayer = (layerSetting: LayerSetting) => new LAYER_TYPES[config.cell](layerSetting);
+    for (let k = 0; k < config.layers; k++) {
+      stages.push(
+        config.bidirectional
+          ? new BidirectionalStage(setting(k), makeLayer, inputOf(k), this.lengths!, k > 0 || D > 0)
+          : new SingleDirectionStage(makeLayer(setting(k)), B),
+      );
+    }
+    this.stages = stages;
+    this.layers = stages.flatMap((stage) => stage.directions);
+    const top = this.topStage;
     const at = (name: string) => layout.byName[name].offset;
     const plan = new DispatchPlan(device, `training step ${shape}`);
     this.plan = plan;
@@ -144,17 +163,17 @@ export class SequencePlan {
     const forwardStart = mark();
     // x_t = E[token_t] for all steps at once
     if (this.embedded) kernels.embeddingRowsForward(plan, { tokens: this.inputs, parameters, weightOffset: at('embedding.weight'), output: { buffer: this.embedded, offset: 0 }, rows: TB, width: D }, 'embedding lookup');
-    this.layers.forEach((layer, k) => {
-      layer.recordForward(plan, inputOf(k));
+    this.stages.forEach((stage, k) => {
+      stage.recordForward(plan, inputOf(k));
       if (k < this.droppedOutputs.length) {
-        const forward = kernels.dropoutForward(plan, { buffer: layer.hiddenStates, offset: S }, { buffer: this.droppedOutputs[k], offset: 0 }, TB * H, `layer ${k} dropout`);
-        this.dropoutHandles.push({ forward, backward: forward });
+        const forward = kernels.dropoutForward(plan, stage.output, { buffer: this.droppedOutputs[k], offset: 0 }, TB * W, `layer ${k} dropout`);
+        this.dropoutHandles.push({ forward, backward: forward, count: TB * W, outputOffset: stage.output.offset, gradientOffset: training ? stage.outputGradient.offset : 0 });
       }
     });
-    // y_t = h_t W_yᵀ + b_y
+    // y_t = h_t W_yᵀ + b_y  (h_t: the top layer's output, [h_fwd, h_rev] when bidirectional)
     kernels.matmul(
       plan,
-      { a: { buffer: top.hiddenStates, offset: S }, b: { buffer: parameters, offset: at('weight') }, transposeB: true, c: { buffer: this.logits, offset: 0 }, m: TB, n: V, k: H, bias: { buffer: parameters, offsets: [at('bias')] } },
+      { a: top.output, b: { buffer: parameters, offset: at('weight') }, transposeB: true, c: { buffer: this.logits, offset: 0 }, m: TB, n: V, k: W, bias: { buffer: parameters, offsets: [at('bias')] } },
       'head',
     );
 
@@ -200,6 +219,11 @@ export class SequencePlan {
     if (parts.includes('loss')) this.setLoss(settings.lossSlot ?? 0, batch.countedTargets);
     if (settings.dropout) this.setDropout(settings.dropout.keys, settings.dropout.probability);
     if (parts.includes('update')) this.setOptimizerValues(settings.optimizerValues!);
+    if (this.lengths) {
+      // Bidirectional: where each sequence's reverse direction starts, and what the head reads.
+      writeElements(this.device, this.lengths, 0, batch.lengths ?? new Uint32Array(this.batchSize).fill(this.timeSteps));
+      (this.topStage as BidirectionalStage).setSummary(this.plan, batch.manyToOne === true);
+    }
   }
 
   /** Records one run of the step into `encoder`, in the order it runs. */
@@ -223,31 +247,31 @@ export class SequencePlan {
   private recordBackward(kernels: KernelSet, config: ResolvedConfig, layout: ParameterLayout, model: ModelBuffers, inputOf: (k: number) => LayerInput): void {
     const plan = this.plan;
     const { parameters, gradients } = model;
-    const { hiddenSize: H, outputSize: V } = config;
-    const S = this.batchSize * H;
+    const { outputSize: V } = config;
     const TB = this.timeSteps * this.batchSize;
     const D = config.embeddingSize;
-    const top = this.topLayer;
+    const top = this.topStage;
+    const W = top.outputWidth;
     const at = (name: string) => layout.byName[name].offset;
     // dW_y += dYᵀ · H ;  db_y += Σ_rows dY
     kernels.matmul(
       plan,
-      { a: { buffer: this.logits, offset: 0 }, transposeA: true, b: { buffer: top.hiddenStates, offset: S }, c: { buffer: gradients, offset: at('weight') }, m: V, n: H, k: TB, accumulate: true },
+      { a: { buffer: this.logits, offset: 0 }, transposeA: true, b: top.output, c: { buffer: gradients, offset: at('weight') }, m: V, n: W, k: TB, accumulate: true },
       'head weight gradient',
     );
     kernels.columnSums(plan, { buffer: this.logits, offset: 0 }, TB, V, { buffer: gradients, offsets: [at('bias')] }, 'head bias gradient');
-    // dL/dh_t from the head, all steps at once: dY · W_y, into the top layer's slots 1..T
+    // dL/dh_t from the head, all steps at once: dY · W_y, into the top layer's output gradient (slots 1..T)
     kernels.matmul(
       plan,
-      { a: { buffer: this.logits, offset: 0 }, b: { buffer: parameters, offset: at('weight') }, c: { buffer: top.stateGradients, offset: S }, m: TB, n: H, k: V },
+      { a: { buffer: this.logits, offset: 0 }, b: { buffer: parameters, offset: at('weight') }, c: top.outputGradient, m: TB, n: W, k: V },
       'hidden-state gradient from the head',
     );
     for (let k = config.layers - 1; k >= 0; k--) {
-      const below = k > 0 ? { buffer: this.layers[k - 1].stateGradients, offset: S } : this.embeddedGradients ? { buffer: this.embeddedGradients, offset: 0 } : undefined;
-      this.layers[k].recordBackward(plan, inputOf(k), below);
+      const below = k > 0 ? this.stages[k - 1].outputGradient : this.embeddedGradients ? { buffer: this.embeddedGradients, offset: 0 } : undefined;
+      this.stages[k].recordBackward(plan, inputOf(k), below);
       // The gradient reaching layer k−1's output goes back through the same mask.
       if (k > 0 && k - 1 < this.droppedOutputs.length) {
-        this.dropoutHandles[k - 1].backward = kernels.dropoutBackward(plan, below!, TB * H, `layer ${k - 1} dropout backward`);
+        this.dropoutHandles[k - 1].backward = kernels.dropoutBackward(plan, below!, TB * W, `layer ${k - 1} dropout backward`);
       }
     }
     // dE[token_t] += dL/dx_t for all steps at once
@@ -285,9 +309,14 @@ export class SequencePlan {
     return STEP_ORDER.filter((part) => part !== 'gradientNorm').reduce((sum, part) => sum + this.partSize(part), 0);
   }
 
-  /** The top layer, whose hidden states feed the head. */
+  /** The top layer's (forward direction's) recurrent layer. */
   get topLayer(): RecurrentLayer {
-    return this.layers[this.layers.length - 1];
+    return this.topStage.directions[0];
+  }
+
+  /** The top layer, whose output feeds the head. */
+  get topStage(): LayerStage {
+    return this.stages[this.stages.length - 1];
   }
 
   /** Dispatches in one part of the plan. */
@@ -314,11 +343,9 @@ export class SequencePlan {
 
   /** Sets the dropout masks of the coming run: one key per layer boundary, p = 0 for evaluation. */
   private setDropout(keys: number[], dropProbability: number): void {
-    const count = this.timeSteps * this.batchSize * this.layers[0].hiddenSize;
-    const S = this.batchSize * this.layers[0].hiddenSize;
     this.dropoutHandles.forEach((handles, k) => {
-      this.plan.updateUniforms(handles.forward, dropoutUniforms(count, keys[k], dropProbability, S, 0));
-      if (handles.backward !== handles.forward) this.plan.updateUniforms(handles.backward, dropoutUniforms(count, keys[k], dropProbability, 0, S));
+      this.plan.updateUniforms(handles.forward, dropoutUniforms(handles.count, keys[k], dropProbability, handles.outputOffset, 0));
+      if (handles.backward !== handles.forward) this.plan.updateUniforms(handles.backward, dropoutUniforms(handles.count, keys[k], dropProbability, 0, handles.gradientOffset));
     });
   }
 
@@ -347,14 +374,14 @@ export class SequencePlan {
   private encodeZeroGradients(encoder: GPUCommandEncoder): void {
     if (!this.gradients) throw new Error('An evaluation plan has no gradients.');
     encoder.clearBuffer(this.gradients);
-    for (const layer of this.layers) {
-      for (const range of layer.zeroBeforeBackward()) encoder.clearBuffer(range.buffer, range.offset * 4, range.size * 4);
+    for (const stage of this.stages) {
+      for (const range of stage.zeroBeforeBackward()) encoder.clearBuffer(range.buffer, range.offset * 4, range.size * 4);
     }
   }
 
   destroy(): void {
     this.plan.destroy();
-    for (const layer of this.layers) layer.destroy();
-    for (const buffer of [this.inputs, this.targets, this.logits, this.rowLosses, this.targetValues, this.embedded, this.embeddedGradients, ...this.droppedOutputs]) buffer?.destroy();
+    for (const stage of this.stages) stage.destroy();
+    for (const buffer of [this.inputs, this.targets, this.logits, this.rowLosses, this.targetValues, this.embedded, this.embeddedGradients, this.lengths, ...this.droppedOutputs]) buffer?.destroy();
   }
 }

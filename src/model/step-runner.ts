@@ -123,7 +123,7 @@ export class StepRunner {
     const step = run.step ?? 0;
     plan.setRun(batch, parts, {
       lossSlot: run.lossSlot,
-      dropout: this.dropoutFor(training ? (parts.includes('update') ? 'training' : 'gradients') : 'evaluation', batch.timeSteps * B * this.config.hiddenSize),
+      dropout: this.dropoutFor(training ? (parts.includes('update') ? 'training' : 'gradients') : 'evaluation', batch.timeSteps * B * this.config.directions * this.config.hiddenSize),
       optimizerValues: parts.includes('update') ? optimizerStepValues(this.config.optimizer, step, this.learningRateAt(step), this.layout.totalLength) : undefined,
     });
     const label = `run T=${batch.timeSteps} B=${B}`;

@@ -14,3 +14,4 @@ export * from './gru-cell.ts';
 export * from './rnn.ts';
 export * from './optimizers.ts';
 export * from './finite-differences.ts';
+export * from './bidirectional-rnn.ts';

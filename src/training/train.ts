@@ -14,6 +14,7 @@
  *
  * Imports nothing of Node: it runs in a page, a Web Worker or Node.
  */
+import { InvalidArgumentError } from '../validation.ts';
 import type { SequenceBatch } from '../model/batch.ts';
 import type { RnnModel } from '../model/rnn-model.ts';
 import { validateTrainOptions } from './train-options.ts';
@@ -51,6 +52,14 @@ export async function evaluateStreams(model: RnnModel, batches: StreamBatches, o
  */
 export async function train(model: RnnModel, options: TrainOptions): Promise<TrainResult> {
   const o = validateTrainOptions(options);
+  if (model.config.bidirectional) {
+    // A reverse direction starts at each chunk's end: there is no state to carry across chunks.
+    for (const key of ['carry', 'validationCarry'] as const) {
+      if (options[key] === true) throw new InvalidArgumentError(`options.${key}`, 'true for a bidirectional model, which has no state to carry from one chunk to the next; pass false');
+    }
+    o.carry = false;
+    o.validationCarry = false;
+  }
   const batches = o.batches;
   const perEpoch = batches.batchesPerEpoch;
   const startStep = model.stepCount;
