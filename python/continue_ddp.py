@@ -33,9 +33,15 @@ def worker(rank, world_size, port, checkpoint_path, batches_path, out_path):
         if batch_size % world_size:
             raise ValueError(f'batch size {batch_size} does not split over {world_size} processes')
         share = slice(rank * batch_size // world_size, (rank + 1) * batch_size // world_size)
+        if rank == 0:
+            print(f'{dist.get_world_size()} processes, {batch_size // world_size} sequences each', flush=True)
         for m in range(inputs.shape[0]):
             loss = webgpu_rnn.train_step(checkpoint, inputs[m][:, share], targets[m][:, share])
-            print(f'rank {rank} step {checkpoint.step} loss {loss:.9g}', flush=True)
+            # The full batch's mean loss: the mean of the equal shares' means. Printed by rank 0 alone.
+            total = torch.tensor([loss], dtype=torch.float64)
+            dist.all_reduce(total)
+            if rank == 0:
+                print(f'step {checkpoint.step} loss {total.item() / world_size:.9g}', flush=True)
         if rank == 0:
             webgpu_rnn.save(out_path, model, checkpoint.optimizer, step=checkpoint.step)
         dist.barrier()
