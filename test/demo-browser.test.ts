@@ -50,8 +50,15 @@ const SAMPLING = { prime: 'The ', temperature: '0.5', seed: '7' };
 const MIN_STEPS = 40;
 /** The shown loss must fall below this fraction of the first logged loss. */
 const LOSS_FRACTION = 0.75;
-/** The page's main thread must never be blocked this long while the worker trains. */
-const MAX_MAIN_THREAD_STALL_MS = 1000;
+/**
+ * While the worker trains, the page's main thread must answer its timers: no gap longer than
+ * MAX_MAIN_THREAD_STALL_MS, and gaps over STALL_MS no more than MAX_STALLED_SHARE of the time.
+ * (Training on the main thread would stall it at every step. On a shared 2-core machine the
+ * renderer alone is sometimes descheduled for 1-2 s, so the longest gap is bounded loosely.)
+ */
+const MAX_MAIN_THREAD_STALL_MS = 3000;
+const STALL_MS = 250;
+const MAX_STALLED_SHARE = 0.25;
 /**
  * A first Train compiles the model's kernels: 10-30 s on SwiftShader, one to two minutes when
  * the machine is shared and loaded (measured at a load average of 20-27 on 2 cores); the tests
@@ -187,16 +194,18 @@ test('an LSTM trains in the worker with its first-run stages shown, its learning
   // The page's own start-up work is done: the ready texts are measured (the source code is 260k characters).
   await page.waitForFunction(() => [...document.querySelectorAll('[data-size-for]')].every((label) => label.textContent !== '…'));
 
-  // The longest gap between timer ticks on the page's main thread, while the worker trains.
-  await page.evaluate(() => {
-    const state = { last: performance.now(), longest: 0 };
+  // The gaps between timer ticks on the page's main thread, while the worker trains.
+  await page.evaluate((stallMs) => {
+    const state = { start: performance.now(), last: performance.now(), longest: 0, stalled: 0 };
     (window as unknown as { mainThreadStall: typeof state }).mainThreadStall = state;
     setInterval(() => {
       const now = performance.now();
-      state.longest = Math.max(state.longest, now - state.last);
+      const gap = now - state.last;
+      state.longest = Math.max(state.longest, gap);
+      if (gap > stallMs) state.stalled += gap;
       state.last = now;
     }, 50);
-  });
+  }, STALL_MS);
 
   await page.selectOption('#cell', TEST_SETTINGS.cell);
   await page.fill('#layers', TEST_SETTINGS.layers);
@@ -225,7 +234,10 @@ test('an LSTM trains in the worker with its first-run stages shown, its learning
     throw failWithProblems(`Training failed: ${await page.textContent('#error')}`);
   }
   const trainingSample = await shownSample(page);
-  const longestStall = await page.evaluate(() => (window as unknown as { mainThreadStall: { longest: number } }).mainThreadStall.longest);
+  const { longestStall, stalledShare } = await page.evaluate(() => {
+    const state = (window as unknown as { mainThreadStall: { start: number; longest: number; stalled: number } }).mainThreadStall;
+    return { longestStall: state.longest, stalledShare: state.stalled / (performance.now() - state.start) };
+  });
   // The first Train said what the wait was for: compiling the kernels, then the first step.
   const statuses = await page.evaluate(() => (window as unknown as { statuses: string[] }).statuses);
   expect(statuses).toContain('compiling the GPU kernels…');
@@ -254,7 +266,7 @@ test('an LSTM trains in the worker with its first-run stages shown, its learning
     `demo: ${adapter}; loss ${firstLoss} -> ${lastLoss} nats/char after ${steps} steps ` +
       `(${trainingSeconds.toFixed(1)} s to reach ${LOSS_FRACTION} × first and a sample), validation ${validationLoss}, ` +
       `${await page.textContent('#speed')} tokens/s, ${await page.textContent('#memory')} GPU memory; ` +
-      `longest main-thread stall ${longestStall.toFixed(0)} ms\n` +
+      `longest main-thread stall ${longestStall.toFixed(0)} ms, ${(100 * stalledShare).toFixed(1)}% of the time in stalls over ${STALL_MS} ms\n` +
       `sample during training: ${JSON.stringify(trainingSample.text.slice(0, 80))}\n` +
       `sample at pause: ${JSON.stringify(before.text.slice(0, 80))}`,
   );
@@ -262,6 +274,7 @@ test('an LSTM trains in the worker with its first-run stages shown, its learning
   expect(steps).toBeGreaterThanOrEqual(MIN_STEPS);
   expect(before.text.length).toBeGreaterThan(SAMPLING.prime.length);
   expect(longestStall).toBeLessThan(MAX_MAIN_THREAD_STALL_MS);
+  expect(stalledShare).toBeLessThan(MAX_STALLED_SHARE);
   expect(await page.textContent('#memory')).toMatch(/^≈ \d/);
 
   // Sample on request: the status says paused again afterwards, and the earlier samples stay listed by step.
