@@ -20,6 +20,8 @@ import { checkedParameters, decodeCheckpoint, encodeCheckpoint, encodeWeights, f
 import { type ParameterLayout, parameterLayout, toLayoutNames } from './parameter-layout.ts';
 import type { PlanPart } from './sequence-plan.ts';
 import { type RunOptions, type StepResult, StepRunner, streamOf } from './step-runner.ts';
+import { trainChecked } from '../training/train.ts';
+import { type TrainProgress, validateTrainOptions } from '../training/train-options.ts';
 
 export { NonFiniteStepError, type RunOptions, type StepResult } from './step-runner.ts';
 
@@ -172,26 +174,33 @@ export class RnnModel {
   }
 
   /**
-   * One training step per batch (an epoch, when given TextBatches). Every
-   * `progressEvery` steps (default 10) it waits for that step's loss and calls
-   * `onProgress`, which also lets a page or worker stay responsive; the epoch's
-   * mean loss comes from one readback at the end.
+   * One training step per batch (an epoch, when given TextBatches), each from zero
+   * states unless the batch says otherwise. Every `progressEvery` steps (default 10)
+   * it waits for that step's loss and calls `onProgress`, which also lets a page or
+   * worker stay responsive; the epoch's mean loss comes from one readback at the end.
+   * A thin wrapper over the library's training loop, train() (src/training/train.ts).
    */
   async trainEpoch(
     batches: Iterable<SequenceBatch>,
     options: { onProgress?: (progress: EpochProgress) => void; progressEvery?: number } = {},
   ): Promise<{ steps: number; meanLoss: number }> {
     const progressEvery = options.progressEvery === undefined ? 10 : requirePositiveInteger('options.progressEvery', options.progressEvery);
+    const list = [...batches];
+    if (list.length === 0) throw new InvalidArgumentError('batches', 'is empty, expected at least one batch');
+    const start = this.stepCount;
     const firstRun = this.runner.counters.lossWrites;
-    let steps = 0;
-    for (const batch of batches) {
-      const result = this.trainStep(batch);
-      steps++;
-      if (options.onProgress && steps % progressEvery === 0) options.onProgress({ step: result.step, stepsThisEpoch: steps, loss: await result.loss() });
-    }
-    if (steps === 0) throw new InvalidArgumentError('batches', 'is empty, expected at least one batch');
-    const losses = await this.runner.readLossHistory(firstRun, steps);
-    return { steps, meanLoss: losses.reduce((sum, loss) => sum + loss, 0) / steps };
+    const { onProgress } = options;
+    const checked = validateTrainOptions({
+      // train() takes batch (step mod n); this epoch's k-th step takes list[k].
+      batches: { timeSteps: list[0].timeSteps, batchSize: list[0].batchSize, batchesPerEpoch: list.length, batch: (index) => list[(((index - start) % list.length) + list.length) % list.length] },
+      steps: start + list.length,
+      carry: false,
+      progressEvery,
+      ...(onProgress ? { onProgress: ({ step, loss }: TrainProgress) => onProgress({ step, stepsThisEpoch: step - start, loss }) } : {}),
+    });
+    await trainChecked(this, { ...checked, isProgressStep: (step) => onProgress !== undefined && (step - start) % progressEvery === 0 });
+    const losses = await this.runner.readLossHistory(firstRun, list.length);
+    return { steps: list.length, meanLoss: losses.reduce((sum, loss) => sum + loss, 0) / list.length };
   }
 
   /**
