@@ -9,11 +9,10 @@ import {
   GATES_PER_CELL,
   matmulReference,
   referenceParameterShapes,
-  ReferenceAdam,
+  ReferenceOptimizer,
   rnnBackward,
   rnnForward,
   rnnLossAndGradients,
-  sgdStep,
   sigmoid,
   softmaxCrossEntropyBackward,
   softmaxCrossEntropyForward,
@@ -732,16 +731,16 @@ describe('matmulReference', () => {
 // Optimizers
 
 describe('optimizers', () => {
-  it('sgdStep: p ← p − lr·g', () => {
+  it('sgdUpdate: p ← p − lr·g', () => {
     const params = { w: Float64Array.of(1, -2, 0.5) };
-    sgdStep(params, { w: Float64Array.of(0.1, -0.3, 2) }, { learningRate: 0.5 });
+    new ReferenceOptimizer({ type: 'sgd', learningRate: 0.5 }).step(params, { w: Float64Array.of(0.1, -0.3, 2) });
     expectClose('w', params.w, [1 - 0.05, -2 + 0.15, 0.5 - 1], 1e-15);
   });
 
-  it('ReferenceAdam: three steps with default betas and epsilon, worked out by hand', () => {
+  it('adamUpdate: three steps with default betas and epsilon, worked out by hand', () => {
     // lr = 0.1, β1 = 0.9, β2 = 0.999, ε = 1e-8; element 0 sees g = 0.5, −0.25, 1.0;
     // element 1 always sees g = 0 and must not move.
-    const adam = new ReferenceAdam({ learningRate: 0.1 });
+    const adam = new ReferenceOptimizer({ type: 'adam', learningRate: 0.1 });
     const params = { w: Float64Array.of(1.0, -2.0) };
     const gradientsPerStep = [0.5, -0.25, 1.0];
 
@@ -764,9 +763,9 @@ describe('optimizers', () => {
     }
   });
 
-  it('ReferenceAdam honours beta1, beta2 and epsilon', () => {
+  it('adamUpdate honours beta1, beta2 and epsilon', () => {
     // one step: m̂ = g, v̂ = g², so p ← p − lr·g / (|g| + ε)
-    const adam = new ReferenceAdam({ learningRate: 0.2, beta1: 0.5, beta2: 0.25, epsilon: 0.5 });
+    const adam = new ReferenceOptimizer({ type: 'adam', learningRate: 0.2, beta1: 0.5, beta2: 0.25, epsilon: 0.5 });
     const params = { w: Float64Array.of(1.0) };
     adam.step(params, { w: Float64Array.of(2.0) });
     expect(params.w[0]).toBeCloseTo(1.0 - (0.2 * 2.0) / (2.0 + 0.5), 15);
@@ -779,8 +778,8 @@ describe('optimizers', () => {
 
   it('rejects gradients that do not match the parameters', () => {
     const params = { w: Float64Array.of(1, 2) };
-    expect(() => sgdStep(params, { w: Float64Array.of(1) }, { learningRate: 1 })).toThrow(/grads\.w has length 1, expected 2/);
-    expect(() => new ReferenceAdam({ learningRate: 1 }).step(params, {})).toThrow(/grads\.w is missing/);
+    expect(() => new ReferenceOptimizer({ type: 'sgd', learningRate: 1 }).step(params, { w: Float64Array.of(1) })).toThrow(/grads\.w has length 1, expected 2/);
+    expect(() => new ReferenceOptimizer({ type: 'adam', learningRate: 1 }).step(params, {})).toThrow(/grads\.w is missing/);
   });
 });
 
