@@ -2,7 +2,7 @@
 // (batch_first=False, num_layers = L) with a torch.nn.Linear head on the top layer's output
 // at every step. This is the oracle the GPU path is tested against: plain loops, PyTorch
 // conventions, proven against finite differences in test/reference.test.ts. The cells are
-// in rnn-cell.ts, lstm-cell.ts and gru-cell.ts; this file stacks them and runs BPTT.
+// in rnn-step.ts, lstm-cell.ts and gru-cell.ts; this file stacks them and runs BPTT.
 //
 //   x⁰_t = x_t;  x^k_t = m^{k−1}_t ⊙ h^{k−1}_t for k > 0   (m = dropout mask, 1 if absent)
 //   (h^k_t, c^k_t) = cell(W_ih^k x^k_t + b_ih^k,  W_hh^k h^k_{t−1} + b_hh^k,  h^k_{t−1}, c^k_{t−1})
