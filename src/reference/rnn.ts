@@ -1,7 +1,7 @@
 // CPU reference (float64) for a stacked recurrent language model: torch.nn.RNN / LSTM / GRU
 // (batch_first=False, num_layers = L) with a torch.nn.Linear head on the top layer's output
 // at every step. This is the oracle the GPU path is tested against: plain loops, PyTorch
-// conventions, proven against finite differences in test/reference.test.ts. The cells are
+// conventions, proven against finite differences in test/reference-finite-differences.test.ts. The cells are
 // in rnn-step.ts, lstm-cell.ts and gru-cell.ts; this file stacks them and runs BPTT.
 //
 //   x⁰_t = x_t;  x^k_t = m^{k−1}_t ⊙ h^{k−1}_t for k > 0   (m = dropout mask, 1 if absent)
