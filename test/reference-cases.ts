@@ -1,8 +1,8 @@
 // Cases and helpers shared by the reference tests (reference-*.test.ts): random parameters and
 // batches, finite-difference gradients, and the tolerance they compare with.
-import { centralDifferenceGradient, referenceParameterShapes, rnnForward, type ReferenceBatch, type ReferenceCell, type ReferenceDims, type ReferenceParameters } from '../src/reference/index.ts';
+import { centralDifferenceGradient, referenceParameterShapes, rnnBackward, rnnForward, type ReferenceBatch, type ReferenceCell, type ReferenceDims, type ReferenceParameters, zeroGradients } from '../src/reference/index.ts';
 import { seededRandom } from './random.ts';
-import type { Tolerance } from './check-close.ts';
+import { expectClose, type Tolerance } from './check-close.ts';
 
 /** Uniform in [−scale, scale). */
 export function randomArray(random: () => number, length: number, scale: number): Float64Array {
@@ -118,4 +118,15 @@ export function makeCellCase({ cell, layers, kind = 'tokens', withDropout = fals
 /** The reference tests' tolerance: |got − want| ≤ tolerance · (|want| + RELATIVE_ERROR_FLOOR), relative above the floor, absolute below it. */
 export function withinRelative(tolerance: number): Tolerance {
   return { relative: tolerance, absolute: tolerance * RELATIVE_ERROR_FLOOR };
+}
+
+/** rnnBackward adds into the gradients it is given: two backward passes into one buffer give twice one pass. */
+export function expectBackwardAddsIntoGradients(label: string, params: ReferenceParameters, dims: ReferenceDims, batch: ReferenceBatch): void {
+  const forward = rnnForward(params, dims, batch);
+  const once = zeroGradients(dims);
+  rnnBackward(params, dims, batch, forward, once);
+  const twice = zeroGradients(dims);
+  rnnBackward(params, dims, batch, forward, twice);
+  rnnBackward(params, dims, batch, forward, twice);
+  for (const name of Object.keys(once)) expectClose(`${label}${name}`, twice[name], once[name].map((g) => 2 * g), withinRelative(1e-15));
 }

@@ -1,10 +1,10 @@
 // The float64 reference's cells: one step of each written out by hand, saturated gates over a
 // long sequence, stacked layers, states in and out, and dropout masks between layers.
 import { describe, expect, it } from 'vitest';
-import { GATES_PER_CELL, referenceParameterShapes, rnnBackward, rnnForward, rnnLossAndGradients, zeroGradients, type ReferenceBatch, type ReferenceDims, type ReferenceParameters } from '../src/reference/index.ts';
+import { GATES_PER_CELL, referenceParameterShapes, rnnForward, rnnLossAndGradients, zeroGradients, type ReferenceBatch, type ReferenceDims, type ReferenceParameters } from '../src/reference/index.ts';
 import { expectClose } from './check-close.ts';
 import { seededRandom } from './random.ts';
-import { randomArray, randomIntegers, randomParameters, maxAbs, T, B, H, V, CELLS, SMALL, makeCellCase, withinRelative } from './reference-cases.ts';
+import { randomArray, randomIntegers, randomParameters, maxAbs, T, B, H, V, CELLS, SMALL, makeCellCase, withinRelative, expectBackwardAddsIntoGradients } from './reference-cases.ts';
 
 describe('saturated gates over a long sequence stay finite', () => {
   for (const cell of CELLS) {
@@ -225,13 +225,7 @@ describe('stacked layers, states and dropout masks', () => {
   it('adds into the gradients it is given, for every cell', () => {
     for (const cell of CELLS) {
       const { dims, params, batch } = makeCellCase({ cell, layers: 2, withDropout: true, seed: 302 });
-      const forward = rnnForward(params, dims, batch);
-      const once = zeroGradients(dims);
-      rnnBackward(params, dims, batch, forward, once);
-      const twice = zeroGradients(dims);
-      rnnBackward(params, dims, batch, forward, twice);
-      rnnBackward(params, dims, batch, forward, twice);
-      for (const name of Object.keys(once)) expectClose(`${cell} ${name}`, twice[name], once[name].map((g) => 2 * g), withinRelative(1e-15));
+      expectBackwardAddsIntoGradients(`${cell} `, params, dims, batch);
     }
   });
 

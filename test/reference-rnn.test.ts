@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { referenceParameterShapes, rnnBackward, rnnForward, rnnLossAndGradients, softmaxCrossEntropyForward, zeroGradients, type ReferenceParameters } from '../src/reference/index.ts';
 import { expectClose } from './check-close.ts';
-import { maxAbs, T, B, H, V, makeCase, withinRelative } from './reference-cases.ts';
+import { maxAbs, T, B, H, V, makeCase, withinRelative, expectBackwardAddsIntoGradients } from './reference-cases.ts';
 
 describe('rnnForward / rnnBackward', () => {
   it('computes a 1-unit, 2-step network as written out by hand', () => {
@@ -61,15 +61,7 @@ describe('rnnForward / rnnBackward', () => {
 
   it('adds into the gradients it is given', () => {
     const { dims, params, batch } = makeCase('tokens', false, 7);
-    const forward = rnnForward(params, dims, batch);
-    const once = zeroGradients(dims);
-    rnnBackward(params, dims, batch, forward, once);
-    const twice = zeroGradients(dims);
-    rnnBackward(params, dims, batch, forward, twice);
-    rnnBackward(params, dims, batch, forward, twice);
-    for (const name of Object.keys(once)) {
-      expectClose(name, twice[name], once[name].map((g) => 2 * g), withinRelative(1e-15));
-    }
+    expectBackwardAddsIntoGradients('', params, dims, batch);
   });
 
   it('names parameters as a PyTorch state_dict, with zero gradients of the same shapes', () => {
