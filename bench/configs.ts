@@ -15,7 +15,7 @@
  *   step FLOPs = 3 · (2·T·B·H·G·H + 2·T·B·H·V).
  * Elementwise work (cells, softmax, Adam) is not counted.
  */
-import type { CellType } from '../src/index.ts';
+import { type CellType, GATES } from '../src/index.ts';
 
 export interface BenchConfig {
   name: string;
@@ -27,7 +27,6 @@ export interface BenchConfig {
 
 export const VOCABULARY = 65;
 export const LEARNING_RATE = 2e-3;
-export const GATES: Record<CellType, number> = { rnn: 1, lstm: 4, gru: 3 };
 
 export const CONFIGS: BenchConfig[] = [
   { name: 'rnn-s', cell: 'rnn', hidden: 128, batch: 32, timeSteps: 32 },

@@ -11,7 +11,8 @@
  */
 import type * as TfCore from '@tensorflow/tfjs-core';
 import { type AdapterPreference, createGpuContext } from '../src/index.ts';
-import { type BenchConfig, GATES, LEARNING_RATE, VOCABULARY } from './configs.ts';
+import { GATES } from '../src/index.ts';
+import { type BenchConfig, LEARNING_RATE, VOCABULARY } from './configs.ts';
 import { type Repetitions, randomBatch } from './training.ts';
 import { countSubmits, timeRuns } from './timing.ts';
 

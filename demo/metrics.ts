@@ -5,6 +5,7 @@
  * the smoothed loss curve the chart draws.
  * No GPU, no DOM.
  */
+import { GATES } from '../src/index.ts';
 import type { ModelInfo } from './protocol.ts';
 
 /** How many of `positions` have their target as the largest logit (first maximum wins ties). */
@@ -28,7 +29,6 @@ export interface MemoryEstimate {
   totalBytes: number;
 }
 
-const GATES = { rnn: 1, lstm: 4, gru: 3 } as const;
 const FLOAT_BYTES = 4;
 
 export function parameterCount(shapes: Record<string, number[]>): number {

@@ -1,8 +1,9 @@
 /**
  * The demo's training worker: owns the GPU context and the model, and answers
  * the page's messages (protocol.ts). Training runs here so that the page never
- * waits on the GPU; between steps the worker checks for Pause, and once paused
- * it submits no more work. Only the library's public entry is used.
+ * waits on the GPU; it trains through the library's loop, train(), which checks
+ * for Pause between steps, and once paused it submits no more work. Only the
+ * library's public entry is used.
  *
  * It keeps the latest checkpoint of the model in memory (see protocol.ts): when
  * the GPU context faults, the page offers to recover from it on a new context.
@@ -16,7 +17,8 @@ import {
   RnnModel,
   SafetensorsError,
   sampleText,
-  type StepResult,
+  type StreamBatches,
+  train as trainModel,
 } from '../src/index.ts';
 import { correctPredictions } from './metrics.ts';
 import { fileLoadError, keptSentence, type PlainError } from './plain-errors.ts';
@@ -62,7 +64,8 @@ let context: GpuContext | undefined;
 let run: Run | undefined;
 /** Set when `context` faulted: nothing runs until `recover` replaces it. */
 let fault: { cause: FaultCause; message: string } | undefined;
-let pauseRequested = false;
+/** Pause: train() stops after the step in progress. A Train sent after a Pause gets a new one. */
+let pause = new AbortController();
 let sampling: SampleSettings = { prime: '', temperature: 0.8, seed: 1 };
 /** Messages other than pause and set-sampling, handled one at a time in order. */
 let queue: Promise<void> = Promise.resolve();
@@ -101,7 +104,7 @@ function adapterInfo(gpu: GpuContext): AdapterInfo {
 function reportFault(gpu: GpuContext, cause: FaultCause, message: string): void {
   if (gpu !== context || fault) return;
   fault = { cause, message };
-  pauseRequested = true;
+  pause.abort();
   post({ type: 'device-lost', cause, step: run?.model.stepCount, checkpointStep: run?.checkpoint?.step, message });
 }
 
@@ -152,31 +155,29 @@ async function writeSample(current: Run, origin: 'training' | 'paused' | 'loaded
   }
 }
 
-/** The mean loss over the held-out batches (RnnModel.evaluate: on the GPU, one number read per batch); copy task: also the recall accuracy. */
-async function validate(current: Run, data: TrainingData): Promise<void> {
-  if (data.validationBatches.length === 0) return;
-  // Every batch is submitted before the first loss is read.
-  const results = data.validationBatches.map((batch) => ({ positions: batch.targets.length, result: current.model.evaluate(batch) }));
-  let lossSum = 0;
-  let positions = 0;
-  for (const { positions: count, result } of results) {
-    lossSum += count * (await result.loss());
-    positions += count;
-  }
-  // Recall accuracy needs the predictions at the recalled positions: the logits, read back.
+/** Copy task: the share of recalled symbols predicted right on the held-out batches (RnnModel.predict: the logits, read back). */
+async function recallAccuracy(current: Run, data: TrainingData): Promise<number | undefined> {
+  if (!data.recallPositions) return undefined;
   let correct = 0;
   let recalled = 0;
-  if (data.recallPositions) {
-    for (const batch of data.validationBatches) {
-      const { logits } = await current.model.predict({ timeSteps: batch.timeSteps, batchSize: batch.batchSize, inputTokens: batch.inputTokens });
-      correct += correctPredictions(logits, batch.targets, current.vocabulary.size, data.recallPositions);
-      recalled += data.recallPositions.length;
-    }
+  for (const batch of data.validationBatches) {
+    const { logits } = await current.model.predict({ timeSteps: batch.timeSteps, batchSize: batch.batchSize, inputTokens: batch.inputTokens });
+    correct += correctPredictions(logits, batch.targets, current.vocabulary.size, data.recallPositions);
+    recalled += data.recallPositions.length;
   }
-  const loss = lossSum / positions;
-  const step = current.model.stepCount;
-  if (current.history.validation.at(-1)?.step !== step) current.history.validation.push({ step, loss });
-  post({ type: 'validation', step, loss, ...(recalled > 0 ? { recallAccuracy: correct / recalled } : {}) });
+  return recalled > 0 ? correct / recalled : undefined;
+}
+
+/** The training batches as train() takes them: batch `step` at step `step` (text: modulo an epoch; copy: fresh every step). */
+function trainingStreams(data: TrainingData): StreamBatches {
+  return { timeSteps: data.timeSteps, batchSize: data.batchSize, batchesPerEpoch: Number.MAX_SAFE_INTEGER, batch: (index) => data.trainingBatch(index) };
+}
+
+/** The fixed held-out batches as train() validates on them (each from zero states), if any. */
+function validationStreams(data: TrainingData): StreamBatches | undefined {
+  const batches = data.validationBatches;
+  if (batches.length === 0) return undefined;
+  return { timeSteps: batches[0].timeSteps, batchSize: batches[0].batchSize, batchesPerEpoch: batches.length, batch: (index) => batches[index] };
 }
 
 /** Replaces the run's in-memory checkpoint with one of its current step (a readback: waits for the queued steps). */
@@ -239,46 +240,46 @@ async function train(message: Extract<PageMessage, { type: 'train' }>): Promise<
     current.shapesRun.add(shape);
   }
 
-  const tokensPerStep = data.timeSteps * data.batchSize;
-  const startStep = model.stepCount;
-  const started = performance.now();
-  const readLoss = (result: StepResult) => result.loss().then((loss) => ({ step: result.step, loss }));
+  // The library's training loop, until Pause: losses every LOG_EVERY steps (each read waits for the GPU, and
+  // then the worker takes its messages), validation every VALIDATE_EVERY, in-memory checkpoints every
+  // CHECKPOINT_EVERY; a sample every SAMPLE_EVERY_MS; the learning rate set between steps acts at once.
   const history = current.history;
-  const show = ({ step, loss }: { step: number; loss: number }) => {
-    history.training.push({ step, loss });
-    post({ type: 'progress', step, loss, tokensPerSecond: ((step - startStep) * tokensPerStep) / ((performance.now() - started) / 1000) });
-  };
-
-  // A logged step's loss is read while the next steps run and posted one interval later,
-  // so at most two intervals of steps are ever queued on the GPU.
-  let pendingLoss: Promise<{ step: number; loss: number }> | undefined;
-  let last: StepResult | undefined;
-  let lastRead = 0;
+  const trained = current; // `current` as a constant, for the callbacks
   let lastSample = performance.now();
-  while (!pauseRequested) {
-    last = model.trainStep(data.trainingBatch(model.stepCount));
-    if (last.step % CHECKPOINT_EVERY === 0) await takeCheckpoint(current);
-    if (last.step % LOG_EVERY === 0 || last.step === startStep + 1) {
-      if (pendingLoss) show(await pendingLoss);
-      pendingLoss = readLoss(last);
-      // Awaited one interval later; until then a failed read must not count as unhandled.
-      pendingLoss.catch(() => undefined);
-      lastRead = last.step;
-      if (last.step % VALIDATE_EVERY === 0) await validate(current, data);
+  const validation = validationStreams(data);
+  await trainModel(model, {
+    batches: trainingStreams(data),
+    steps: Number.MAX_SAFE_INTEGER,
+    carry: false,
+    progressEvery: LOG_EVERY,
+    onProgress: async ({ step, loss, charactersPerSecond }) => {
+      history.training.push({ step, loss });
+      post({ type: 'progress', step, loss, tokensPerSecond: charactersPerSecond });
       if (performance.now() - lastSample > SAMPLE_EVERY_MS) {
-        await writeSample(current, 'training');
+        await writeSample(trained, 'training');
         lastSample = performance.now();
       }
       await yieldToMessages();
-    }
-  }
-  if (pendingLoss) show(await pendingLoss);
-  if (last && last.step !== lastRead) show(await readLoss(last));
-  // Every submitted step has finished: the loss reads waited for them. (Or the device was lost meanwhile.)
+    },
+    ...(validation
+      ? {
+          validation,
+          validateEvery: VALIDATE_EVERY,
+          onValidation: async ({ step, loss }) => {
+            const recall = await recallAccuracy(trained, data);
+            if (history.validation.at(-1)?.step !== step) history.validation.push({ step, loss });
+            post({ type: 'validation', step, loss, ...(recall !== undefined ? { recallAccuracy: recall } : {}) });
+          },
+        }
+      : {}),
+    checkpointEvery: CHECKPOINT_EVERY,
+    onCheckpoint: () => takeCheckpoint(trained),
+    signal: pause.signal,
+  });
+  // Every submitted step has finished: the checkpoint's readback waited for them. (Or the device was lost meanwhile.)
   gpu.throwIfFaulted();
   post({ type: 'paused', step: model.stepCount });
   await takeCheckpoint(current);
-  await validate(current, data);
   await writeSample(current, 'paused');
 }
 
@@ -409,9 +410,9 @@ function setLearningRate(learningRate: number): void {
 scope.addEventListener('message', (event) => {
   const message = event.data;
   // Train and Pause take effect in the order they were sent, even while Train waits in the queue.
-  if (message.type === 'train') pauseRequested = false;
+  if (message.type === 'train' && pause.signal.aborted) pause = new AbortController();
   if (message.type === 'pause') {
-    pauseRequested = true;
+    pause.abort();
     return;
   }
   if (message.type === 'set-sampling') {

@@ -16,6 +16,7 @@ export {
 } from './device/adapter-choice.ts';
 export { IGNORE_INDEX, type SequenceBatch } from './model/batch.ts';
 export type { CellType, LossType, Nonlinearity, RnnModelConfig } from './model/config.ts';
+export { GATES } from './model/config.ts';
 export { type OptimizerConfig, type OptimizerType, type ScheduleConfig, scheduledLearningRate } from './model/optimizer.ts';
 export { type EpochProgress, NonFiniteStepError, RnnModel, type StepResult } from './model/rnn-model.ts';
 export { CharacterVocabulary } from './text/vocabulary.ts';

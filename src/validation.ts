@@ -87,12 +87,18 @@ function requireArrayLike(argument: string, value: unknown): ArrayLike<number> {
   return value as ArrayLike<number>;
 }
 
-/** Integers in [0, bound), packed as Uint32Array. */
-export function requireIndices(argument: string, value: unknown, length: number, lengthMeaning: string, bound: number, boundMeaning: string): Uint32Array {
+/** An array-like of exactly `length` elements. */
+function requireLength(argument: string, value: unknown, length: number, lengthMeaning: string): ArrayLike<number> {
   const array = requireArrayLike(argument, value);
   if (array.length !== length) {
     throw new InvalidArgumentError(argument, `got length ${array.length}, expected ${length} (${lengthMeaning})`);
   }
+  return array;
+}
+
+/** Integers in [0, bound), packed as Uint32Array. */
+export function requireIndices(argument: string, value: unknown, length: number, lengthMeaning: string, bound: number, boundMeaning: string): Uint32Array {
+  const array = requireLength(argument, value, length, lengthMeaning);
   const indices = new Uint32Array(length);
   for (let i = 0; i < length; i++) {
     const index = array[i];
@@ -106,10 +112,7 @@ export function requireIndices(argument: string, value: unknown, length: number,
 
 /** Numbers that stay finite as float32 (|x| ≤ FLOAT32_MAX after rounding), packed as Float32Array. */
 export function requireFiniteFloats(argument: string, value: unknown, length: number, lengthMeaning: string): Float32Array {
-  const array = requireArrayLike(argument, value);
-  if (array.length !== length) {
-    throw new InvalidArgumentError(argument, `got length ${array.length}, expected ${length} (${lengthMeaning})`);
-  }
+  const array = requireLength(argument, value, length, lengthMeaning);
   const floats = new Float32Array(length);
   for (let i = 0; i < length; i++) {
     const number = array[i];

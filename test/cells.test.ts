@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RnnModel, type RnnModelConfig, type SequenceBatch } from '../src/index.ts';
-import { ReferenceAdam, type ReferenceCell, type ReferenceDims, type ReferenceParameters, rnnLossAndGradients } from '../src/reference/index.ts';
+import { ReferenceOptimizer, type ReferenceCell, type ReferenceDims, type ReferenceParameters, rnnLossAndGradients } from '../src/reference/index.ts';
 import { expectClose } from './check-close.ts';
 import { contextFor, TEST_ADAPTERS } from './gpu-adapters.ts';
 import { randomFloats, seededRandom } from './random.ts';
@@ -85,7 +85,7 @@ describe.each(TEST_ADAPTERS)('cells on %s', (adapter) => {
       const model = await RnnModel.create(await contextFor(adapter), { ...modelConfig(cell, 2, 'tokens', 5), optimizer: { type: 'adam', learningRate: 0.01 } });
       try {
         const parameters = toFloat64(await model.readParameters());
-        const adam = new ReferenceAdam({ learningRate: 0.01 });
+        const adam = new ReferenceOptimizer({ type: 'adam', learningRate: 0.01 });
         const dims = referenceDims(cell, 2, 'tokens');
         const steps = [];
         const wantLosses: number[] = [];

@@ -2,9 +2,9 @@
 // them fails because of the engine, not because a fixture is malformed.
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { GATES_PER_CELL } from '../src/reference/index.ts';
 import { FIXTURE_NAMES, loadFixture, readFixtureFile, type PytorchFixture } from './fixtures.ts';
 
-const GATES = { rnn_tanh: 1, rnn_relu: 1, lstm: 4, gru: 3 } as const;
 const METADATA_KEYS = [
   'cell', 'layers', 'input', 'input_size', 'hidden_size', 'output_size',
   'time_steps', 'batch_size', 'torch_version', 'made_by',
@@ -12,7 +12,7 @@ const METADATA_KEYS = [
 
 /** state_dict order and shape of every parameter: the RNN module's layers, then the head. */
 function expectedParameterShapes(f: PytorchFixture): [string, number[]][] {
-  const rows = GATES[f.cell] * f.hiddenSize;
+  const rows = GATES_PER_CELL[f.cell] * f.hiddenSize;
   const shapes: [string, number[]][] = [];
   for (let l = 0; l < f.layers; l++) {
     shapes.push([`weight_ih_l${l}`, [rows, l === 0 ? f.inputSize : f.hiddenSize]]);

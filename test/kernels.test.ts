@@ -10,14 +10,13 @@ import { pipelineCacheFor } from '../src/kernels/pipeline-cache.ts';
 import { f32, type UniformField } from '../src/kernels/uniforms.ts';
 import {
   columnSums,
-  ReferenceAdam,
-  sgdStep,
+  ReferenceOptimizer,
   softmaxCrossEntropyBackward,
   softmaxCrossEntropyForward,
   tanhBackward,
   tanhForward,
-  tokenLinearBackward,
-  tokenLinearForward,
+  embeddingBackward,
+  embeddingForward,
 } from '../src/reference/index.ts';
 import { expectClose, type Tolerance } from './check-close.ts';
 import { contextFor, kernelsFor, TEST_ADAPTERS } from './gpu-adapters.ts';
@@ -174,7 +173,7 @@ describe.each(TEST_ADAPTERS)('token embedding on %s', (adapter) => {
         'embedding forward',
       );
       plan.submit();
-      const want = tokenLinearForward(tokens, weight, Float64Array.from(bias0, (value, j) => value + bias1[j]), rows, vocabulary, hidden);
+      const want = embeddingForward(tokens, weight, Float64Array.from(bias0, (value, j) => value + bias1[j]), rows, vocabulary, hidden);
       const got = await readAll(device, output, outputWords.length);
       expectClose(`embedding forward ${shape}`, got.subarray(4, 4 + rows * hidden), want, EMBEDDING_FORWARD_TOLERANCE);
       expectUntouchedOutside(`embedding forward ${shape}`, got, outputWords, 4, rows * hidden);
@@ -208,7 +207,7 @@ describe.each(TEST_ADAPTERS)('token embedding on %s', (adapter) => {
       );
       plan.submit();
       const want = Float64Array.from(initialGradient);
-      tokenLinearBackward(dPreactivations, tokens, rows, vocabulary, hidden, { dWeight: want });
+      embeddingBackward(dPreactivations, tokens, rows, vocabulary, hidden, { dWeight: want });
       const got = await readAll(device, gradients, gradientWords.length);
       expectClose(`embedding backward ${shape}`, got.subarray(6, 6 + hidden * vocabulary), want, EMBEDDING_BACKWARD_TOLERANCE);
       expectUntouchedOutside(`embedding backward ${shape}`, got, gradientWords, 6, hidden * vocabulary);
@@ -434,7 +433,7 @@ describe.each(TEST_ADAPTERS)('optimizers on %s', (adapter) => {
     kernels.optimizerUpdate(plan, 'sgd', { gradients, parameters }, { ...PLAIN, count: PARAMETER_COUNT, learningRate }, 'sgd');
     plan.submit();
     const want = { p: Float64Array.from(initial) };
-    sgdStep(want, { p: Float64Array.from(gradient) }, { learningRate });
+    new ReferenceOptimizer({ type: 'sgd', learningRate }).step(want, { p: Float64Array.from(gradient) });
     const got = await readAll(device, parameters, parameterWords.length);
     expectClose('sgd parameters', got.subarray(0, PARAMETER_COUNT), want.p, SGD_TOLERANCE);
     expectUntouchedOutside('sgd parameters', got, parameterWords, 0, PARAMETER_COUNT);
@@ -453,7 +452,7 @@ describe.each(TEST_ADAPTERS)('optimizers on %s', (adapter) => {
     const secondMoment = createStorageBufferWith(device, 'second moment', placed(new Float32Array(PARAMETER_COUNT), 0, 3));
     const plan = new DispatchPlan(device, 'adam');
     const handle = kernels.optimizerUpdate(plan, 'adam', { gradients, parameters, firstState: firstMoment, secondState: secondMoment }, adamStep(1), 'adam');
-    const reference = new ReferenceAdam(ADAM);
+    const reference = new ReferenceOptimizer({ type: 'adam', ...ADAM });
     const want = { p: Float64Array.from(initial) };
     for (let t = 1; t <= 3; t++) {
       const gradient = randomFloats(PARAMETER_COUNT, 41 + t);
@@ -462,9 +461,8 @@ describe.each(TEST_ADAPTERS)('optimizers on %s', (adapter) => {
       if (t > 1) plan.updateUniforms(handle, optimizerUniforms('adam', adamStep(t)));
       plan.submit();
       reference.step(want, { p: Float64Array.from(gradient) });
-      // ReferenceAdam keeps its moments private; read them by name rather than restate its formulas.
-      const wantFirstMoment = reference['firstMoments'].get('p')!;
-      const wantSecondMoment = reference['secondMoments'].get('p')!;
+      // The reference's moments, read from its saved state rather than restating its formulas.
+      const { first: wantFirstMoment, second: wantSecondMoment } = reference.saveState().states.p;
       const gotParameters = await readAll(device, parameters, PARAMETER_COUNT + 3);
       expectClose(`adam parameters after step ${t}`, gotParameters.subarray(0, PARAMETER_COUNT), want.p, ADAM_PARAMETER_TOLERANCE);
       expectUntouchedOutside(`adam parameters after step ${t}`, gotParameters, parameterWords, 0, PARAMETER_COUNT);
@@ -612,14 +610,14 @@ describe.each(TEST_ADAPTERS)('dispatch plan on %s', (adapter) => {
     expectClose('tanh forward on a 2-D grid', gotTanh.subarray(1, 1 + count), tanhForward(x), TANH_TOLERANCE);
     expectUntouchedOutside('tanh forward on a 2-D grid', gotTanh, outputWords, 1, count);
     const wantParameters = { p: Float64Array.from(initial) };
-    sgdStep(wantParameters, { p: Float64Array.from(gradient) }, { learningRate: 0.5 });
+    new ReferenceOptimizer({ type: 'sgd', learningRate: 0.5 }).step(wantParameters, { p: Float64Array.from(gradient) });
     const gotParameters = await readAll(device, parameters, parameterWords.length);
     expectClose('sgd on a 2-D grid', gotParameters.subarray(0, count), wantParameters.p, SGD_TOLERANCE);
     expectUntouchedOutside('sgd on a 2-D grid', gotParameters, parameterWords, 0, count);
     const weight = weightAndBiases.subarray(0, biasOffset);
     const biasSum = Float64Array.from({ length: hidden }, (_, j) => weightAndBiases[biasOffset + j] + weightAndBiases[biasOffset + hidden + j]);
     const gotProjections = await readAll(device, projections, embeddingWords.length);
-    expectClose('embedding on a 2-D grid', gotProjections.subarray(0, rows * hidden), tokenLinearForward(tokens, weight, biasSum, rows, vocabulary, hidden), EMBEDDING_FORWARD_TOLERANCE);
+    expectClose('embedding on a 2-D grid', gotProjections.subarray(0, rows * hidden), embeddingForward(tokens, weight, biasSum, rows, vocabulary, hidden), EMBEDDING_FORWARD_TOLERANCE);
     expectUntouchedOutside('embedding on a 2-D grid', gotProjections, embeddingWords, 0, rows * hidden);
     const gotRowLosses = await readAll(device, rowLosses, softmaxRows + 2);
     expectClose('row losses on a 2-D grid', gotRowLosses.subarray(0, softmaxRows), softmaxCrossEntropyForward(logits, targets, softmaxRows, classes).rowLosses, LOSS_TOLERANCE);

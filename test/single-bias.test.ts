@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeSafetensors, encodeSafetensors, InvalidArgumentError, RnnModel, type SafetensorsTensor } from '../src/index.ts';
-import { centralDifferenceGradient, rnnForward, rnnLossAndGradients, sgdStep } from '../src/reference/index.ts';
+import { centralDifferenceGradient, rnnForward, rnnLossAndGradients, ReferenceOptimizer } from '../src/reference/index.ts';
 import { compareArrays, expectClose } from './check-close.ts';
 import { contextFor, TEST_ADAPTERS } from './gpu-adapters.ts';
 import { seededRandom } from './random.ts';
@@ -68,7 +68,7 @@ describe('single bias: the SimpleRNN on the CPU reference', () => {
         for (const name of Object.keys(want)) expectClose(`reference gradient ${name}`, gradients[name], want[name], { relative: 1e-10, absolute: 1e-12 });
       }
       losses.push(loss);
-      sgdStep(parameters, gradients, { learningRate: LEARNING_RATE });
+      new ReferenceOptimizer({ type: 'sgd', learningRate: LEARNING_RATE }).step(parameters, gradients);
     }
     expectClose('reference losses', losses, tensor('losses'), { relative: 1e-12, absolute: 1e-12 });
     const want = layoutOf(simpleRnnStateDict('sgd.'));
@@ -136,7 +136,7 @@ describe.each(TEST_ADAPTERS)('single bias on %s', (adapter) => {
       for (const name of Object.keys(want.gradients)) expectClose(`gradient ${name}`, gradients[name], want.gradients[name], { relative: 1e-4, absolute: 2e-6 });
       for (let step = 0; step < 3; step++) {
         model.trainStep(lstmBatch);
-        sgdStep(parameters, rnnLossAndGradients(parameters, dims, lstmBatch).gradients, { learningRate: 0.3 });
+        new ReferenceOptimizer({ type: 'sgd', learningRate: 0.3 }).step(parameters, rnnLossAndGradients(parameters, dims, lstmBatch).gradients);
       }
       const after = await model.readParameters();
       for (const name of Object.keys(parameters)) expectClose(`${name} after 3 steps`, after[name], parameters[name], { relative: 1e-4, absolute: 2e-6 });

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RnnModel, type RnnModelConfig } from '../src/index.ts';
-import { type ReferenceDims, ReferenceOptimizer, type ReferenceOptimizerOptions, type ReferenceParameters, rnnLossAndGradients } from '../src/reference/index.ts';
+import { clipGradientNorm, type ReferenceDims, ReferenceOptimizer, type ReferenceOptimizerOptions, type ReferenceParameters, rnnLossAndGradients } from '../src/reference/index.ts';
 import { expectClose } from './check-close.ts';
 import { contextFor, TEST_ADAPTERS } from './gpu-adapters.ts';
 import { seededRandom } from './random.ts';
@@ -20,16 +20,6 @@ function batch(seed: number) {
   const random = seededRandom(seed);
   const ids = () => Uint32Array.from({ length: 12 }, () => Math.floor(random() * 6));
   return { timeSteps: 4, batchSize: 3, inputTokens: ids(), targets: ids() };
-}
-
-/** clip_grad_norm_: g ← g · min(1, maxNorm / (‖g‖ + 1e-6)); returns ‖g‖ before clipping. */
-function clipReference(gradients: ReferenceParameters, maxNorm: number): number {
-  let sum = 0;
-  for (const g of Object.values(gradients)) for (const v of g) sum += v * v;
-  const norm = Math.sqrt(sum);
-  const coefficient = Math.min(1, maxNorm / (norm + 1e-6));
-  for (const g of Object.values(gradients)) for (let i = 0; i < g.length; i++) g[i] *= coefficient;
-  return norm;
 }
 
 describe.each(TEST_ADAPTERS)('training options on %s', (adapter) => {
@@ -52,7 +42,7 @@ describe.each(TEST_ADAPTERS)('training options on %s', (adapter) => {
           const data = batch(step % 3);
           results.push(model.trainStep(data));
           const { gradients } = rnnLossAndGradients(parameters, DIMS, data);
-          wantNorms.push(clip ? clipReference(gradients, clip) : Number.NaN);
+          wantNorms.push(clip ? clipGradientNorm(gradients, clip) : Number.NaN);
           reference.step(parameters, gradients, model.learningRateAt(step));
         }
         const after = await model.readParameters();
@@ -78,7 +68,7 @@ describe.each(TEST_ADAPTERS)('training options on %s', (adapter) => {
       const data = batch(9);
       const result = model.trainStep(data);
       const { gradients } = rnnLossAndGradients(parameters, DIMS, data);
-      const norm = clipReference(gradients, 0.01);
+      const norm = clipGradientNorm(gradients, 0.01);
       expect(Math.abs((await result.gradientNorm()) - norm) / norm).toBeLessThan(1e-5);
       const got = await model.readGradients();
       let clippedNorm = 0;

@@ -8,13 +8,12 @@ import type { SequenceBatch } from '../src/model/batch.ts';
 import type { RnnModelConfig } from '../src/model/config.ts';
 import { RnnModel } from '../src/model/rnn-model.ts';
 import {
-  ReferenceAdam,
+  ReferenceOptimizer,
   type ReferenceBatch,
   type ReferenceDims,
   type ReferenceParameters,
   rnnForward,
   rnnLossAndGradients,
-  sgdStep,
 } from '../src/reference/index.ts';
 import { expectClose } from './check-close.ts';
 import { contextFor, TEST_ADAPTERS } from './gpu-adapters.ts';
@@ -119,7 +118,7 @@ describe.each(TEST_ADAPTERS)('training step on %s', (adapter) => {
     const model = await RnnModel.create(await contextFor(adapter), { ...tokenConfig, optimizer });
     try {
       const parameters = toFloat64(await model.readParameters());
-      const adam = new ReferenceAdam({ learningRate: optimizer.learningRate });
+      const adam = new ReferenceOptimizer({ type: 'adam', learningRate: optimizer.learningRate });
       const steps = [];
       const wantLosses: number[] = [];
       for (let step = 0; step < 20; step++) {
@@ -149,7 +148,7 @@ describe.each(TEST_ADAPTERS)('training step on %s', (adapter) => {
       const batch = denseBatch(9);
       await model.trainStep(batch).loss();
       const { gradients } = rnnLossAndGradients(parameters, denseDims, batch);
-      sgdStep(parameters, gradients, { learningRate: 0.5 });
+      new ReferenceOptimizer({ type: 'sgd', learningRate: 0.5 }).step(parameters, gradients);
       const after = await model.readParameters();
       for (const name of Object.keys(parameters)) {
         expectClose(`parameter ${name} after SGD`, after[name], parameters[name], { relative: 1e-5, absolute: 1e-6 });

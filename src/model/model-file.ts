@@ -27,7 +27,7 @@
  */
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, type SafetensorsTensor } from '../io/safetensors.ts';
 import { checkStateDictShapes } from './state-dict-shapes.ts';
-import { CELLS, type CellType, GATES, NONLINEARITIES, type RnnModelConfig } from './config.ts';
+import { CELLS, type CellType, GATES, NONLINEARITIES, type ResolvedConfig, type RnnModelConfig } from './config.ts';
 import { moduleParameterName, toLayoutNames } from './parameter-layout.ts';
 
 export const MODEL_FORMAT = 'webgpu-rnn';
@@ -53,21 +53,11 @@ export interface ModelFileContents {
   inferred: boolean;
 }
 
-export interface ArchitectureDescription {
-  cell: CellType;
-  nonlinearity: 'tanh' | 'relu';
-  layers: number;
-  inputKind: 'tokens' | 'dense';
-  inputSize: number;
-  /** 0: no learned embedding. */
-  embeddingSize: number;
-  hiddenSize: number;
-  outputSize: number;
-  /** One bias per layer (bias_l{k}) instead of bias_ih and bias_hh. */
-  singleBias: boolean;
-  /** Both time directions per layer (`_reverse` parameters); absent: false. */
-  bidirectional?: boolean;
-}
+/** What a file says of the network's shape: these fields of the resolved config (bidirectional absent: false). */
+export type ArchitectureDescription = Pick<
+  ResolvedConfig,
+  'cell' | 'nonlinearity' | 'layers' | 'inputKind' | 'inputSize' | 'embeddingSize' | 'hiddenSize' | 'outputSize' | 'singleBias'
+> & { bidirectional?: boolean };
 
 type Tensor = { shape: number[]; data: Float32Array };
 

@@ -185,10 +185,12 @@ export class RnnModel {
   }
 
   /**
-   * One training step per batch (an epoch, when given TextBatches). Every
-   * `progressEvery` steps (default 10) it waits for that step's loss and calls
-   * `onProgress`, which also lets a page or worker stay responsive; the epoch's
-   * mean loss comes from one readback at the end.
+   * One training step per batch (an epoch, when given TextBatches), each from zero
+   * states unless the batch says otherwise. Every `progressEvery` steps (default 10)
+   * it waits for that step's loss and calls `onProgress`, which also lets a page or
+   * worker stay responsive; the epoch's mean loss is read back every half loss ring.
+   * For char-rnn streams with carried state, validation and checkpoints use train()
+   * (src/training/train.ts).
    */
   async trainEpoch(
     batches: Iterable<SequenceBatch>,

@@ -19,7 +19,7 @@ import { gruCellBackward, gruCellForward } from './gru-cell.ts';
 import { lstmCellBackward, lstmCellForward } from './lstm-cell.ts';
 import { meanSquaredErrorBackward, meanSquaredErrorForward } from './mean-squared-error.ts';
 import { GATES_PER_CELL, resolveDims, type ReferenceDims, type ReferenceParameters } from './parameters.ts';
-import { rnnCellBackward, rnnCellForward } from './rnn-cell.ts';
+import { rnnStepBackward, rnnStepForward } from './rnn-step.ts';
 import { REFERENCE_IGNORE_INDEX, softmaxCrossEntropyBackward, softmaxCrossEntropyForward } from './softmax-cross-entropy.ts';
 import { checkLength } from './validation.ts';
 
@@ -97,7 +97,7 @@ function lengthOf(batch: BidirectionalBatch, b: number): number {
 function cellForward(cell: string, ip: Float64Array, hp: Float64Array, h: Float64Array, c: Float64Array | undefined, H: number): { gates: Float64Array; hidden: Float64Array; cell?: Float64Array } {
   if (cell === 'lstm') return lstmCellForward(ip, hp, c!, 1, H);
   if (cell === 'gru') return gruCellForward(ip, hp, h, 1, H);
-  const hidden = rnnCellForward(cell === 'rnn_relu' ? 'relu' : 'tanh', ip, hp);
+  const hidden = rnnStepForward(cell === 'rnn_relu' ? 'relu' : 'tanh', ip, hp);
   return { gates: hidden, hidden, cell: undefined };
 }
 
@@ -248,7 +248,7 @@ export function bidirectionalLossAndGradients(params: ReferenceParameters, dims:
             dHp = back.dHiddenProjection;
             dSkip = back.dPreviousHidden;
           } else {
-            dIp = dHp = rnnCellBackward(cell === 'rnn_relu' ? 'relu' : 'tanh', dh, step.gates);
+            dIp = dHp = rnnStepBackward(cell === 'rnn_relu' ? 'relu' : 'tanh', dh, step.gates);
           }
           const dInput = new Float64Array(width);
           linearBackward(dIp, step.input, weightIh, 1, width, GH, { dInput, dWeight: gradients[`weight_ih_l${k}${suffix}`], dBias: gradients[`bias_ih_l${k}${suffix}`] });

@@ -1,4 +1,7 @@
 // CPU reference (float64): optimizers, torch.optim's formulas, updating parameters in place.
+// One reference per optimizer, each a per-tensor update named as its GPU kernel
+// (sgdUpdate in sgd.wgsl, adamUpdate in adam.wgsl — AdamW too —, rmspropUpdate in rmsprop.wgsl);
+// ReferenceOptimizer holds their states and applies one to every parameter.
 import type { ReferenceParameters } from './parameters.ts';
 import { checkLength } from './validation.ts';
 
@@ -9,84 +12,6 @@ function checkGradients(params: ReferenceParameters, grads: ReferenceParameters)
       throw new Error(`grads.${name} is missing, expected ${parameter.length} values like params.${name}`);
     }
     checkLength(`grads.${name}`, gradient, parameter.length, `the length of params.${name}`);
-  }
-}
-
-/** torch.optim.SGD without momentum or weight decay: p ← p − lr·g. */
-export function sgdStep(
-  params: ReferenceParameters,
-  grads: ReferenceParameters,
-  options: { learningRate: number },
-): void {
-  checkGradients(params, grads);
-  const { learningRate } = options;
-  for (const [name, p] of Object.entries(params)) {
-    const g = grads[name];
-    for (let i = 0; i < p.length; i++) p[i] -= learningRate * g[i];
-  }
-}
-
-export interface ReferenceAdamOptions {
-  learningRate: number;
-  beta1?: number; // 0.9
-  beta2?: number; // 0.999
-  epsilon?: number; // 1e-8
-}
-
-/**
- * torch.optim.Adam without weight decay or amsgrad. Per step, with t counting from 1:
- *   m ← β1·m + (1 − β1)·g
- *   v ← β2·v + (1 − β2)·g²
- *   p ← p − lr · (m / (1 − β1ᵗ)) / (√(v / (1 − β2ᵗ)) + ε)
- * Moments start at zero, one pair per parameter name, created on the first step.
- */
-export class ReferenceAdam {
-  readonly learningRate: number;
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly epsilon: number;
-  private steps = 0;
-  private readonly firstMoments = new Map<string, Float64Array>();
-  private readonly secondMoments = new Map<string, Float64Array>();
-
-  constructor(options: ReferenceAdamOptions) {
-    this.learningRate = options.learningRate;
-    this.beta1 = options.beta1 ?? 0.9;
-    this.beta2 = options.beta2 ?? 0.999;
-    this.epsilon = options.epsilon ?? 1e-8;
-  }
-
-  get stepCount(): number {
-    return this.steps;
-  }
-
-  step(params: ReferenceParameters, grads: ReferenceParameters): void {
-    checkGradients(params, grads);
-    this.steps += 1;
-    const t = this.steps;
-    const { learningRate: lr, beta1, beta2, epsilon } = this;
-    const biasCorrection1 = 1 - beta1 ** t;
-    const biasCorrection2 = 1 - beta2 ** t;
-    for (const [name, p] of Object.entries(params)) {
-      const g = grads[name];
-      const m = this.moment(this.firstMoments, name, p.length);
-      const v = this.moment(this.secondMoments, name, p.length);
-      for (let i = 0; i < p.length; i++) {
-        m[i] = beta1 * m[i] + (1 - beta1) * g[i];
-        v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
-        p[i] -= (lr * (m[i] / biasCorrection1)) / (Math.sqrt(v[i] / biasCorrection2) + epsilon);
-      }
-    }
-  }
-
-  private moment(moments: Map<string, Float64Array>, name: string, length: number): Float64Array {
-    let moment = moments.get(name);
-    if (moment === undefined) {
-      moment = new Float64Array(length);
-      moments.set(name, moment);
-    }
-    checkLength(`params.${name}`, moment, length, `the length it had on the first step`);
-    return moment;
   }
 }
 
@@ -163,32 +88,69 @@ export class ReferenceOptimizer {
         this.states.set(name, state);
       }
       const { first, second } = state;
-      for (let i = 0; i < p.length; i++) {
-        if (type === 'sgd') {
-          let g = gradient[i] + weightDecay * p[i];
-          if (momentum !== 0) {
-            first[i] = momentum * first[i] + g;
-            g = nesterov ? g + momentum * first[i] : first[i];
-          }
-          p[i] -= lr * g;
-        } else if (type === 'adam' || type === 'adamw') {
-          let g = gradient[i];
-          if (type === 'adamw') p[i] *= 1 - lr * weightDecay;
-          else g += weightDecay * p[i];
-          first[i] = beta1 * first[i] + (1 - beta1) * g;
-          second[i] = beta2 * second[i] + (1 - beta2) * g * g;
-          p[i] -= (lr * (first[i] / (1 - beta1 ** t))) / (Math.sqrt(second[i] / (1 - beta2 ** t)) + epsilon);
-        } else {
-          const g = gradient[i] + weightDecay * p[i];
-          second[i] = alpha * second[i] + (1 - alpha) * g * g;
-          let update = g / (Math.sqrt(second[i]) + epsilon);
-          if (momentum !== 0) {
-            first[i] = momentum * first[i] + update;
-            update = first[i];
-          }
-          p[i] -= lr * update;
-        }
-      }
+      if (type === 'sgd') sgdUpdate(p, gradient, first, { learningRate: lr, momentum, nesterov, weightDecay });
+      else if (type === 'adam' || type === 'adamw') adamUpdate(p, gradient, first, second, { learningRate: lr, beta1, beta2, epsilon, weightDecay, decoupled: type === 'adamw', step: t });
+      else rmspropUpdate(p, gradient, first, second, { learningRate: lr, momentum, alpha, epsilon, weightDecay });
     }
+  }
+}
+
+/** SGD on one tensor: g ← g + λp;  b ← μb + g;  g ← g + μb (Nesterov) or b (μ > 0);  p ← p − lr·g. `momentumBuffer` is b. */
+export function sgdUpdate(
+  p: Float64Array,
+  gradient: ArrayLike<number>,
+  momentumBuffer: Float64Array,
+  o: { learningRate: number; momentum: number; nesterov: boolean; weightDecay: number },
+): void {
+  for (let i = 0; i < p.length; i++) {
+    let g = gradient[i] + o.weightDecay * p[i];
+    if (o.momentum !== 0) {
+      momentumBuffer[i] = o.momentum * momentumBuffer[i] + g;
+      g = o.nesterov ? g + o.momentum * momentumBuffer[i] : momentumBuffer[i];
+    }
+    p[i] -= o.learningRate * g;
+  }
+}
+
+/**
+ * Adam (or AdamW, `decoupled`) on one tensor at step t (from 1):
+ *   Adam: g ← g + λp;  AdamW: p ← p(1 − lr·λ)
+ *   m ← β1·m + (1−β1)g;  v ← β2·v + (1−β2)g²;  p ← p − lr · (m/(1−β1ᵗ)) / (√(v/(1−β2ᵗ)) + ε)
+ */
+export function adamUpdate(
+  p: Float64Array,
+  gradient: ArrayLike<number>,
+  m: Float64Array,
+  v: Float64Array,
+  o: { learningRate: number; beta1: number; beta2: number; epsilon: number; weightDecay: number; decoupled: boolean; step: number },
+): void {
+  const { learningRate: lr, beta1, beta2, epsilon, weightDecay, step: t } = o;
+  for (let i = 0; i < p.length; i++) {
+    let g = gradient[i];
+    if (o.decoupled) p[i] *= 1 - lr * weightDecay;
+    else g += weightDecay * p[i];
+    m[i] = beta1 * m[i] + (1 - beta1) * g;
+    v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+    p[i] -= (lr * (m[i] / (1 - beta1 ** t))) / (Math.sqrt(v[i] / (1 - beta2 ** t)) + epsilon);
+  }
+}
+
+/** RMSprop (not centered) on one tensor: g ← g + λp;  v ← αv + (1−α)g²;  s = g/(√v + ε);  b ← μb + s (μ > 0);  p ← p − lr·(b or s). */
+export function rmspropUpdate(
+  p: Float64Array,
+  gradient: ArrayLike<number>,
+  momentumBuffer: Float64Array,
+  v: Float64Array,
+  o: { learningRate: number; momentum: number; alpha: number; epsilon: number; weightDecay: number },
+): void {
+  for (let i = 0; i < p.length; i++) {
+    const g = gradient[i] + o.weightDecay * p[i];
+    v[i] = o.alpha * v[i] + (1 - o.alpha) * g * g;
+    let update = g / (Math.sqrt(v[i]) + o.epsilon);
+    if (o.momentum !== 0) {
+      momentumBuffer[i] = o.momentum * momentumBuffer[i] + update;
+      update = momentumBuffer[i];
+    }
+    p[i] -= o.learningRate * update;
   }
 }

@@ -1,8 +1,8 @@
 // CPU reference (float64) for a stacked recurrent language model: torch.nn.RNN / LSTM / GRU
 // (batch_first=False, num_layers = L) with a torch.nn.Linear head on the top layer's output
 // at every step. This is the oracle the GPU path is tested against: plain loops, PyTorch
-// conventions, proven against finite differences in test/reference.test.ts. The cells are
-// in rnn-cell.ts, lstm-cell.ts and gru-cell.ts; this file stacks them and runs BPTT.
+// conventions, proven against finite differences in test/reference-finite-differences.test.ts. The cells are
+// in rnn-step.ts, lstm-cell.ts and gru-cell.ts; this file stacks them and runs BPTT.
 //
 //   x⁰_t = x_t;  x^k_t = m^{k−1}_t ⊙ h^{k−1}_t for k > 0   (m = dropout mask, 1 if absent)
 //   (h^k_t, c^k_t) = cell(W_ih^k x^k_t + b_ih^k,  W_hh^k h^k_{t−1} + b_hh^k,  h^k_{t−1}, c^k_{t−1})
@@ -12,7 +12,8 @@
 // Data is time-major: position (t, b) is row t·B + b. States are layer-major, like PyTorch's
 // h0 / h_n [L, B, H]: element (k·B + b)·H + j.
 import { addInPlace } from './linear-algebra.ts';
-import { linearBackward, linearForward, tokenLinearBackward, tokenLinearForward } from './linear.ts';
+import { embeddingBackward, embeddingForward, embeddingRowsBackward, embeddingRowsForward } from './embedding.ts';
+import { linearBackward, linearForward } from './linear.ts';
 import { gruCellBackward, gruCellForward } from './gru-cell.ts';
 import { lstmCellBackward, lstmCellForward } from './lstm-cell.ts';
 import {
@@ -25,7 +26,7 @@ import {
   type ReferenceDims,
   type ReferenceParameters,
 } from './parameters.ts';
-import { rnnCellBackward, rnnCellForward } from './rnn-cell.ts';
+import { rnnStepBackward, rnnStepForward } from './rnn-step.ts';
 import { meanSquaredErrorBackward, meanSquaredErrorForward } from './mean-squared-error.ts';
 import { REFERENCE_IGNORE_INDEX, softmaxCrossEntropyBackward, softmaxCrossEntropyForward } from './softmax-cross-entropy.ts';
 import { checkIndices, checkLength, checkPositiveInteger } from './validation.ts';
@@ -198,7 +199,7 @@ function cellStepForward(
   switch (cell) {
     case 'rnn_tanh':
     case 'rnn_relu': {
-      const hidden = rnnCellForward(cell === 'rnn_tanh' ? 'tanh' : 'relu', inputProjection, hiddenProjection);
+      const hidden = rnnStepForward(cell === 'rnn_tanh' ? 'tanh' : 'relu', inputProjection, hiddenProjection);
       return { gates: hidden, hidden };
     }
     case 'lstm':
@@ -227,7 +228,7 @@ function cellStepBackward(
   switch (cell) {
     case 'rnn_tanh':
     case 'rnn_relu': {
-      const dPreactivations = rnnCellBackward(cell === 'rnn_tanh' ? 'tanh' : 'relu', dHidden, gates);
+      const dPreactivations = rnnStepBackward(cell === 'rnn_tanh' ? 'tanh' : 'relu', dHidden, gates);
       return { dInputProjection: dPreactivations, dHiddenProjection: dPreactivations };
     }
     case 'lstm': {
@@ -269,8 +270,7 @@ export function rnnForward(
   let layerInputs: Float64Array | undefined; // x^k for k > 0, [N, H]; with an embedding also x^0 = E[token], [N, D]
   if (D > 0) {
     if (batch.inputTokens === undefined) throw new Error('dims.embeddingSize needs token inputs (batch.inputTokens)');
-    layerInputs = new Float64Array(N * D);
-    for (let n = 0; n < N; n++) layerInputs.set(params['embedding.weight'].subarray(batch.inputTokens[n] * D, (batch.inputTokens[n] + 1) * D), n * D);
+    layerInputs = embeddingRowsForward(batch.inputTokens, params['embedding.weight'], N, D);
   }
   for (let k = 0; k < L; k++) {
     const weightIh = params[`weight_ih_l${k}`];
@@ -285,7 +285,7 @@ export function rnnForward(
         : D > 0
           ? linearForward(layerInputs!, weightIh, biasIh, N, D, GH)
           : batch.inputTokens !== undefined
-          ? tokenLinearForward(batch.inputTokens, weightIh, biasIh, N, I, GH)
+          ? embeddingForward(batch.inputTokens, weightIh, biasIh, N, I, GH)
           : linearForward(batch.inputs!, weightIh, biasIh, N, I, GH);
 
     const hiddenStates = new Float64Array((T + 1) * BH);
@@ -418,13 +418,9 @@ export function rnnBackward(
         // dx^0 = dIP W_ih;  dE[token] += dx^0 (a scatter-add over positions)
         const dEmbedded = new Float64Array(N * D);
         linearBackward(dInputProjections, layer.inputs!, weightIh, N, D, GH, { ...inputGradients, dInput: dEmbedded });
-        const dEmbedding = gradients['embedding.weight'];
-        for (let n = 0; n < N; n++) {
-          const row = batch.inputTokens![n] * D;
-          for (let d = 0; d < D; d++) dEmbedding[row + d] += dEmbedded[n * D + d];
-        }
+        embeddingRowsBackward(dEmbedded, batch.inputTokens!, N, D, gradients['embedding.weight']);
       } else if (batch.inputTokens !== undefined) {
-        tokenLinearBackward(dInputProjections, batch.inputTokens, N, I, GH, inputGradients);
+        embeddingBackward(dInputProjections, batch.inputTokens, N, I, GH, inputGradients);
       } else {
         linearBackward(dInputProjections, batch.inputs!, weightIh, N, I, GH, inputGradients);
       }

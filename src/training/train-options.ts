@@ -2,7 +2,7 @@
  * The training loop's options, what it reports, and their checks: an unknown
  * option or a bad value throws an InvalidArgumentError before any GPU work.
  */
-import type { TokenBatch } from '../text/text-batches.ts';
+import type { SequenceBatch } from '../model/batch.ts';
 import { describeValue, InvalidArgumentError, rejectUnknownKeys, requirePositiveInteger } from '../validation.ts';
 
 /**
@@ -13,7 +13,7 @@ export interface StreamBatches {
   readonly timeSteps: number;
   readonly batchSize: number;
   readonly batchesPerEpoch: number;
-  batch(index: number): TokenBatch;
+  batch(index: number): SequenceBatch;
 }
 
 /** A loss at an optimizer step (nats per character for character models). */
@@ -73,7 +73,7 @@ export interface TrainOptions {
   checkpointEvery?: number;
   /** Saves the model, e.g. `model.saveCheckpoint()` and a file write; awaited before training goes on. */
   onCheckpoint?: (at: { step: number }) => void | Promise<void>;
-  /** Steps between onSample calls (not at the last step); the training state is kept aside meanwhile. */
+  /** Steps between onSample calls (not at the last step). */
   sampleEvery?: number;
   /** May run the model (e.g. sampleText): training continues from its own state afterwards. */
   onSample?: (at: { step: number }) => void | Promise<void>;

@@ -9,8 +9,12 @@
  * starts from zero at the first batch of every epoch (the streams start over).
  *
  * Validation runs over held-out batches with its own state, carried across
- * its chunks the same way; the training state is kept aside meanwhile and
- * restored, so validating or sampling never changes what training computes.
+ * its chunks the same way. Training carries its state on the model's
+ * 'training' stream, which evaluate, predict and generate leave alone, so
+ * validating or sampling never changes what training computes.
+ *
+ * This is the library's one training loop: RnnModel.trainEpoch, the CLI and
+ * the demo's worker all run through it.
  *
  * Imports nothing of Node: it runs in a page, a Web Worker or Node.
  */
@@ -18,15 +22,9 @@ import { InvalidArgumentError } from '../validation.ts';
 import type { SequenceBatch } from '../model/batch.ts';
 import type { RnnModel } from '../model/rnn-model.ts';
 import { validateTrainOptions } from './train-options.ts';
-import type { LossPoint, StreamBatches, TrainOptions, TrainResult } from './train-options.ts';
+import type { CheckedTrainOptions, LossPoint, StreamBatches, TrainOptions, TrainResult } from './train-options.ts';
 
 export type { LossPoint, StreamBatches, TrainOptions, TrainProgress, TrainResult, ValidationReport } from './train-options.ts';
-
-/** Final states of a run, read back to start a later run from them. */
-interface SavedStates {
-  hidden: Float32Array;
-  cell?: Float32Array;
-}
 
 /**
  * The mean loss over `count` consecutive batches of `batches` in evaluation mode
@@ -51,15 +49,20 @@ export async function evaluateStreams(model: RnnModel, batches: StreamBatches, o
  * samples and stopping. Options are checked before any GPU work.
  */
 export async function train(model: RnnModel, options: TrainOptions): Promise<TrainResult> {
-  const o = validateTrainOptions(options);
+  const checked = validateTrainOptions(options);
   if (model.config.bidirectional) {
     // A reverse direction starts at each chunk's end: there is no state to carry across chunks.
     for (const key of ['carry', 'validationCarry'] as const) {
       if (options[key] === true) throw new InvalidArgumentError(`options.${key}`, 'true for a bidirectional model, which has no state to carry from one chunk to the next; pass false');
     }
-    o.carry = false;
-    o.validationCarry = false;
+    checked.carry = false;
+    checked.validationCarry = false;
   }
+  return trainChecked(model, checked);
+}
+
+/** The loop itself, on options validateTrainOptions has checked. */
+async function trainChecked(model: RnnModel, o: CheckedTrainOptions): Promise<TrainResult> {
   const batches = o.batches;
   const perEpoch = batches.batchesPerEpoch;
   const startStep = model.stepCount;
@@ -70,16 +73,10 @@ export async function train(model: RnnModel, options: TrainOptions): Promise<Tra
   const started = performance.now();
   const elapsedSeconds = () => (performance.now() - started) / 1000;
 
-  // The training state while other work (validation, sampling) runs on the model.
-  let saved: SavedStates | undefined;
+  // Steps that read their loss and call onProgress: the first, every progressEvery-th of the step count, and the last.
+  const isProgressStep = (step: number, last: boolean) => step === startStep + 1 || step % o.progressEvery === 0 || last;
   let previousStepRan = false;
-  const keepTrainingState = async () => {
-    if (!o.carry || !previousStepRan || saved) return;
-    const hidden = await model.readFinalHidden();
-    saved = model.config.cell === 'lstm' ? { hidden, cell: await model.readFinalCell() } : { hidden };
-  };
   const validate = async (step: number) => {
-    await keepTrainingState();
     const loss = await evaluateStreams(model, o.validation!, { carry: o.validationCarry, count: o.validationBatchLimit });
     validationLosses.push({ step, loss });
     await o.onValidation?.({ step, loss, elapsedSeconds: elapsedSeconds() });
@@ -96,12 +93,9 @@ export async function train(model: RnnModel, options: TrainOptions): Promise<Tra
     }
     const index = step % perEpoch; // batch `index` of the epoch: the chunk after the last step's
     const chunk: SequenceBatch = batches.batch(index);
-    let batch: SequenceBatch = chunk;
-    if (o.carry && index > 0 && previousStepRan) {
-      batch = saved ? { ...chunk, initialHidden: saved.hidden, ...(saved.cell ? { initialCell: saved.cell } : {}) } : { ...chunk, initialHidden: 'carry' };
-    }
+    // Carried: the chunk starts from the 'training' stream's final states, h_0^(k+1) = h_T^(k).
+    const batch: SequenceBatch = o.carry && index > 0 && previousStepRan ? { ...chunk, initialHidden: 'carry' } : chunk;
     const result = model.trainStep(batch);
-    saved = undefined;
     previousStepRan = true;
     step = result.step;
 
@@ -110,7 +104,7 @@ export async function train(model: RnnModel, options: TrainOptions): Promise<Tra
       await validate(step);
       lastValidated = step;
     }
-    if (step === startStep + 1 || step % o.progressEvery === 0 || last) {
+    if (isProgressStep(step, last)) {
       const loss = await result.loss(); // waits for the GPU on reported steps only
       trainingLosses.push({ step, loss });
       const seconds = elapsedSeconds();
@@ -127,7 +121,6 @@ export async function train(model: RnnModel, options: TrainOptions): Promise<Tra
       });
     }
     if (o.onSample && o.sampleEvery > 0 && step % o.sampleEvery === 0 && !last) {
-      await keepTrainingState();
       await o.onSample({ step });
     }
     if (o.onCheckpoint && o.checkpointEvery > 0 && step % o.checkpointEvery === 0 && !last) {

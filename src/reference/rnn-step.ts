@@ -1,4 +1,5 @@
-// CPU reference (float64): one time step of the Elman cell of torch.nn.RNN, for B rows.
+// CPU reference (float64): one time step of the Elman cell of torch.nn.RNN, for B rows
+// (the GPU's rnnStepForward / rnnStepBackward, rnn_step.wgsl).
 //   a_t = (W_ih x_t + b_ih) + (W_hh h_{t−1} + b_hh)      [B, H]; the driver computes both
 //   h_t = φ(a_t),  φ = tanh (nonlinearity 'tanh') or max(0, ·) ('relu')
 import { tanhBackward, tanhForward } from './tanh.ts';
@@ -7,7 +8,7 @@ import { checkLength } from './validation.ts';
 export type RnnNonlinearity = 'tanh' | 'relu';
 
 /** h_t = φ(inputProjection + hiddenProjection), elementwise over [B, H]. */
-export function rnnCellForward(
+export function rnnStepForward(
   nonlinearity: RnnNonlinearity,
   inputProjection: ArrayLike<number>,
   hiddenProjection: ArrayLike<number>,
@@ -27,7 +28,7 @@ export function rnnCellForward(
  * are summed into a_t, so da_t is the gradient of each: the driver uses it for W_ih, b_ih
  * and the layer input as well as for W_hh, b_hh and h_{t−1}.
  */
-export function rnnCellBackward(
+export function rnnStepBackward(
   nonlinearity: RnnNonlinearity,
   dHidden: ArrayLike<number>,
   hidden: ArrayLike<number>,
