@@ -1,19 +1,22 @@
 /**
- * The two matmul cores side by side on the shapes of issue 7 (the large-tile
- * core's selection rule in KernelSet.matmul comes from this):
+ * Matmul cores side by side on RNN-shaped products (KernelSet.matmul's core and
+ * K-chunk choices come from this):
  *
  *   npx vite build --ssr bench/matmul-cores.ts --outDir dist/scratch && node dist/scratch/matmul-cores.js llvmpipe,swiftshader [rounds] [shape indices|all] [variants]
  *
- * Per adapter and shape: rounds of every variant in turn (default small,large), each
- * timing `repeats` products recorded into one pass (repeats chosen for ~0.15 s); the
- * best round, and the workgroups per dispatch.
+ * variants: comma-separated MatmulVariant names (default small,large), each optionally
+ * with /CHUNK for Aᵀ·B in K chunks of CHUNK rows (e.g. register16x16/256).
+ * Per adapter and shape: rounds of every variant in turn, each timing `repeats`
+ * products recorded into one pass (repeats chosen for ~0.3 s); the best round as GFLOP
+ * per CPU-second of this process (CPU adapters: robust to other load on the machine;
+ * see timing.ts cpuSecondsOf), and the workgroups per dispatch.
  */
 import { createStorageBuffer } from '../src/device/buffers.ts';
 import { type AdapterPreference, createGpuContext } from '../src/index.ts';
 import { DispatchPlan } from '../src/kernels/dispatch-plan.ts';
 import { ALL_KERNELS, KernelSet, MATMUL_VARIANTS, matmulGrid, type MatmulVariant } from '../src/kernels/kernel-set.ts';
 import { type MatmulShape, matmulFlops, shapeKey } from './configs.ts';
-import { timeQueue } from './timing.ts';
+import { cpuSecondsOf, timeQueue } from './timing.ts';
 
 const SHAPES: (MatmulShape & { role: string })[] = [
   { role: 'square', m: 512, n: 512, k: 512 },
@@ -51,10 +54,7 @@ async function timeProducts(kernels: KernelSet, shape: MatmulShape, name: string
     }
     plan.build();
     await kernels.device.queue.onSubmittedWorkDone();
-    const before = process.cpuUsage();
-    await timeQueue(kernels.device, () => plan.submit());
-    const used = process.cpuUsage(before);
-    return (used.user + used.system) / 1e6 / repeats;
+    return (await cpuSecondsOf(() => timeQueue(kernels.device, () => plan.submit()))) / repeats;
   } finally {
     plan.destroy();
   }

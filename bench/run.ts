@@ -97,7 +97,7 @@ async function main(): Promise<void> {
       context.throwIfFaulted();
     }
     const result = isolated.get(key)!;
-    const schedule = matmulSchedule(shape.m, shape.n, shape.k, shape.transposeA, shape.transposeB);
+    const schedule = matmulSchedule(shape.m, shape.n, shape.k, shape.transposeA, shape.transposeB, kernels.cpuAdapter);
     matmulRows.push({
       role,
       shape: key,

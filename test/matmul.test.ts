@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createStorageBufferWith, readFloats } from '../src/device/buffers.ts';
 import { DispatchPlan } from '../src/kernels/dispatch-plan.ts';
-import { CHOSEN_MATMUL_VARIANTS, MATMUL_VARIANTS, type MatmulVariant, matmulVariant } from '../src/kernels/kernel-set.ts';
+import { CHOSEN_MATMUL_VARIANTS, isCpuAdapter, MATMUL_VARIANTS, type MatmulVariant, matmulVariant } from '../src/kernels/kernel-set.ts';
 import { matmulReference } from '../src/reference/index.ts';
 import { expectClose } from './check-close.ts';
 import { contextFor, kernelsFor, TEST_ADAPTERS } from './gpu-adapters.ts';
@@ -36,6 +36,14 @@ describe('matmul core choice', () => {
     expect(matmulVariant(16, 64, 512)).toBe('register8x8');
     expect(matmulVariant(1, 1, 1)).toBe('register8x8');
     for (const variant of [matmulVariant(4096, 65, 256), matmulVariant(65, 256, 4096)]) expect(CHOSEN_MATMUL_VARIANTS).toContain(variant);
+  });
+
+  it('keeps the workgroup-memory cores on a GPU', () => {
+    expect(matmulVariant(512, 512, 512, false)).toBe('large');
+    expect(matmulVariant(32, 512, 128, false)).toBe('small');
+    expect(isCpuAdapter({ vendor: '', architecture: '', description: 'OpenGL version OpenGL ES 3.2 Mesa 22.3.6' } as GPUAdapterInfo)).toBe(true);
+    expect(isCpuAdapter({ vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader driver 5.0.0' } as GPUAdapterInfo)).toBe(true);
+    expect(isCpuAdapter({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200' } as GPUAdapterInfo)).toBe(false);
   });
 });
 
@@ -98,6 +106,10 @@ async function expectProductMatchesReference(adapter: (typeof TEST_ADAPTERS)[num
 describe.each(TEST_ADAPTERS)('matmul on %s', (adapter) => {
   // Compiling every kernel (each core in four transposes) takes minutes on a loaded CPU adapter: not inside a test's time.
   beforeAll(() => kernelsFor(adapter), 900_000);
+
+  it('is recognized as a CPU adapter (register-tile cores, K chunks)', async () => {
+    expect((await kernelsFor(adapter)).cpuAdapter).toBe(true);
+  });
 
   for (const core of VARIANTS) {
     it(`the ${core ?? 'chosen'} core matches the reference on every shape and transpose, with bias and accumulate`, async () => {

@@ -81,8 +81,11 @@ export function matmulGrid(variant: MatmulVariant, m: number, n: number): [numbe
  * per-step products at batch 32) take the largest smaller tile that gives 4, so that every core of a CPU
  * adapter gets work; K does not change the choice, except for the weight gradients over all T·B rows
  * (Aᵀ·B with K ≥ LONG_K), which see matmulKChunk.
+ * A GPU (`cpuAdapter` false) keeps the workgroup-memory cores, which suit it: 8-invocation workgroups
+ * without shared tiles would leave most of a GPU idle; the large core once m and n exceed a small tile.
  */
-export function matmulVariant(m: number, n: number, _k: number): MatmulVariant {
+export function matmulVariant(m: number, n: number, _k: number, cpuAdapter = true): MatmulVariant {
+  if (!cpuAdapter) return m > MATMUL_TILE && n > MATMUL_TILE ? 'large' : 'small';
   for (const tile of REGISTER_TILE_PREFERENCE) {
     const [x, y] = matmulGrid(tile, m, n);
     if (x * y >= MIN_WORKGROUPS) return tile;
@@ -101,13 +104,24 @@ const REGISTER_TILE_PREFERENCE: readonly RegisterTile[] = ['register16x16', 'reg
  */
 const RNN_STEP_TILE: RegisterTile = 'register8x8';
 
-/** Every core matmulVariant can choose (the pipelines a model compiles). */
-export const CHOSEN_MATMUL_VARIANTS: readonly MatmulVariant[] = REGISTER_TILE_PREFERENCE;
+/** Every core matmulVariant can choose, on either kind of adapter (the pipelines a model compiles). */
+export const CHOSEN_MATMUL_VARIANTS: readonly MatmulVariant[] = ['small', 'large', ...REGISTER_TILE_PREFERENCE];
+
+/**
+ * Whether an adapter runs its "GPU" work on the CPU (SwiftShader, llvmpipe, lavapipe, WARP): the
+ * register-tile core and K chunks are chosen there. Dawn's OpenGL ES adapter over llvmpipe names
+ * itself only "OpenGL … Mesa …" with no vendor; the engine reaches OpenGL ES only for llvmpipe.
+ */
+export function isCpuAdapter(info: GPUAdapterInfo | undefined): boolean {
+  if (!info) return false;
+  const names = `${info.vendor} ${info.architecture} ${info.description}`;
+  return /swiftshader|llvmpipe|lavapipe|softpipe|warp/i.test(names) || (!info.vendor && /OpenGL.*Mesa/i.test(info.description));
+}
 
 /** How KernelSet.matmul runs a product by default: its core, K rows per dispatch, dispatches and workgroups per dispatch. */
-export function matmulSchedule(m: number, n: number, k: number, transposeA = false, transposeB = false) {
-  const variant = matmulVariant(m, n, k);
-  const kChunk = (transposeA && !transposeB ? matmulKChunk(m, n, k) : 0) || k;
+export function matmulSchedule(m: number, n: number, k: number, transposeA = false, transposeB = false, cpuAdapter = true) {
+  const variant = matmulVariant(m, n, k, cpuAdapter);
+  const kChunk = (transposeA && !transposeB && cpuAdapter ? matmulKChunk(m, n, k) : 0) || k;
   const [x, y] = matmulGrid(variant, m, n);
   return { variant, kChunk, dispatches: Math.ceil(k / kChunk), workgroups: x * y };
 }
@@ -149,8 +163,12 @@ export class KernelSet {
   readonly placeholder: GPUBuffer;
   readonly secondPlaceholder: GPUBuffer;
 
+  /** The matmul choices of a CPU adapter (isCpuAdapter) or of a GPU. */
+  readonly cpuAdapter: boolean;
+
   private constructor(device: GPUDevice, kernels: Map<string, Kernel>, reductionSize: number) {
     this.device = device;
+    this.cpuAdapter = isCpuAdapter((device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo);
     this.kernels = kernels;
     this.reductionSize = reductionSize;
     this.placeholder = device.createBuffer({ label: 'unused binding placeholder', size: 16, usage: GPUBufferUsage.STORAGE });
@@ -203,10 +221,10 @@ export class KernelSet {
     }
     const offsets = args.bias?.offsets ?? [];
     if (offsets.length > 2) throw new Error(`${label}: at most two bias vectors, got ${offsets.length}`);
-    const variant = args.variant ?? matmulVariant(m, n, k);
+    const variant = args.variant ?? matmulVariant(m, n, k, this.cpuAdapter);
     const transposeA = args.transposeA ?? false;
     const transposeB = args.transposeB ?? false;
-    const chunk = transposeA && !transposeB ? (args.kChunk ?? matmulKChunk(m, n, k)) || k : k;
+    const chunk = transposeA && !transposeB ? (args.kChunk ?? (this.cpuAdapter ? matmulKChunk(m, n, k) : 0)) || k : k;
     const kernel = this.kernel(matmulKey(variant, transposeA, transposeB));
     const buffers = [args.a.buffer, args.b.buffer, args.bias?.buffer ?? this.placeholder, args.c.buffer];
     const grid = matmulGrid(variant, m, n);
