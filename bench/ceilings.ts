@@ -7,10 +7,12 @@
  *   submit   seconds per submit + onSubmittedWorkDone round trip
  */
 import source from './ceilings.wgsl?raw';
-import { calibrate, timeQueue } from './timing.ts';
+import { calibrate, cpuSecondsOf, timeQueue } from './timing.ts';
 
 export interface Ceilings {
   aluGflops: number;
+  /** ALU work per CPU-second of this process (CPU adapters: independent of other load on the machine). */
+  aluGflopsPerCpuSecond: number;
   loadsPerSecondG: number;
   loadGBps: number;
   vec4LoadsPerSecondG: number;
@@ -71,7 +73,11 @@ export async function measureCeilings(device: GPUDevice, quick: boolean): Promis
       return runPass(alu, aluBindings.get(iterations)!, aluGroups, 1);
     };
     const aluResult = await calibrate(aluRun, 16, target);
-    const aluGflops = (aluGroups * WORKGROUP * aluResult.size * 64) / aluResult.seconds / 1e9;
+    const aluFlops = aluGroups * WORKGROUP * aluResult.size * 64;
+    const aluGflops = aluFlops / aluResult.seconds / 1e9;
+    await device.queue.onSubmittedWorkDone();
+    const aluCpuSeconds = Math.min(await cpuSecondsOf(() => aluRun(aluResult.size)), await cpuSecondsOf(() => aluRun(aluResult.size)));
+    const aluGflopsPerCpuSecond = aluFlops / aluCpuSeconds / 1e9;
 
     // Memory: the whole buffer once per dispatch, the dispatch count calibrated.
     const streamLoads = async (entryPoint: string, binding: number, elements: number) => {
@@ -99,6 +105,7 @@ export async function measureCeilings(device: GPUDevice, quick: boolean): Promis
 
     return {
       aluGflops,
+      aluGflopsPerCpuSecond,
       loadsPerSecondG: scalar.loadsPerSecondG,
       loadGBps: scalar.GBps,
       vec4LoadsPerSecondG: vec4.loadsPerSecondG,

@@ -1,18 +1,22 @@
 /**
- * The two matmul cores side by side on the shapes of issue 7 (the large-tile
- * core's selection rule in KernelSet.matmul comes from this):
+ * Matmul cores side by side on RNN-shaped products (KernelSet.matmul's core and
+ * K-chunk choices come from this):
  *
- *   npx vite build --ssr bench/matmul-cores.ts --outDir dist/scratch && node dist/scratch/matmul-cores.js llvmpipe,swiftshader [rounds]
+ *   npx vite build --ssr bench/matmul-cores.ts --outDir dist/scratch && node dist/scratch/matmul-cores.js llvmpipe,swiftshader [rounds] [shape indices|all] [variants]
  *
- * Per adapter and shape: rounds of small then large, each round timing `repeats`
- * products recorded into one pass (repeats chosen for ~0.3 s); the best round.
+ * variants: comma-separated MatmulVariant names (default small,large), each optionally
+ * with /CHUNK for Aᵀ·B in K chunks of CHUNK rows (e.g. register16x16/256).
+ * Per adapter and shape: rounds of every variant in turn, each timing `repeats`
+ * products recorded into one pass (repeats chosen for ~0.3 s); the best round as GFLOP
+ * per CPU-second of this process (CPU adapters: robust to other load on the machine;
+ * see timing.ts cpuSecondsOf), and the workgroups per dispatch.
  */
 import { createStorageBuffer } from '../src/device/buffers.ts';
 import { type AdapterPreference, createGpuContext } from '../src/index.ts';
 import { DispatchPlan } from '../src/kernels/dispatch-plan.ts';
-import { ALL_KERNELS, KernelSet, type MatmulVariant } from '../src/kernels/kernel-set.ts';
+import { ALL_KERNELS, KernelSet, MATMUL_VARIANTS, matmulGrid, type MatmulVariant } from '../src/kernels/kernel-set.ts';
 import { type MatmulShape, matmulFlops, shapeKey } from './configs.ts';
-import { timeQueue } from './timing.ts';
+import { cpuSecondsOf, timeQueue } from './timing.ts';
 
 const SHAPES: (MatmulShape & { role: string })[] = [
   { role: 'square', m: 512, n: 512, k: 512 },
@@ -40,14 +44,17 @@ const SHAPES: (MatmulShape & { role: string })[] = [
   { role: 'head weight gradient H32 (n 32)', m: 65, n: 32, k: 4096, transposeA: true },
 ];
 
-async function timeProducts(kernels: KernelSet, shape: MatmulShape, variant: MatmulVariant, repeats: number, buffers: GPUBuffer[]): Promise<number> {
+async function timeProducts(kernels: KernelSet, shape: MatmulShape, name: string, repeats: number, buffers: GPUBuffer[]): Promise<number> {
+  const [variant, chunk] = name.split('/') as [MatmulVariant, string | undefined];
+  const kChunk = chunk ? Number(chunk) : undefined;
   const plan = new DispatchPlan(kernels.device, `cores ${shapeKey(shape)} ${variant} x${repeats}`);
   try {
     for (let i = 0; i < repeats; i++) {
-      kernels.matmul(plan, { a: { buffer: buffers[0], offset: 0 }, b: { buffer: buffers[1], offset: 0 }, c: { buffer: buffers[2], offset: 0 }, m: shape.m, n: shape.n, k: shape.k, transposeA: shape.transposeA, transposeB: shape.transposeB, variant }, 'cores');
+      kernels.matmul(plan, { a: { buffer: buffers[0], offset: 0 }, b: { buffer: buffers[1], offset: 0 }, c: { buffer: buffers[2], offset: 0 }, m: shape.m, n: shape.n, k: shape.k, transposeA: shape.transposeA, transposeB: shape.transposeB, variant, kChunk }, 'cores');
     }
     plan.build();
-    return (await timeQueue(kernels.device, () => plan.submit())) / repeats;
+    await kernels.device.queue.onSubmittedWorkDone();
+    return (await cpuSecondsOf(() => timeQueue(kernels.device, () => plan.submit()))) / repeats;
   } finally {
     plan.destroy();
   }
@@ -55,13 +62,16 @@ async function timeProducts(kernels: KernelSet, shape: MatmulShape, variant: Mat
 
 const adapters = (process.argv[2] ?? 'llvmpipe').split(',') as AdapterPreference[];
 const rounds = Number(process.argv[3] ?? 3);
-const only = process.argv[4]?.split(',').map(Number);
+const only = process.argv[4] && process.argv[4] !== 'all' ? process.argv[4].split(',').map(Number) : undefined;
+// A variant name, optionally with /CHUNK: K rows per dispatch of Aᵀ·B (e.g. large/512).
+const variants = process.argv[5]?.split(',') ?? ['small', 'large'];
+for (const variant of variants) if (!MATMUL_VARIANTS.includes(variant.split('/')[0] as MatmulVariant)) throw new Error(`unknown variant ${variant}; expected some of ${MATMUL_VARIANTS.join(', ')}`);
 for (const adapter of adapters) {
   const context = await createGpuContext({ adapter });
   const kernels = await KernelSet.load(context.device);
   await kernels.ensure(ALL_KERNELS);
   console.log(`\n${context.description}`);
-  console.log('shape                              role                              small GFLOP/s  large GFLOP/s  large/small');
+  console.log(`${'shape'.padEnd(28)} ${'role'.padEnd(33)} ${variants.map((v) => v.padStart(14)).join('')}   (GFLOP per CPU-second, workgroups; best of ${rounds} rounds, variants interleaved)`);
   for (const [index, shape] of SHAPES.entries()) {
     if (only && !only.includes(index)) continue;
     const { m, n, k } = shape;
@@ -73,21 +83,23 @@ for (const adapter of adapters) {
       device.queue.writeBuffer(buffer, 0, data);
       return buffer;
     });
-    const best: Record<MatmulVariant, number> = { small: Infinity, large: Infinity };
-    const repeats: Record<MatmulVariant, number> = { small: 1, large: 1 };
-    for (const variant of ['small', 'large'] as const) {
+    const best = new Map<string, number>();
+    const repeats = new Map<string, number>();
+    for (const variant of variants) {
       const seconds = await timeProducts(kernels, shape, variant, 1, buffers); // warm-up and estimate
-      repeats[variant] = Math.max(1, Math.min(256, Math.round(0.3 / seconds)));
+      repeats.set(variant, Math.max(1, Math.min(256, Math.round(0.3 / seconds))));
+      best.set(variant, Infinity);
     }
     for (let round = 0; round < rounds; round++) {
-      for (const variant of ['small', 'large'] as const) {
-        best[variant] = Math.min(best[variant], await timeProducts(kernels, shape, variant, repeats[variant], buffers));
+      for (const variant of variants) {
+        best.set(variant, Math.min(best.get(variant)!, await timeProducts(kernels, shape, variant, repeats.get(variant)!, buffers)));
       }
     }
-    const gflops = (variant: MatmulVariant) => matmulFlops(shape) / best[variant] / 1e9;
-    console.log(
-      `${`${m}x${n}x${k}${shape.transposeA ? ' Aᵀ' : ''}${shape.transposeB ? ' Bᵀ' : ''}`.padEnd(34)} ${shape.role.padEnd(33)} ${gflops('small').toFixed(2).padStart(13)}  ${gflops('large').toFixed(2).padStart(13)}  ${(best.small / best.large).toFixed(2).padStart(11)}`,
-    );
+    const cells = variants.map((variant) => {
+      const [x, y] = matmulGrid(variant.split('/')[0] as MatmulVariant, m, n);
+      return `${(matmulFlops(shape) / best.get(variant)! / 1e9).toFixed(2)} (${x * y})`.padStart(14);
+    });
+    console.log(`${`${m}x${n}x${k}${shape.transposeA ? ' Aᵀ' : ''}${shape.transposeB ? ' Bᵀ' : ''}`.padEnd(28)} ${shape.role.padEnd(33)} ${cells.join('')}`);
     for (const buffer of buffers) buffer.destroy();
   }
   context.device.destroy();

@@ -8,10 +8,12 @@ import { createStorageBuffer } from '../src/device/buffers.ts';
 import { DispatchPlan } from '../src/kernels/dispatch-plan.ts';
 import type { KernelSet } from '../src/kernels/kernel-set.ts';
 import { type MatmulShape, matmulFlops } from './configs.ts';
-import { calibrate, timeQueue } from './timing.ts';
+import { calibrate, cpuSecondsOf, timeQueue } from './timing.ts';
 
 export interface MatmulResult {
   gflops: number;
+  /** GFLOP per CPU-second of this process (see cpuSecondsOf), best of the same runs. */
+  gflopsPerCpuSecond: number;
   /** Seconds per product, dispatch cost included. */
   seconds: number;
   repeats: number;
@@ -31,21 +33,28 @@ export async function measureMatmul(kernels: KernelSet, shape: MatmulShape, targ
   const b = filled('bench matmul B', k * n);
   const c = createStorageBuffer(device, 'bench matmul C', m * n);
   const plans: DispatchPlan[] = [];
-  const run = (repeats: number) => {
+  let cpuSeconds = Infinity;
+  const run = async (repeats: number) => {
     const plan = new DispatchPlan(device, `bench matmul ${m}x${k}x${n} x${repeats}`);
     plans.push(plan);
     for (let i = 0; i < repeats; i++) {
       kernels.matmul(plan, { a: { buffer: a, offset: 0 }, b: { buffer: b, offset: 0 }, c: { buffer: c, offset: 0 }, m, n, k, transposeA: shape.transposeA, transposeB: shape.transposeB }, 'bench matmul');
     }
     plan.build();
-    return timeQueue(device, () => plan.submit());
+    await device.queue.onSubmittedWorkDone();
+    let seconds = 0;
+    const cpu = await cpuSecondsOf(async () => {
+      seconds = await timeQueue(device, () => plan.submit());
+    });
+    cpuSeconds = Math.min(cpuSeconds, cpu / repeats);
+    return seconds;
   };
   try {
     await run(1); // warm-up
     // Calibrated to a third of the target, then the best of three runs.
     const { size, seconds: first } = await calibrate(run, 1, targetSeconds / 3, 4096);
     const seconds = Math.min(first, await run(size), await run(size));
-    return { gflops: (size * matmulFlops(shape)) / seconds / 1e9, seconds: seconds / size, repeats: size };
+    return { gflops: (size * matmulFlops(shape)) / seconds / 1e9, gflopsPerCpuSecond: matmulFlops(shape) / cpuSeconds / 1e9, seconds: seconds / size, repeats: size };
   } finally {
     for (const plan of plans) plan.destroy();
     for (const buffer of [a, b, c]) buffer.destroy();

@@ -1,5 +1,6 @@
 /** The bench's printed tables. */
 import type { Ceilings } from './ceilings.ts';
+import type { PytorchRun } from './pytorch.ts';
 import type { TfjsRun } from './tfjs.ts';
 import type { TrainingResult } from './training.ts';
 
@@ -8,6 +9,13 @@ export interface MatmulRow {
   shape: string;
   gflops: number;
   fractionOfAlu: number;
+  gflopsPerCpuSecond: number;
+  /** GFLOP per CPU-second ÷ the ALU ceiling's (CPU adapters: robust to other load). */
+  fractionOfAluPerCpuSecond: number;
+  /** How KernelSet.matmul runs it: core, dispatches, workgroups per dispatch. */
+  core: string;
+  dispatches: number;
+  workgroups: number;
 }
 
 function table(header: string[], rows: (string | number)[][]): string {
@@ -26,6 +34,7 @@ export function ceilingsTable(ceilings: Ceilings): string {
     ['adapter ceiling', 'value'],
     [
       ['ALU (vec4 FMA chains)', `${fixed(ceilings.aluGflops, 2)} GFLOP/s`],
+      ['ALU per CPU-second of this process', `${fixed(ceilings.aluGflopsPerCpuSecond, 2)} GFLOP/CPU-s`],
       ['f32 streaming loads', `${fixed(ceilings.loadsPerSecondG, 3)} G loads/s = ${fixed(ceilings.loadGBps, 2)} GB/s`],
       ['vec4 streaming loads', `${fixed(ceilings.vec4LoadsPerSecondG, 3)} G loads/s = ${fixed(ceilings.vec4LoadGBps, 2)} GB/s`],
       ['per dispatch (in one pass)', `${fixed(ceilings.dispatchSeconds * 1e6, 1)} µs`],
@@ -36,16 +45,26 @@ export function ceilingsTable(ceilings: Ceilings): string {
 
 export function matmulTable(rows: MatmulRow[]): string {
   return table(
-    ['our matmul on', 'M×K×N', 'GFLOP/s', 'of ALU'],
-    rows.map((row) => [row.role, row.shape, fixed(row.gflops, 2), percent(row.fractionOfAlu)]),
+    ['our matmul on', 'M×K×N', 'GFLOP/s', 'of ALU', 'GFLOP/CPU-s', 'of ALU/CPU-s', 'core', 'dispatches × workgroups'],
+    rows.map((row) => [
+      row.role,
+      row.shape,
+      fixed(row.gflops, 2),
+      percent(row.fractionOfAlu),
+      fixed(row.gflopsPerCpuSecond, 2),
+      percent(row.fractionOfAluPerCpuSecond),
+      row.core,
+      `${row.dispatches} × ${row.workgroups}`,
+    ]),
   );
 }
 
-export function trainingTable(results: TrainingResult[], tfjs: TfjsRun | undefined): string {
+export function trainingTable(results: TrainingResult[], tfjs: TfjsRun | undefined, pytorch: PytorchRun | undefined): string {
   return table(
-    ['config', 'steps/s', 'tokens/s', 'GFLOP/s', 'vs matmul', 'dispatches', 'submits', 'TF.js tok/s', 'ours ÷ TF.js'],
+    ['config', 'steps/s', 'tokens/s', 'GFLOP/s', 'vs matmul', 'dispatches', 'submits', 'TF.js tok/s', 'ours ÷ TF.js', 'PyTorch CPU tok/s', 'ours ÷ PyTorch'],
     results.map((result) => {
       const other = tfjs?.results.find((entry) => entry.config === result.config.name);
+      const native = pytorch?.results.find((entry) => entry.config === result.config.name);
       return [
         result.config.name,
         fixed(result.stepsPerSecond, 3),
@@ -56,6 +75,8 @@ export function trainingTable(results: TrainingResult[], tfjs: TfjsRun | undefin
         fixed(result.submitsPerStep, 1),
         other?.tokensPerSecond !== undefined ? fixed(other.tokensPerSecond, 0) : other?.error ? 'failed' : '–',
         other?.tokensPerSecond !== undefined ? `${fixed(result.tokensPerSecond / other.tokensPerSecond, 1)}×` : '–',
+        native?.tokensPerSecond !== undefined ? fixed(native.tokensPerSecond, 0) : native?.error ? 'failed' : '–',
+        native?.tokensPerSecond !== undefined ? `${fixed(result.tokensPerSecond / native.tokensPerSecond, 2)}×` : '–',
       ];
     }),
   );
@@ -87,5 +108,57 @@ export function tfjsTable(run: TfjsRun): string {
         ? [result.config, `failed: ${result.error.slice(0, 80)}`, '', '', '', '']
         : [result.config, fixed(result.initialLoss!, 3), ms(result.stepSeconds!), fixed(result.tokensPerSecond!, 0), fixed(result.dispatchesPerStep!, 0), fixed(result.submitsPerStep!, 1)],
     ),
+  );
+}
+
+const mib = (bytes: number | undefined) => (bytes === undefined ? '–' : `${fixed(bytes / 2 ** 20, 1)} MiB`);
+
+/** GPU memory of a step: ours (peak of the buffers the model created through its first steps) beside TF.js's (its pool after the timed steps). */
+export function memoryTable(results: TrainingResult[], tfjs: TfjsRun | undefined): string {
+  return table(
+    ['GPU memory', 'ours', 'bytes/parameter', 'bytes/token', 'TF.js', 'TF.js bytes/parameter', 'TF.js bytes/token'],
+    results.map((result) => {
+      const other = tfjs?.results.find((entry) => entry.config === result.config.name);
+      const parameters = result.gpuBytes / result.gpuBytesPerParameter;
+      const tokens = result.gpuBytes / result.gpuBytesPerToken;
+      return [
+        result.config.name,
+        mib(result.gpuBytes),
+        fixed(result.gpuBytesPerParameter, 1),
+        fixed(result.gpuBytesPerToken, 0),
+        other?.gpuBytes !== undefined ? mib(other.gpuBytes) : other?.error ? 'failed' : '–',
+        other?.gpuBytes !== undefined ? fixed(other.gpuBytes / parameters, 1) : '–',
+        other?.gpuBytes !== undefined ? fixed(other.gpuBytes / tokens, 0) : '–',
+      ];
+    }),
+  );
+}
+
+export function pytorchTable(run: PytorchRun): string {
+  if (run.error) return run.error;
+  return table(
+    [`PyTorch ${run.torch} CPU, ${run.threads} threads (the same silicon, natively)`, 'initial loss', 'ms/step', 'tokens/s'],
+    run.results.map((result) =>
+      result.error ? [result.config, `failed: ${result.error.slice(0, 80)}`, '', ''] : [result.config, fixed(result.initialLoss!, 3), ms(result.stepSeconds!), fixed(result.tokensPerSecond!, 0)],
+    ),
+  );
+}
+
+/** Work per CPU-second: on a CPU adapter every side's work runs on this machine's cores, so these ratios hold under other load. */
+export function cpuTable(results: TrainingResult[], tfjs: TfjsRun | undefined, pytorch: PytorchRun | undefined): string {
+  return table(
+    ['tokens per CPU-second', 'ours', 'TF.js', 'ours ÷ TF.js', 'PyTorch CPU', 'ours ÷ PyTorch'],
+    results.map((result) => {
+      const other = tfjs?.results.find((entry) => entry.config === result.config.name)?.tokensPerCpuSecond;
+      const native = pytorch?.results.find((entry) => entry.config === result.config.name)?.tokensPerCpuSecond;
+      return [
+        result.config.name,
+        fixed(result.tokensPerCpuSecond, 0),
+        other !== undefined ? fixed(other, 0) : '–',
+        other !== undefined ? `${fixed(result.tokensPerCpuSecond / other, 1)}×` : '–',
+        native !== undefined ? fixed(native, 0) : '–',
+        native !== undefined ? `${fixed(result.tokensPerCpuSecond / native, 2)}×` : '–',
+      ];
+    }),
   );
 }

@@ -7,11 +7,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type AdapterPreference, createGpuContext } from '../src/index.ts';
-import { ALL_KERNELS, KernelSet } from '../src/kernels/kernel-set.ts';
+import { ALL_KERNELS, KernelSet, matmulSchedule } from '../src/kernels/kernel-set.ts';
 import { measureCeilings } from './ceilings.ts';
 import { CONFIGS, matmulFlops, REFERENCE_PRODUCTS, shapeKey, stepProducts, type StepProduct } from './configs.ts';
 import { measureMatmul, type MatmulResult } from './matmul.ts';
-import { ceilingsTable, type MatmulRow, matmulTable, profileTable, tfjsTable, trainingTable } from './report.ts';
+import { benchPytorch, type PytorchRun } from './pytorch.ts';
+import { ceilingsTable, cpuTable, type MatmulRow, matmulTable, memoryTable, profileTable, pytorchTable, tfjsTable, trainingTable } from './report.ts';
 import { benchTfjs, type TfjsRun } from './tfjs.ts';
 import { benchTraining, type Repetitions, type TrainingResult } from './training.ts';
 
@@ -22,6 +23,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --steps N         timed training steps, at least (default 10; --quick 2); more while they last under 3 s (--quick 1 s)
   --quick           short runs: 1 warm-up, 2 timed steps, 1 run per profiling variant (all ≥ 1 s), shorter ceilings
   --tfjs, --no-tfjs run TensorFlow.js's WebGPU backend side by side (default on)
+  --pytorch, --no-pytorch  run PyTorch on the CPU side by side when /usr/bin/python3 has torch (default on)
   --out FILE        JSON results (default bench/results/<adapter>-<date>.json)`;
 
 function positiveInteger(name: string, value: string): number {
@@ -40,6 +42,8 @@ async function main(): Promise<void> {
       quick: { type: 'boolean', default: false },
       tfjs: { type: 'boolean' },
       'no-tfjs': { type: 'boolean' },
+      pytorch: { type: 'boolean' },
+      'no-pytorch': { type: 'boolean' },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -64,6 +68,7 @@ async function main(): Promise<void> {
     minSeconds: quick ? 1 : 3,
   };
   const runTfjs = values['no-tfjs'] ? false : (values.tfjs ?? true);
+  const runPytorch = values['no-pytorch'] ? false : (values.pytorch ?? true);
   const started = new Date();
   const log = (line: string) => console.error(line);
 
@@ -92,7 +97,18 @@ async function main(): Promise<void> {
       context.throwIfFaulted();
     }
     const result = isolated.get(key)!;
-    matmulRows.push({ role, shape: key, gflops: result.gflops, fractionOfAlu: result.gflops / ceilings.aluGflops });
+    const schedule = matmulSchedule(shape.m, shape.n, shape.k, shape.transposeA, shape.transposeB, kernels.cpuAdapter);
+    matmulRows.push({
+      role,
+      shape: key,
+      gflops: result.gflops,
+      fractionOfAlu: result.gflops / ceilings.aluGflops,
+      gflopsPerCpuSecond: result.gflopsPerCpuSecond,
+      fractionOfAluPerCpuSecond: result.gflopsPerCpuSecond / ceilings.aluGflopsPerCpuSecond,
+      core: schedule.variant,
+      dispatches: schedule.dispatches,
+      workgroups: schedule.workgroups,
+    });
   };
   for (const { role, shape } of REFERENCE_PRODUCTS) await measure(role, shape);
   for (const config of configs) for (const product of stepProducts(config)) await measure(`${config.name} ${product.role} ×${product.count}`, product.shape);
@@ -111,7 +127,14 @@ async function main(): Promise<void> {
     tfjs = await benchTfjs(adapterKind === 'browser' ? 'auto' : (adapterKind as AdapterPreference), configs, repetitions, log);
     console.log(tfjsTable(tfjs) + '\n');
   }
-  console.log(trainingTable(training, tfjs) + '\n');
+  let pytorch: PytorchRun | undefined;
+  if (runPytorch) {
+    pytorch = benchPytorch(configs, repetitions, log);
+    console.log(pytorchTable(pytorch) + '\n');
+  }
+  console.log(trainingTable(training, tfjs, pytorch) + '\n');
+  console.log(cpuTable(training, tfjs, pytorch) + '\n');
+  console.log(memoryTable(training, tfjs) + '\n');
   console.log(profileTable(training));
   console.log(
     '\nvs matmul: the step\'s matmul GFLOP/s ÷ our matmul\'s GFLOP/s on the same products alone; ' +
@@ -124,13 +147,14 @@ async function main(): Promise<void> {
     date: started.toISOString(),
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
-    options: { adapter: values.adapter, configs: configs.map((config) => config.name), quick, tfjs: runTfjs, ...repetitions },
+    options: { adapter: values.adapter, configs: configs.map((config) => config.name), quick, tfjs: runTfjs, pytorch: runPytorch, ...repetitions },
     adapter: { ...context.adapter, description: context.description, timestampQuery: device.features.has('timestamp-query') },
     ceilings,
     matmul: matmulRows,
     matmulShapes: Object.fromEntries([...isolated].map(([key, result]) => [key, result])),
     training: training.map((result) => ({ ...result, name: result.config.name })),
     tfjs,
+    pytorch,
     referenceFlops: Object.fromEntries(REFERENCE_PRODUCTS.map(({ role, shape }) => [role, matmulFlops(shape)])),
   };
   writeFileSync(out, JSON.stringify(json, null, 2) + '\n');

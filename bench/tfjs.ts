@@ -27,8 +27,12 @@ export interface TfjsResult {
   stepSeconds?: number;
   meanStepSeconds?: number;
   tokensPerSecond?: number;
+  /** Tokens per CPU-second of this process, as for ours. */
+  tokensPerCpuSecond?: number;
   submitsPerStep?: number;
   dispatchesPerStep?: number;
+  /** GPU bytes TF.js holds after the timed steps (tf.memory(): its buffer pool where reported, else its tensors' bytes). */
+  gpuBytes?: number;
   /** Why this config did not run. */
   error?: string;
 }
@@ -168,12 +172,15 @@ async function benchConfig(tf: Tf, device: GPUDevice, config: BenchConfig, repet
       }
     });
     const stepSeconds = timed.result.seconds;
+    const memory = tf.memory() as TfCore.MemoryInfo & { numBytesInGPU?: number; numBytesInGPUAllocated?: number };
     return {
       config: config.name,
+      gpuBytes: memory.numBytesInGPUAllocated ?? memory.numBytesInGPU ?? memory.numBytes,
       initialLoss,
       stepSeconds,
       meanStepSeconds: timed.result.mean,
       tokensPerSecond: (T * B) / stepSeconds,
+      tokensPerCpuSecond: (T * B) / timed.result.cpuSeconds,
       timedSteps: timed.result.runs,
       submitsPerStep: timed.submits / timed.result.runs,
       dispatchesPerStep: dispatches.count / timed.result.runs,

@@ -34,7 +34,8 @@ export async function calibrate(run: (size: number) => Promise<number>, size: nu
  * training), each chunk timed from its first call until `wait` (by default: the
  * queue drained) returns; chunks continue until at least `runs` calls and
  * `minSeconds` in all. Reports the best chunk (robust to other load on a shared
- * machine) and the mean over all calls.
+ * machine), the mean over all calls, and the best chunk's CPU seconds per call of this
+ * process (see cpuSecondsOf).
  */
 export async function timeRuns(
   device: GPUDevice,
@@ -42,24 +43,28 @@ export async function timeRuns(
   minSeconds: number,
   run: () => unknown,
   wait: () => Promise<unknown> = () => device.queue.onSubmittedWorkDone(),
-): Promise<{ seconds: number; mean: number; runs: number }> {
+): Promise<{ seconds: number; mean: number; runs: number; cpuSeconds: number }> {
   await wait();
   let best = Infinity;
+  let bestCpu = Infinity;
   let total = 0;
   let done = 0;
   let chunk = 1;
   while (done < runs || total < minSeconds) {
     const start = now();
+    const cpuBefore = process.cpuUsage();
     for (let i = 0; i < chunk; i++) await run();
     await wait();
     const elapsed = now() - start;
+    const cpu = process.cpuUsage(cpuBefore);
     best = Math.min(best, elapsed / chunk);
+    bestCpu = Math.min(bestCpu, (cpu.user + cpu.system) / 1e6 / chunk);
     total += elapsed;
     done += chunk;
     // Chunks of about a quarter of the minimum time each.
     chunk = Math.max(1, Math.round(minSeconds / 4 / (elapsed / chunk)));
   }
-  return { seconds: best, mean: total / done, runs: done };
+  return { seconds: best, mean: total / done, runs: done, cpuSeconds: bestCpu };
 }
 
 /** Counts device.queue.submit calls while `work` runs. */
@@ -76,4 +81,16 @@ export async function countSubmits<T>(device: GPUDevice, work: () => Promise<T>)
   } finally {
     queue.submit = original;
   }
+}
+
+/**
+ * CPU seconds this process spends (all its threads) while `work` runs. On a CPU adapter
+ * (llvmpipe, SwiftShader) the GPU work runs on this process's threads, so work per
+ * CPU-second does not depend on how busy other programs keep the machine.
+ */
+export async function cpuSecondsOf(work: () => Promise<unknown>): Promise<number> {
+  const before = process.cpuUsage();
+  await work();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1e6;
 }

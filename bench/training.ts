@@ -14,7 +14,8 @@
  *   other              step − both: cells, gather/scatter, softmax, column sums, Adam, overhead
  */
 import { type GpuContext, RnnModel } from '../src/index.ts';
-import { type BenchConfig, LEARNING_RATE, type StepProduct, VOCABULARY, stepFlops } from './configs.ts';
+import { type BenchConfig, GATES, LEARNING_RATE, type StepProduct, VOCABULARY, stepFlops } from './configs.ts';
+import { parameterCount, trackBuffers } from './memory.ts';
 import { countSubmits, timeRuns } from './timing.ts';
 
 export interface Repetitions {
@@ -36,10 +37,16 @@ export interface TrainingResult {
   meanStepSeconds: number;
   stepsPerSecond: number;
   tokensPerSecond: number;
+  /** Tokens per CPU-second of this process (CPU adapters: robust to other load on the machine). */
+  tokensPerCpuSecond: number;
   flopsPerStep: number;
   gflops: number;
   dispatches: Record<string, number>;
   submitsPerStep: number;
+  /** Peak bytes of the GPU buffers the model created up to and through its first steps, and per parameter and per token (T·B). */
+  gpuBytes: number;
+  gpuBytesPerParameter: number;
+  gpuBytesPerToken: number;
   /** Seconds the step's products take alone (Σ count × isolated time), and step GFLOP/s ÷ their GFLOP/s. */
   isolatedMatmulSeconds: number;
   fractionOfIsolatedMatmul: number;
@@ -77,6 +84,7 @@ export async function benchTraining(
 ): Promise<TrainingResult> {
   const device = context.device;
   const { timeSteps: T, batch: B } = config;
+  const buffers = trackBuffers(device);
   const model = await RnnModel.create(context, {
     cell: config.cell,
     vocabularySize: VOCABULARY,
@@ -91,6 +99,9 @@ export async function benchTraining(
 
     const initialLoss = await model.trainStep(batch).loss();
     for (let i = 1; i < repetitions.warmup; i++) model.trainStep(batch);
+    await device.queue.onSubmittedWorkDone();
+    buffers.stop();
+    const gpuBytes = buffers.peakBytes();
     const timed = await countSubmits(device, () => timeRuns(device, repetitions.steps, repetitions.minSeconds, () => model.trainStep(batch)));
     const stepSeconds = timed.result.seconds;
     const submitsPerStep = timed.submits / timed.result.runs;
@@ -116,10 +127,14 @@ export async function benchTraining(
       meanStepSeconds: timed.result.mean,
       stepsPerSecond: 1 / stepSeconds,
       tokensPerSecond: (T * B) / stepSeconds,
+      tokensPerCpuSecond: (T * B) / timed.result.cpuSeconds,
       flopsPerStep,
       gflops: flopsPerStep / stepSeconds / 1e9,
       dispatches: model.dispatchesPerStep(T, B),
       submitsPerStep,
+      gpuBytes,
+      gpuBytesPerParameter: gpuBytes / parameterCount(GATES[config.cell], config.hidden, VOCABULARY),
+      gpuBytesPerToken: gpuBytes / (T * B),
       isolatedMatmulSeconds,
       fractionOfIsolatedMatmul: isolatedMatmulSeconds / stepSeconds,
       profile: {
@@ -134,6 +149,7 @@ export async function benchTraining(
       },
     };
   } finally {
+    buffers.stop();
     model.dispose();
   }
 }

@@ -1,13 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createStorageBufferWith, readFloats } from '../src/device/buffers.ts';
 import { DispatchPlan } from '../src/kernels/dispatch-plan.ts';
-import { type MatmulVariant, matmulVariant } from '../src/kernels/kernel-set.ts';
+import { CHOSEN_MATMUL_VARIANTS, isCpuAdapter, MATMUL_VARIANTS, type MatmulVariant, matmulVariant } from '../src/kernels/kernel-set.ts';
 import { matmulReference } from '../src/reference/index.ts';
 import { expectClose } from './check-close.ts';
 import { contextFor, kernelsFor, TEST_ADAPTERS } from './gpu-adapters.ts';
 import { randomFloats } from './random.ts';
 
-// Shapes that break tiling (tiles 32 and 64, K-slice 16): smaller than a tile,
+// Shapes that break tiling (tiles 32 and 64, K-slice 16; register tiles 4–16 rows by 64–128 columns): smaller than a tile,
 // not a multiple of it, exact multiples, and K much larger or smaller than M and N.
 // Every shape runs on both matmul cores, forced, and on the one chosen by shape.
 const SHAPES: [number, number, number][] = [
@@ -22,68 +22,115 @@ const SHAPES: [number, number, number][] = [
   [64, 64, 16],
   [130, 67, 17],
   [65, 129, 1000],
+  [17, 129, 3],
+  [16, 128, 300],
 ];
 
-const VARIANTS: (MatmulVariant | undefined)[] = ['small', 'large', undefined];
+const VARIANTS: (MatmulVariant | undefined)[] = [...MATMUL_VARIANTS, undefined];
 
 describe('matmul core choice', () => {
-  it('uses the small core for skinny products and the large one for big ones', () => {
-    expect(matmulVariant(32, 512, 128)).toBe('small');
-    expect(matmulVariant(256, 32, 128)).toBe('small');
-    expect(matmulVariant(33, 33, 1)).toBe('large');
-    expect(matmulVariant(4096, 65, 128)).toBe('large');
-    expect(matmulVariant(2048, 512, 4096)).toBe('large');
+  it('uses the largest register tile that still gives every product 4 workgroups', () => {
+    expect(matmulVariant(512, 512, 512)).toBe('register16x16');
+    expect(matmulVariant(32, 512, 128)).toBe('register16x16'); // 2 x 4 workgroups
+    expect(matmulVariant(32, 128, 512)).toBe('register8x16'); // 16 x 16 would give 2
+    expect(matmulVariant(16, 64, 512)).toBe('register8x8');
+    expect(matmulVariant(1, 1, 1)).toBe('register8x8');
+    for (const variant of [matmulVariant(4096, 65, 256), matmulVariant(65, 256, 4096)]) expect(CHOSEN_MATMUL_VARIANTS).toContain(variant);
+  });
+
+  it('keeps the workgroup-memory cores on a GPU', () => {
+    expect(matmulVariant(512, 512, 512, false)).toBe('large');
+    expect(matmulVariant(32, 512, 128, false)).toBe('small');
+    expect(isCpuAdapter({ vendor: '', architecture: '', description: 'OpenGL version OpenGL ES 3.2 Mesa 22.3.6' } as GPUAdapterInfo)).toBe(true);
+    expect(isCpuAdapter({ vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader driver 5.0.0' } as GPUAdapterInfo)).toBe(true);
+    expect(isCpuAdapter({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200' } as GPUAdapterInfo)).toBe(false);
   });
 });
 
 // float32 rounding error of a K-term sum grows about as √K (random walk).
 const tolerance = (k: number) => ({ relative: 1e-4, absolute: 1e-5 * Math.max(1, Math.sqrt(k / 8)) });
 
-describe.each(TEST_ADAPTERS)('matmul on %s', (adapter) => {
-  for (const transposeA of [false, true]) {
-    for (const transposeB of [false, true]) {
-      const variant = `${transposeA ? 'Aᵀ' : 'A'}·${transposeB ? 'Bᵀ' : 'B'}`;
-      it(`${variant} matches the reference on every shape and core, with bias and accumulate`, async () => {
-        const { device } = await contextFor(adapter);
-        const kernels = await kernelsFor(adapter);
-        for (const [[m, n, k], core] of SHAPES.flatMap((shape) => VARIANTS.map((core) => [shape, core] as const))) {
-          const name = `${variant} ${core ?? 'chosen'} core ${m}x${n}x${k}`;
-          const seed = m * 1000003 + n * 1009 + k;
-          const a = randomFloats(m * k, seed);
-          const b = randomFloats(k * n, seed + 1);
-          const bias = randomFloats(2 * n + 3, seed + 2);
-          const initialC = randomFloats(m * n + 5, seed + 3);
-          const aBuffer = createStorageBufferWith(device, 'A', a);
-          const bBuffer = createStorageBufferWith(device, 'B', b);
-          const biasBuffer = createStorageBufferWith(device, 'bias', bias);
-          const plain = createStorageBufferWith(device, 'C plain', new Float32Array(m * n));
-          const accumulated = createStorageBufferWith(device, 'C accumulated', initialC);
-          const plan = new DispatchPlan(device, `matmul ${name}`);
-          const common = { a: { buffer: aBuffer, offset: 0 }, b: { buffer: bBuffer, offset: 0 }, m, n, k, transposeA, transposeB, variant: core };
-          kernels.matmul(plan, { ...common, c: { buffer: plain, offset: 0 } }, 'plain');
-          // C[5:] += A·B + bias0 + bias1, with the biases at offsets 3 and 3 + n.
-          kernels.matmul(
-            plan,
-            { ...common, c: { buffer: accumulated, offset: 5 }, bias: { buffer: biasBuffer, offsets: [3, 3 + n] }, accumulate: true },
-            'accumulate',
-          );
-          plan.submit();
-          const want = matmulReference(a, b, m, n, k, { transposeA, transposeB });
-          expectClose(name, await readFloats(device, plain, 0, m * n), want, tolerance(k));
-          const wantAccumulated = new Float64Array(m * n);
-          for (let row = 0; row < m; row++) {
-            for (let col = 0; col < n; col++) {
-              const i = row * n + col;
-              wantAccumulated[i] = want[i] + bias[3 + col] + bias[3 + n + col] + initialC[5 + i];
-            }
-          }
-          const gotAccumulated = await readFloats(device, accumulated, 0, m * n + 5);
-          expectClose(`${name} accumulate`, gotAccumulated.subarray(5), wantAccumulated, tolerance(k));
-          expect(Array.from(gotAccumulated.subarray(0, 5))).toEqual(Array.from(initialC.subarray(0, 5)));
-          plan.destroy();
-          for (const buffer of [aBuffer, bBuffer, biasBuffer, plain, accumulated]) buffer.destroy();
-        }
-      });
+interface ProductCase {
+  m: number;
+  n: number;
+  k: number;
+  transposeA: boolean;
+  transposeB: boolean;
+  variant?: MatmulVariant;
+  kChunk?: number;
+}
+
+/** C = opA(A)·opB(B) into a zeroed C, and C[5:] += opA(A)·opB(B) + bias0 + bias1 (A and B read at offsets 3 and 7, biases at 3 and 3 + n), against the reference. */
+async function expectProductMatchesReference(adapter: (typeof TEST_ADAPTERS)[number], name: string, product: ProductCase): Promise<void> {
+  const { device } = await contextFor(adapter);
+  const kernels = await kernelsFor(adapter);
+  const { m, n, k, transposeA, transposeB } = product;
+  const seed = m * 1000003 + n * 1009 + k;
+  const a = randomFloats(m * k, seed);
+  const b = randomFloats(k * n, seed + 1);
+  const bias = randomFloats(2 * n + 3, seed + 2);
+  const initialC = randomFloats(m * n + 5, seed + 3);
+  const aBuffer = createStorageBufferWith(device, 'A', a);
+  const bBuffer = createStorageBufferWith(device, 'B', b);
+  // The same A and B behind 3 and 7 other words, for the product that reads them at an offset.
+  const aShifted = createStorageBufferWith(device, 'A at 3', Float32Array.from([...randomFloats(3, seed + 4), ...a]));
+  const bShifted = createStorageBufferWith(device, 'B at 7', Float32Array.from([...randomFloats(7, seed + 5), ...b]));
+  const biasBuffer = createStorageBufferWith(device, 'bias', bias);
+  const plain = createStorageBufferWith(device, 'C plain', new Float32Array(m * n));
+  const accumulated = createStorageBufferWith(device, 'C accumulated', initialC);
+  const plan = new DispatchPlan(device, `matmul ${name}`);
+  const common = { a: { buffer: aBuffer, offset: 0 }, b: { buffer: bBuffer, offset: 0 }, m, n, k, transposeA, transposeB, variant: product.variant, kChunk: product.kChunk };
+  kernels.matmul(plan, { ...common, c: { buffer: plain, offset: 0 } }, 'plain');
+  kernels.matmul(
+    plan,
+    { ...common, a: { buffer: aShifted, offset: 3 }, b: { buffer: bShifted, offset: 7 }, c: { buffer: accumulated, offset: 5 }, bias: { buffer: biasBuffer, offsets: [3, 3 + n] }, accumulate: true },
+    'accumulate',
+  );
+  plan.submit();
+  const want = matmulReference(a, b, m, n, k, { transposeA, transposeB });
+  expectClose(name, await readFloats(device, plain, 0, m * n), want, tolerance(k));
+  const wantAccumulated = new Float64Array(m * n);
+  for (let row = 0; row < m; row++) {
+    for (let col = 0; col < n; col++) {
+      const i = row * n + col;
+      wantAccumulated[i] = want[i] + bias[3 + col] + bias[3 + n + col] + initialC[5 + i];
     }
   }
+  const gotAccumulated = await readFloats(device, accumulated, 0, m * n + 5);
+  expectClose(`${name} accumulate`, gotAccumulated.subarray(5), wantAccumulated, tolerance(k));
+  expect(Array.from(gotAccumulated.subarray(0, 5))).toEqual(Array.from(initialC.subarray(0, 5)));
+  plan.destroy();
+  for (const buffer of [aBuffer, bBuffer, aShifted, bShifted, biasBuffer, plain, accumulated]) buffer.destroy();
+}
+
+describe.each(TEST_ADAPTERS)('matmul on %s', (adapter) => {
+  // Compiling every kernel (each core in four transposes) takes minutes on a loaded CPU adapter: not inside a test's time.
+  beforeAll(() => kernelsFor(adapter), 900_000);
+
+  it('is recognized as a CPU adapter (register-tile cores, K chunks)', async () => {
+    expect((await kernelsFor(adapter)).cpuAdapter).toBe(true);
+  });
+
+  for (const core of VARIANTS) {
+    it(`the ${core ?? 'chosen'} core matches the reference on every shape and transpose, with bias and accumulate`, async () => {
+      for (const transposeA of [false, true]) {
+        for (const transposeB of [false, true]) {
+          for (const [m, n, k] of SHAPES) {
+            const name = `${transposeA ? 'Aᵀ' : 'A'}·${transposeB ? 'Bᵀ' : 'B'} ${core ?? 'chosen'} core ${m}x${n}x${k}`;
+            await expectProductMatchesReference(adapter, name, { m, n, k, transposeA, transposeB, variant: core });
+          }
+        }
+      }
+    });
+  }
+
+  it('Aᵀ·B split into K chunks (one dispatch each, the rest adding into C) matches the reference', async () => {
+    // Chunks that divide K, that leave a short last chunk, of one row, and larger than K.
+    for (const [m, n, k, kChunk] of [[33, 65, 1000, 250], [65, 7, 1000, 300], [7, 33, 5, 1], [17, 9, 64, 100]] as const) {
+      for (const core of ['large', 'register16x16', undefined] as const) {
+        const name = `Aᵀ·B ${core ?? 'chosen'} core ${m}x${n}x${k} in chunks of ${kChunk}`;
+        await expectProductMatchesReference(adapter, name, { m, n, k, transposeA: true, transposeB: false, variant: core, kChunk });
+      }
+    }
+  });
 });

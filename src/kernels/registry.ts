@@ -14,6 +14,9 @@ import meanSquaredErrorSource from '../../shaders/mean_squared_error.wgsl?raw';
 import matmulSource from '../../shaders/matmul.wgsl?raw';
 import matmulTileSource from '../../shaders/matmul_tile.wgsl?raw';
 import matmulTileLargeSource from '../../shaders/matmul_tile_large.wgsl?raw';
+import matmulRegisterLoadsSource from '../../shaders/matmul_register_loads.wgsl?raw';
+import matmulRegisterTileSource from '../../shaders/matmul_register_tile.wgsl?raw';
+import rnnStepRegisterLoadsSource from '../../shaders/rnn_step_register_loads.wgsl?raw';
 import reduceSource from '../../shaders/reduce.wgsl?raw';
 import rnnStepSource from '../../shaders/rnn_step.wgsl?raw';
 import rmspropSource from '../../shaders/rmsprop.wgsl?raw';
@@ -51,8 +54,15 @@ export const KERNELS = {
     entryPoint: 'matmul',
     bindings: READ_READ_READ_WRITE_UNIFORM,
   },
+  /** The same kernel on the register-tile core (no workgroup memory): 8 invocations per workgroup, tile set by ROW_BLOCKS and COLUMN_BLOCKS. */
+  matmulRegister: {
+    sources: [matmulRegisterTileSource, matmulRegisterLoadsSource, matmulSource],
+    entryPoint: 'matmul',
+    bindings: READ_READ_READ_WRITE_UNIFORM,
+  },
+  /** On the register-tile core (ROW_BLOCKS and COLUMN_BLOCKS as for matmulRegister). */
   rnnStep: {
-    sources: [matmulTileSource, tanhSource, rnnStepSource],
+    sources: [matmulRegisterTileSource, rnnStepRegisterLoadsSource, tanhSource, rnnStepSource],
     entryPoint: 'rnnStep',
     bindings: READ_READ_WRITE_UNIFORM,
   },

@@ -2,13 +2,13 @@
  * The kernels a model's training and evaluation plans dispatch, by key, so that a
  * device compiles only those (RnnModel.create awaits them; generate adds its sampler).
  */
-import { matmulKey, PER_ROW_SOFTMAX_MAX_CLASSES, rnnStepKey } from '../kernels/kernel-set.ts';
+import { CHOSEN_MATMUL_VARIANTS, matmulKey, PER_ROW_SOFTMAX_MAX_CLASSES, rnnStepKey } from '../kernels/kernel-set.ts';
 import type { ResolvedConfig } from './config.ts';
 
 export function kernelsNeededBy(config: ResolvedConfig): string[] {
   const keys: string[] = [];
-  // Every layer uses A·Bᵀ (projections, head), Aᵀ·B (weight gradients) and A·B (state gradients), on either tile.
-  for (const variant of ['small', 'large'] as const) {
+  // Every layer uses A·Bᵀ (projections, head), Aᵀ·B (weight gradients) and A·B (state gradients), on any core the shape picks.
+  for (const variant of CHOSEN_MATMUL_VARIANTS) {
     keys.push(matmulKey(variant, false, true), matmulKey(variant, true, false), matmulKey(variant, false, false));
   }
   if (config.cell === 'rnn') keys.push(rnnStepKey(false, config.nonlinearity === 'relu'), rnnStepKey(true, config.nonlinearity === 'relu'));

@@ -1,0 +1,44 @@
+/** GPU memory of a step: the bytes of live buffers created on a device, tracked from a point on. */
+
+export interface BufferTracker {
+  /** Bytes of tracked buffers not yet destroyed. */
+  liveBytes(): number;
+  /** The most live bytes seen since tracking began. */
+  peakBytes(): number;
+  stop(): void;
+}
+
+/** Wraps device.createBuffer (and each buffer's destroy) until stop(). */
+export function trackBuffers(device: GPUDevice): BufferTracker {
+  const live = new Map<GPUBuffer, number>();
+  let current = 0;
+  let peak = 0;
+  const create = device.createBuffer;
+  device.createBuffer = function (this: GPUDevice, descriptor: GPUBufferDescriptor) {
+    const buffer = create.call(this, descriptor);
+    live.set(buffer, descriptor.size);
+    current += descriptor.size;
+    peak = Math.max(peak, current);
+    const destroy = buffer.destroy;
+    buffer.destroy = function (this: GPUBuffer) {
+      if (live.has(buffer)) {
+        current -= live.get(buffer)!;
+        live.delete(buffer);
+      }
+      return destroy.call(this);
+    };
+    return buffer;
+  };
+  return {
+    liveBytes: () => current,
+    peakBytes: () => peak,
+    stop: () => {
+      device.createBuffer = create;
+    },
+  };
+}
+
+/** Parameters of a one-layer model of the bench: W_ih, W_hh, both biases and the head. */
+export function parameterCount(gates: number, hidden: number, vocabulary: number): number {
+  return gates * hidden * (vocabulary + hidden + 2) + vocabulary * hidden + vocabulary;
+}

@@ -1,0 +1,28 @@
+// The register-tile core's loads for rnn_step.wgsl (see matmul_register_tile.wgsl):
+// opA is the source state slot [batch, hidden], opB is W_hhᵀ (forward) or W_hh
+// (backward) [hidden, hidden]; indices clamped into the matrices.
+
+fn loadRowsOfA(row: u32, k: u32) -> vec4<f32> {
+  let last = u.batch - 1u;
+  let base = u.sourceOffset + k;
+  return vec4<f32>(
+    states[base + min(row, last) * u.hidden],
+    states[base + min(row + 1u, last) * u.hidden],
+    states[base + min(row + 2u, last) * u.hidden],
+    states[base + min(row + 3u, last) * u.hidden],
+  );
+}
+
+fn loadColumnsOfB(k: u32, col: u32) -> vec4<f32> {
+  let last = u.hidden - 1u;
+  let c0 = min(col, last);
+  let c1 = min(col + 1u, last);
+  let c2 = min(col + 2u, last);
+  let c3 = min(col + 3u, last);
+  if (TRANSPOSE_B) {
+    let base = u.weightOffset + k;
+    return vec4<f32>(weights[base + c0 * u.hidden], weights[base + c1 * u.hidden], weights[base + c2 * u.hidden], weights[base + c3 * u.hidden]);
+  }
+  let base = u.weightOffset + k * u.hidden;
+  return vec4<f32>(weights[base + c0], weights[base + c1], weights[base + c2], weights[base + c3]);
+}
