@@ -14,7 +14,8 @@
  *   other              step − both: cells, gather/scatter, softmax, column sums, Adam, overhead
  */
 import { type GpuContext, RnnModel } from '../src/index.ts';
-import { type BenchConfig, GATES, LEARNING_RATE, type StepProduct, VOCABULARY, stepFlops } from './configs.ts';
+import { GATES } from '../src/index.ts';
+import { type BenchConfig, LEARNING_RATE, type StepProduct, VOCABULARY, stepFlops } from './configs.ts';
 import { parameterCount, trackBuffers } from './memory.ts';
 import { countSubmits, timeRuns } from './timing.ts';
 
