@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { RnnModel, type RnnModelConfig, type SequenceBatch } from '../src/index.ts';
 import { expectClose } from './check-close.ts';
 import { FIXTURE_NAMES, loadFixture, type PytorchFixture } from './fixtures.ts';
+import { expectThreeAdamStepsAsPytorch } from './fixture-adam.ts';
 import { contextFor, TEST_ADAPTERS } from './gpu-adapters.ts';
 
 // float32 on the GPU against float64 in PyTorch: relative 1e-4, and an absolute
@@ -75,14 +76,7 @@ describe.each(TEST_ADAPTERS)('PyTorch fixtures on %s', (adapter) => {
       const fixture = loadFixture(name);
       const model = await RnnModel.create(await contextFor(adapter), modelConfig(fixture, { type: 'adam', learningRate: 0.01 }));
       try {
-        model.writeParameters(fixture.parameters);
-        const steps = [0, 1, 2].map(() => model.trainStep(fixtureBatch(fixture)));
-        const losses = await Promise.all(steps.map((step) => step.loss()));
-        expectClose(`${name} Adam losses`, losses, fixture.adamLosses, { relative: 1e-5, absolute: 0 });
-        const after = await model.readParameters();
-        for (const [parameter, want] of Object.entries(fixture.adamParametersAfter3)) {
-          expectClose(`${name} ${parameter} after 3 Adam steps`, after[parameter], want, { relative: 1e-4, absolute: 1e-5 });
-        }
+        await expectThreeAdamStepsAsPytorch(name, model, fixture, fixtureBatch(fixture));
       } finally {
         model.dispose();
       }

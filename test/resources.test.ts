@@ -5,33 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RnnModel } from '../src/index.ts';
+import { trackBuffers } from './buffer-tracker.ts';
 import { contextFor, TEST_ADAPTERS } from './gpu-adapters.ts';
 import { stepTimeLimit } from './time-limits.ts';
-
-/** Tracks the bytes of live GPU buffers created on `device` from now on. */
-function trackBuffers(device: GPUDevice) {
-  const live = new Map<GPUBuffer, number>();
-  let created = 0;
-  const create = device.createBuffer;
-  device.createBuffer = function (this: GPUDevice, descriptor: GPUBufferDescriptor) {
-    const buffer = create.call(this, descriptor);
-    live.set(buffer, descriptor.size);
-    created++;
-    const destroy = buffer.destroy.bind(buffer);
-    buffer.destroy = () => {
-      live.delete(buffer);
-      destroy();
-    };
-    return buffer;
-  };
-  return {
-    liveBytes: () => [...live.values()].reduce((sum, bytes) => sum + bytes, 0),
-    created: () => created,
-    stop: () => {
-      device.createBuffer = create;
-    },
-  };
-}
 
 describe.each(TEST_ADAPTERS)('resources on %s', (adapter) => {
   it('creating, training and disposing 12 models returns the live GPU bytes to where they started', async () => {
