@@ -48,7 +48,7 @@ Training options:
   --embedding D          learned embedding of size D instead of one-hot inputs
   --seq N                time steps per batch (default 32)
   --batch N              sequences (streams) per batch (default 16)
-  --steps N              train until this many optimizer steps (default 900)
+  --steps N              train until this many optimizer steps (default 2000)
   --optimizer NAME       adam | adamw | sgd | rmsprop (default adam)
   --lr X                 learning rate (default 0.02)
   --schedule NAME        constant | cosine (warm-up 5%, decay to 0 at --steps; default cosine)
@@ -57,10 +57,10 @@ Training options:
   --no-carry             start every chunk from a zero state instead of carrying the state across
                          the consecutive chunks of each stream (truncated BPTT; reset every epoch)
   --validation F         fraction of the text held out for validation (default 0.1)
-  --eval-every N         steps between validation losses over the whole held-out text (default 150)
-  --sample-every N       steps between samples (default 300; 0 = only at the end)
+  --eval-every N         steps between validation losses over the whole held-out text (default 250)
+  --sample-every N       steps between samples (default 1000; 0 = only at the end)
   --checkpoint FILE      where to write checkpoints (default runs/<corpus>-<cell>.safetensors)
-  --checkpoint-every N   steps between checkpoints (default 300)
+  --checkpoint-every N   steps between checkpoints (default 1000)
   --resume               continue from --checkpoint
 Sampling options (also used for samples during training):
   --checkpoint FILE      the model to sample from
@@ -81,17 +81,17 @@ const OPTIONS = {
   embedding: { type: 'string' },
   seq: { type: 'string', default: '32' },
   batch: { type: 'string', default: '16' },
-  steps: { type: 'string', default: '900' },
+  steps: { type: 'string', default: '2000' },
   optimizer: { type: 'string', default: 'adam' },
   lr: { type: 'string', default: '0.02' },
   schedule: { type: 'string', default: 'cosine' },
   clip: { type: 'string', default: '5' },
   seed: { type: 'string', default: '1' },
   validation: { type: 'string', default: '0.1' },
-  'eval-every': { type: 'string', default: '150' },
-  'sample-every': { type: 'string', default: '300' },
+  'eval-every': { type: 'string', default: '250' },
+  'sample-every': { type: 'string', default: '1000' },
   checkpoint: { type: 'string' },
-  'checkpoint-every': { type: 'string', default: '300' },
+  'checkpoint-every': { type: 'string', default: '1000' },
   resume: { type: 'boolean', default: false },
   length: { type: 'string', default: '400' },
   temperature: { type: 'string', default: '0.5' },
