@@ -6,8 +6,8 @@
  */
 import { type BufferSlice, type DispatchHandle, type DispatchPlan, gridFor } from './dispatch-plan.ts';
 import { type Kernel, type KernelConstants, pipelineCacheFor } from './pipeline-cache.ts';
-import { type KernelName, MATMUL_LARGE_TILE, MATMUL_TILE } from './registry.ts';
-import { f32 } from './uniforms.ts';
+import { type KernelName, MATMUL_LARGE_TILE, MATMUL_TILE, UNIFORM_LAYOUTS as L } from './registry.ts';
+import { packUniforms } from './uniforms.ts';
 
 const NONE = 0xffffffff;
 /** The target value the loss kernels skip (IGNORED in softmax_cross_entropy.wgsl). */
@@ -229,10 +229,10 @@ export class KernelSet {
     const buffers = [args.a.buffer, args.b.buffer, args.bias?.buffer ?? this.placeholder, args.c.buffer];
     const grid = matmulGrid(variant, m, n);
     // Σ_k over chunks k0 .. k0 + chunk − 1: rows k0.. of Aᵀ (stored [k, m]) and of B (stored [k, n]).
-    let handle = plan.add(kernel, buffers, [m, n, Math.min(chunk, k), args.a.offset, args.b.offset, args.c.offset, offsets[0] ?? NONE, offsets[1] ?? NONE, args.accumulate ? 1 : 0], grid, label);
+    let handle = plan.add(kernel, buffers, matmulUniforms(m, n, Math.min(chunk, k), args.a.offset, args.b.offset, args.c.offset, offsets[0] ?? NONE, offsets[1] ?? NONE, args.accumulate ? 1 : 0), grid, label);
     for (let k0 = chunk; k0 < k; k0 += chunk) {
       const rows = Math.min(chunk, k - k0);
-      handle = plan.add(kernel, buffers, [m, n, rows, args.a.offset + k0 * m, args.b.offset + k0 * n, args.c.offset, NONE, NONE, 1], grid, `${label} (k from ${k0})`);
+      handle = plan.add(kernel, buffers, matmulUniforms(m, n, rows, args.a.offset + k0 * m, args.b.offset + k0 * n, args.c.offset, NONE, NONE, 1), grid, `${label} (k from ${k0})`);
     }
     return handle;
   }
@@ -252,7 +252,7 @@ export class KernelSet {
     return plan.add(
       this.kernel(rnnStepKey(backward, args.relu ?? false)),
       [args.parameters, args.saved?.buffer ?? this.placeholder, args.states],
-      [args.batch, args.hidden, args.weightOffset, args.sourceOffset, args.targetOffset, args.saved?.offset ?? 0],
+      packUniforms(L.rnnStep, { batch: args.batch, hidden: args.hidden, weightOffset: args.weightOffset, sourceOffset: args.sourceOffset, targetOffset: args.targetOffset, savedOffset: args.saved?.offset ?? 0 }),
       matmulGrid(RNN_STEP_TILE, args.batch, args.hidden),
       label,
     );
@@ -273,7 +273,7 @@ export class KernelSet {
     return plan.add(
       this.kernel(key),
       [args.saved, args.hidden, args.work ?? this.placeholder],
-      [args.batch, args.hiddenSize, args.gatesOffset, args.cellOffset, args.hiddenOffset, args.cellGradientOffset ?? 0],
+      packUniforms(L.lstmCell, { batch: args.batch, hidden: args.hiddenSize, gatesOffset: args.gatesOffset, cellOffset: args.cellOffset, hiddenOffset: args.hiddenOffset, cellGradientOffset: args.cellGradientOffset ?? 0 }),
       this.elementwiseGrid(args.batch * args.hiddenSize),
       label,
     );
@@ -284,7 +284,7 @@ export class KernelSet {
     return plan.add(
       this.kernel('gruCellForward'),
       [this.placeholder, args.saved, args.stepStates, this.secondPlaceholder],
-      [args.batch, args.hiddenSize, args.inputPartOffset, args.recurrentPartOffset, args.previousOffset, 0],
+      gruUniforms(args, 0),
       this.elementwiseGrid(args.batch * args.hiddenSize),
       label,
     );
@@ -298,7 +298,7 @@ export class KernelSet {
     return plan.add(
       this.kernel('gruCellBackward'),
       [args.states, args.saved, args.stepStates, args.work],
-      [args.batch, args.hiddenSize, args.inputPartOffset, args.recurrentPartOffset, args.previousOffset, args.gradientOffset],
+      gruUniforms(args, args.gradientOffset),
       this.elementwiseGrid(args.batch * args.hiddenSize),
       label,
     );
@@ -343,7 +343,7 @@ export class KernelSet {
     return plan.add(
       this.kernel('sampleToken'),
       [args.logits.buffer, args.nextInput, args.generated],
-      [args.classes, args.logits.offset, args.topK, args.key >>> 0, f32(1 / args.temperature)],
+      packUniforms(L.sampleToken, { classes: args.classes, logitsOffset: args.logits.offset, topK: args.topK, key: args.key >>> 0, inverseTemperature: 1 / args.temperature }),
       [1],
       label,
     );
@@ -364,7 +364,7 @@ export class KernelSet {
     return plan.add(
       this.kernel('tanhForward'),
       [input.buffer, this.placeholder, output.buffer],
-      [count, input.offset, 0, output.offset],
+      packUniforms(L.tanhElementwise, { count, offsetIn: input.offset, offsetSaved: 0, offsetOut: output.offset }),
       this.elementwiseGrid(count),
       label,
     );
@@ -375,7 +375,7 @@ export class KernelSet {
     return plan.add(
       this.kernel('tanhBackward'),
       [dOutput.buffer, output.buffer, dInput.buffer],
-      [count, dOutput.offset, output.offset, dInput.offset],
+      packUniforms(L.tanhElementwise, { count, offsetIn: dOutput.offset, offsetSaved: output.offset, offsetOut: dInput.offset }),
       this.elementwiseGrid(count),
       label,
     );
@@ -390,7 +390,7 @@ export class KernelSet {
     return plan.add(
       this.kernel('embeddingForward'),
       [args.tokens, args.parameters, args.output.buffer],
-      [args.rows, args.hidden, args.vocabulary, args.weightOffset, args.biasOffsets[0], args.biasOffsets[1] ?? NONE, args.output.offset],
+      embeddingUniforms(args.rows, args.hidden, args.vocabulary, args.weightOffset, args.biasOffsets[0], args.biasOffsets[1] ?? NONE, args.output.offset),
       this.elementwiseGrid(args.rows * args.hidden),
       label,
     );
@@ -405,7 +405,7 @@ export class KernelSet {
     return plan.add(
       this.kernel('embeddingBackward'),
       [args.tokens, args.dPreactivations.buffer, args.gradients],
-      [args.rows, args.hidden, args.vocabulary, args.weightOffset, 0, 0, args.dPreactivations.offset],
+      embeddingUniforms(args.rows, args.hidden, args.vocabulary, args.weightOffset, 0, 0, args.dPreactivations.offset),
       [Math.ceil(args.hidden / ELEMENTWISE_WORKGROUP)],
       label,
     );
@@ -416,7 +416,7 @@ export class KernelSet {
     return plan.add(
       this.kernel('embeddingRowsForward'),
       [args.tokens, args.parameters, args.output.buffer],
-      [args.rows, args.width, 0, args.weightOffset, NONE, NONE, args.output.offset],
+      embeddingUniforms(args.rows, args.width, 0, args.weightOffset, NONE, NONE, args.output.offset),
       this.elementwiseGrid(args.rows * args.width),
       label,
     );
@@ -427,7 +427,7 @@ export class KernelSet {
     return plan.add(
       this.kernel('embeddingRowsBackward'),
       [args.tokens, args.dInputs.buffer, args.gradients],
-      [args.rows, args.width, 0, args.weightOffset, NONE, NONE, args.dInputs.offset],
+      embeddingUniforms(args.rows, args.width, 0, args.weightOffset, NONE, NONE, args.dInputs.offset),
       [Math.ceil(args.width / ELEMENTWISE_WORKGROUP)],
       label,
     );
@@ -442,7 +442,7 @@ export class KernelSet {
     return plan.add(
       this.kernel('reverseRows'),
       [args.lengths, args.input.buffer, args.output.buffer],
-      [args.timeSteps, args.batch, args.width, args.input.offset, args.output.offset, args.accumulate ? 1 : 0],
+      packUniforms(L.reverseRows, { timeSteps: args.timeSteps, batch: args.batch, width: args.width, inputOffset: args.input.offset, outputOffset: args.output.offset, accumulate: args.accumulate ? 1 : 0 }),
       this.elementwiseGrid(count),
       label,
     );
@@ -506,7 +506,7 @@ export class KernelSet {
     return plan.add(
       this.kernel('columnSums'),
       [input.buffer, output.buffer],
-      [rows, cols, input.offset, output.offsets[0], output.offsets[1] ?? NONE, f32(1)],
+      packUniforms(L.reduce, { rows, cols, inputOffset: input.offset, outputOffset0: output.offsets[0], outputOffset1: output.offsets[1] ?? NONE, scale: 1 }),
       [Math.ceil(cols / ELEMENTWISE_WORKGROUP)],
       label,
     );
@@ -646,11 +646,14 @@ export interface OptimizerStepValues {
 export function optimizerUniforms(type: OptimizerKernel, v: OptimizerStepValues) {
   switch (type) {
     case 'sgd':
-      return [v.count, f32(v.learningRate), f32(v.momentum), f32(v.weightDecay), v.nesterov ? 1 : 0];
+      return packUniforms(L.sgd, { count: v.count, learningRate: v.learningRate, momentum: v.momentum, weightDecay: v.weightDecay, nesterov: v.nesterov ? 1 : 0 });
     case 'adam':
-      return [v.count, f32(v.learningRate), f32(v.beta1), f32(v.beta2), f32(v.epsilon), f32(1 - v.beta1), f32(1 - v.beta2), f32(v.biasCorrection1), f32(v.biasCorrection2Sqrt), f32(v.weightDecay), v.decoupled ? 1 : 0];
+      return packUniforms(L.adam, {
+        count: v.count, learningRate: v.learningRate, beta1: v.beta1, beta2: v.beta2, epsilon: v.epsilon, oneMinusBeta1: 1 - v.beta1, oneMinusBeta2: 1 - v.beta2,
+        biasCorrection1: v.biasCorrection1, biasCorrection2Sqrt: v.biasCorrection2Sqrt, weightDecay: v.weightDecay, decoupled: v.decoupled ? 1 : 0,
+      });
     case 'rmsprop':
-      return [v.count, f32(v.learningRate), f32(v.alpha), f32(1 - v.alpha), f32(v.epsilon), f32(v.weightDecay), f32(v.momentum)];
+      return packUniforms(L.rmsprop, { count: v.count, learningRate: v.learningRate, alpha: v.alpha, oneMinusAlpha: 1 - v.alpha, epsilon: v.epsilon, weightDecay: v.weightDecay, momentum: v.momentum });
   }
 }
 
@@ -660,7 +663,7 @@ export const GRADIENT_NORM_SCRATCH = GRADIENT_NORM_PARTIALS + 1;
 
 /** Uniforms of the gradient-norm dispatches: this run's norm goes to history[historySlot]. */
 export function normUniforms(count: number, maxNorm: number, historySlot: number, updateGrid: [number, number]) {
-  return [count, f32(maxNorm), historySlot, updateGrid[0], updateGrid[1]];
+  return packUniforms(L.gradientNorm, { count, maxNorm, historySlot, updateGridX: updateGrid[0], updateGridY: updateGrid[1] });
 }
 
 /** Words of the guard buffer: the update's indirect dispatch size [0..2], then the skipped-step count. */
@@ -669,22 +672,22 @@ export const GUARD_SKIPPED_STEPS = 3;
 
 /** The dropout kernels' uniforms: mask key and drop probability p (0: identity). */
 export function dropoutUniforms(count: number, key: number, dropProbability: number, inputOffset: number, outputOffset: number) {
-  return [count, key >>> 0, f32(dropProbability), f32(1 / (1 - dropProbability)), inputOffset, outputOffset];
+  return packUniforms(L.dropout, { count, key: key >>> 0, dropProbability, keptScale: 1 / (1 - dropProbability), inputOffset, outputOffset });
 }
 
 /** Uniforms of meanLoss: output[outputOffset] = (1/counted) Σ_{r < rows} input[inputOffset + r]. */
 export function meanLossUniforms(inputOffset: number, rows: number, outputOffset: number, counted: number) {
-  return [rows, 1, inputOffset, outputOffset, NONE, f32(1 / counted)];
+  return packUniforms(L.reduce, { rows, cols: 1, inputOffset, outputOffset0: outputOffset, outputOffset1: NONE, scale: 1 / counted });
 }
 
 /** Uniforms of the mean squared error over `rows` rows of `classes` outputs, `counted` of which count. */
 export function mseUniforms(rows: number, classes: number, outputsOffset: number, counted: number) {
-  return [rows, classes, outputsOffset, f32(2 / (counted * classes))];
+  return packUniforms(L.meanSquaredError, { rows, classes, outputsOffset, gradientScale: 2 / (counted * classes) });
 }
 
 /** Uniforms of softmax cross-entropy over `rows` rows, `counted` of which have a target (the mean's divisor). */
 export function softmaxUniforms(rows: number, classes: number, logitsOffset: number, counted: number) {
-  return [rows, classes, logitsOffset, f32(1 / counted)];
+  return packUniforms(L.softmaxCrossEntropy, { rows, classes, logitsOffset, inverseCount: 1 / counted });
 }
 
 export function rnnStepKey(backward: boolean, relu: boolean): string {
@@ -697,5 +700,20 @@ export function matmulKey(variant: MatmulVariant, transposeA: boolean, transpose
 
 /** Uniforms of joinDirections / splitDirections; `summary`: the reverse half is the reverse direction's final state (many-to-one). */
 export function directionUniforms(timeSteps: number, batch: number, hidden: number, summary: boolean, joinedOffset: number) {
-  return [timeSteps, batch, hidden, summary ? 1 : 0, joinedOffset];
+  return packUniforms(L.direction, { timeSteps, batch, hidden, summary: summary ? 1 : 0, joinedOffset });
+}
+
+/** Uniforms of a matmul dispatch: C [m, n] over k rows, offsets in words, biases NONE when absent. */
+function matmulUniforms(m: number, n: number, k: number, offsetA: number, offsetB: number, offsetC: number, biasOffset0: number, biasOffset1: number, accumulate: number) {
+  return packUniforms(L.matmul, { m, n, k, offsetA, offsetB, offsetC, biasOffset0, biasOffset1, accumulate });
+}
+
+function gruUniforms(args: GruCellArgs, gradientOffset: number) {
+  return packUniforms(L.gruCell, {
+    batch: args.batch, hidden: args.hiddenSize, inputPartOffset: args.inputPartOffset, recurrentPartOffset: args.recurrentPartOffset, previousOffset: args.previousOffset, gradientOffset,
+  });
+}
+
+function embeddingUniforms(rows: number, hidden: number, vocabulary: number, weightOffset: number, biasOffset0: number, biasOffset1: number, outputOffset: number) {
+  return packUniforms(L.embedding, { rows, hidden, vocabulary, weightOffset, biasOffset0, biasOffset1, outputOffset });
 }
