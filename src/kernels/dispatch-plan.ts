@@ -6,7 +6,7 @@
  * learning rate) are rewritten with `updateUniforms`.
  */
 import type { Kernel } from './pipeline-cache.ts';
-import { packUniforms, type UniformField } from './uniforms.ts';
+import { type UniformField, uniformBytes } from './uniforms.ts';
 
 export interface BufferSlice {
   buffer: GPUBuffer;
@@ -64,7 +64,7 @@ export class DispatchPlan {
       throw new Error(`${kernel.name}: ${buffers.length} buffers given, the kernel binds ${storageBindings}`);
     }
     if (!Array.isArray(workgroups)) {
-      this.pending.push({ kernel, buffers, uniforms: packUniforms(uniforms), workgroups, label });
+      this.pending.push({ kernel, buffers, uniforms: uniformBytes(uniforms), workgroups, label });
       return { index: this.pending.length - 1 };
     }
     const limit = this.device.limits.maxComputeWorkgroupsPerDimension;
@@ -72,7 +72,7 @@ export class DispatchPlan {
     if (x > limit || y > limit || z > limit) {
       throw new Error(`${label}: workgroup grid ${x}x${y}x${z} exceeds the device limit of ${limit} per dimension`);
     }
-    this.pending.push({ kernel, buffers, uniforms: packUniforms(uniforms), workgroups: [x, y, z], label });
+    this.pending.push({ kernel, buffers, uniforms: uniformBytes(uniforms), workgroups: [x, y, z], label });
     return { index: this.pending.length - 1 };
   }
 
@@ -113,7 +113,7 @@ export class DispatchPlan {
   /** Rewrites one dispatch's uniforms (ordered before the next submitted work). */
   updateUniforms(handle: DispatchHandle, uniforms: readonly UniformField[]): void {
     if (!this.uniformBuffer) throw new Error(`Dispatch plan '${this.label}' is not built yet.`);
-    const data = packUniforms(uniforms);
+    const data = uniformBytes(uniforms);
     if (data.byteLength !== this.pending[handle.index].uniforms.byteLength) {
       throw new Error(`${this.pending[handle.index].label}: uniform block changed size`);
     }

@@ -29,6 +29,36 @@ import tanhElementwiseSource from '../../shaders/tanh_elementwise.wgsl?raw';
 import bidirectionalSource from '../../shaders/bidirectional.wgsl?raw';
 import bidirectionalJoinSource from '../../shaders/bidirectional_join.wgsl?raw';
 import reverseRowsSource from '../../shaders/reverse_rows.wgsl?raw';
+import type { UniformLayout } from './uniforms.ts';
+
+/**
+ * The uniform struct of each kernel (the struct bound as `var<uniform>`), field by
+ * field in WGSL order; test/uniform-layouts.test.ts checks them against the sources.
+ */
+export const UNIFORM_LAYOUTS = {
+  matmul: { m: 'u32', n: 'u32', k: 'u32', offsetA: 'u32', offsetB: 'u32', offsetC: 'u32', biasOffset0: 'u32', biasOffset1: 'u32', accumulate: 'u32' },
+  rnnStep: { batch: 'u32', hidden: 'u32', weightOffset: 'u32', sourceOffset: 'u32', targetOffset: 'u32', savedOffset: 'u32' },
+  lstmCell: { batch: 'u32', hidden: 'u32', gatesOffset: 'u32', cellOffset: 'u32', hiddenOffset: 'u32', cellGradientOffset: 'u32' },
+  gruCell: { batch: 'u32', hidden: 'u32', inputPartOffset: 'u32', recurrentPartOffset: 'u32', previousOffset: 'u32', gradientOffset: 'u32' },
+  gradientNorm: { count: 'u32', maxNorm: 'f32', historySlot: 'u32', updateGridX: 'u32', updateGridY: 'u32' },
+  sampleToken: { classes: 'u32', logitsOffset: 'u32', topK: 'u32', key: 'u32', inverseTemperature: 'f32' },
+  dropout: { count: 'u32', key: 'u32', dropProbability: 'f32', keptScale: 'f32', inputOffset: 'u32', outputOffset: 'u32' },
+  tanhElementwise: { count: 'u32', offsetIn: 'u32', offsetSaved: 'u32', offsetOut: 'u32' },
+  embedding: { rows: 'u32', hidden: 'u32', vocabulary: 'u32', weightOffset: 'u32', biasOffset0: 'u32', biasOffset1: 'u32', outputOffset: 'u32' },
+  softmaxCrossEntropy: { rows: 'u32', classes: 'u32', logitsOffset: 'u32', inverseCount: 'f32' },
+  meanSquaredError: { rows: 'u32', classes: 'u32', outputsOffset: 'u32', gradientScale: 'f32' },
+  reduce: { rows: 'u32', cols: 'u32', inputOffset: 'u32', outputOffset0: 'u32', outputOffset1: 'u32', scale: 'f32' },
+  sgd: { count: 'u32', learningRate: 'f32', momentum: 'f32', weightDecay: 'f32', nesterov: 'u32' },
+  rmsprop: { count: 'u32', learningRate: 'f32', alpha: 'f32', oneMinusAlpha: 'f32', epsilon: 'f32', weightDecay: 'f32', momentum: 'f32' },
+  adam: {
+    count: 'u32', learningRate: 'f32', beta1: 'f32', beta2: 'f32', epsilon: 'f32', oneMinusBeta1: 'f32', oneMinusBeta2: 'f32',
+    biasCorrection1: 'f32', biasCorrection2Sqrt: 'f32', weightDecay: 'f32', decoupled: 'u32',
+  },
+  reverseRows: { timeSteps: 'u32', batch: 'u32', width: 'u32', inputOffset: 'u32', outputOffset: 'u32', accumulate: 'u32' },
+  direction: { timeSteps: 'u32', batch: 'u32', hidden: 'u32', summary: 'u32', joinedOffset: 'u32' },
+} as const satisfies Record<string, UniformLayout>;
+
+const L = UNIFORM_LAYOUTS;
 
 /** 'read': read-only storage; 'write': read-write storage; 'uniform': uniform buffer. */
 export type BindingKind = 'read' | 'write' | 'uniform';
@@ -37,6 +67,8 @@ export interface KernelSpec {
   sources: readonly string[];
   entryPoint: string;
   bindings: readonly BindingKind[];
+  /** The struct bound as `var<uniform>`, field by field. */
+  uniforms: UniformLayout;
 }
 
 const READ_READ_READ_WRITE_UNIFORM: BindingKind[] = ['read', 'read', 'read', 'write', 'uniform'];
@@ -47,160 +79,191 @@ export const KERNELS = {
     sources: [matmulTileSource, matmulSource],
     entryPoint: 'matmul',
     bindings: READ_READ_READ_WRITE_UNIFORM,
+    uniforms: L.matmul,
   },
   /** The same kernel on the 64 x 64 core: same bindings, uniforms and semantics. */
   matmulLarge: {
     sources: [matmulTileLargeSource, matmulSource],
     entryPoint: 'matmul',
     bindings: READ_READ_READ_WRITE_UNIFORM,
+    uniforms: L.matmul,
   },
   /** The same kernel on the register-tile core (no workgroup memory): 8 invocations per workgroup, tile set by ROW_BLOCKS and COLUMN_BLOCKS. */
   matmulRegister: {
     sources: [matmulRegisterTileSource, matmulRegisterLoadsSource, matmulSource],
     entryPoint: 'matmul',
     bindings: READ_READ_READ_WRITE_UNIFORM,
+    uniforms: L.matmul,
   },
   /** On the register-tile core (ROW_BLOCKS and COLUMN_BLOCKS as for matmulRegister). */
   rnnStep: {
     sources: [matmulRegisterTileSource, rnnStepRegisterLoadsSource, tanhSource, rnnStepSource],
     entryPoint: 'rnnStep',
     bindings: READ_READ_WRITE_UNIFORM,
+    uniforms: L.rnnStep,
   },
   lstmCellForward: {
     sources: [tanhSource, sigmoidSource, lstmCellSource],
     entryPoint: 'lstmCellForward',
     bindings: ['write', 'write', 'write', 'uniform'],
+    uniforms: L.lstmCell,
   },
   lstmCellBackward: {
     sources: [tanhSource, sigmoidSource, lstmCellSource],
     entryPoint: 'lstmCellBackward',
     bindings: ['write', 'write', 'write', 'uniform'],
+    uniforms: L.lstmCell,
   },
   gruCellForward: {
     sources: [tanhSource, sigmoidSource, gruCellSource],
     entryPoint: 'gruCellForward',
     bindings: ['read', 'write', 'write', 'write', 'uniform'],
+    uniforms: L.gruCell,
   },
   gruCellBackward: {
     sources: [tanhSource, sigmoidSource, gruCellSource],
     entryPoint: 'gruCellBackward',
     bindings: ['read', 'write', 'write', 'write', 'uniform'],
+    uniforms: L.gruCell,
   },
   sumSquaresPartial: {
     sources: [gradientNormSource],
     entryPoint: 'sumSquaresPartial',
     bindings: ['read', 'write', 'write', 'write', 'uniform'],
+    uniforms: L.gradientNorm,
   },
   finishNorm: {
     sources: [gradientNormSource],
     entryPoint: 'finishNorm',
     bindings: ['read', 'write', 'write', 'write', 'uniform'],
+    uniforms: L.gradientNorm,
   },
   scaleGradients: {
     sources: [gradientNormSource],
     entryPoint: 'scaleGradients',
     bindings: ['read', 'write', 'write', 'write', 'uniform'],
+    uniforms: L.gradientNorm,
   },
   sampleToken: {
     sources: [sampleTokenSource],
     entryPoint: 'sampleToken',
     bindings: ['read', 'write', 'write', 'uniform'],
+    uniforms: L.sampleToken,
   },
   dropoutForward: {
     sources: [dropoutSource],
     entryPoint: 'dropoutForward',
     bindings: ['read', 'write', 'uniform'],
+    uniforms: L.dropout,
   },
   dropoutBackward: {
     sources: [dropoutSource],
     entryPoint: 'dropoutBackward',
     bindings: ['read', 'write', 'uniform'],
+    uniforms: L.dropout,
   },
   tanhForward: {
     sources: [tanhSource, tanhElementwiseSource],
     entryPoint: 'tanhForward',
     bindings: READ_READ_WRITE_UNIFORM,
+    uniforms: L.tanhElementwise,
   },
   tanhBackward: {
     sources: [tanhSource, tanhElementwiseSource],
     entryPoint: 'tanhBackward',
     bindings: READ_READ_WRITE_UNIFORM,
+    uniforms: L.tanhElementwise,
   },
   embeddingForward: {
     sources: [embeddingSource],
     entryPoint: 'embeddingForward',
     bindings: READ_READ_WRITE_UNIFORM,
+    uniforms: L.embedding,
   },
   embeddingBackward: {
     sources: [embeddingSource],
     entryPoint: 'embeddingBackward',
     bindings: READ_READ_WRITE_UNIFORM,
+    uniforms: L.embedding,
   },
   embeddingRowsForward: {
     sources: [embeddingSource],
     entryPoint: 'embeddingRowsForward',
     bindings: READ_READ_WRITE_UNIFORM,
+    uniforms: L.embedding,
   },
   embeddingRowsBackward: {
     sources: [embeddingSource],
     entryPoint: 'embeddingRowsBackward',
     bindings: READ_READ_WRITE_UNIFORM,
+    uniforms: L.embedding,
   },
   softmaxCrossEntropy: {
     sources: [softmaxCrossEntropySource],
     entryPoint: 'softmaxCrossEntropy',
     bindings: ['read', 'write', 'write', 'uniform'],
+    uniforms: L.softmaxCrossEntropy,
   },
   softmaxCrossEntropyPerRow: {
     sources: [softmaxCrossEntropySource],
     entryPoint: 'softmaxCrossEntropyPerRow',
     bindings: ['read', 'write', 'write', 'uniform'],
+    uniforms: L.softmaxCrossEntropy,
   },
   meanSquaredError: {
     sources: [meanSquaredErrorSource],
     entryPoint: 'meanSquaredError',
     bindings: ['read', 'read', 'write', 'write', 'uniform'],
+    uniforms: L.meanSquaredError,
   },
   columnSums: {
     sources: [reduceSource],
     entryPoint: 'columnSums',
     bindings: ['read', 'write', 'uniform'],
+    uniforms: L.reduce,
   },
   meanLoss: {
     sources: [reduceSource],
     entryPoint: 'meanLoss',
     bindings: ['read', 'write', 'uniform'],
+    uniforms: L.reduce,
   },
   sgdUpdate: {
     sources: [sgdSource],
     entryPoint: 'sgdUpdate',
     bindings: ['read', 'write', 'write', 'uniform'],
+    uniforms: L.sgd,
   },
   rmspropUpdate: {
     sources: [rmspropSource],
     entryPoint: 'rmspropUpdate',
     bindings: ['read', 'write', 'write', 'write', 'uniform'],
+    uniforms: L.rmsprop,
   },
   adamUpdate: {
     sources: [adamSource],
     entryPoint: 'adamUpdate',
     bindings: ['read', 'write', 'write', 'write', 'uniform'],
+    uniforms: L.adam,
   },
   /** Bidirectional layers: rows reversed within each sequence's length; the two directions joined and split. */
   reverseRows: {
     sources: [bidirectionalSource, reverseRowsSource],
     entryPoint: 'reverseRows',
     bindings: READ_READ_WRITE_UNIFORM,
+    uniforms: L.reverseRows,
   },
   joinDirections: {
     sources: [bidirectionalSource, bidirectionalJoinSource],
     entryPoint: 'joinDirections',
     bindings: ['read', 'read', 'write', 'write', 'uniform'],
+    uniforms: L.direction,
   },
   splitDirections: {
     sources: [bidirectionalSource, bidirectionalJoinSource],
     entryPoint: 'splitDirections',
     bindings: ['read', 'read', 'write', 'write', 'uniform'],
+    uniforms: L.direction,
   },
 } as const satisfies Record<string, KernelSpec>;
 

@@ -2,7 +2,7 @@
  * The kernels a model's training and evaluation plans dispatch, by key, so that a
  * device compiles only those (RnnModel.create awaits them; generate adds its sampler).
  */
-import { CHOSEN_MATMUL_VARIANTS, matmulKey, PER_ROW_SOFTMAX_MAX_CLASSES, rnnStepKey } from '../kernels/kernel-set.ts';
+import { CHOSEN_MATMUL_VARIANTS, lossKernel, matmulKey, optimizerKernelKey, rnnStepKey } from '../kernels/kernel-set.ts';
 import type { ResolvedConfig } from './config.ts';
 
 export function kernelsNeededBy(config: ResolvedConfig): string[] {
@@ -15,12 +15,11 @@ export function kernelsNeededBy(config: ResolvedConfig): string[] {
   if (config.cell === 'lstm') keys.push('lstmCellForward', 'lstmCellBackward');
   if (config.cell === 'gru') keys.push('gruCellForward', 'gruCellBackward');
   if (config.inputKind === 'tokens') keys.push(...(config.embeddingSize > 0 ? ['embeddingRowsForward', 'embeddingRowsBackward'] : ['embeddingForward', 'embeddingBackward']));
-  if (config.loss === 'mse') keys.push('meanSquaredError');
-  else keys.push(config.outputSize <= PER_ROW_SOFTMAX_MAX_CLASSES ? 'softmaxCrossEntropyPerRow' : 'softmaxCrossEntropy');
+  keys.push(lossKernel(config.loss, config.outputSize));
   if (config.dropout > 0 && config.layers > 1) keys.push('dropoutForward', 'dropoutBackward');
   if (config.bidirectional) keys.push('reverseRows', 'joinDirections', 'splitDirections');
   keys.push('columnSums', 'meanLoss', 'sumSquaresPartial', 'finishNorm');
   if (config.clipGradientNorm > 0) keys.push('scaleGradients');
-  keys.push(`${config.optimizer.type === 'adamw' ? 'adam' : config.optimizer.type}Update`);
+  keys.push(optimizerKernelKey(config.optimizer.type));
   return keys;
 }

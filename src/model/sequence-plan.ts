@@ -10,7 +10,7 @@
  */
 import { createStorageBuffer, readFloats, writeElements } from '../device/buffers.ts';
 import { type DispatchHandle, DispatchPlan } from '../kernels/dispatch-plan.ts';
-import { dropoutUniforms, type KernelSet, normUniforms, meanLossUniforms, mseUniforms, softmaxUniforms, type OptimizerKernel, optimizerUniforms, type OptimizerStepValues } from '../kernels/kernel-set.ts';
+import { dropoutUniforms, type KernelSet, normUniforms, meanLossUniforms, mseUniforms, softmaxUniforms, type OptimizerKernel, optimizerKernel, optimizerUniforms, type OptimizerStepValues } from '../kernels/kernel-set.ts';
 import type { ValidatedBatch } from './batch.ts';
 import type { ResolvedConfig } from './config.ts';
 import { BidirectionalStage } from './bidirectional-stage.ts';
@@ -292,7 +292,7 @@ export class SequencePlan {
       'gradient norm',
     );
     const type = config.optimizer.type;
-    this.optimizerKernel = type === 'adamw' ? 'adam' : type;
+    this.optimizerKernel = optimizerKernel(type);
     // The step's values (learning rate, bias corrections) are set before each step (setOptimizerValues).
     this.optimizerHandle = kernels.optimizerUpdate(
       plan,

@@ -1,0 +1,52 @@
+/** Every kernel by pipeline key: its registry entry and override constants (workgroup sizes, transposes, tiles). */
+import type { KernelConstants } from './pipeline-cache.ts';
+import { matmulKey, MATMUL_VARIANTS, REGISTER_TILES, RNN_STEP_TILE, rnnStepKey } from './matmul-choice.ts';
+import type { KernelName } from './registry.ts';
+
+export const ELEMENTWISE_WORKGROUP = 64;
+
+/** Largest power of two within the device's per-workgroup limits, at most 256 (reductions need a power of two). */
+export function reductionWorkgroupSize(limits: GPUSupportedLimits): number {
+  const cap = Math.min(256, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
+  return 2 ** Math.floor(Math.log2(cap));
+}
+
+/** Every kernel by key: its registry entry and override constants. */
+export function kernelDefinitions(reductionSize: number): Map<string, [KernelName, KernelConstants]> {
+  const elementwise = { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP };
+  const reduction = { WORKGROUP_SIZE: reductionSize };
+  const definitions = new Map<string, [KernelName, KernelConstants]>();
+  for (const variant of MATMUL_VARIANTS) {
+    for (const transposeA of [false, true]) {
+      for (const transposeB of [false, true]) {
+        const transposes = { TRANSPOSE_A: transposeA, TRANSPOSE_B: transposeB };
+        definitions.set(
+          matmulKey(variant, transposeA, transposeB),
+          variant === 'small' || variant === 'large'
+            ? [variant === 'large' ? 'matmulLarge' : 'matmul', { ...transposes, A_K_CONTIGUOUS: !transposeA, B_N_CONTIGUOUS: !transposeB }]
+            : ['matmulRegister', { ...transposes, ROW_BLOCKS: REGISTER_TILES[variant][0], COLUMN_BLOCKS: REGISTER_TILES[variant][1] }],
+        );
+      }
+    }
+  }
+  for (const relu of [false, true]) {
+    for (const backward of [false, true]) {
+      const [rowBlocks, columnBlocks] = REGISTER_TILES[RNN_STEP_TILE];
+      definitions.set(rnnStepKey(backward, relu), ['rnnStep', { BACKWARD: backward, RELU: relu, TRANSPOSE_B: !backward, ROW_BLOCKS: rowBlocks, COLUMN_BLOCKS: columnBlocks }]);
+    }
+  }
+  const reductions = new Set(['sumSquaresPartial', 'finishNorm', 'softmaxCrossEntropy', 'meanLoss']);
+  for (const name of [
+    'lstmCellForward', 'lstmCellBackward', 'gruCellForward', 'gruCellBackward', 'sumSquaresPartial', 'finishNorm', 'scaleGradients',
+    'dropoutForward', 'dropoutBackward', 'tanhForward', 'tanhBackward', 'embeddingForward', 'embeddingBackward', 'embeddingRowsForward',
+    'embeddingRowsBackward', 'softmaxCrossEntropy', 'softmaxCrossEntropyPerRow', 'meanSquaredError', 'columnSums', 'meanLoss',
+    'sgdUpdate', 'adamUpdate', 'rmspropUpdate', 'reverseRows', 'joinDirections', 'splitDirections',
+  ] as const) {
+    definitions.set(name, [name, reductions.has(name) ? reduction : elementwise]);
+  }
+  definitions.set('sampleToken', ['sampleToken', {}]);
+  return definitions;
+}
+
+/** The key of every kernel (tests and tools that use them all). */
+export const ALL_KERNELS: readonly string[] = [...kernelDefinitions(64).keys()];

@@ -1,0 +1,132 @@
+/**
+ * Which matmul core and schedule a product runs on (by shape and kind of adapter),
+ * its workgroup grid, and the pipeline keys of the matmul and fused RNN-step kernels.
+ */
+import type { BufferSlice } from './dispatch-plan.ts';
+import { MATMUL_LARGE_TILE, MATMUL_TILE } from './registry.ts';
+
+export interface MatmulArgs {
+  /** opA(A) is [m, k]: A stored [m, k], or [k, m] when transposeA. */
+  a: BufferSlice;
+  /** opB(B) is [k, n]: B stored [k, n], or [n, k] when transposeB. */
+  b: BufferSlice;
+  c: BufferSlice;
+  m: number;
+  n: number;
+  k: number;
+  transposeA?: boolean;
+  transposeB?: boolean;
+  /** Up to two bias vectors of length n in one buffer, added to every row. */
+  bias?: { buffer: GPUBuffer; offsets: number[] };
+  /** C += product instead of C = product. */
+  accumulate?: boolean;
+  /** Forces a matmul core (tests, benchmarks); by default `matmulVariant` chooses by shape. */
+  variant?: MatmulVariant;
+  /**
+   * Aᵀ·B only: splits K into chunks of this many rows, one dispatch each, every chunk after the first
+   * adding into C (tests, benchmarks); by default `matmulKChunk` chooses. 0: one dispatch.
+   */
+  kChunk?: number;
+}
+
+/**
+ * 'small': 32 x 32 tiles, 4 x 4 per invocation (matmul_tile.wgsl); 'large': 64 x 64 tiles, 8 x 8 per
+ * invocation (matmul_tile_large.wgsl); 'registerRxC': R x C per invocation, 8 invocations sharing the R rows
+ * (matmul_register_tile.wgsl), a workgroup tile of R x 8·C.
+ */
+export type MatmulVariant = 'small' | 'large' | RegisterTile;
+
+/** Register tiles of matmul_register_tile.wgsl: rows x columns per invocation, as [ROW_BLOCKS, COLUMN_BLOCKS] of 4 x 4. */
+export const REGISTER_TILES = {
+  register16x16: [4, 4],
+  register8x16: [2, 4],
+  register8x8: [2, 2],
+} as const satisfies Record<string, readonly [number, number]>;
+export type RegisterTile = keyof typeof REGISTER_TILES;
+
+export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['small', 'large', ...(Object.keys(REGISTER_TILES) as RegisterTile[])];
+
+/** The workgroup grid of a matmul variant for C [m, n]: [column tiles, row tiles]. */
+export function matmulGrid(variant: MatmulVariant, m: number, n: number): [number, number] {
+  if (variant === 'small' || variant === 'large') {
+    const tile = variant === 'large' ? MATMUL_LARGE_TILE : MATMUL_TILE;
+    return [Math.ceil(n / tile), Math.ceil(m / tile)];
+  }
+  const [rowBlocks, columnBlocks] = REGISTER_TILES[variant];
+  return [Math.ceil(n / (32 * columnBlocks)), Math.ceil(m / (4 * rowBlocks))];
+}
+
+/**
+ * The matmul core for a shape, chosen by measurement on llvmpipe and SwiftShader (bench/matmul-cores.ts,
+ * GFLOP per CPU-second with the cores interleaved): the register-tile core beats both workgroup-memory
+ * cores on every product of the bench's configs, 1.7–3.3x on llvmpipe and 1.8–2.6x on SwiftShader, most
+ * with its largest tile (16 x 16 per invocation). Products too small for 4 workgroups of that tile (the
+ * per-step products at batch 32) take the largest smaller tile that gives 4, so that every core of a CPU
+ * adapter gets work; K does not change the choice, except for the weight gradients over all T·B rows
+ * (Aᵀ·B with K ≥ LONG_K), which see matmulKChunk.
+ * A GPU (`cpuAdapter` false) keeps the workgroup-memory cores, which suit it: 8-invocation workgroups
+ * without shared tiles would leave most of a GPU idle; the large core once m and n exceed a small tile.
+ */
+export function matmulVariant(m: number, n: number, _k: number, cpuAdapter = true): MatmulVariant {
+  if (!cpuAdapter) return m > MATMUL_TILE && n > MATMUL_TILE ? 'large' : 'small';
+  for (const tile of REGISTER_TILE_PREFERENCE) {
+    const [x, y] = matmulGrid(tile, m, n);
+    if (x * y >= MIN_WORKGROUPS) return tile;
+  }
+  return REGISTER_TILE_PREFERENCE[REGISTER_TILE_PREFERENCE.length - 1];
+}
+
+/** Workgroups a product should have at least (two per core of a two-core CPU adapter). */
+const MIN_WORKGROUPS = 4;
+/** Register tiles the choice takes, largest (fastest per loaded value) first. */
+const REGISTER_TILE_PREFERENCE: readonly RegisterTile[] = ['register16x16', 'register8x16', 'register8x8'];
+
+/**
+ * The fused RNN step's register tile (rnn_step.wgsl on matmul_register_tile.wgsl): 8 x 8 per invocation,
+ * so that a batch-32, H-128 step still has 8 workgroups.
+ */
+export const RNN_STEP_TILE: RegisterTile = 'register8x8';
+
+/** Every core matmulVariant can choose, on either kind of adapter (the pipelines a model compiles). */
+export const CHOSEN_MATMUL_VARIANTS: readonly MatmulVariant[] = ['small', 'large', ...REGISTER_TILE_PREFERENCE];
+
+/**
+ * Whether an adapter runs its "GPU" work on the CPU (SwiftShader, llvmpipe, lavapipe, WARP): the
+ * register-tile core and K chunks are chosen there. Dawn's OpenGL ES adapter over llvmpipe names
+ * itself only "OpenGL … Mesa …" with no vendor; the engine reaches OpenGL ES only for llvmpipe.
+ */
+export function isCpuAdapter(info: GPUAdapterInfo | undefined): boolean {
+  if (!info) return false;
+  const names = `${info.vendor} ${info.architecture} ${info.description}`;
+  return /swiftshader|llvmpipe|lavapipe|softpipe|warp/i.test(names) || (!info.vendor && /OpenGL.*Mesa/i.test(info.description));
+}
+
+/** How KernelSet.matmul runs a product by default: its core, K rows per dispatch, dispatches and workgroups per dispatch. */
+export function matmulSchedule(m: number, n: number, k: number, transposeA = false, transposeB = false, cpuAdapter = true) {
+  const variant = matmulVariant(m, n, k, cpuAdapter);
+  const kChunk = (transposeA && !transposeB && cpuAdapter ? matmulKChunk(m, n, k) : 0) || k;
+  const [x, y] = matmulGrid(variant, m, n);
+  return { variant, kChunk, dispatches: Math.ceil(k / kChunk), workgroups: x * y };
+}
+
+/**
+ * Rows of K per dispatch for Aᵀ·B (0: all in one); see MatmulArgs.kChunk. The weight gradients sum over
+ * all T·B rows (K in the thousands): on llvmpipe, dispatches of 256 rows each (later ones adding into C)
+ * run 1.5–2x faster than one dispatch over all of K (bench/matmul-cores.ts, lstm-m and lstm-l): each
+ * dispatch's slices of A and B stay in cache while all its workgroups read them.
+ */
+export function matmulKChunk(_m: number, _n: number, k: number): number {
+  return k > LONG_K ? K_CHUNK : 0;
+}
+
+/** Aᵀ·B products with more K rows than this are split into chunks of K_CHUNK rows. */
+const LONG_K = 512;
+const K_CHUNK = 256;
+
+export function rnnStepKey(backward: boolean, relu: boolean): string {
+  return `rnnStep ${backward ? 'backward' : 'forward'} ${relu ? 'relu' : 'tanh'}`;
+}
+
+export function matmulKey(variant: MatmulVariant, transposeA: boolean, transposeB: boolean): string {
+  return `matmul ${variant} ${transposeA ? 'T' : 'N'}${transposeB ? 'T' : 'N'}`;
+}

@@ -1,0 +1,45 @@
+/** The update: gradient norm, clipping and the non-finite guard, then the optimizer step. Installed on KernelSet's prototype (kernel-set.ts). */
+import type { BufferSlice, DispatchHandle, DispatchPlan } from './dispatch-plan.ts';
+import type { KernelSet } from './kernel-set.ts';
+import { GRADIENT_NORM_PARTIALS, normUniforms, optimizerUniforms } from './kernel-uniforms.ts';
+import type { OptimizerBuffers, OptimizerKernel, OptimizerStepValues } from './op-args.ts';
+
+export const optimizerOps = {
+  /**
+   * The gradient norm, clipping (when maxNorm > 0) and the non-finite guard
+   * (gradient_norm.wgsl): the norm goes to `normHistory`, and `guard` receives the
+   * update's indirect dispatch size (0 when the loss or a gradient is not finite) and
+   * the count of skipped steps. Returns the handle whose uniforms name the history
+   * slot (normUniforms). `scratch` holds GRADIENT_NORM_SCRATCH words.
+   */
+  guardedGradientNorm(
+    this: KernelSet,
+    plan: DispatchPlan,
+    args: { gradients: GPUBuffer; count: number; scratch: GPUBuffer; normHistory: GPUBuffer; lossHistory: GPUBuffer; guard: GPUBuffer; maxNorm: number; updateCount: number },
+    label: string,
+  ): DispatchHandle {
+    const uniforms = normUniforms(args.count, args.maxNorm, 0, this.updateGrid(args.updateCount));
+    plan.add(this.kernel('sumSquaresPartial'), [args.gradients, args.scratch, this.placeholder, this.secondPlaceholder], uniforms, [GRADIENT_NORM_PARTIALS], `${label}: partial sums of squares`);
+    const finish = plan.add(this.kernel('finishNorm'), [args.lossHistory, args.scratch, args.normHistory, args.guard], uniforms, [1], `${label}: norm, clip coefficient and guard`);
+    if (args.maxNorm > 0) {
+      plan.add(this.kernel('scaleGradients'), [args.scratch, args.gradients, this.placeholder, this.secondPlaceholder], uniforms, this.elementwiseGrid(args.count), `${label}: clip`);
+    }
+    return finish;
+  },
+
+  /**
+   * One optimizer step over the flat parameter buffer (see sgd.wgsl, adam.wgsl, rmsprop.wgsl);
+   * with `indirect`, its workgroup count is read there (the non-finite guard sets 0 to skip it).
+   */
+  optimizerUpdate(this: KernelSet, plan: DispatchPlan, type: OptimizerKernel, buffers: OptimizerBuffers, values: OptimizerStepValues, label: string, indirect?: BufferSlice): DispatchHandle {
+    const first = buffers.firstState ?? this.placeholder;
+    const second = buffers.secondState ?? this.secondPlaceholder;
+    const bound =
+      type === 'sgd'
+        ? [buffers.gradients, buffers.parameters, first]
+        : type === 'adam'
+          ? [buffers.gradients, buffers.parameters, first, second]
+          : [buffers.gradients, buffers.parameters, second, first];
+    return plan.add(this.kernel(`${type}Update`), bound, optimizerUniforms(type, values), indirect ?? this.elementwiseGrid(values.count), label);
+  },
+};

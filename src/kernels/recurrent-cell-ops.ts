@@ -1,0 +1,77 @@
+/** The per-step recurrent ops: the fused RNN step (on the register-tile core) and the LSTM and GRU cells. Installed on KernelSet's prototype (kernel-set.ts). */
+import type { DispatchHandle, DispatchPlan } from './dispatch-plan.ts';
+import type { KernelSet } from './kernel-set.ts';
+import { gruUniforms } from './kernel-uniforms.ts';
+import { matmulGrid, RNN_STEP_TILE, rnnStepKey } from './matmul-choice.ts';
+import type { GruCellArgs, LstmCellArgs, RnnStepArgs } from './op-args.ts';
+import { UNIFORM_LAYOUTS as L } from './registry.ts';
+import { packUniforms } from './uniforms.ts';
+
+export const recurrentCellOps = {
+  /** Forward: states[target] = tanh(states[target] + states[source]·W_hhᵀ) (or relu). */
+  rnnStepForward(this: KernelSet, plan: DispatchPlan, args: RnnStepArgs, label: string): DispatchHandle {
+    return rnnStep(this, false, plan, args, label);
+  },
+
+  /** Backward: states[target] = (states[target] + states[source]·W_hh) ⊙ (1 − h_t²) (or ⊙ [h_t > 0]). */
+  rnnStepBackward(this: KernelSet, plan: DispatchPlan, args: RnnStepArgs, label: string): DispatchHandle {
+    if (!args.saved) throw new Error(`${label}: the backward step needs the saved hidden states`);
+    return rnnStep(this, true, plan, args, label);
+  },
+
+  /** LSTM step t, elementwise: gate activations, c_t and h_t (see lstm_cell.wgsl). */
+  lstmCellForward(this: KernelSet, plan: DispatchPlan, args: LstmCellArgs, label: string): DispatchHandle {
+    return lstmCell(this, 'lstmCellForward', plan, args, label);
+  },
+
+  /** LSTM step t backward: dGates_t and dL/dc_{t−1} from dL/dh_t and dL/dc_t. */
+  lstmCellBackward(this: KernelSet, plan: DispatchPlan, args: LstmCellArgs, label: string): DispatchHandle {
+    if (!args.work) throw new Error(`${label}: the LSTM backward step needs its gradient buffer`);
+    return lstmCell(this, 'lstmCellBackward', plan, args, label);
+  },
+
+  /** GRU step t, elementwise: r, z, n and h_t (see gru_cell.wgsl). */
+  gruCellForward(this: KernelSet, plan: DispatchPlan, args: GruCellArgs, label: string): DispatchHandle {
+    return plan.add(
+      this.kernel('gruCellForward'),
+      [this.placeholder, args.saved, args.stepStates, this.secondPlaceholder],
+      gruUniforms(args, 0),
+      this.elementwiseGrid(args.batch * args.hiddenSize),
+      label,
+    );
+  },
+
+  /** GRU step t backward: dL/da_x, dL/da_h, and dh ⊙ z into dL/dh_{t−1}. */
+  gruCellBackward(this: KernelSet, plan: DispatchPlan, args: GruCellArgs, label: string): DispatchHandle {
+    if (!args.states || !args.work || args.gradientOffset === undefined) {
+      throw new Error(`${label}: the GRU backward step needs the hidden states, its gradient buffer and the gradient offset`);
+    }
+    return plan.add(
+      this.kernel('gruCellBackward'),
+      [args.states, args.saved, args.stepStates, args.work],
+      gruUniforms(args, args.gradientOffset),
+      this.elementwiseGrid(args.batch * args.hiddenSize),
+      label,
+    );
+  },
+};
+
+function rnnStep(kernels: KernelSet, backward: boolean, plan: DispatchPlan, args: RnnStepArgs, label: string): DispatchHandle {
+  return plan.add(
+    kernels.kernel(rnnStepKey(backward, args.relu ?? false)),
+    [args.parameters, args.saved?.buffer ?? kernels.placeholder, args.states],
+    packUniforms(L.rnnStep, { batch: args.batch, hidden: args.hidden, weightOffset: args.weightOffset, sourceOffset: args.sourceOffset, targetOffset: args.targetOffset, savedOffset: args.saved?.offset ?? 0 }),
+    matmulGrid(RNN_STEP_TILE, args.batch, args.hidden),
+    label,
+  );
+}
+
+function lstmCell(kernels: KernelSet, key: string, plan: DispatchPlan, args: LstmCellArgs, label: string): DispatchHandle {
+  return plan.add(
+    kernels.kernel(key),
+    [args.saved, args.hidden, args.work ?? kernels.placeholder],
+    packUniforms(L.lstmCell, { batch: args.batch, hidden: args.hiddenSize, gatesOffset: args.gatesOffset, cellOffset: args.cellOffset, hiddenOffset: args.hiddenOffset, cellGradientOffset: args.cellGradientOffset ?? 0 }),
+    kernels.elementwiseGrid(args.batch * args.hiddenSize),
+    label,
+  );
+}

@@ -1,0 +1,132 @@
+/** Elementwise and row ops over whole sequences: embeddings, dropout, tanh, and the bidirectional reversal, join and split. Installed on KernelSet's prototype (kernel-set.ts). */
+import type { BufferSlice, DispatchHandle, DispatchPlan } from './dispatch-plan.ts';
+import { ELEMENTWISE_WORKGROUP } from './kernel-definitions.ts';
+import type { KernelSet } from './kernel-set.ts';
+import { directionUniforms, dropoutUniforms, embeddingUniforms, NONE } from './kernel-uniforms.ts';
+import { UNIFORM_LAYOUTS as L } from './registry.ts';
+import { packUniforms } from './uniforms.ts';
+
+export const sequenceOps = {
+  /** output = input ⊙ mask over `count` elements (uniforms: dropoutUniforms; set per run). */
+  dropoutForward(this: KernelSet, plan: DispatchPlan, input: BufferSlice, output: BufferSlice, count: number, label: string): DispatchHandle {
+    return plan.add(this.kernel('dropoutForward'), [input.buffer, output.buffer], dropoutUniforms(count, 0, 0, input.offset, output.offset), this.elementwiseGrid(count), label);
+  },
+
+  /** gradient ⊙= mask over `count` elements, in place. */
+  dropoutBackward(this: KernelSet, plan: DispatchPlan, gradient: BufferSlice, count: number, label: string): DispatchHandle {
+    return plan.add(this.kernel('dropoutBackward'), [this.placeholder, gradient.buffer], dropoutUniforms(count, 0, 0, 0, gradient.offset), this.elementwiseGrid(count), label);
+  },
+
+  /** output = tanh(input) over `count` elements. */
+  tanhForward(this: KernelSet, plan: DispatchPlan, input: BufferSlice, output: BufferSlice, count: number, label: string): DispatchHandle {
+    return plan.add(
+      this.kernel('tanhForward'),
+      [input.buffer, this.placeholder, output.buffer],
+      packUniforms(L.tanhElementwise, { count, offsetIn: input.offset, offsetSaved: 0, offsetOut: output.offset }),
+      this.elementwiseGrid(count),
+      label,
+    );
+  },
+
+  /** dInput = dOutput ⊙ (1 − output²) over `count` elements. */
+  tanhBackward(this: KernelSet, plan: DispatchPlan, dOutput: BufferSlice, output: BufferSlice, dInput: BufferSlice, count: number, label: string): DispatchHandle {
+    return plan.add(
+      this.kernel('tanhBackward'),
+      [dOutput.buffer, output.buffer, dInput.buffer],
+      packUniforms(L.tanhElementwise, { count, offsetIn: dOutput.offset, offsetSaved: output.offset, offsetOut: dInput.offset }),
+      this.elementwiseGrid(count),
+      label,
+    );
+  },
+
+  /** out[r, j] = W[j, token[r]] + bias0[j] (+ bias1[j]) for rows r of the token buffer. */
+  embeddingForward(
+    this: KernelSet,
+    plan: DispatchPlan,
+    args: { tokens: GPUBuffer; parameters: GPUBuffer; weightOffset: number; biasOffsets: [number] | [number, number]; output: BufferSlice; rows: number; hidden: number; vocabulary: number },
+    label: string,
+  ): DispatchHandle {
+    return plan.add(
+      this.kernel('embeddingForward'),
+      [args.tokens, args.parameters, args.output.buffer],
+      embeddingUniforms(args.rows, args.hidden, args.vocabulary, args.weightOffset, args.biasOffsets[0], args.biasOffsets[1] ?? NONE, args.output.offset),
+      this.elementwiseGrid(args.rows * args.hidden),
+      label,
+    );
+  },
+
+  /** dW[j, v] += Σ_{r : token[r] = v} dA[r, j]. */
+  embeddingBackward(
+    this: KernelSet,
+    plan: DispatchPlan,
+    args: { tokens: GPUBuffer; dPreactivations: BufferSlice; gradients: GPUBuffer; weightOffset: number; rows: number; hidden: number; vocabulary: number },
+    label: string,
+  ): DispatchHandle {
+    return plan.add(
+      this.kernel('embeddingBackward'),
+      [args.tokens, args.dPreactivations.buffer, args.gradients],
+      embeddingUniforms(args.rows, args.hidden, args.vocabulary, args.weightOffset, 0, 0, args.dPreactivations.offset),
+      [Math.ceil(args.hidden / ELEMENTWISE_WORKGROUP)],
+      label,
+    );
+  },
+
+  /** out[r, d] = E[token[r], d]: a learned embedding E [V, D] looked up for every position. */
+  embeddingRowsForward(this: KernelSet, plan: DispatchPlan, args: { tokens: GPUBuffer; parameters: GPUBuffer; weightOffset: number; output: BufferSlice; rows: number; width: number }, label: string): DispatchHandle {
+    return plan.add(
+      this.kernel('embeddingRowsForward'),
+      [args.tokens, args.parameters, args.output.buffer],
+      embeddingUniforms(args.rows, args.width, 0, args.weightOffset, NONE, NONE, args.output.offset),
+      this.elementwiseGrid(args.rows * args.width),
+      label,
+    );
+  },
+
+  /** dE[token[r], d] += dX[r, d]. */
+  embeddingRowsBackward(this: KernelSet, plan: DispatchPlan, args: { tokens: GPUBuffer; dInputs: BufferSlice; gradients: GPUBuffer; weightOffset: number; rows: number; width: number }, label: string): DispatchHandle {
+    return plan.add(
+      this.kernel('embeddingRowsBackward'),
+      [args.tokens, args.dInputs.buffer, args.gradients],
+      embeddingUniforms(args.rows, args.width, 0, args.weightOffset, NONE, NONE, args.dInputs.offset),
+      [Math.ceil(args.width / ELEMENTWISE_WORKGROUP)],
+      label,
+    );
+  },
+
+  /**
+   * out[t, b, :] (=|+=) in[rev(t, b), b, :], rev(t, b) = len_b − 1 − t within each sequence's length
+   * (lengths: u32 [B]); rows of `width` words, token ids or floats (accumulate adds floats).
+   */
+  reverseRows(this: KernelSet, plan: DispatchPlan, args: { lengths: GPUBuffer; input: BufferSlice; output: BufferSlice; timeSteps: number; batch: number; width: number; accumulate: boolean }, label: string): DispatchHandle {
+    const count = args.timeSteps * args.batch * args.width;
+    return plan.add(
+      this.kernel('reverseRows'),
+      [args.lengths, args.input.buffer, args.output.buffer],
+      packUniforms(L.reverseRows, { timeSteps: args.timeSteps, batch: args.batch, width: args.width, inputOffset: args.input.offset, outputOffset: args.output.offset, accumulate: args.accumulate ? 1 : 0 }),
+      this.elementwiseGrid(count),
+      label,
+    );
+  },
+
+  /** y[t, b] = [h^fwd_t, h^rev_{rev(t, b)}] [T·B, 2H] from both directions' state buffers (slot s+1 = h_s); uniforms directionUniforms, set per run. */
+  joinDirections(this: KernelSet, plan: DispatchPlan, args: { lengths: GPUBuffer; forwardStates: GPUBuffer; reverseStates: GPUBuffer; joined: BufferSlice; timeSteps: number; batch: number; hidden: number }, label: string): DispatchHandle {
+    return plan.add(
+      this.kernel('joinDirections'),
+      [args.lengths, args.forwardStates, args.reverseStates, args.joined.buffer],
+      directionUniforms(args.timeSteps, args.batch, args.hidden, false, args.joined.offset),
+      this.elementwiseGrid(args.timeSteps * args.batch * 2 * args.hidden),
+      label,
+    );
+  },
+
+  /** dh^fwd_t = dy[t, b, :H] and dh^rev_s = dy[rev(s, b), b, H:] into slots 1..T of both directions' state gradients. */
+  splitDirections(this: KernelSet, plan: DispatchPlan, args: { lengths: GPUBuffer; dJoined: BufferSlice; forwardGradients: GPUBuffer; reverseGradients: GPUBuffer; timeSteps: number; batch: number; hidden: number }, label: string): DispatchHandle {
+    return plan.add(
+      this.kernel('splitDirections'),
+      [args.lengths, args.dJoined.buffer, args.forwardGradients, args.reverseGradients],
+      directionUniforms(args.timeSteps, args.batch, args.hidden, false, args.dJoined.offset),
+      this.elementwiseGrid(args.timeSteps * args.batch * args.hidden),
+      label,
+    );
+  },
+};
