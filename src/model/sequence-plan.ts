@@ -92,7 +92,8 @@ export class SequencePlan {
   private readonly plan: DispatchPlan;
   private readonly parts: Record<StepPart, [number, number]>;
   private readonly lossHandle: DispatchHandle;
-  private readonly crossEntropyHandle: DispatchHandle;
+  /** The per-row loss kernel (softmax cross-entropy or mean squared error), whose uniforms carry the counted positions. */
+  private readonly rowLossHandle: DispatchHandle;
   private optimizerHandle: DispatchHandle | undefined;
   private optimizerKernel: OptimizerKernel = 'sgd';
   private normHandle: DispatchHandle | undefined;
@@ -179,7 +180,7 @@ export class SequencePlan {
 
     // ---- loss: row losses and dL/dlogits in place; their mean into the loss history ----
     const lossStart = mark();
-    this.crossEntropyHandle =
+    this.rowLossHandle =
       config.loss === 'mse'
         ? kernels.meanSquaredError(plan, { targetValues: this.targetValues!, rowFlags: this.targets, outputs: { buffer: this.logits, offset: 0 }, rowLosses: this.rowLosses, rows: TB, classes: V }, 'mean squared error')
         : kernels.softmaxCrossEntropy(plan, { targets: this.targets, logits: { buffer: this.logits, offset: 0 }, rowLosses: this.rowLosses, rows: TB, classes: V }, 'softmax cross-entropy');
@@ -334,7 +335,7 @@ export class SequencePlan {
     // The mean: over counted positions for cross-entropy, over their outputs too for MSE.
     const divisor = this.lossKind === 'mse' ? counted * this.logitsClasses : counted;
     const lossUniforms = this.lossKind === 'mse' ? mseUniforms(rows, this.logitsClasses, 0, counted) : softmaxUniforms(rows, this.logitsClasses, 0, counted);
-    this.plan.updateUniforms(this.crossEntropyHandle, lossUniforms);
+    this.plan.updateUniforms(this.rowLossHandle, lossUniforms);
     this.plan.updateUniforms(this.lossHandle, meanLossUniforms(0, rows, slot, divisor));
     const { count, maxNorm, updateGrid } = this.normValues;
     if (this.normHandle) this.plan.updateUniforms(this.normHandle, normUniforms(count, maxNorm, slot, updateGrid));
