@@ -51,8 +51,7 @@ export function checkGeneration(config: Readonly<ResolvedConfig>, options: Gener
   const temperature = options.temperature === undefined ? 1 : checkTemperature('options.temperature', options.temperature);
   const topK = Math.min(V, options.topK === undefined ? V : requirePositiveInteger('options.topK', options.topK));
   checkTopKSelection(V, topK);
-  const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed) || seed < 0) throw new InvalidArgumentError('options.seed', `got ${seed}, expected an integer ≥ 0`);
+  const seed = options.seed ?? 0; // checked by checkGenerateOptions
   const prime = options.primeTokens;
   if (!prime || prime.length === 0) throw new InvalidArgumentError('options.primeTokens', 'got none, expected at least one token to start from');
   const primeIds = requireIndices('options.primeTokens', prime, prime.length, 'any length', V, 'the vocabulary');

@@ -172,17 +172,6 @@ export function checkStepNumber(step: unknown): void {
   requirePositiveInteger('step', step);
 }
 
-/** 'carry' continues the last run's final states: refused before any plan is made when there are none of this batch size. */
-export function checkCarry(initialHidden: unknown, batchSize: number, carriedBatchSize: number): void {
-  if (initialHidden !== 'carry' || carriedBatchSize === batchSize) return;
-  throw new InvalidArgumentError(
-    'batch.initialHidden',
-    carriedBatchSize === 0
-      ? "'carry' given but no earlier run left a state to carry"
-      : `'carry' given with batchSize ${batchSize}, but the carried state has batch size ${carriedBatchSize}`,
-  );
-}
-
 /** dispatchesPerStep(timeSteps, batchSize): a batch shape within the stated maxima. */
 export function checkBatchShape(timeSteps: unknown, batchSize: unknown): void {
   requirePositiveInteger('timeSteps', timeSteps, SIZE_LIMITS.timeSteps);
