@@ -26,7 +26,7 @@ struct ReverseUniforms {
 struct DirectionUniforms {
   timeSteps: u32,
   batch: u32,
-  hidden: u32,       // H
+  hiddenSize: u32,   // H
   summary: u32,      // 1: the reverse half is the final reverse state (many-to-one)
   joinedOffset: u32, // first element of y (join) or dy (split)
 }

@@ -7,7 +7,7 @@
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn joinDirections(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = invocation(id, groups);
-  let H = direction.hidden;
+  let H = direction.hiddenSize;
   let B = direction.batch;
   if (i >= direction.timeSteps * B * 2u * H) { return; }
   let row = i / (2u * H);
@@ -27,7 +27,7 @@ fn joinDirections(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_wor
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn splitDirections(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = invocation(id, groups);
-  let H = direction.hidden;
+  let H = direction.hiddenSize;
   let B = direction.batch;
   if (i >= direction.timeSteps * B * H) { return; }
   let j = i % H;

@@ -10,7 +10,7 @@
 
 struct EmbeddingUniforms {
   rows: u32,         // T * B positions
-  hidden: u32,       // rows of W_ih: H times the gate count
+  width: u32,        // rows of W_ih: H times the gate count
   vocabulary: u32,   // V (columns of W_ih)
   weightOffset: u32, // W_ih (forward: parameters; backward: gradients)
   biasOffset0: u32,
@@ -29,9 +29,9 @@ const NO_BIAS: u32 = 0xffffffffu;
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn embeddingForward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
-  if (i >= u.rows * u.hidden) { return; }
-  let row = i / u.hidden;
-  let j = i % u.hidden;
+  if (i >= u.rows * u.width) { return; }
+  let row = i / u.width;
+  let j = i % u.width;
   let token = tokens[row];
   var value = source[u.weightOffset + j * u.vocabulary + token] + source[u.biasOffset0 + j];
   if (u.biasOffset1 != NO_BIAS) { value += source[u.biasOffset1 + j]; }
@@ -41,16 +41,16 @@ fn embeddingForward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_w
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn embeddingBackward(@builtin(global_invocation_id) id: vec3<u32>) {
   let j = id.x;
-  if (j >= u.hidden) { return; }
+  if (j >= u.width) { return; }
   let rowStart = u.weightOffset + j * u.vocabulary;
   for (var tb = 0u; tb < u.rows; tb++) {
     let index = rowStart + tokens[tb];
-    destination[index] = destination[index] + source[u.outputOffset + tb * u.hidden + j];
+    destination[index] = destination[index] + source[u.outputOffset + tb * u.width + j];
   }
 }
 
 // A learned embedding E [V, D] (torch.nn.Embedding), rows gathered by token:
-// embeddingRowsForward:  out[r, d] = E[token[r], d]            (uniforms: rows, hidden = D, weightOffset, outputOffset)
+// embeddingRowsForward:  out[r, d] = E[token[r], d]            (uniforms: rows, width = D, weightOffset, outputOffset)
 // embeddingRowsBackward: dE[v, d] += Σ_{r : token[r] = v} dX[r, d]
 //                        one invocation per column d owns that column of dE, so the
 //                        scatter needs no atomics and sums in a fixed order.
@@ -58,18 +58,18 @@ fn embeddingBackward(@builtin(global_invocation_id) id: vec3<u32>) {
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn embeddingRowsForward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = id.x + id.y * groups.x * WORKGROUP_SIZE;
-  if (i >= u.rows * u.hidden) { return; }
-  let row = i / u.hidden;
-  let d = i % u.hidden;
-  destination[u.outputOffset + i] = source[u.weightOffset + tokens[row] * u.hidden + d];
+  if (i >= u.rows * u.width) { return; }
+  let row = i / u.width;
+  let d = i % u.width;
+  destination[u.outputOffset + i] = source[u.weightOffset + tokens[row] * u.width + d];
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn embeddingRowsBackward(@builtin(global_invocation_id) id: vec3<u32>) {
   let d = id.x;
-  if (d >= u.hidden) { return; }
+  if (d >= u.width) { return; }
   for (var r = 0u; r < u.rows; r++) {
-    let index = u.weightOffset + tokens[r] * u.hidden + d;
-    destination[index] = destination[index] + source[u.outputOffset + r * u.hidden + d];
+    let index = u.weightOffset + tokens[r] * u.width + d;
+    destination[index] = destination[index] + source[u.outputOffset + r * u.width + d];
   }
 }

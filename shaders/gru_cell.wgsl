@@ -23,7 +23,7 @@ override WORKGROUP_SIZE: u32 = 64u;
 
 struct GruUniforms {
   batch: u32,
-  hidden: u32,
+  hiddenSize: u32,
   inputPartOffset: u32,     // a_x of step t in `saved`; dL/da_x of step t in `work`
   recurrentPartOffset: u32, // a_h of step t in `saved`; dL/da_h of step t in `work`
   previousOffset: u32,      // h_{t−1} (forward: in `stepStates`, h_t follows B·H later; backward: in `states`)
@@ -39,7 +39,7 @@ struct GruUniforms {
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn gruCellForward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let index = id.x + id.y * groups.x * WORKGROUP_SIZE;
-  let H = u.hidden;
+  let H = u.hiddenSize;
   if (index >= u.batch * H) { return; }
   let b = index / H;
   let j = index % H;
@@ -58,7 +58,7 @@ fn gruCellForward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_wor
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn gruCellBackward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let index = id.x + id.y * groups.x * WORKGROUP_SIZE;
-  let H = u.hidden;
+  let H = u.hiddenSize;
   if (index >= u.batch * H) { return; }
   let b = index / H;
   let j = index % H;

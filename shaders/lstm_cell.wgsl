@@ -14,29 +14,30 @@
 //            dL/dc_{t−1} = dc ⊙ f
 //
 // Buffers: `saved` holds the gates [T, B, 4H] then the cell states [T+1, B, H]
-// (slot 0 = c_{−1}); `work` (backward) holds dGates [T, B, 4H] then the cell
+// (slot 0 = c_{−1}); `stepStates` is the hidden states [T+1, B, H] (forward) or
+// their gradients (backward); `work` (backward) holds dGates [T, B, 4H] then the cell
 // gradients [T+1, B, H] (slot t+1 = dL/dc_t, slot 0 = dL/dc_{−1}).
 
 override WORKGROUP_SIZE: u32 = 64u;
 
 struct LstmUniforms {
   batch: u32,
-  hidden: u32,
+  hiddenSize: u32,
   gatesOffset: u32,      // gates of step t in `saved` (forward and backward); dGates of step t in `work` (backward)
   cellOffset: u32,       // c_{t−1} in `saved`; c_t follows B·H later
-  hiddenOffset: u32,     // forward: h_t in `hidden`; backward: dL/dh_t in `hidden`
+  hiddenOffset: u32,     // forward: h_t in `stepStates`; backward: dL/dh_t in `stepStates`
   cellGradientOffset: u32, // backward: dL/dc_t in `work`; dL/dc_{t−1} is B·H earlier
 }
 
 @group(0) @binding(0) var<storage, read_write> saved: array<f32>;
-@group(0) @binding(1) var<storage, read_write> hidden: array<f32>;
+@group(0) @binding(1) var<storage, read_write> stepStates: array<f32>;
 @group(0) @binding(2) var<storage, read_write> work: array<f32>;
 @group(0) @binding(3) var<uniform> u: LstmUniforms;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn lstmCellForward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let index = id.x + id.y * groups.x * WORKGROUP_SIZE;
-  let H = u.hidden;
+  let H = u.hiddenSize;
   if (index >= u.batch * H) { return; }
   let b = index / H;
   let j = index % H;
@@ -52,13 +53,13 @@ fn lstmCellForward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_wo
   let cellPrevious = saved[u.cellOffset + index];
   let cell = f * cellPrevious + i * g;
   saved[u.cellOffset + u.batch * H + index] = cell;
-  hidden[u.hiddenOffset + index] = o * stableTanh(cell);
+  stepStates[u.hiddenOffset + index] = o * stableTanh(cell);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn lstmCellBackward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let index = id.x + id.y * groups.x * WORKGROUP_SIZE;
-  let H = u.hidden;
+  let H = u.hiddenSize;
   if (index >= u.batch * H) { return; }
   let b = index / H;
   let j = index % H;
@@ -69,7 +70,7 @@ fn lstmCellBackward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_w
   let o = saved[gate + 3u * H];
   let cellPrevious = saved[u.cellOffset + index];
   let tanhCell = stableTanh(saved[u.cellOffset + u.batch * H + index]);
-  let dh = hidden[u.hiddenOffset + index];
+  let dh = stepStates[u.hiddenOffset + index];
   let dc = work[u.cellGradientOffset + index] + dh * o * (1.0 - tanhCell) * (1.0 + tanhCell);
   work[gate] = dc * g * i * (1.0 - i);
   work[gate + H] = dc * cellPrevious * f * (1.0 - f);

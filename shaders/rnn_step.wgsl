@@ -10,15 +10,16 @@
 // where A_t = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh is the pre-activation.
 //
 // opA is the previous/next state slot (B x H), opB is W_hhᵀ (forward) or W_hh
-// (backward), read from the flat parameter buffer.
+// (backward), read from the flat parameter buffer. This file holds what both
+// directions share; rnn_step_forward.wgsl and rnn_step_backward.wgsl follow it with
+// their storeOutput and entry point (backward alone binds the saved hidden states).
 
-override BACKWARD: bool = false;
 override RELU: bool = false; // the nonlinearity: relu instead of tanh (dA = dH ⊙ [h > 0])
 override TRANSPOSE_B: bool = true; // true: forward (W_hhᵀ), false: backward (W_hh)
 
 struct StepUniforms {
   batch: u32,
-  hidden: u32,
+  hiddenSize: u32,
   weightOffset: u32,  // W_hh [H, H] in the parameter buffer
   sourceOffset: u32,  // slot multiplied by the weight
   targetOffset: u32,  // slot updated in place
@@ -26,36 +27,16 @@ struct StepUniforms {
 }
 
 @group(0) @binding(0) var<storage, read> weights: array<f32>;
-@group(0) @binding(1) var<storage, read> saved: array<f32>;
 @group(0) @binding(2) var<storage, read_write> states: array<f32>;
 @group(0) @binding(3) var<uniform> u: StepUniforms;
 
 fn loadA(row: u32, k: u32) -> f32 {
-  if (row >= u.batch || k >= u.hidden) { return 0.0; }
-  return states[u.sourceOffset + row * u.hidden + k];
+  if (row >= u.batch || k >= u.hiddenSize) { return 0.0; }
+  return states[u.sourceOffset + row * u.hiddenSize + k];
 }
 
 fn loadB(k: u32, col: u32) -> f32 {
-  if (k >= u.hidden || col >= u.hidden) { return 0.0; }
-  if (TRANSPOSE_B) { return weights[u.weightOffset + col * u.hidden + k]; }
-  return weights[u.weightOffset + k * u.hidden + col];
-}
-
-// Forward:  h = tanh(slot + product);  backward:  dA = (slot + product) ⊙ (1 − h²); in place.
-fn storeOutput(row: u32, col: u32, product: f32) {
-  if (row >= u.batch || col >= u.hidden) { return; }
-  let element = row * u.hidden + col;
-  let index = u.targetOffset + element;
-  let sum = states[index] + product;
-  if (BACKWARD) {
-    let h = saved[u.savedOffset + element];
-    states[index] = select(tanhBackwardFromOutput(sum, h), select(0.0, sum, h > 0.0), RELU);
-  } else {
-    states[index] = select(stableTanh(sum), max(sum, 0.0), RELU);
-  }
-}
-
-@compute @workgroup_size(THREADS_X, THREADS_Y)
-fn rnnStep(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) local: vec3<u32>) {
-  multiplyAndStoreTile(group, local, u.hidden);
+  if (k >= u.hiddenSize || col >= u.hiddenSize) { return 0.0; }
+  if (TRANSPOSE_B) { return weights[u.weightOffset + col * u.hiddenSize + k]; }
+  return weights[u.weightOffset + k * u.hiddenSize + col];
 }

@@ -87,8 +87,8 @@ describe.each(TEST_ADAPTERS)('bidirectional kernels on %s', (adapter) => {
       const forwardGradients = createStorageBufferWith(device, 'dh fwd', new Float32Array((T + 2) * S).fill(SENTINEL));
       const reverseGradients = createStorageBufferWith(device, 'dh rev', new Float32Array((T + 2) * S).fill(SENTINEL));
       const plan = new DispatchPlan(device, 'join and split');
-      const join = kernels.joinDirections(plan, { lengths, forwardStates: forwardBuffer, reverseStates: reverseBuffer, joined: { buffer: joined, offset: 3 }, timeSteps: T, batch: B, hidden: H }, 'join');
-      const split = kernels.splitDirections(plan, { lengths, dJoined: { buffer: dJoinedBuffer, offset: 4 }, forwardGradients, reverseGradients, timeSteps: T, batch: B, hidden: H }, 'split');
+      const join = kernels.joinDirections(plan, { lengths, forwardStates: forwardBuffer, reverseStates: reverseBuffer, joined: { buffer: joined, offset: 3 }, timeSteps: T, batch: B, hiddenSize: H }, 'join');
+      const split = kernels.splitDirections(plan, { lengths, dJoined: { buffer: dJoinedBuffer, offset: 4 }, forwardGradients, reverseGradients, timeSteps: T, batch: B, hiddenSize: H }, 'split');
       plan.build();
       plan.updateUniforms(join, directionUniforms(T, B, H, summary, 3));
       plan.updateUniforms(split, directionUniforms(T, B, H, summary, 4));

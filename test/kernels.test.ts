@@ -169,7 +169,7 @@ describe.each(TEST_ADAPTERS)('token embedding on %s', (adapter) => {
       const plan = new DispatchPlan(device, `embedding forward ${shape}`);
       kernels.embeddingForward(
         plan,
-        { tokens: tokenBuffer, parameters, weightOffset, biasOffsets, output: { buffer: output, offset: 4 }, rows, hidden, vocabulary },
+        { tokens: tokenBuffer, parameters, weightOffset, biasOffsets, output: { buffer: output, offset: 4 }, rows, width: hidden, vocabulary },
         'embedding forward',
       );
       plan.submit();
@@ -202,7 +202,7 @@ describe.each(TEST_ADAPTERS)('token embedding on %s', (adapter) => {
       const plan = new DispatchPlan(device, `embedding backward ${shape}`);
       kernels.embeddingBackward(
         plan,
-        { tokens: tokenBuffer, dPreactivations: { buffer: dA, offset: 3 }, gradients, weightOffset: 6, rows, hidden, vocabulary },
+        { tokens: tokenBuffer, dPreactivations: { buffer: dA, offset: 3 }, gradients, weightOffset: 6, rows, width: hidden, vocabulary },
         'embedding backward',
       );
       plan.submit();
@@ -513,8 +513,9 @@ describe.each(TEST_ADAPTERS)('dispatch plan on %s', (adapter) => {
     const plan = new DispatchPlan(device, 'bookkeeping');
     expect(plan.dispatchCount).toBe(0);
     const slice: BufferSlice = { buffer, offset: 0 };
-    const first = kernels.tanhForward(plan, slice, { buffer: kernels.placeholder, offset: 0 }, 0, 'first');
-    const second = kernels.columnSums(plan, slice, 1, 1, { buffer: kernels.placeholder, offsets: [0] }, 'second');
+    const output = createStorageBuffer(device, 'output', 64);
+    const first = kernels.tanhForward(plan, slice, { buffer: output, offset: 0 }, 0, 'first');
+    const second = kernels.columnSums(plan, slice, 1, 1, { buffer: output, offsets: [0] }, 'second');
     expect(plan.dispatchCount).toBe(2);
     expect([first.index, second.index]).toEqual([0, 1]);
     expect(() => plan.updateUniforms(first, [0, 0, 0, 0])).toThrow(/not built yet/);
@@ -525,6 +526,7 @@ describe.each(TEST_ADAPTERS)('dispatch plan on %s', (adapter) => {
     plan.updateUniforms(first, [0, 0, 0, 0]);
     plan.destroy();
     buffer.destroy();
+    output.destroy();
   });
 
   it('refuses a workgroup grid above maxComputeWorkgroupsPerDimension, naming the limit', async () => {
@@ -532,7 +534,8 @@ describe.each(TEST_ADAPTERS)('dispatch plan on %s', (adapter) => {
     const kernels = await kernelsFor(adapter);
     const limit = device.limits.maxComputeWorkgroupsPerDimension;
     const kernel = await pipelineCacheFor(device).get('columnSums', { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP });
-    const buffers = [kernels.placeholder, kernels.placeholder];
+    const [scratch, sums] = [createStorageBuffer(device, 'scratch', 4), createStorageBuffer(device, 'sums', 4)];
+    const buffers = { input: scratch, output: sums };
     const plan = new DispatchPlan(device, 'limits');
     const message = new RegExp(`exceeds the device limit of ${limit} per dimension`);
     expect(() => plan.add(kernel, buffers, [0], [limit + 1], 'too wide')).toThrow(`too wide: workgroup grid ${limit + 1}x1x1 exceeds the device limit of ${limit} per dimension`);
@@ -540,12 +543,14 @@ describe.each(TEST_ADAPTERS)('dispatch plan on %s', (adapter) => {
     expect(() => plan.add(kernel, buffers, [0], [1, 1, limit + 1], 'too deep')).toThrow(message);
     // Through an op: columnSums dispatches one workgroup per 64 columns along x.
     const cols = ELEMENTWISE_WORKGROUP * limit + 1;
-    expect(() => kernels.columnSums(plan, { buffer: kernels.placeholder, offset: 0 }, 1, cols, { buffer: kernels.placeholder, offsets: [0] }, 'wide sums')).toThrow(
+    expect(() => kernels.columnSums(plan, { buffer: scratch, offset: 0 }, 1, cols, { buffer: sums, offsets: [0] }, 'wide sums')).toThrow(
       `wide sums: workgroup grid ${limit + 1}x1x1 exceeds the device limit of ${limit} per dimension`,
     );
     plan.add(kernel, buffers, [0], [limit, limit, 1], 'at the limit');
     expect(plan.dispatchCount).toBe(1);
     plan.destroy();
+    scratch.destroy();
+    sums.destroy();
   });
 
   it('kernels that index a flat range read a 2-D grid as rows of groups.x workgroups', async () => {
@@ -589,17 +594,16 @@ describe.each(TEST_ADAPTERS)('dispatch plan on %s', (adapter) => {
     const rowLosses = createStorageBufferWith(device, 'row losses', placed(new Float32Array(softmaxRows), 0, 2));
 
     const plan = new DispatchPlan(device, '2-D grids');
-    const noBuffer = kernels.placeholder;
-    plan.add(await cache.get('tanhForward', elementwise), [input, noBuffer, output], [count, 0, 0, 1], grid, 'tanh forward 2-D');
-    plan.add(await cache.get('sgdUpdate', elementwise), [gradients, parameters, kernels.secondPlaceholder], optimizerUniforms('sgd', { ...PLAIN, count, learningRate: 0.5 }), grid, 'sgd 2-D');
+    plan.add(await cache.get('tanhForward', elementwise), { input, output }, [count, 0, 0, 1], grid, 'tanh forward 2-D');
+    plan.add(await cache.get('sgdUpdate', elementwise), { gradients, parameters }, optimizerUniforms('sgd', { ...PLAIN, count, learningRate: 0.5 }), grid, 'sgd 2-D');
     const biasOffset = hidden * vocabulary;
     const embeddingUniforms: UniformField[] = [rows, hidden, vocabulary, 0, biasOffset, biasOffset + hidden, 0];
-    plan.add(await cache.get('embeddingForward', elementwise), [tokenBuffer, embeddingParameters, projections], embeddingUniforms, grid, 'embedding 2-D');
+    plan.add(await cache.get('embeddingForward', elementwise), { tokens: tokenBuffer, source: embeddingParameters, destination: projections }, embeddingUniforms, grid, 'embedding 2-D');
     const softmaxGrid = gridFor(softmaxRows, 3);
     expect(softmaxGrid).toEqual([3, 3]);
     plan.add(
       await cache.get('softmaxCrossEntropy', { WORKGROUP_SIZE: kernels.reductionSize }),
-      [targetBuffer, logitBuffer, rowLosses],
+      { targets: targetBuffer, logits: logitBuffer, rowLosses },
       [softmaxRows, classes, 0, f32(1 / softmaxRows)],
       softmaxGrid,
       'softmax cross-entropy 2-D',

@@ -5,6 +5,7 @@
  * its own aligned offset; values that change between runs (a step count, a
  * learning rate) are rewritten with `updateUniforms`.
  */
+import { type BindingBuffers, type StorageEntry, storageEntries, uniformBinding } from './bindings.ts';
 import type { Kernel } from './pipeline-cache.ts';
 import { type UniformField, uniformBytes } from './uniforms.ts';
 
@@ -19,7 +20,7 @@ type Workgroups = [number, number, number] | BufferSlice;
 
 interface PendingDispatch {
   kernel: Kernel;
-  buffers: GPUBuffer[];
+  buffers: StorageEntry[];
   uniforms: ArrayBuffer;
   workgroups: Workgroups;
   label: string;
@@ -53,18 +54,15 @@ export class DispatchPlan {
   }
 
   /**
-   * Adds a dispatch; `buffers` follow the kernel's bindings, the uniform buffer excluded.
-   * `workgroups` is the grid, or a buffer slice holding it (x, y, z words), read when the
-   * dispatch runs (an indirect dispatch).
+   * Adds a dispatch; `buffers` by the kernel's binding names (registry.ts), the uniform
+   * block excluded (the plan binds it). `workgroups` is the grid, or a buffer slice holding
+   * it (x, y, z words), read when the dispatch runs (an indirect dispatch).
    */
-  add(kernel: Kernel, buffers: GPUBuffer[], uniforms: readonly UniformField[], workgroups: number[] | BufferSlice, label: string): DispatchHandle {
+  add(kernel: Kernel, buffers: BindingBuffers, uniforms: readonly UniformField[], workgroups: number[] | BufferSlice, label: string): DispatchHandle {
     if (this.recorded) throw new Error(`Dispatch plan '${this.label}' is already built; it cannot grow.`);
-    const storageBindings = kernel.bindings.filter((kind) => kind !== 'uniform').length;
-    if (buffers.length !== storageBindings) {
-      throw new Error(`${kernel.name}: ${buffers.length} buffers given, the kernel binds ${storageBindings}`);
-    }
+    const entries = storageEntries(kernel.name, kernel.bindings, buffers);
     if (!Array.isArray(workgroups)) {
-      this.pending.push({ kernel, buffers, uniforms: uniformBytes(uniforms), workgroups, label });
+      this.pending.push({ kernel, buffers: entries, uniforms: uniformBytes(uniforms), workgroups, label });
       return { index: this.pending.length - 1 };
     }
     const limit = this.device.limits.maxComputeWorkgroupsPerDimension;
@@ -72,7 +70,7 @@ export class DispatchPlan {
     if (x > limit || y > limit || z > limit) {
       throw new Error(`${label}: workgroup grid ${x}x${y}x${z} exceeds the device limit of ${limit} per dimension`);
     }
-    this.pending.push({ kernel, buffers, uniforms: uniformBytes(uniforms), workgroups: [x, y, z], label });
+    this.pending.push({ kernel, buffers: entries, uniforms: uniformBytes(uniforms), workgroups: [x, y, z], label });
     return { index: this.pending.length - 1 };
   }
 
@@ -97,9 +95,11 @@ export class DispatchPlan {
     uniformBuffer.unmap();
     this.uniformBuffer = uniformBuffer;
     this.recorded = this.pending.map((dispatch, index) => {
-      const entries: GPUBindGroupEntry[] = dispatch.buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+      // An omitted binding (declared unusedWhen) gets a placeholder; each its own, so that no two writable bindings alias.
+      let omitted = 0;
+      const entries: GPUBindGroupEntry[] = dispatch.buffers.map(({ binding, buffer }) => ({ binding, resource: { buffer: buffer ?? placeholderBuffer(this.device, omitted++) } }));
       entries.push({
-        binding: dispatch.buffers.length,
+        binding: uniformBinding(dispatch.kernel.name, dispatch.kernel.bindings),
         resource: { buffer: uniformBuffer, offset: this.uniformOffsets[index], size: dispatch.uniforms.byteLength },
       });
       return {
@@ -147,6 +147,21 @@ export class DispatchPlan {
     this.uniformBuffer = undefined;
     this.recorded = undefined;
   }
+}
+
+const placeholders = new WeakMap<GPUDevice, GPUBuffer[]>();
+
+/** The device's `index`-th 16-byte placeholder, bound where a dispatch omits a binding its kernel leaves unused. */
+export function placeholderBuffer(device: GPUDevice, index: number): GPUBuffer {
+  let buffers = placeholders.get(device);
+  if (!buffers) {
+    buffers = [];
+    placeholders.set(device, buffers);
+  }
+  while (buffers.length <= index) {
+    buffers.push(device.createBuffer({ label: `unused binding placeholder ${buffers.length}`, size: 16, usage: GPUBufferUsage.STORAGE }));
+  }
+  return buffers[index];
 }
 
 /** Splits a 1-D workgroup count into a 2-D grid within the per-dimension limit. */

@@ -32,7 +32,7 @@ export function kernelDefinitions(reductionSize: number): Map<string, [KernelNam
   for (const relu of [false, true]) {
     for (const backward of [false, true]) {
       const [rowBlocks, columnBlocks] = REGISTER_TILES[RNN_STEP_TILE];
-      definitions.set(rnnStepKey(backward, relu), ['rnnStep', { BACKWARD: backward, RELU: relu, TRANSPOSE_B: !backward, ROW_BLOCKS: rowBlocks, COLUMN_BLOCKS: columnBlocks }]);
+      definitions.set(rnnStepKey(backward, relu), [backward ? 'rnnStepBackward' : 'rnnStepForward', { RELU: relu, TRANSPOSE_B: !backward, ROW_BLOCKS: rowBlocks, COLUMN_BLOCKS: columnBlocks }]);
     }
   }
   const reductions = new Set(['sumSquaresPartial', 'finishNorm', 'softmaxCrossEntropy', 'meanLoss']);

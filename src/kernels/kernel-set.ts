@@ -3,11 +3,11 @@
  * taken from the device's limits, and one function per op that adds its
  * dispatch to a plan. Op functions check sizes; they trust buffers to be large
  * enough (the model allocates them from the same sizes). This module holds the
- * set itself (compilation, kernel lookup, grids, placeholder buffers); the ops
+ * set itself (compilation, kernel lookup, grids); the ops
  * live in one module per kind (matmul-ops, recurrent-cell-ops, sequence-ops,
  * output-ops, optimizer-ops) and are installed as methods of every KernelSet.
  */
-import { gridFor } from './dispatch-plan.ts';
+import { gridFor, placeholderBuffer } from './dispatch-plan.ts';
 import { ELEMENTWISE_WORKGROUP, kernelDefinitions, reductionWorkgroupSize } from './kernel-definitions.ts';
 import { isCpuAdapter } from './matmul-choice.ts';
 import { matmulOps } from './matmul-ops.ts';
@@ -27,9 +27,6 @@ export class KernelSet {
   readonly device: GPUDevice;
   readonly reductionSize: number;
   private readonly kernels: Map<string, Kernel>;
-  /** 16-byte buffers bound where a kernel's binding is unused by an entry point (two: writable bindings must not alias). */
-  readonly placeholder: GPUBuffer;
-  readonly secondPlaceholder: GPUBuffer;
 
   /** The matmul choices of a CPU adapter (isCpuAdapter) or of a GPU. */
   readonly cpuAdapter: boolean;
@@ -39,8 +36,8 @@ export class KernelSet {
     this.cpuAdapter = isCpuAdapter((device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo);
     this.kernels = kernels;
     this.reductionSize = reductionSize;
-    this.placeholder = device.createBuffer({ label: 'unused binding placeholder', size: 16, usage: GPUBufferUsage.STORAGE });
-    this.secondPlaceholder = device.createBuffer({ label: 'second unused binding placeholder', size: 16, usage: GPUBufferUsage.STORAGE });
+    // The device's placeholder for omitted bindings (bindings.ts unusedWhen; no kernel has two), made with the set and shared.
+    placeholderBuffer(device, 0);
   }
 
   /** The kernel set of a device, built on first use and shared by every model on it. */

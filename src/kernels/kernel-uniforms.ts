@@ -58,8 +58,8 @@ export function softmaxUniforms(rows: number, classes: number, logitsOffset: num
   return packUniforms(L.softmaxCrossEntropy, { rows, classes, logitsOffset, inverseCount: 1 / counted });
 }
 /** Uniforms of joinDirections / splitDirections; `summary`: the reverse half is the reverse direction's final state (many-to-one). */
-export function directionUniforms(timeSteps: number, batch: number, hidden: number, summary: boolean, joinedOffset: number) {
-  return packUniforms(L.direction, { timeSteps, batch, hidden, summary: summary ? 1 : 0, joinedOffset });
+export function directionUniforms(timeSteps: number, batch: number, hiddenSize: number, summary: boolean, joinedOffset: number) {
+  return packUniforms(L.direction, { timeSteps, batch, hiddenSize, summary: summary ? 1 : 0, joinedOffset });
 }
 
 /** Uniforms of a matmul dispatch: C [m, n] over k rows, offsets in words, biases NONE when absent. */
@@ -69,10 +69,10 @@ export function matmulUniforms(m: number, n: number, k: number, offsetA: number,
 
 export function gruUniforms(args: GruCellArgs, gradientOffset: number) {
   return packUniforms(L.gruCell, {
-    batch: args.batch, hidden: args.hiddenSize, inputPartOffset: args.inputPartOffset, recurrentPartOffset: args.recurrentPartOffset, previousOffset: args.previousOffset, gradientOffset,
+    batch: args.batch, hiddenSize: args.hiddenSize, inputPartOffset: args.inputPartOffset, recurrentPartOffset: args.recurrentPartOffset, previousOffset: args.previousOffset, gradientOffset,
   });
 }
 
-export function embeddingUniforms(rows: number, hidden: number, vocabulary: number, weightOffset: number, biasOffset0: number, biasOffset1: number, outputOffset: number) {
-  return packUniforms(L.embedding, { rows, hidden, vocabulary, weightOffset, biasOffset0, biasOffset1, outputOffset });
+export function embeddingUniforms(rows: number, width: number, vocabulary: number, weightOffset: number, biasOffset0: number, biasOffset1: number, outputOffset: number) {
+  return packUniforms(L.embedding, { rows, width, vocabulary, weightOffset, biasOffset0, biasOffset1, outputOffset });
 }

@@ -21,7 +21,7 @@ export const matmulOps = {
     const transposeB = args.transposeB ?? false;
     const chunk = transposeA && !transposeB ? (args.kChunk ?? (this.cpuAdapter ? matmulKChunk(m, n, k) : 0)) || k : k;
     const kernel = this.kernel(matmulKey(variant, transposeA, transposeB));
-    const buffers = [args.a.buffer, args.b.buffer, args.bias?.buffer ?? this.placeholder, args.c.buffer];
+    const buffers = { a: args.a.buffer, b: args.b.buffer, bias: args.bias?.buffer, c: args.c.buffer };
     const grid = matmulGrid(variant, m, n);
     // Σ_k over chunks k0 .. k0 + chunk − 1: rows k0.. of Aᵀ (stored [k, m]) and of B (stored [k, n]).
     let handle = plan.add(kernel, buffers, matmulUniforms(m, n, Math.min(chunk, k), args.a.offset, args.b.offset, args.c.offset, offsets[0] ?? NONE, offsets[1] ?? NONE, args.accumulate ? 1 : 0), grid, label);
@@ -36,7 +36,7 @@ export const matmulOps = {
   columnSums(this: KernelSet, plan: DispatchPlan, input: BufferSlice, rows: number, cols: number, output: { buffer: GPUBuffer; offsets: number[] }, label: string): DispatchHandle {
     return plan.add(
       this.kernel('columnSums'),
-      [input.buffer, output.buffer],
+      { input: input.buffer, output: output.buffer },
       packUniforms(L.reduce, { rows, cols, inputOffset: input.offset, outputOffset0: output.offsets[0], outputOffset1: output.offsets[1] ?? NONE, scale: 1 }),
       [Math.ceil(cols / ELEMENTWISE_WORKGROUP)],
       label,

@@ -13,14 +13,14 @@ export interface RnnStepArgs {
   /** Backward only: the hidden states, and the offset of h_t. */
   saved?: BufferSlice;
   batch: number;
-  hidden: number;
+  hiddenSize: number;
 }
 
 export interface LstmCellArgs {
   /** Gates [T, B, 4H] then cell states [T+1, B, H]. */
   saved: GPUBuffer;
   /** Forward: hidden states; backward: their gradients. */
-  hidden: GPUBuffer;
+  stepStates: GPUBuffer;
   /** Backward: dGates [T, B, 4H] then cell-state gradients [T+1, B, H]. */
   work?: GPUBuffer;
   batch: number;

@@ -19,10 +19,10 @@ export const optimizerOps = {
     label: string,
   ): DispatchHandle {
     const uniforms = normUniforms(args.count, args.maxNorm, 0, this.updateGrid(args.updateCount));
-    plan.add(this.kernel('sumSquaresPartial'), [args.gradients, args.scratch, this.placeholder, this.secondPlaceholder], uniforms, [GRADIENT_NORM_PARTIALS], `${label}: partial sums of squares`);
-    const finish = plan.add(this.kernel('finishNorm'), [args.lossHistory, args.scratch, args.normHistory, args.guard], uniforms, [1], `${label}: norm, clip coefficient and guard`);
+    plan.add(this.kernel('sumSquaresPartial'), { source: args.gradients, destination: args.scratch }, uniforms, [GRADIENT_NORM_PARTIALS], `${label}: partial sums of squares`);
+    const finish = plan.add(this.kernel('finishNorm'), { source: args.lossHistory, destination: args.scratch, history: args.normHistory, guard: args.guard }, uniforms, [1], `${label}: norm, clip coefficient and guard`);
     if (args.maxNorm > 0) {
-      plan.add(this.kernel('scaleGradients'), [args.scratch, args.gradients, this.placeholder, this.secondPlaceholder], uniforms, this.elementwiseGrid(args.count), `${label}: clip`);
+      plan.add(this.kernel('scaleGradients'), { source: args.scratch, destination: args.gradients }, uniforms, this.elementwiseGrid(args.count), `${label}: clip`);
     }
     return finish;
   },
@@ -32,14 +32,14 @@ export const optimizerOps = {
    * with `indirect`, its workgroup count is read there (the non-finite guard sets 0 to skip it).
    */
   optimizerUpdate(this: KernelSet, plan: DispatchPlan, type: OptimizerKernel, buffers: OptimizerBuffers, values: OptimizerStepValues, label: string, indirect?: BufferSlice): DispatchHandle {
-    const first = buffers.firstState ?? this.placeholder;
-    const second = buffers.secondState ?? this.secondPlaceholder;
+    const { gradients, parameters, firstState, secondState } = buffers;
+    // Without momentum, SGD and RMSprop have no momentum buffer (the binding is declared unusedWhen 'momentum is 0').
     const bound =
       type === 'sgd'
-        ? [buffers.gradients, buffers.parameters, first]
+        ? { gradients, parameters, momentumBuffer: firstState }
         : type === 'adam'
-          ? [buffers.gradients, buffers.parameters, first, second]
-          : [buffers.gradients, buffers.parameters, second, first];
+          ? { gradients, parameters, firstMoment: firstState, secondMoment: secondState }
+          : { gradients, parameters, squareAverage: secondState, momentumBuffer: firstState };
     return plan.add(this.kernel(`${type}Update`), bound, optimizerUniforms(type, values), indirect ?? this.elementwiseGrid(values.count), label);
   },
 };

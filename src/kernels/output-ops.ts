@@ -19,7 +19,7 @@ export const outputOps = {
   ): DispatchHandle {
     return plan.add(
       this.kernel('sampleToken'),
-      [args.logits.buffer, args.nextInput, args.generated],
+      { logits: args.logits.buffer, nextInput: args.nextInput, generated: args.generated },
       packUniforms(L.sampleToken, { classes: args.classes, logitsOffset: args.logits.offset, topK: args.topK, key: args.key >>> 0, inverseTemperature: 1 / args.temperature }),
       [1],
       label,
@@ -37,7 +37,7 @@ export const outputOps = {
     const perRow = key === 'softmaxCrossEntropyPerRow';
     return plan.add(
       this.kernel(key),
-      [args.targets, args.logits.buffer, args.rowLosses],
+      { targets: args.targets, logits: args.logits.buffer, rowLosses: args.rowLosses },
       softmaxUniforms(args.rows, args.classes, args.logits.offset, args.rows),
       perRow ? this.elementwiseGrid(args.rows) : gridFor(args.rows, this.device.limits.maxComputeWorkgroupsPerDimension),
       label,
@@ -53,7 +53,7 @@ export const outputOps = {
   ): DispatchHandle {
     return plan.add(
       this.kernel('meanSquaredError'),
-      [args.targetValues, args.rowFlags, args.outputs.buffer, args.rowLosses],
+      { targetValues: args.targetValues, rowFlags: args.rowFlags, outputs: args.outputs.buffer, rowLosses: args.rowLosses },
       mseUniforms(args.rows, args.classes, args.outputs.offset, args.rows),
       this.elementwiseGrid(args.rows),
       label,
@@ -62,6 +62,6 @@ export const outputOps = {
 
   /** output[slot] = scale · Σ_r input[r]; returns the handle so the slot can move each step. */
   meanLoss(this: KernelSet, plan: DispatchPlan, input: BufferSlice, rows: number, output: BufferSlice, label: string): DispatchHandle {
-    return plan.add(this.kernel('meanLoss'), [input.buffer, output.buffer], meanLossUniforms(input.offset, rows, output.offset, rows), [1], label);
+    return plan.add(this.kernel('meanLoss'), { input: input.buffer, output: output.buffer }, meanLossUniforms(input.offset, rows, output.offset, rows), [1], label);
   },
 };

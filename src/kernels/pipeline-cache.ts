@@ -3,7 +3,8 @@
  * everything that changes the compiled shader: the kernel and its override
  * constants. WGSL compile errors are reported with line:column and the line.
  */
-import { type BindingKind, KERNELS, type KernelName } from './registry.ts';
+import type { BindingAccess, Bindings } from './bindings.ts';
+import { KERNELS, type KernelName } from './registry.ts';
 
 export type KernelConstants = Record<string, number | boolean>;
 
@@ -11,12 +12,13 @@ export interface Kernel {
   name: KernelName;
   pipeline: GPUComputePipeline;
   layout: GPUBindGroupLayout;
-  bindings: readonly BindingKind[];
+  /** The registry's bindings by name (its bind group layout has exactly these). */
+  bindings: Bindings;
 }
 
-const BUFFER_TYPES: Record<BindingKind, GPUBufferBindingType> = {
+const BUFFER_TYPES: Record<BindingAccess, GPUBufferBindingType> = {
   read: 'read-only-storage',
-  write: 'storage',
+  'read-write': 'storage',
   uniform: 'uniform',
 };
 
@@ -76,10 +78,10 @@ export class PipelineCache {
     const module = await this.module(name);
     const layout = this.device.createBindGroupLayout({
       label: `${name} bind group layout`,
-      entries: spec.bindings.map((kind, binding) => ({
+      entries: Object.values(spec.bindings as Bindings).map(({ binding, access }) => ({
         binding,
         visibility: GPUShaderStage.COMPUTE,
-        buffer: { type: BUFFER_TYPES[kind] },
+        buffer: { type: BUFFER_TYPES[access] },
       })),
     });
     // Synchronous creation inside an error scope pushed and popped with no await in

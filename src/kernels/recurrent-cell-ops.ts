@@ -1,4 +1,5 @@
 /** The per-step recurrent ops: the fused RNN step (on the register-tile core) and the LSTM and GRU cells. Installed on KernelSet's prototype (kernel-set.ts). */
+import type { BindingBuffers } from './bindings.ts';
 import type { DispatchHandle, DispatchPlan } from './dispatch-plan.ts';
 import type { KernelSet } from './kernel-set.ts';
 import { gruUniforms } from './kernel-uniforms.ts';
@@ -10,13 +11,13 @@ import { packUniforms } from './uniforms.ts';
 export const recurrentCellOps = {
   /** Forward: states[target] = tanh(states[target] + states[source]·W_hhᵀ) (or relu). */
   rnnStepForward(this: KernelSet, plan: DispatchPlan, args: RnnStepArgs, label: string): DispatchHandle {
-    return rnnStep(this, false, plan, args, label);
+    return rnnStep(this, false, plan, { weights: args.parameters, states: args.states }, args, label);
   },
 
   /** Backward: states[target] = (states[target] + states[source]·W_hh) ⊙ (1 − h_t²) (or ⊙ [h_t > 0]). */
   rnnStepBackward(this: KernelSet, plan: DispatchPlan, args: RnnStepArgs, label: string): DispatchHandle {
     if (!args.saved) throw new Error(`${label}: the backward step needs the saved hidden states`);
-    return rnnStep(this, true, plan, args, label);
+    return rnnStep(this, true, plan, { weights: args.parameters, saved: args.saved.buffer, states: args.states }, args, label);
   },
 
   /** LSTM step t, elementwise: gate activations, c_t and h_t (see lstm_cell.wgsl). */
@@ -34,7 +35,7 @@ export const recurrentCellOps = {
   gruCellForward(this: KernelSet, plan: DispatchPlan, args: GruCellArgs, label: string): DispatchHandle {
     return plan.add(
       this.kernel('gruCellForward'),
-      [this.placeholder, args.saved, args.stepStates, this.secondPlaceholder],
+      { saved: args.saved, stepStates: args.stepStates },
       gruUniforms(args, 0),
       this.elementwiseGrid(args.batch * args.hiddenSize),
       label,
@@ -48,7 +49,7 @@ export const recurrentCellOps = {
     }
     return plan.add(
       this.kernel('gruCellBackward'),
-      [args.states, args.saved, args.stepStates, args.work],
+      { states: args.states, saved: args.saved, stepStates: args.stepStates, work: args.work },
       gruUniforms(args, args.gradientOffset),
       this.elementwiseGrid(args.batch * args.hiddenSize),
       label,
@@ -56,12 +57,12 @@ export const recurrentCellOps = {
   },
 };
 
-function rnnStep(kernels: KernelSet, backward: boolean, plan: DispatchPlan, args: RnnStepArgs, label: string): DispatchHandle {
+function rnnStep(kernels: KernelSet, backward: boolean, plan: DispatchPlan, buffers: BindingBuffers, args: RnnStepArgs, label: string): DispatchHandle {
   return plan.add(
     kernels.kernel(rnnStepKey(backward, args.relu ?? false)),
-    [args.parameters, args.saved?.buffer ?? kernels.placeholder, args.states],
-    packUniforms(L.rnnStep, { batch: args.batch, hidden: args.hidden, weightOffset: args.weightOffset, sourceOffset: args.sourceOffset, targetOffset: args.targetOffset, savedOffset: args.saved?.offset ?? 0 }),
-    matmulGrid(RNN_STEP_TILE, args.batch, args.hidden),
+    buffers,
+    packUniforms(L.rnnStep, { batch: args.batch, hiddenSize: args.hiddenSize, weightOffset: args.weightOffset, sourceOffset: args.sourceOffset, targetOffset: args.targetOffset, savedOffset: args.saved?.offset ?? 0 }),
+    matmulGrid(RNN_STEP_TILE, args.batch, args.hiddenSize),
     label,
   );
 }
@@ -69,8 +70,8 @@ function rnnStep(kernels: KernelSet, backward: boolean, plan: DispatchPlan, args
 function lstmCell(kernels: KernelSet, key: string, plan: DispatchPlan, args: LstmCellArgs, label: string): DispatchHandle {
   return plan.add(
     kernels.kernel(key),
-    [args.saved, args.hidden, args.work ?? kernels.placeholder],
-    packUniforms(L.lstmCell, { batch: args.batch, hidden: args.hiddenSize, gatesOffset: args.gatesOffset, cellOffset: args.cellOffset, hiddenOffset: args.hiddenOffset, cellGradientOffset: args.cellGradientOffset ?? 0 }),
+    { saved: args.saved, stepStates: args.stepStates, ...(args.work ? { work: args.work } : {}) },
+    packUniforms(L.lstmCell, { batch: args.batch, hiddenSize: args.hiddenSize, gatesOffset: args.gatesOffset, cellOffset: args.cellOffset, hiddenOffset: args.hiddenOffset, cellGradientOffset: args.cellGradientOffset ?? 0 }),
     kernels.elementwiseGrid(args.batch * args.hiddenSize),
     label,
   );

@@ -1,8 +1,10 @@
 /**
  * The kernel registry: the one module that imports WGSL. For each kernel it
  * names the source files (concatenated in order, so shared helpers such as the
- * tiled matmul core come first), the entry point and the bindings, in the order
- * read-only storage, read-write storage, uniforms.
+ * tiled matmul core come first), the entry point, the bindings by WGSL variable
+ * name (exactly those the entry point uses) and the uniform layout.
+ * test/uniform-layouts.test.ts and test/binding-declarations.test.ts check the
+ * declarations against the sources.
  */
 import adamSource from '../../shaders/adam.wgsl?raw';
 import dropoutSource from '../../shaders/dropout.wgsl?raw';
@@ -19,6 +21,8 @@ import matmulRegisterTileSource from '../../shaders/matmul_register_tile.wgsl?ra
 import rnnStepRegisterLoadsSource from '../../shaders/rnn_step_register_loads.wgsl?raw';
 import reduceSource from '../../shaders/reduce.wgsl?raw';
 import rnnStepSource from '../../shaders/rnn_step.wgsl?raw';
+import rnnStepBackwardSource from '../../shaders/rnn_step_backward.wgsl?raw';
+import rnnStepForwardSource from '../../shaders/rnn_step_forward.wgsl?raw';
 import rmspropSource from '../../shaders/rmsprop.wgsl?raw';
 import sampleTokenSource from '../../shaders/sample_token.wgsl?raw';
 import sgdSource from '../../shaders/sgd.wgsl?raw';
@@ -29,6 +33,7 @@ import tanhElementwiseSource from '../../shaders/tanh_elementwise.wgsl?raw';
 import bidirectionalSource from '../../shaders/bidirectional.wgsl?raw';
 import bidirectionalJoinSource from '../../shaders/bidirectional_join.wgsl?raw';
 import reverseRowsSource from '../../shaders/reverse_rows.wgsl?raw';
+import { type Bindings, read, readWrite, uniform, unusedWhen } from './bindings.ts';
 import type { UniformLayout } from './uniforms.ts';
 
 /**
@@ -37,14 +42,14 @@ import type { UniformLayout } from './uniforms.ts';
  */
 export const UNIFORM_LAYOUTS = {
   matmul: { m: 'u32', n: 'u32', k: 'u32', offsetA: 'u32', offsetB: 'u32', offsetC: 'u32', biasOffset0: 'u32', biasOffset1: 'u32', accumulate: 'u32' },
-  rnnStep: { batch: 'u32', hidden: 'u32', weightOffset: 'u32', sourceOffset: 'u32', targetOffset: 'u32', savedOffset: 'u32' },
-  lstmCell: { batch: 'u32', hidden: 'u32', gatesOffset: 'u32', cellOffset: 'u32', hiddenOffset: 'u32', cellGradientOffset: 'u32' },
-  gruCell: { batch: 'u32', hidden: 'u32', inputPartOffset: 'u32', recurrentPartOffset: 'u32', previousOffset: 'u32', gradientOffset: 'u32' },
+  rnnStep: { batch: 'u32', hiddenSize: 'u32', weightOffset: 'u32', sourceOffset: 'u32', targetOffset: 'u32', savedOffset: 'u32' },
+  lstmCell: { batch: 'u32', hiddenSize: 'u32', gatesOffset: 'u32', cellOffset: 'u32', hiddenOffset: 'u32', cellGradientOffset: 'u32' },
+  gruCell: { batch: 'u32', hiddenSize: 'u32', inputPartOffset: 'u32', recurrentPartOffset: 'u32', previousOffset: 'u32', gradientOffset: 'u32' },
   gradientNorm: { count: 'u32', maxNorm: 'f32', historySlot: 'u32', updateGridX: 'u32', updateGridY: 'u32' },
   sampleToken: { classes: 'u32', logitsOffset: 'u32', topK: 'u32', key: 'u32', inverseTemperature: 'f32' },
   dropout: { count: 'u32', key: 'u32', dropProbability: 'f32', keptScale: 'f32', inputOffset: 'u32', outputOffset: 'u32' },
   tanhElementwise: { count: 'u32', offsetIn: 'u32', offsetSaved: 'u32', offsetOut: 'u32' },
-  embedding: { rows: 'u32', hidden: 'u32', vocabulary: 'u32', weightOffset: 'u32', biasOffset0: 'u32', biasOffset1: 'u32', outputOffset: 'u32' },
+  embedding: { rows: 'u32', width: 'u32', vocabulary: 'u32', weightOffset: 'u32', biasOffset0: 'u32', biasOffset1: 'u32', outputOffset: 'u32' },
   softmaxCrossEntropy: { rows: 'u32', classes: 'u32', logitsOffset: 'u32', inverseCount: 'f32' },
   meanSquaredError: { rows: 'u32', classes: 'u32', outputsOffset: 'u32', gradientScale: 'f32' },
   reduce: { rows: 'u32', cols: 'u32', inputOffset: 'u32', outputOffset0: 'u32', outputOffset1: 'u32', scale: 'f32' },
@@ -55,214 +60,236 @@ export const UNIFORM_LAYOUTS = {
     biasCorrection1: 'f32', biasCorrection2Sqrt: 'f32', weightDecay: 'f32', decoupled: 'u32',
   },
   reverseRows: { timeSteps: 'u32', batch: 'u32', width: 'u32', inputOffset: 'u32', outputOffset: 'u32', accumulate: 'u32' },
-  direction: { timeSteps: 'u32', batch: 'u32', hidden: 'u32', summary: 'u32', joinedOffset: 'u32' },
+  direction: { timeSteps: 'u32', batch: 'u32', hiddenSize: 'u32', summary: 'u32', joinedOffset: 'u32' },
 } as const satisfies Record<string, UniformLayout>;
 
 const L = UNIFORM_LAYOUTS;
 
-/** 'read': read-only storage; 'write': read-write storage; 'uniform': uniform buffer. */
-export type BindingKind = 'read' | 'write' | 'uniform';
-
 export interface KernelSpec {
   sources: readonly string[];
   entryPoint: string;
-  bindings: readonly BindingKind[];
+  /** Every binding the entry point uses, by WGSL variable name (bindings.ts). */
+  bindings: Bindings;
   /** The struct bound as `var<uniform>`, field by field. */
   uniforms: UniformLayout;
 }
 
-const READ_READ_READ_WRITE_UNIFORM: BindingKind[] = ['read', 'read', 'read', 'write', 'uniform'];
-const READ_READ_WRITE_UNIFORM: BindingKind[] = ['read', 'read', 'write', 'uniform'];
+/** C (=|+=) opA(a)·opB(b) + bias: the bias offsets are uniforms, NONE when absent. */
+const MATMUL_BINDINGS = { a: read(0), b: read(1), bias: unusedWhen(read(2), 'both bias offsets are NONE'), c: readWrite(3), u: uniform(4) };
+/** The fused RNN step: W_hh from the parameters, the state slots updated in place. */
+const RNN_STEP_FORWARD_BINDINGS = { weights: read(0), states: readWrite(2), u: uniform(3) };
+const LSTM_BINDINGS = { saved: readWrite(0), stepStates: readWrite(1), u: uniform(3) };
+const GRADIENT_NORM = { source: read(0), destination: readWrite(1), u: uniform(4) };
+const EMBEDDING_BINDINGS = { tokens: read(0), source: read(1), destination: readWrite(2), u: uniform(3) };
+const DIRECTION_BINDINGS = { lengths: read(0), source: read(1), first: readWrite(2), second: readWrite(3), direction: uniform(4) };
+const SOFTMAX_BINDINGS = { targets: read(0), logits: readWrite(1), rowLosses: readWrite(2), u: uniform(3) };
+const REDUCE_BINDINGS = { input: read(0), output: readWrite(1), u: uniform(2) };
 
 export const KERNELS = {
   matmul: {
     sources: [matmulTileSource, matmulSource],
     entryPoint: 'matmul',
-    bindings: READ_READ_READ_WRITE_UNIFORM,
+    bindings: MATMUL_BINDINGS,
     uniforms: L.matmul,
   },
   /** The same kernel on the 64 x 64 core: same bindings, uniforms and semantics. */
   matmulLarge: {
     sources: [matmulTileLargeSource, matmulSource],
     entryPoint: 'matmul',
-    bindings: READ_READ_READ_WRITE_UNIFORM,
+    bindings: MATMUL_BINDINGS,
     uniforms: L.matmul,
   },
   /** The same kernel on the register-tile core (no workgroup memory): 8 invocations per workgroup, tile set by ROW_BLOCKS and COLUMN_BLOCKS. */
   matmulRegister: {
     sources: [matmulRegisterTileSource, matmulRegisterLoadsSource, matmulSource],
     entryPoint: 'matmul',
-    bindings: READ_READ_READ_WRITE_UNIFORM,
+    bindings: MATMUL_BINDINGS,
     uniforms: L.matmul,
   },
   /** On the register-tile core (ROW_BLOCKS and COLUMN_BLOCKS as for matmulRegister). */
-  rnnStep: {
-    sources: [matmulRegisterTileSource, rnnStepRegisterLoadsSource, tanhSource, rnnStepSource],
-    entryPoint: 'rnnStep',
-    bindings: READ_READ_WRITE_UNIFORM,
+  rnnStepForward: {
+    sources: [matmulRegisterTileSource, rnnStepRegisterLoadsSource, tanhSource, rnnStepSource, rnnStepForwardSource],
+    entryPoint: 'rnnStepForward',
+    bindings: RNN_STEP_FORWARD_BINDINGS,
+    uniforms: L.rnnStep,
+  },
+  /** As rnnStepForward, reading h_t from the saved hidden states. */
+  rnnStepBackward: {
+    sources: [matmulRegisterTileSource, rnnStepRegisterLoadsSource, tanhSource, rnnStepSource, rnnStepBackwardSource],
+    entryPoint: 'rnnStepBackward',
+    bindings: { ...RNN_STEP_FORWARD_BINDINGS, saved: read(1) },
     uniforms: L.rnnStep,
   },
   lstmCellForward: {
     sources: [tanhSource, sigmoidSource, lstmCellSource],
     entryPoint: 'lstmCellForward',
-    bindings: ['write', 'write', 'write', 'uniform'],
+    bindings: LSTM_BINDINGS,
     uniforms: L.lstmCell,
   },
   lstmCellBackward: {
     sources: [tanhSource, sigmoidSource, lstmCellSource],
     entryPoint: 'lstmCellBackward',
-    bindings: ['write', 'write', 'write', 'uniform'],
+    bindings: { ...LSTM_BINDINGS, work: readWrite(2) },
     uniforms: L.lstmCell,
   },
   gruCellForward: {
     sources: [tanhSource, sigmoidSource, gruCellSource],
     entryPoint: 'gruCellForward',
-    bindings: ['read', 'write', 'write', 'write', 'uniform'],
+    bindings: { saved: readWrite(1), stepStates: readWrite(2), u: uniform(4) },
     uniforms: L.gruCell,
   },
   gruCellBackward: {
     sources: [tanhSource, sigmoidSource, gruCellSource],
     entryPoint: 'gruCellBackward',
-    bindings: ['read', 'write', 'write', 'write', 'uniform'],
+    bindings: { states: read(0), saved: readWrite(1), stepStates: readWrite(2), work: readWrite(3), u: uniform(4) },
     uniforms: L.gruCell,
   },
+  /** Pass 1: source = gradients, destination = the partial sums. */
   sumSquaresPartial: {
     sources: [gradientNormSource],
     entryPoint: 'sumSquaresPartial',
-    bindings: ['read', 'write', 'write', 'write', 'uniform'],
+    bindings: GRADIENT_NORM,
     uniforms: L.gradientNorm,
   },
+  /** Pass 2: source = the loss history, destination = the partial sums (then the clip coefficient). */
   finishNorm: {
     sources: [gradientNormSource],
     entryPoint: 'finishNorm',
-    bindings: ['read', 'write', 'write', 'write', 'uniform'],
+    bindings: { ...GRADIENT_NORM, history: readWrite(2), guard: readWrite(3) },
     uniforms: L.gradientNorm,
   },
+  /** Pass 3: source = the scratch holding the clip coefficient, destination = gradients. */
   scaleGradients: {
     sources: [gradientNormSource],
     entryPoint: 'scaleGradients',
-    bindings: ['read', 'write', 'write', 'write', 'uniform'],
+    bindings: GRADIENT_NORM,
     uniforms: L.gradientNorm,
   },
   sampleToken: {
     sources: [sampleTokenSource],
     entryPoint: 'sampleToken',
-    bindings: ['read', 'write', 'write', 'uniform'],
+    bindings: { logits: read(0), nextInput: readWrite(1), generated: readWrite(2), u: uniform(3) },
     uniforms: L.sampleToken,
   },
   dropoutForward: {
     sources: [dropoutSource],
     entryPoint: 'dropoutForward',
-    bindings: ['read', 'write', 'uniform'],
+    bindings: { input: read(0), output: readWrite(1), u: uniform(2) },
     uniforms: L.dropout,
   },
+  /** In place: output ⊙= mask. */
   dropoutBackward: {
     sources: [dropoutSource],
     entryPoint: 'dropoutBackward',
-    bindings: ['read', 'write', 'uniform'],
+    bindings: { output: readWrite(1), u: uniform(2) },
     uniforms: L.dropout,
   },
   tanhForward: {
     sources: [tanhSource, tanhElementwiseSource],
     entryPoint: 'tanhForward',
-    bindings: READ_READ_WRITE_UNIFORM,
+    bindings: { input: read(0), output: readWrite(2), u: uniform(3) },
     uniforms: L.tanhElementwise,
   },
+  /** input = dOutput, saved = the forward outputs, output = dInput. */
   tanhBackward: {
     sources: [tanhSource, tanhElementwiseSource],
     entryPoint: 'tanhBackward',
-    bindings: READ_READ_WRITE_UNIFORM,
+    bindings: { input: read(0), saved: read(1), output: readWrite(2), u: uniform(3) },
     uniforms: L.tanhElementwise,
   },
+  /** source = the parameters, destination = the projections. */
   embeddingForward: {
     sources: [embeddingSource],
     entryPoint: 'embeddingForward',
-    bindings: READ_READ_WRITE_UNIFORM,
+    bindings: EMBEDDING_BINDINGS,
     uniforms: L.embedding,
   },
+  /** source = dA, destination = the gradients. */
   embeddingBackward: {
     sources: [embeddingSource],
     entryPoint: 'embeddingBackward',
-    bindings: READ_READ_WRITE_UNIFORM,
+    bindings: EMBEDDING_BINDINGS,
     uniforms: L.embedding,
   },
   embeddingRowsForward: {
     sources: [embeddingSource],
     entryPoint: 'embeddingRowsForward',
-    bindings: READ_READ_WRITE_UNIFORM,
+    bindings: EMBEDDING_BINDINGS,
     uniforms: L.embedding,
   },
   embeddingRowsBackward: {
     sources: [embeddingSource],
     entryPoint: 'embeddingRowsBackward',
-    bindings: READ_READ_WRITE_UNIFORM,
+    bindings: EMBEDDING_BINDINGS,
     uniforms: L.embedding,
   },
   softmaxCrossEntropy: {
     sources: [softmaxCrossEntropySource],
     entryPoint: 'softmaxCrossEntropy',
-    bindings: ['read', 'write', 'write', 'uniform'],
+    bindings: SOFTMAX_BINDINGS,
     uniforms: L.softmaxCrossEntropy,
   },
   softmaxCrossEntropyPerRow: {
     sources: [softmaxCrossEntropySource],
     entryPoint: 'softmaxCrossEntropyPerRow',
-    bindings: ['read', 'write', 'write', 'uniform'],
+    bindings: SOFTMAX_BINDINGS,
     uniforms: L.softmaxCrossEntropy,
   },
   meanSquaredError: {
     sources: [meanSquaredErrorSource],
     entryPoint: 'meanSquaredError',
-    bindings: ['read', 'read', 'write', 'write', 'uniform'],
+    bindings: { targetValues: read(0), rowFlags: read(1), outputs: readWrite(2), rowLosses: readWrite(3), u: uniform(4) },
     uniforms: L.meanSquaredError,
   },
   columnSums: {
     sources: [reduceSource],
     entryPoint: 'columnSums',
-    bindings: ['read', 'write', 'uniform'],
+    bindings: REDUCE_BINDINGS,
     uniforms: L.reduce,
   },
   meanLoss: {
     sources: [reduceSource],
     entryPoint: 'meanLoss',
-    bindings: ['read', 'write', 'uniform'],
+    bindings: REDUCE_BINDINGS,
     uniforms: L.reduce,
   },
   sgdUpdate: {
     sources: [sgdSource],
     entryPoint: 'sgdUpdate',
-    bindings: ['read', 'write', 'write', 'uniform'],
+    bindings: { gradients: read(0), parameters: readWrite(1), momentumBuffer: unusedWhen(readWrite(2), 'momentum is 0'), u: uniform(3) },
     uniforms: L.sgd,
   },
   rmspropUpdate: {
     sources: [rmspropSource],
     entryPoint: 'rmspropUpdate',
-    bindings: ['read', 'write', 'write', 'write', 'uniform'],
+    bindings: { gradients: read(0), parameters: readWrite(1), squareAverage: readWrite(2), momentumBuffer: unusedWhen(readWrite(3), 'momentum is 0'), u: uniform(4) },
     uniforms: L.rmsprop,
   },
   adamUpdate: {
     sources: [adamSource],
     entryPoint: 'adamUpdate',
-    bindings: ['read', 'write', 'write', 'write', 'uniform'],
+    bindings: { gradients: read(0), parameters: readWrite(1), firstMoment: readWrite(2), secondMoment: readWrite(3), u: uniform(4) },
     uniforms: L.adam,
   },
   /** Bidirectional layers: rows reversed within each sequence's length; the two directions joined and split. */
   reverseRows: {
     sources: [bidirectionalSource, reverseRowsSource],
     entryPoint: 'reverseRows',
-    bindings: READ_READ_WRITE_UNIFORM,
+    bindings: { lengths: read(0), rowsIn: read(1), rowsOut: readWrite(2), reverse: uniform(3) },
     uniforms: L.reverseRows,
   },
+  /** source = h^fwd, first = h^rev (read only), second = y. */
   joinDirections: {
     sources: [bidirectionalSource, bidirectionalJoinSource],
     entryPoint: 'joinDirections',
-    bindings: ['read', 'read', 'write', 'write', 'uniform'],
+    bindings: DIRECTION_BINDINGS,
     uniforms: L.direction,
   },
+  /** source = dy, first = dh^fwd, second = dh^rev. */
   splitDirections: {
     sources: [bidirectionalSource, bidirectionalJoinSource],
     entryPoint: 'splitDirections',
-    bindings: ['read', 'read', 'write', 'write', 'uniform'],
+    bindings: DIRECTION_BINDINGS,
     uniforms: L.direction,
   },
 } as const satisfies Record<string, KernelSpec>;

@@ -9,19 +9,19 @@ import { packUniforms } from './uniforms.ts';
 export const sequenceOps = {
   /** output = input ⊙ mask over `count` elements (uniforms: dropoutUniforms; set per run). */
   dropoutForward(this: KernelSet, plan: DispatchPlan, input: BufferSlice, output: BufferSlice, count: number, label: string): DispatchHandle {
-    return plan.add(this.kernel('dropoutForward'), [input.buffer, output.buffer], dropoutUniforms(count, 0, 0, input.offset, output.offset), this.elementwiseGrid(count), label);
+    return plan.add(this.kernel('dropoutForward'), { input: input.buffer, output: output.buffer }, dropoutUniforms(count, 0, 0, input.offset, output.offset), this.elementwiseGrid(count), label);
   },
 
   /** gradient ⊙= mask over `count` elements, in place. */
   dropoutBackward(this: KernelSet, plan: DispatchPlan, gradient: BufferSlice, count: number, label: string): DispatchHandle {
-    return plan.add(this.kernel('dropoutBackward'), [this.placeholder, gradient.buffer], dropoutUniforms(count, 0, 0, 0, gradient.offset), this.elementwiseGrid(count), label);
+    return plan.add(this.kernel('dropoutBackward'), { output: gradient.buffer }, dropoutUniforms(count, 0, 0, 0, gradient.offset), this.elementwiseGrid(count), label);
   },
 
   /** output = tanh(input) over `count` elements. */
   tanhForward(this: KernelSet, plan: DispatchPlan, input: BufferSlice, output: BufferSlice, count: number, label: string): DispatchHandle {
     return plan.add(
       this.kernel('tanhForward'),
-      [input.buffer, this.placeholder, output.buffer],
+      { input: input.buffer, output: output.buffer },
       packUniforms(L.tanhElementwise, { count, offsetIn: input.offset, offsetSaved: 0, offsetOut: output.offset }),
       this.elementwiseGrid(count),
       label,
@@ -32,7 +32,7 @@ export const sequenceOps = {
   tanhBackward(this: KernelSet, plan: DispatchPlan, dOutput: BufferSlice, output: BufferSlice, dInput: BufferSlice, count: number, label: string): DispatchHandle {
     return plan.add(
       this.kernel('tanhBackward'),
-      [dOutput.buffer, output.buffer, dInput.buffer],
+      { input: dOutput.buffer, saved: output.buffer, output: dInput.buffer },
       packUniforms(L.tanhElementwise, { count, offsetIn: dOutput.offset, offsetSaved: output.offset, offsetOut: dInput.offset }),
       this.elementwiseGrid(count),
       label,
@@ -43,14 +43,14 @@ export const sequenceOps = {
   embeddingForward(
     this: KernelSet,
     plan: DispatchPlan,
-    args: { tokens: GPUBuffer; parameters: GPUBuffer; weightOffset: number; biasOffsets: [number] | [number, number]; output: BufferSlice; rows: number; hidden: number; vocabulary: number },
+    args: { tokens: GPUBuffer; parameters: GPUBuffer; weightOffset: number; biasOffsets: [number] | [number, number]; output: BufferSlice; rows: number; width: number; vocabulary: number },
     label: string,
   ): DispatchHandle {
     return plan.add(
       this.kernel('embeddingForward'),
-      [args.tokens, args.parameters, args.output.buffer],
-      embeddingUniforms(args.rows, args.hidden, args.vocabulary, args.weightOffset, args.biasOffsets[0], args.biasOffsets[1] ?? NONE, args.output.offset),
-      this.elementwiseGrid(args.rows * args.hidden),
+      { tokens: args.tokens, source: args.parameters, destination: args.output.buffer },
+      embeddingUniforms(args.rows, args.width, args.vocabulary, args.weightOffset, args.biasOffsets[0], args.biasOffsets[1] ?? NONE, args.output.offset),
+      this.elementwiseGrid(args.rows * args.width),
       label,
     );
   },
@@ -59,14 +59,14 @@ export const sequenceOps = {
   embeddingBackward(
     this: KernelSet,
     plan: DispatchPlan,
-    args: { tokens: GPUBuffer; dPreactivations: BufferSlice; gradients: GPUBuffer; weightOffset: number; rows: number; hidden: number; vocabulary: number },
+    args: { tokens: GPUBuffer; dPreactivations: BufferSlice; gradients: GPUBuffer; weightOffset: number; rows: number; width: number; vocabulary: number },
     label: string,
   ): DispatchHandle {
     return plan.add(
       this.kernel('embeddingBackward'),
-      [args.tokens, args.dPreactivations.buffer, args.gradients],
-      embeddingUniforms(args.rows, args.hidden, args.vocabulary, args.weightOffset, 0, 0, args.dPreactivations.offset),
-      [Math.ceil(args.hidden / ELEMENTWISE_WORKGROUP)],
+      { tokens: args.tokens, source: args.dPreactivations.buffer, destination: args.gradients },
+      embeddingUniforms(args.rows, args.width, args.vocabulary, args.weightOffset, 0, 0, args.dPreactivations.offset),
+      [Math.ceil(args.width / ELEMENTWISE_WORKGROUP)],
       label,
     );
   },
@@ -75,7 +75,7 @@ export const sequenceOps = {
   embeddingRowsForward(this: KernelSet, plan: DispatchPlan, args: { tokens: GPUBuffer; parameters: GPUBuffer; weightOffset: number; output: BufferSlice; rows: number; width: number }, label: string): DispatchHandle {
     return plan.add(
       this.kernel('embeddingRowsForward'),
-      [args.tokens, args.parameters, args.output.buffer],
+      { tokens: args.tokens, source: args.parameters, destination: args.output.buffer },
       embeddingUniforms(args.rows, args.width, 0, args.weightOffset, NONE, NONE, args.output.offset),
       this.elementwiseGrid(args.rows * args.width),
       label,
@@ -86,7 +86,7 @@ export const sequenceOps = {
   embeddingRowsBackward(this: KernelSet, plan: DispatchPlan, args: { tokens: GPUBuffer; dInputs: BufferSlice; gradients: GPUBuffer; weightOffset: number; rows: number; width: number }, label: string): DispatchHandle {
     return plan.add(
       this.kernel('embeddingRowsBackward'),
-      [args.tokens, args.dInputs.buffer, args.gradients],
+      { tokens: args.tokens, source: args.dInputs.buffer, destination: args.gradients },
       embeddingUniforms(args.rows, args.width, 0, args.weightOffset, NONE, NONE, args.dInputs.offset),
       [Math.ceil(args.width / ELEMENTWISE_WORKGROUP)],
       label,
@@ -101,7 +101,7 @@ export const sequenceOps = {
     const count = args.timeSteps * args.batch * args.width;
     return plan.add(
       this.kernel('reverseRows'),
-      [args.lengths, args.input.buffer, args.output.buffer],
+      { lengths: args.lengths, rowsIn: args.input.buffer, rowsOut: args.output.buffer },
       packUniforms(L.reverseRows, { timeSteps: args.timeSteps, batch: args.batch, width: args.width, inputOffset: args.input.offset, outputOffset: args.output.offset, accumulate: args.accumulate ? 1 : 0 }),
       this.elementwiseGrid(count),
       label,
@@ -109,23 +109,23 @@ export const sequenceOps = {
   },
 
   /** y[t, b] = [h^fwd_t, h^rev_{rev(t, b)}] [T·B, 2H] from both directions' state buffers (slot s+1 = h_s); uniforms directionUniforms, set per run. */
-  joinDirections(this: KernelSet, plan: DispatchPlan, args: { lengths: GPUBuffer; forwardStates: GPUBuffer; reverseStates: GPUBuffer; joined: BufferSlice; timeSteps: number; batch: number; hidden: number }, label: string): DispatchHandle {
+  joinDirections(this: KernelSet, plan: DispatchPlan, args: { lengths: GPUBuffer; forwardStates: GPUBuffer; reverseStates: GPUBuffer; joined: BufferSlice; timeSteps: number; batch: number; hiddenSize: number }, label: string): DispatchHandle {
     return plan.add(
       this.kernel('joinDirections'),
-      [args.lengths, args.forwardStates, args.reverseStates, args.joined.buffer],
-      directionUniforms(args.timeSteps, args.batch, args.hidden, false, args.joined.offset),
-      this.elementwiseGrid(args.timeSteps * args.batch * 2 * args.hidden),
+      { lengths: args.lengths, source: args.forwardStates, first: args.reverseStates, second: args.joined.buffer },
+      directionUniforms(args.timeSteps, args.batch, args.hiddenSize, false, args.joined.offset),
+      this.elementwiseGrid(args.timeSteps * args.batch * 2 * args.hiddenSize),
       label,
     );
   },
 
   /** dh^fwd_t = dy[t, b, :H] and dh^rev_s = dy[rev(s, b), b, H:] into slots 1..T of both directions' state gradients. */
-  splitDirections(this: KernelSet, plan: DispatchPlan, args: { lengths: GPUBuffer; dJoined: BufferSlice; forwardGradients: GPUBuffer; reverseGradients: GPUBuffer; timeSteps: number; batch: number; hidden: number }, label: string): DispatchHandle {
+  splitDirections(this: KernelSet, plan: DispatchPlan, args: { lengths: GPUBuffer; dJoined: BufferSlice; forwardGradients: GPUBuffer; reverseGradients: GPUBuffer; timeSteps: number; batch: number; hiddenSize: number }, label: string): DispatchHandle {
     return plan.add(
       this.kernel('splitDirections'),
-      [args.lengths, args.dJoined.buffer, args.forwardGradients, args.reverseGradients],
-      directionUniforms(args.timeSteps, args.batch, args.hidden, false, args.dJoined.offset),
-      this.elementwiseGrid(args.timeSteps * args.batch * args.hidden),
+      { lengths: args.lengths, source: args.dJoined.buffer, first: args.forwardGradients, second: args.reverseGradients },
+      directionUniforms(args.timeSteps, args.batch, args.hiddenSize, false, args.dJoined.offset),
+      this.elementwiseGrid(args.timeSteps * args.batch * args.hiddenSize),
       label,
     );
   },

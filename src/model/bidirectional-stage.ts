@@ -44,7 +44,7 @@ export class BidirectionalStage implements LayerStage {
   private readonly lengths: GPUBuffer;
   private readonly timeSteps: number;
   private readonly batchSize: number;
-  private readonly hidden: number;
+  private readonly hiddenSize: number;
   private readonly label: string;
   /** The input with each sequence mirrored: token ids [T·B] or dense rows [T·B, W]. */
   private readonly reversedInput: GPUBuffer;
@@ -64,13 +64,13 @@ export class BidirectionalStage implements LayerStage {
     this.kernels = kernels;
     this.timeSteps = T;
     this.batchSize = B;
-    this.hidden = config.hiddenSize;
+    this.hiddenSize = config.hiddenSize;
     this.lengths = lengths;
     this.label = `layer ${k}`;
     this.forwardLayer = makeLayer(setting);
     this.reverseLayer = makeLayer({ ...setting, layout: reverseDirectionLayout(setting.layout, k) });
     this.directions = [this.forwardLayer, this.reverseLayer];
-    this.outputWidth = 2 * this.hidden;
+    this.outputWidth = 2 * this.hiddenSize;
     const shape = `T=${T} B=${B}`;
     this.reversedWidth = input.kind === 'tokens' ? 1 : input.width;
     this.reversedInput = this.buffer(`layer ${k} reversed input ${shape}`, T * B * this.reversedWidth);
@@ -110,7 +110,7 @@ export class BidirectionalStage implements LayerStage {
     this.summaryHandles.push(
       this.kernels.joinDirections(
         plan,
-        { lengths: this.lengths, forwardStates: this.forwardLayer.hiddenStates, reverseStates: this.reverseLayer.hiddenStates, joined: this.output, timeSteps: this.timeSteps, batch: this.batchSize, hidden: this.hidden },
+        { lengths: this.lengths, forwardStates: this.forwardLayer.hiddenStates, reverseStates: this.reverseLayer.hiddenStates, joined: this.output, timeSteps: this.timeSteps, batch: this.batchSize, hiddenSize: this.hiddenSize },
         `${this.label} directions joined`,
       ),
     );
@@ -120,7 +120,7 @@ export class BidirectionalStage implements LayerStage {
     this.summaryHandles.push(
       this.kernels.splitDirections(
         plan,
-        { lengths: this.lengths, dJoined: this.outputGradient, forwardGradients: this.forwardLayer.stateGradients, reverseGradients: this.reverseLayer.stateGradients, timeSteps: this.timeSteps, batch: this.batchSize, hidden: this.hidden },
+        { lengths: this.lengths, dJoined: this.outputGradient, forwardGradients: this.forwardLayer.stateGradients, reverseGradients: this.reverseLayer.stateGradients, timeSteps: this.timeSteps, batch: this.batchSize, hiddenSize: this.hiddenSize },
         `${this.label} output gradient split`,
       ),
     );
@@ -132,7 +132,7 @@ export class BidirectionalStage implements LayerStage {
 
   /** Many-to-one (summary) or per-step outputs for the coming run; the plan must be built. */
   setSummary(plan: DispatchPlan, summary: boolean): void {
-    for (const handle of this.summaryHandles) plan.updateUniforms(handle, directionUniforms(this.timeSteps, this.batchSize, this.hidden, summary, 0));
+    for (const handle of this.summaryHandles) plan.updateUniforms(handle, directionUniforms(this.timeSteps, this.batchSize, this.hiddenSize, summary, 0));
   }
 
   zeroBeforeBackward() {

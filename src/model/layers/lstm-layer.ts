@@ -47,7 +47,7 @@ export class LstmLayer extends RecurrentLayer {
       );
       kernels.lstmCellForward(
         plan,
-        { saved: this.saved, hidden: this.hiddenStates, batch: B, hiddenSize: H, gatesOffset: this.gatesAt(t), cellOffset: this.cellsOffset + t * S, hiddenOffset: (t + 1) * S },
+        { saved: this.saved, stepStates: this.hiddenStates, batch: B, hiddenSize: H, gatesOffset: this.gatesAt(t), cellOffset: this.cellsOffset + t * S, hiddenOffset: (t + 1) * S },
         `layer ${layer} LSTM cell t=${t}`,
       );
     }
@@ -62,7 +62,7 @@ export class LstmLayer extends RecurrentLayer {
         plan,
         {
           saved: this.saved,
-          hidden: this.stateGradients,
+          stepStates: this.stateGradients,
           work: this.work,
           batch: B,
           hiddenSize: H,

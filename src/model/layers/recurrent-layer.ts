@@ -125,7 +125,7 @@ export abstract class RecurrentLayer {
     if (input.kind === 'tokens') {
       kernels.embeddingForward(
         plan,
-        { tokens: input.tokens, parameters, weightOffset: this.at('weight_ih'), biasOffsets, output, rows, hidden: width, vocabulary: input.vocabulary },
+        { tokens: input.tokens, parameters, weightOffset: this.at('weight_ih'), biasOffsets, output, rows, width, vocabulary: input.vocabulary },
         `layer ${layer} input projection (token gather)`,
       );
     } else {
@@ -145,7 +145,7 @@ export abstract class RecurrentLayer {
     if (input.kind === 'tokens') {
       kernels.embeddingBackward(
         plan,
-        { tokens: input.tokens, dPreactivations, gradients, weightOffset: this.at('weight_ih'), rows, hidden: width, vocabulary: input.vocabulary },
+        { tokens: input.tokens, dPreactivations, gradients, weightOffset: this.at('weight_ih'), rows, width, vocabulary: input.vocabulary },
         `layer ${layer} input weight gradient (token scatter)`,
       );
     } else {

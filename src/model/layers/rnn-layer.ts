@@ -33,7 +33,7 @@ export class RnnLayer extends RecurrentLayer {
     for (let t = 0; t < T; t++) {
       kernels.rnnStepForward(
         plan,
-        { parameters, weightOffset: this.at('weight_hh'), states: this.hiddenStates, sourceOffset: t * S, targetOffset: (t + 1) * S, batch: B, hidden: config.hiddenSize, relu: this.relu },
+        { parameters, weightOffset: this.at('weight_hh'), states: this.hiddenStates, sourceOffset: t * S, targetOffset: (t + 1) * S, batch: B, hiddenSize: config.hiddenSize, relu: this.relu },
         `layer ${layer} forward t=${t}`,
       );
     }
@@ -53,7 +53,7 @@ export class RnnLayer extends RecurrentLayer {
           targetOffset: (t + 1) * S,
           saved: { buffer: this.hiddenStates, offset: (t + 1) * S },
           batch: B,
-          hidden: config.hiddenSize,
+          hiddenSize: config.hiddenSize,
           relu: this.relu,
         },
         `layer ${layer} backward t=${t}`,

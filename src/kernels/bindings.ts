@@ -1,0 +1,81 @@
+/**
+ * Kernel bindings by name. Each kernel declares (registry.ts) the buffers its entry
+ * point binds, by WGSL variable name: @binding(n) in @group(0) and the access, read-only
+ * storage, read-write storage or the uniform block; only those the entry point uses, so
+ * its bind group layout has nothing to pad. Ops pass buffers by the same names
+ * (`{ gradients, parameters }`) and `storageEntries` maps them to binding indices,
+ * refusing an unknown or a missing name. test/binding-declarations.test.ts checks the
+ * declarations against the WGSL.
+ */
+
+/** read: `var<storage, read>`; read-write: `var<storage, read_write>`; uniform: `var<uniform>`. */
+export type BindingAccess = 'read' | 'read-write' | 'uniform';
+
+export interface BindingDeclaration {
+  /** @binding(n) in @group(0). */
+  readonly binding: number;
+  readonly access: BindingAccess;
+  /**
+   * The entry point uses the binding only for some uniform values, and says when not
+   * (e.g. 'momentum is 0'); an op may then leave it out, and the plan binds a
+   * placeholder there (WebGPU needs a buffer at every binding of the layout).
+   */
+  readonly unusedWhen?: string;
+}
+
+/** A kernel's bindings by WGSL variable name. */
+export type Bindings = Readonly<Record<string, BindingDeclaration>>;
+
+/** The buffers of one dispatch by binding name; the uniform block is the plan's own. */
+export type BindingBuffers = Readonly<Record<string, GPUBuffer | undefined>>;
+
+export function read(binding: number): BindingDeclaration {
+  return { binding, access: 'read' };
+}
+
+export function readWrite(binding: number): BindingDeclaration {
+  return { binding, access: 'read-write' };
+}
+
+export function uniform(binding: number): BindingDeclaration {
+  return { binding, access: 'uniform' };
+}
+
+/** A binding the entry point leaves unused when `condition` holds (an op may omit its buffer then). */
+export function unusedWhen(declaration: BindingDeclaration, condition: string): BindingDeclaration {
+  return { ...declaration, unusedWhen: condition };
+}
+
+/** One storage binding of a dispatch: the buffer, or undefined for an omitted `unusedWhen` binding. */
+export interface StorageEntry {
+  name: string;
+  binding: number;
+  buffer: GPUBuffer | undefined;
+}
+
+/**
+ * The storage bindings of a dispatch of `kernel` in declaration order, with the buffers
+ * given by name. Refuses a name the kernel does not declare, the uniform block's name,
+ * and a missing buffer for a binding the entry point always uses.
+ */
+export function storageEntries(kernel: string, declared: Bindings, buffers: BindingBuffers): StorageEntry[] {
+  const storageNames = Object.keys(declared).filter((name) => declared[name].access !== 'uniform');
+  for (const name of Object.keys(buffers)) {
+    const declaration = declared[name] as BindingDeclaration | undefined;
+    if (!declaration) throw new Error(`Kernel ${kernel} has no binding named '${name}' (its buffers: ${storageNames.join(', ')})`);
+    if (declaration.access === 'uniform') throw new Error(`Kernel ${kernel}: '${name}' is the uniform block, which the dispatch plan binds itself`);
+  }
+  return storageNames.map((name) => {
+    const { binding, unusedWhen } = declared[name];
+    const buffer = buffers[name];
+    if (!buffer && unusedWhen === undefined) throw new Error(`Kernel ${kernel}: no buffer given for binding '${name}' (@binding(${binding}))`);
+    return { name, binding, buffer };
+  });
+}
+
+/** The @binding of a kernel's uniform block (each kernel has exactly one). */
+export function uniformBinding(kernel: string, declared: Bindings): number {
+  const uniforms = Object.values(declared).filter((declaration) => declaration.access === 'uniform');
+  if (uniforms.length !== 1) throw new Error(`Kernel ${kernel} declares ${uniforms.length} uniform bindings; the dispatch plan binds exactly one`);
+  return uniforms[0].binding;
+}
