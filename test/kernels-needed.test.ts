@@ -1,12 +1,17 @@
 /**
  * kernelsNeededBy against the kernel choices the ops make (kernel-choice.ts): the
  * loss and update kernels a config dispatches are among those it compiles, and every
- * key it lists names a defined kernel. No GPU needed.
+ * key it lists names a defined kernel (no GPU needed); and against what a model's
+ * training and evaluation plans actually dispatch (on each test adapter).
  */
 import { describe, expect, it } from 'vitest';
-import { ALL_KERNELS, crossEntropyKernel, lossKernel, optimizerKernelKey, PER_ROW_SOFTMAX_MAX_CLASSES } from '../src/kernels/kernel-set.ts';
+import { ALL_KERNELS, crossEntropyKernel, dropoutBetweenLayers, KernelSet, lossKernel, optimizerKernelKey, PER_ROW_SOFTMAX_MAX_CLASSES, tokenInput } from '../src/kernels/kernel-set.ts';
+import type { SequenceBatch } from '../src/model/batch.ts';
 import { type RnnModelConfig, resolveConfig } from '../src/model/config.ts';
 import { kernelsNeededBy } from '../src/model/kernels-needed.ts';
+import { RnnModel } from '../src/model/rnn-model.ts';
+import { contextFor, TEST_ADAPTERS } from './gpu-adapters.ts';
+import { randomFloats } from './random.ts';
 
 const CONFIGS: RnnModelConfig[] = [
   { cell: 'rnn', vocabularySize: 5, hiddenSize: 4 },
@@ -32,4 +37,67 @@ describe('kernelsNeededBy', () => {
     expect(crossEntropyKernel(PER_ROW_SOFTMAX_MAX_CLASSES + 1)).toBe('softmaxCrossEntropy');
     expect(lossKernel('mse', 10)).toBe('meanSquaredError');
   });
+});
+
+describe('the input and dropout choices', () => {
+  it('tokenInput: a lookup with embeddingSize > 0, one-hot without, dense inputs neither', () => {
+    expect(tokenInput({ inputKind: 'tokens', embeddingSize: 3 })).toBe('lookup');
+    expect(tokenInput({ inputKind: 'tokens', embeddingSize: 0 })).toBe('one-hot');
+    expect(tokenInput({ inputKind: 'dense', embeddingSize: 0 })).toBe('dense');
+  });
+
+  it('dropoutBetweenLayers: p > 0 and more than one layer', () => {
+    expect(dropoutBetweenLayers({ dropout: 0.5, layers: 2 })).toBe(true);
+    expect(dropoutBetweenLayers({ dropout: 0.5, layers: 1 })).toBe(false);
+    expect(dropoutBetweenLayers({ dropout: 0, layers: 3 })).toBe(false);
+  });
+});
+
+/** Configs that between them take every input kind, dropout on and off (and asked for on one layer), each cell, loss and optimizer. */
+const DISPATCH_CONFIGS: RnnModelConfig[] = [
+  { cell: 'rnn', nonlinearity: 'relu', vocabularySize: 5, hiddenSize: 4, layers: 2, dropout: 0.3, clipGradientNorm: 1, optimizer: { type: 'sgd', learningRate: 0.1, momentum: 0.9 } },
+  { cell: 'lstm', vocabularySize: 6, embeddingSize: 3, hiddenSize: 4, dropout: 0.5, optimizer: { type: 'adamw', learningRate: 0.01 } },
+  { cell: 'gru', inputSize: 3, outputSize: 2, hiddenSize: 4, layers: 2, bidirectional: true, loss: 'mse', optimizer: { type: 'rmsprop', learningRate: 0.01 } },
+  { cell: 'rnn', vocabularySize: 5, hiddenSize: 4, layers: 2 },
+];
+
+function batchFor(config: ReturnType<typeof resolveConfig>): SequenceBatch {
+  const [T, B] = [3, 2];
+  const tokens = Array.from({ length: T * B }, (_, i) => i % config.outputSize);
+  return config.inputKind === 'tokens'
+    ? { timeSteps: T, batchSize: B, inputTokens: tokens, targets: tokens }
+    : { timeSteps: T, batchSize: B, inputs: randomFloats(T * B * config.inputSize, 7, 1), targetValues: randomFloats(T * B * config.outputSize, 8, 1) };
+}
+
+describe.each(TEST_ADAPTERS)('kernelsNeededBy against the dispatches on %s', (adapter) => {
+  for (const config of DISPATCH_CONFIGS) {
+    const resolved = resolveConfig(config);
+    const what = `${resolved.cell}, ${resolved.layers} layer(s), ${tokenInput(resolved)} inputs, dropout ${resolved.dropout}${resolved.bidirectional ? ', bidirectional' : ''}`;
+    it(`${what}: a training step and an evaluation dispatch every listed kernel but the unused matmul cores, and nothing else`, async () => {
+      const context = await contextFor(adapter);
+      const kernels = await KernelSet.load(context.device);
+      const dispatched = new Set<string>();
+      const lookUp = kernels.kernel;
+      // Every op finds its pipeline through kernel(key) as it adds the dispatch.
+      kernels.kernel = function (this: KernelSet, key: string) {
+        dispatched.add(key);
+        return lookUp.call(this, key);
+      };
+      const model = await RnnModel.create(context, config);
+      try {
+        const batch = batchFor(resolved);
+        expect(Number.isFinite(await model.trainStep(batch).loss())).toBe(true);
+        expect(Number.isFinite(await model.evaluate(batch).loss())).toBe(true);
+      } finally {
+        delete (kernels as Partial<KernelSet>).kernel;
+        model.dispose();
+      }
+      const needed = kernelsNeededBy(resolved);
+      for (const key of dispatched) expect(needed, `${key} is dispatched`).toContain(key);
+      // All matmul cores a shape may pick are compiled; which ones run depends on the sizes.
+      const neededBesidesMatmul = needed.filter((key) => !key.startsWith('matmul '));
+      expect([...dispatched].filter((key) => !key.startsWith('matmul ')).sort()).toEqual([...neededBesidesMatmul].sort());
+      expect(dispatched.has('dropoutForward')).toBe(dropoutBetweenLayers(resolved));
+    });
+  }
 });

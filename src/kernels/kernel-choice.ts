@@ -27,3 +27,26 @@ export function optimizerKernel(type: OptimizerKernel | 'adamw'): OptimizerKerne
 export function optimizerKernelKey(type: OptimizerKernel | 'adamw'): `${OptimizerKernel}Update` {
   return `${optimizerKernel(type)}Update`;
 }
+
+/**
+ * How token inputs enter the first layer: 'lookup', a learned embedding E [V, D] whose rows
+ * are gathered (embeddingSize D > 0; embeddingRowsForward/Backward), or 'one-hot', W_ih's
+ * columns gathered as the input projection (embeddingForward/Backward); 'dense' inputs take
+ * neither (their projection is a matmul).
+ */
+export function tokenInput(config: { inputKind: 'tokens' | 'dense'; embeddingSize: number }): 'lookup' | 'one-hot' | 'dense' {
+  if (config.inputKind === 'dense') return 'dense';
+  return config.embeddingSize > 0 ? 'lookup' : 'one-hot';
+}
+
+/** The kernels of each kind of input (tokenInput), forward then backward. */
+export const TOKEN_INPUT_KERNELS = {
+  lookup: ['embeddingRowsForward', 'embeddingRowsBackward'],
+  'one-hot': ['embeddingForward', 'embeddingBackward'],
+  dense: [],
+} as const;
+
+/** Dropout runs at the boundaries between stacked layers: with p > 0 and more than one layer. */
+export function dropoutBetweenLayers(config: { dropout: number; layers: number }): boolean {
+  return config.dropout > 0 && config.layers > 1;
+}

@@ -1,8 +1,10 @@
 /**
  * The kernels a model's training and evaluation plans dispatch, by key, so that a
  * device compiles only those (RnnModel.create awaits them; generate adds its sampler).
+ * Each choice a config makes is the function its op or plan calls (kernel-choice.ts);
+ * test/kernels-needed.test.ts checks the list against what plans dispatch.
  */
-import { CHOSEN_MATMUL_VARIANTS, lossKernel, matmulKey, optimizerKernelKey, rnnStepKey } from '../kernels/kernel-set.ts';
+import { CHOSEN_MATMUL_VARIANTS, dropoutBetweenLayers, lossKernel, matmulKey, optimizerKernelKey, rnnStepKey, TOKEN_INPUT_KERNELS, tokenInput } from '../kernels/kernel-set.ts';
 import type { ResolvedConfig } from './config.ts';
 
 export function kernelsNeededBy(config: ResolvedConfig): string[] {
@@ -14,9 +16,9 @@ export function kernelsNeededBy(config: ResolvedConfig): string[] {
   if (config.cell === 'rnn') keys.push(rnnStepKey(false, config.nonlinearity === 'relu'), rnnStepKey(true, config.nonlinearity === 'relu'));
   if (config.cell === 'lstm') keys.push('lstmCellForward', 'lstmCellBackward');
   if (config.cell === 'gru') keys.push('gruCellForward', 'gruCellBackward');
-  if (config.inputKind === 'tokens') keys.push(...(config.embeddingSize > 0 ? ['embeddingRowsForward', 'embeddingRowsBackward'] : ['embeddingForward', 'embeddingBackward']));
+  keys.push(...TOKEN_INPUT_KERNELS[tokenInput(config)]);
   keys.push(lossKernel(config.loss, config.outputSize));
-  if (config.dropout > 0 && config.layers > 1) keys.push('dropoutForward', 'dropoutBackward');
+  if (dropoutBetweenLayers(config)) keys.push('dropoutForward', 'dropoutBackward');
   if (config.bidirectional) keys.push('reverseRows', 'joinDirections', 'splitDirections');
   keys.push('columnSums', 'meanLoss', 'sumSquaresPartial', 'finishNorm');
   if (config.clipGradientNorm > 0) keys.push('scaleGradients');

@@ -10,7 +10,7 @@
  */
 import { createStorageBuffer, readFloats, writeElements } from '../device/buffers.ts';
 import { type DispatchHandle, DispatchPlan } from '../kernels/dispatch-plan.ts';
-import { dropoutUniforms, type KernelSet, normUniforms, meanLossUniforms, mseUniforms, softmaxUniforms, type OptimizerKernel, optimizerKernel, optimizerUniforms, type OptimizerStepValues } from '../kernels/kernel-set.ts';
+import { dropoutBetweenLayers, dropoutUniforms, type KernelSet, normUniforms, meanLossUniforms, mseUniforms, softmaxUniforms, type OptimizerKernel, optimizerKernel, optimizerUniforms, type OptimizerStepValues, tokenInput } from '../kernels/kernel-set.ts';
 import type { ValidatedBatch } from './batch.ts';
 import type { ResolvedConfig } from './config.ts';
 import { BidirectionalStage } from './bidirectional-stage.ts';
@@ -126,11 +126,11 @@ export class SequencePlan {
     const setting = (layer: number): LayerSetting => ({ kernels, config, layout, parameters, gradients, timeSteps: T, batchSize: B, layer, forwardOnly: !training });
     const W = config.directions * H; // width of every layer's output
     // Between layers with dropout, layer k+1 reads layer k's output through the mask.
-    if (config.dropout > 0) {
+    if (dropoutBetweenLayers(config)) {
       for (let k = 0; k + 1 < config.layers; k++) this.droppedOutputs.push(createStorageBuffer(device, `layer ${k} output after dropout ${shape}`, TB * W));
     }
     const D = config.embeddingSize;
-    if (D > 0) {
+    if (tokenInput(config) === 'lookup') {
       this.embedded = createStorageBuffer(device, `embedded inputs ${shape}`, TB * D);
       if (training) this.embeddedGradients = createStorageBuffer(device, `embedded input gradients ${shape}`, TB * D);
     }
@@ -138,7 +138,7 @@ export class SequencePlan {
     const stages: LayerStage[] = [];
     const inputOf = (k: number): LayerInput =>
       k > 0
-        ? { kind: 'dense', sequence: config.dropout > 0 ? { buffer: this.droppedOutputs[k - 1], offset: 0 } : stages[k - 1].output, width: W }
+        ? { kind: 'dense', sequence: this.droppedOutputs.length > 0 ? { buffer: this.droppedOutputs[k - 1], offset: 0 } : stages[k - 1].output, width: W }
         : this.embedded
           ? { kind: 'dense', sequence: { buffer: this.embedded, offset: 0 }, width: D }
           : config.inputKind === 'tokens'

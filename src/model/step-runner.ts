@@ -7,7 +7,7 @@
 import { checkScheduledLearningRate } from './options.ts';
 import { readFloats } from '../device/buffers.ts';
 import type { GpuContext } from '../device/gpu-context.ts';
-import type { KernelSet } from '../kernels/kernel-set.ts';
+import { dropoutBetweenLayers, type KernelSet } from '../kernels/kernel-set.ts';
 import { InvalidArgumentError } from '../validation.ts';
 import { type SequenceBatch, validateBatch, type ValidatedBatch } from './batch.ts';
 import type { ResolvedConfig } from './config.ts';
@@ -147,7 +147,7 @@ export class StepRunner {
    * as they were; evaluation uses every unit (p = 0).
    */
   private dropoutFor(kind: 'training' | 'gradients' | 'evaluation', count: number): { keys: number[]; probability: number } | undefined {
-    if (!(this.config.dropout > 0 && this.config.layers > 1)) return undefined;
+    if (!dropoutBetweenLayers(this.config)) return undefined;
     const run = kind === 'gradients' ? (GRADIENT_PASS_RUNS + this.counters.gradientPasses) >>> 0 : this.counters.trainingRuns;
     const keys = Array.from({ length: this.config.layers - 1 }, (_, k) => dropoutKey(this.config.seed, run, k));
     if (kind === 'evaluation') return { keys, probability: 0 };
