@@ -97,19 +97,29 @@ function usedByEntryPoint(source: string, entryPoint: string): Map<string, { bin
   return used;
 }
 
-/** Declared bindings that differ from what the WGSL entry point uses, one line each (empty when they agree). */
+/**
+ * Declared bindings that differ from what the WGSL entry point uses, one line each (empty
+ * when they agree). A declaration names its WGSL variable by its key, or by `variable` where
+ * the kernel names the buffer by its role.
+ */
 function bindingMismatches(source: string, entryPoint: string, declared: Bindings): string[] {
   const used = usedByEntryPoint(source, entryPoint);
+  const byVariable = new Map<string, [string, BindingDeclaration]>();
   const problems: string[] = [];
-  for (const [name, { binding, access }] of used) {
-    const declaration = declared[name] as BindingDeclaration | undefined;
-    if (!declaration) problems.push(`${name} (@binding(${binding}), ${access}) is used but not declared`);
+  for (const [name, declaration] of Object.entries(declared)) {
+    const variable = declaration.variable ?? name;
+    if (byVariable.has(variable)) problems.push(`${name}: WGSL variable ${variable} declared twice`);
+    byVariable.set(variable, [name, declaration]);
+  }
+  for (const [variable, { binding, access }] of used) {
+    const [name, declaration] = byVariable.get(variable) ?? [variable, undefined];
+    if (!declaration) problems.push(`${variable} (@binding(${binding}), ${access}) is used but not declared`);
     else if (declaration.binding !== binding || declaration.access !== access) {
       problems.push(`${name}: declared @binding(${declaration.binding}) ${declaration.access}, the WGSL has @binding(${binding}) ${access}`);
     }
   }
-  for (const name of Object.keys(declared)) {
-    if (!used.has(name)) problems.push(`${name} is declared but ${entryPoint} does not use it`);
+  for (const [variable, [name]] of byVariable) {
+    if (!used.has(variable)) problems.push(`${name} is declared but ${entryPoint} does not use ${variable}`);
   }
   return problems;
 }
@@ -145,7 +155,13 @@ describe('binding declarations', () => {
     // dropoutBackward works in place: the module's `input` is not in its interface.
     const dropout = KERNELS.dropoutBackward;
     expect(bindingMismatches(dropout.sources.join('\n'), dropout.entryPoint, { ...dropout.bindings, input: read(0) })).toEqual([
-      'input is declared but dropoutBackward does not use it',
+      'input is declared but dropoutBackward does not use input',
+    ]);
+    // A role name checks its WGSL variable: the scratch of the clip is gradient_norm.wgsl's `source`, read-only.
+    const clip = KERNELS.scaleGradients;
+    expect(bindingMismatches(clip.sources.join('\n'), clip.entryPoint, { ...clip.bindings, scratch: read(0, 'destination'), gradients: readWrite(1, 'source') })).toEqual([
+      'scratch: declared @binding(0) read, the WGSL has @binding(1) read-write',
+      'gradients: declared @binding(1) read-write, the WGSL has @binding(0) read',
     ]);
   });
 

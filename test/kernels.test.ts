@@ -598,7 +598,7 @@ describe.each(TEST_ADAPTERS)('dispatch plan on %s', (adapter) => {
     plan.add(await cache.get('sgdUpdate', elementwise), { gradients, parameters }, optimizerUniforms('sgd', { ...PLAIN, count, learningRate: 0.5 }), grid, 'sgd 2-D');
     const biasOffset = hidden * vocabulary;
     const embeddingUniforms: UniformField[] = [rows, hidden, vocabulary, 0, biasOffset, biasOffset + hidden, 0];
-    plan.add(await cache.get('embeddingForward', elementwise), { tokens: tokenBuffer, source: embeddingParameters, destination: projections }, embeddingUniforms, grid, 'embedding 2-D');
+    plan.add(await cache.get('embeddingForward', elementwise), { tokens: tokenBuffer, parameters: embeddingParameters, projections }, embeddingUniforms, grid, 'embedding 2-D');
     const softmaxGrid = gridFor(softmaxRows, 3);
     expect(softmaxGrid).toEqual([3, 3]);
     plan.add(

@@ -1,8 +1,11 @@
 /**
  * Kernel bindings by name. Each kernel declares (registry.ts) the buffers its entry
- * point binds, by WGSL variable name: @binding(n) in @group(0) and the access, read-only
- * storage, read-write storage or the uniform block; only those the entry point uses, so
- * its bind group layout has nothing to pad. Ops pass buffers by the same names
+ * point binds, by name: @binding(n) in @group(0) and the access, read-only storage,
+ * read-write storage or the uniform block; only those the entry point uses, so its bind
+ * group layout has nothing to pad. The name is the WGSL variable's, or the buffer's role
+ * in this entry point where a module's entry points share a variable in different roles
+ * (gradient_norm.wgsl's `source` is the gradients, the loss history or the scratch).
+ * Ops pass buffers by the same names
  * (`{ gradients, parameters }`) and `storageEntries` maps them to binding indices,
  * refusing an unknown or a missing name. test/binding-declarations.test.ts checks the
  * declarations against the WGSL.
@@ -15,6 +18,8 @@ export interface BindingDeclaration {
   /** @binding(n) in @group(0). */
   readonly binding: number;
   readonly access: BindingAccess;
+  /** The WGSL variable, where the kernel names the binding by its role instead. */
+  readonly variable?: string;
   /**
    * The entry point uses the binding only for some uniform values, and says when not
    * (e.g. 'momentum is 0'); an op may then leave it out, and the plan binds a
@@ -29,12 +34,14 @@ export type Bindings = Readonly<Record<string, BindingDeclaration>>;
 /** The buffers of one dispatch by binding name; the uniform block is the plan's own. */
 export type BindingBuffers = Readonly<Record<string, GPUBuffer | undefined>>;
 
-export function read(binding: number): BindingDeclaration {
-  return { binding, access: 'read' };
+/** Read-only storage at @binding(n); `variable`: the WGSL variable, where the kernel's name for it differs. */
+export function read(binding: number, variable?: string): BindingDeclaration {
+  return variable === undefined ? { binding, access: 'read' } : { binding, access: 'read', variable };
 }
 
-export function readWrite(binding: number): BindingDeclaration {
-  return { binding, access: 'read-write' };
+/** Read-write storage at @binding(n); `variable` as for read. */
+export function readWrite(binding: number, variable?: string): BindingDeclaration {
+  return variable === undefined ? { binding, access: 'read-write' } : { binding, access: 'read-write', variable };
 }
 
 export function uniform(binding: number): BindingDeclaration {

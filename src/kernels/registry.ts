@@ -79,9 +79,6 @@ const MATMUL_BINDINGS = { a: read(0), b: read(1), bias: unusedWhen(read(2), 'bot
 /** The fused RNN step: W_hh from the parameters, the state slots updated in place. */
 const RNN_STEP_FORWARD_BINDINGS = { weights: read(0), states: readWrite(2), u: uniform(3) };
 const LSTM_BINDINGS = { saved: readWrite(0), stepStates: readWrite(1), u: uniform(3) };
-const GRADIENT_NORM = { source: read(0), destination: readWrite(1), u: uniform(4) };
-const EMBEDDING_BINDINGS = { tokens: read(0), source: read(1), destination: readWrite(2), u: uniform(3) };
-const DIRECTION_BINDINGS = { lengths: read(0), source: read(1), first: readWrite(2), second: readWrite(3), direction: uniform(4) };
 const SOFTMAX_BINDINGS = { targets: read(0), logits: readWrite(1), rowLosses: readWrite(2), u: uniform(3) };
 const REDUCE_BINDINGS = { input: read(0), output: readWrite(1), u: uniform(2) };
 
@@ -144,25 +141,25 @@ export const KERNELS = {
     bindings: { states: read(0), saved: readWrite(1), stepStates: readWrite(2), work: readWrite(3), u: uniform(4) },
     uniforms: L.gruCell,
   },
-  /** Pass 1: source = gradients, destination = the partial sums. */
+  /** Pass 1: the partial sums of squares into the scratch. */
   sumSquaresPartial: {
     sources: [gradientNormSource],
     entryPoint: 'sumSquaresPartial',
-    bindings: GRADIENT_NORM,
+    bindings: { gradients: read(0, 'source'), scratch: readWrite(1, 'destination'), u: uniform(4) },
     uniforms: L.gradientNorm,
   },
-  /** Pass 2: source = the loss history, destination = the partial sums (then the clip coefficient). */
+  /** Pass 2: the norm into its history, the clip coefficient into the scratch, the guard from the norm and the loss. */
   finishNorm: {
     sources: [gradientNormSource],
     entryPoint: 'finishNorm',
-    bindings: { ...GRADIENT_NORM, history: readWrite(2), guard: readWrite(3) },
+    bindings: { lossHistory: read(0, 'source'), scratch: readWrite(1, 'destination'), normHistory: readWrite(2, 'history'), guard: readWrite(3), u: uniform(4) },
     uniforms: L.gradientNorm,
   },
-  /** Pass 3: source = the scratch holding the clip coefficient, destination = gradients. */
+  /** Pass 3: the gradients times the clip coefficient in the scratch. */
   scaleGradients: {
     sources: [gradientNormSource],
     entryPoint: 'scaleGradients',
-    bindings: GRADIENT_NORM,
+    bindings: { scratch: read(0, 'source'), gradients: readWrite(1, 'destination'), u: uniform(4) },
     uniforms: L.gradientNorm,
   },
   sampleToken: {
@@ -177,11 +174,11 @@ export const KERNELS = {
     bindings: { input: read(0), output: readWrite(1), u: uniform(2) },
     uniforms: L.dropout,
   },
-  /** In place: output ⊙= mask. */
+  /** In place: gradients ⊙= mask. */
   dropoutBackward: {
     sources: [dropoutSource],
     entryPoint: 'dropoutBackward',
-    bindings: { output: readWrite(1), u: uniform(2) },
+    bindings: { gradients: readWrite(1, 'output'), u: uniform(2) },
     uniforms: L.dropout,
   },
   tanhForward: {
@@ -190,37 +187,34 @@ export const KERNELS = {
     bindings: { input: read(0), output: readWrite(2), u: uniform(3) },
     uniforms: L.tanhElementwise,
   },
-  /** input = dOutput, saved = the forward outputs, output = dInput. */
   tanhBackward: {
     sources: [tanhSource, tanhElementwiseSource],
     entryPoint: 'tanhBackward',
-    bindings: { input: read(0), saved: read(1), output: readWrite(2), u: uniform(3) },
+    bindings: { dOutput: read(0, 'input'), output: read(1, 'saved'), dInput: readWrite(2, 'output'), u: uniform(3) },
     uniforms: L.tanhElementwise,
   },
-  /** source = the parameters, destination = the projections. */
   embeddingForward: {
     sources: [embeddingSource],
     entryPoint: 'embeddingForward',
-    bindings: EMBEDDING_BINDINGS,
+    bindings: { tokens: read(0), parameters: read(1, 'source'), projections: readWrite(2, 'destination'), u: uniform(3) },
     uniforms: L.embedding,
   },
-  /** source = dA, destination = the gradients. */
   embeddingBackward: {
     sources: [embeddingSource],
     entryPoint: 'embeddingBackward',
-    bindings: EMBEDDING_BINDINGS,
+    bindings: { tokens: read(0), dPreactivations: read(1, 'source'), gradients: readWrite(2, 'destination'), u: uniform(3) },
     uniforms: L.embedding,
   },
   embeddingRowsForward: {
     sources: [embeddingSource],
     entryPoint: 'embeddingRowsForward',
-    bindings: EMBEDDING_BINDINGS,
+    bindings: { tokens: read(0), parameters: read(1, 'source'), embedded: readWrite(2, 'destination'), u: uniform(3) },
     uniforms: L.embedding,
   },
   embeddingRowsBackward: {
     sources: [embeddingSource],
     entryPoint: 'embeddingRowsBackward',
-    bindings: EMBEDDING_BINDINGS,
+    bindings: { tokens: read(0), dEmbedded: read(1, 'source'), gradients: readWrite(2, 'destination'), u: uniform(3) },
     uniforms: L.embedding,
   },
   softmaxCrossEntropy: {
@@ -275,21 +269,20 @@ export const KERNELS = {
   reverseRows: {
     sources: [bidirectionalSource, reverseRowsSource],
     entryPoint: 'reverseRows',
-    bindings: { lengths: read(0), rowsIn: read(1), rowsOut: readWrite(2), reverse: uniform(3) },
+    bindings: { lengths: read(0), input: read(1, 'rowsIn'), output: readWrite(2, 'rowsOut'), reverse: uniform(3) },
     uniforms: L.reverseRows,
   },
-  /** source = h^fwd, first = h^rev (read only), second = y. */
+  /** y = [h^fwd, h^rev] (reverseStates only read; the module's variable is read-write for the split). */
   joinDirections: {
     sources: [bidirectionalSource, bidirectionalJoinSource],
     entryPoint: 'joinDirections',
-    bindings: DIRECTION_BINDINGS,
+    bindings: { lengths: read(0), forwardStates: read(1, 'source'), reverseStates: readWrite(2, 'first'), joined: readWrite(3, 'second'), direction: uniform(4) },
     uniforms: L.direction,
   },
-  /** source = dy, first = dh^fwd, second = dh^rev. */
   splitDirections: {
     sources: [bidirectionalSource, bidirectionalJoinSource],
     entryPoint: 'splitDirections',
-    bindings: DIRECTION_BINDINGS,
+    bindings: { lengths: read(0), dJoined: read(1, 'source'), forwardGradients: readWrite(2, 'first'), reverseGradients: readWrite(3, 'second'), direction: uniform(4) },
     uniforms: L.direction,
   },
 } as const satisfies Record<string, KernelSpec>;

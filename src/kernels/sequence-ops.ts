@@ -14,7 +14,7 @@ export const sequenceOps = {
 
   /** gradient ⊙= mask over `count` elements, in place. */
   dropoutBackward(this: KernelSet, plan: DispatchPlan, gradient: BufferSlice, count: number, label: string): DispatchHandle {
-    return plan.add(this.kernel('dropoutBackward'), { output: gradient.buffer }, dropoutUniforms(count, 0, 0, 0, gradient.offset), this.elementwiseGrid(count), label);
+    return plan.add(this.kernel('dropoutBackward'), { gradients: gradient.buffer }, dropoutUniforms(count, 0, 0, 0, gradient.offset), this.elementwiseGrid(count), label);
   },
 
   /** output = tanh(input) over `count` elements. */
@@ -32,7 +32,7 @@ export const sequenceOps = {
   tanhBackward(this: KernelSet, plan: DispatchPlan, dOutput: BufferSlice, output: BufferSlice, dInput: BufferSlice, count: number, label: string): DispatchHandle {
     return plan.add(
       this.kernel('tanhBackward'),
-      { input: dOutput.buffer, saved: output.buffer, output: dInput.buffer },
+      { dOutput: dOutput.buffer, output: output.buffer, dInput: dInput.buffer },
       packUniforms(L.tanhElementwise, { count, offsetIn: dOutput.offset, offsetSaved: output.offset, offsetOut: dInput.offset }),
       this.elementwiseGrid(count),
       label,
@@ -48,7 +48,7 @@ export const sequenceOps = {
   ): DispatchHandle {
     return plan.add(
       this.kernel('embeddingForward'),
-      { tokens: args.tokens, source: args.parameters, destination: args.output.buffer },
+      { tokens: args.tokens, parameters: args.parameters, projections: args.output.buffer },
       embeddingUniforms(args.rows, args.width, args.vocabulary, args.weightOffset, args.biasOffsets[0], args.biasOffsets[1] ?? NONE, args.output.offset),
       this.elementwiseGrid(args.rows * args.width),
       label,
@@ -64,7 +64,7 @@ export const sequenceOps = {
   ): DispatchHandle {
     return plan.add(
       this.kernel('embeddingBackward'),
-      { tokens: args.tokens, source: args.dPreactivations.buffer, destination: args.gradients },
+      { tokens: args.tokens, dPreactivations: args.dPreactivations.buffer, gradients: args.gradients },
       embeddingUniforms(args.rows, args.width, args.vocabulary, args.weightOffset, 0, 0, args.dPreactivations.offset),
       [Math.ceil(args.width / ELEMENTWISE_WORKGROUP)],
       label,
@@ -75,7 +75,7 @@ export const sequenceOps = {
   embeddingRowsForward(this: KernelSet, plan: DispatchPlan, args: { tokens: GPUBuffer; parameters: GPUBuffer; weightOffset: number; output: BufferSlice; rows: number; width: number }, label: string): DispatchHandle {
     return plan.add(
       this.kernel('embeddingRowsForward'),
-      { tokens: args.tokens, source: args.parameters, destination: args.output.buffer },
+      { tokens: args.tokens, parameters: args.parameters, embedded: args.output.buffer },
       embeddingUniforms(args.rows, args.width, 0, args.weightOffset, NONE, NONE, args.output.offset),
       this.elementwiseGrid(args.rows * args.width),
       label,
@@ -86,7 +86,7 @@ export const sequenceOps = {
   embeddingRowsBackward(this: KernelSet, plan: DispatchPlan, args: { tokens: GPUBuffer; dInputs: BufferSlice; gradients: GPUBuffer; weightOffset: number; rows: number; width: number }, label: string): DispatchHandle {
     return plan.add(
       this.kernel('embeddingRowsBackward'),
-      { tokens: args.tokens, source: args.dInputs.buffer, destination: args.gradients },
+      { tokens: args.tokens, dEmbedded: args.dInputs.buffer, gradients: args.gradients },
       embeddingUniforms(args.rows, args.width, 0, args.weightOffset, NONE, NONE, args.dInputs.offset),
       [Math.ceil(args.width / ELEMENTWISE_WORKGROUP)],
       label,
@@ -101,7 +101,7 @@ export const sequenceOps = {
     const count = args.timeSteps * args.batch * args.width;
     return plan.add(
       this.kernel('reverseRows'),
-      { lengths: args.lengths, rowsIn: args.input.buffer, rowsOut: args.output.buffer },
+      { lengths: args.lengths, input: args.input.buffer, output: args.output.buffer },
       packUniforms(L.reverseRows, { timeSteps: args.timeSteps, batch: args.batch, width: args.width, inputOffset: args.input.offset, outputOffset: args.output.offset, accumulate: args.accumulate ? 1 : 0 }),
       this.elementwiseGrid(count),
       label,
@@ -112,7 +112,7 @@ export const sequenceOps = {
   joinDirections(this: KernelSet, plan: DispatchPlan, args: { lengths: GPUBuffer; forwardStates: GPUBuffer; reverseStates: GPUBuffer; joined: BufferSlice; timeSteps: number; batch: number; hiddenSize: number }, label: string): DispatchHandle {
     return plan.add(
       this.kernel('joinDirections'),
-      { lengths: args.lengths, source: args.forwardStates, first: args.reverseStates, second: args.joined.buffer },
+      { lengths: args.lengths, forwardStates: args.forwardStates, reverseStates: args.reverseStates, joined: args.joined.buffer },
       directionUniforms(args.timeSteps, args.batch, args.hiddenSize, false, args.joined.offset),
       this.elementwiseGrid(args.timeSteps * args.batch * 2 * args.hiddenSize),
       label,
@@ -123,7 +123,7 @@ export const sequenceOps = {
   splitDirections(this: KernelSet, plan: DispatchPlan, args: { lengths: GPUBuffer; dJoined: BufferSlice; forwardGradients: GPUBuffer; reverseGradients: GPUBuffer; timeSteps: number; batch: number; hiddenSize: number }, label: string): DispatchHandle {
     return plan.add(
       this.kernel('splitDirections'),
-      { lengths: args.lengths, source: args.dJoined.buffer, first: args.forwardGradients, second: args.reverseGradients },
+      { lengths: args.lengths, dJoined: args.dJoined.buffer, forwardGradients: args.forwardGradients, reverseGradients: args.reverseGradients },
       directionUniforms(args.timeSteps, args.batch, args.hiddenSize, false, args.dJoined.offset),
       this.elementwiseGrid(args.timeSteps * args.batch * args.hiddenSize),
       label,
