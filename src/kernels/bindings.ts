@@ -34,22 +34,32 @@ export type Bindings = Readonly<Record<string, BindingDeclaration>>;
 /** The buffers of one dispatch by binding name; the uniform block is the plan's own. */
 export type BindingBuffers = Readonly<Record<string, GPUBuffer | undefined>>;
 
+/**
+ * The buffers a dispatch of a kernel declaring `D` takes, for the type checker: every
+ * storage binding by name, those declared unusedWhen optional, the uniform block not at all.
+ */
+export type BuffersFor<D extends Bindings> = {
+  readonly [N in keyof D as D[N] extends { access: 'uniform' } | { unusedWhen: string } ? never : N]: GPUBuffer;
+} & {
+  readonly [N in keyof D as D[N] extends { unusedWhen: string } ? N : never]?: GPUBuffer;
+};
+
 /** Read-only storage at @binding(n); `variable`: the WGSL variable, where the kernel's name for it differs. */
-export function read(binding: number, variable?: string): BindingDeclaration {
+export function read(binding: number, variable?: string): BindingDeclaration & { access: 'read' } {
   return variable === undefined ? { binding, access: 'read' } : { binding, access: 'read', variable };
 }
 
 /** Read-write storage at @binding(n); `variable` as for read. */
-export function readWrite(binding: number, variable?: string): BindingDeclaration {
+export function readWrite(binding: number, variable?: string): BindingDeclaration & { access: 'read-write' } {
   return variable === undefined ? { binding, access: 'read-write' } : { binding, access: 'read-write', variable };
 }
 
-export function uniform(binding: number): BindingDeclaration {
+export function uniform(binding: number): BindingDeclaration & { access: 'uniform' } {
   return { binding, access: 'uniform' };
 }
 
 /** A binding the entry point leaves unused when `condition` holds (an op may omit its buffer then). */
-export function unusedWhen(declaration: BindingDeclaration, condition: string): BindingDeclaration {
+export function unusedWhen<D extends BindingDeclaration>(declaration: D, condition: string): D & { unusedWhen: string } {
   return { ...declaration, unusedWhen: condition };
 }
 

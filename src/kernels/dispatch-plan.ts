@@ -7,6 +7,7 @@
  */
 import { type BindingBuffers, type StorageEntry, storageEntries, uniformBinding } from './bindings.ts';
 import type { Kernel } from './pipeline-cache.ts';
+import type { KernelBuffers, KernelName } from './registry.ts';
 import { type UniformField, uniformBytes } from './uniforms.ts';
 
 export interface BufferSlice {
@@ -58,9 +59,9 @@ export class DispatchPlan {
    * block excluded (the plan binds it). `workgroups` is the grid, or a buffer slice holding
    * it (x, y, z words), read when the dispatch runs (an indirect dispatch).
    */
-  add(kernel: Kernel, buffers: BindingBuffers, uniforms: readonly UniformField[], workgroups: number[] | BufferSlice, label: string): DispatchHandle {
+  add<K extends KernelName>(kernel: Kernel<K>, buffers: KernelBuffers<K>, uniforms: readonly UniformField[], workgroups: number[] | BufferSlice, label: string): DispatchHandle {
     if (this.recorded) throw new Error(`Dispatch plan '${this.label}' is already built; it cannot grow.`);
-    const entries = storageEntries(kernel.name, kernel.bindings, buffers);
+    const entries = storageEntries(kernel.name, kernel.bindings, buffers as BindingBuffers);
     if (!Array.isArray(workgroups)) {
       this.pending.push({ kernel, buffers: entries, uniforms: uniformBytes(uniforms), workgroups, label });
       return { index: this.pending.length - 1 };

@@ -14,6 +14,7 @@ import { matmulOps } from './matmul-ops.ts';
 import { optimizerOps } from './optimizer-ops.ts';
 import { outputOps } from './output-ops.ts';
 import { type Kernel, pipelineCacheFor } from './pipeline-cache.ts';
+import type { KernelName } from './registry.ts';
 import { recurrentCellOps } from './recurrent-cell-ops.ts';
 import { sequenceOps } from './sequence-ops.ts';
 
@@ -68,7 +69,9 @@ export class KernelSet {
     );
   }
 
-  /** The compiled kernel of a key (for the op modules). */
+  /** The compiled kernel of a key (for the op modules); a registry name gives its kernel's type, and so its buffer names. */
+  kernel<K extends KernelName>(key: K): Kernel<K>;
+  kernel(key: string): Kernel;
   kernel(key: string): Kernel {
     const kernel = this.kernels.get(key);
     if (!kernel) throw new Error(`Kernel ${key} was not compiled: the model's kernel list (kernelsNeededBy) misses it`);

@@ -8,8 +8,8 @@ import { KERNELS, type KernelName } from './registry.ts';
 
 export type KernelConstants = Record<string, number | boolean>;
 
-export interface Kernel {
-  name: KernelName;
+export interface Kernel<K extends KernelName = KernelName> {
+  name: K;
   pipeline: GPUComputePipeline;
   layout: GPUBindGroupLayout;
   /** The registry's bindings by name (its bind group layout has exactly these). */
@@ -47,7 +47,7 @@ export class PipelineCache {
     this.device = device;
   }
 
-  get(name: KernelName, constants: KernelConstants = {}): Promise<Kernel> {
+  get<K extends KernelName>(name: K, constants: KernelConstants = {}): Promise<Kernel<K>> {
     const key = `${name} ${JSON.stringify(Object.entries(constants).sort())}`;
     let kernel = this.kernels.get(key);
     if (!kernel) {
@@ -55,7 +55,7 @@ export class PipelineCache {
       kernel.catch(() => this.kernels.delete(key));
       this.kernels.set(key, kernel);
     }
-    return kernel;
+    return kernel as Promise<Kernel<K>>;
   }
 
   /** Compiles (once per source) and checks the module, reporting WGSL errors with line:column. */

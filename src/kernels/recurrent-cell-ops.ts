@@ -1,11 +1,10 @@
 /** The per-step recurrent ops: the fused RNN step (on the register-tile core) and the LSTM and GRU cells. Installed on KernelSet's prototype (kernel-set.ts). */
-import type { BindingBuffers } from './bindings.ts';
 import type { DispatchHandle, DispatchPlan } from './dispatch-plan.ts';
 import type { KernelSet } from './kernel-set.ts';
 import { gruUniforms } from './kernel-uniforms.ts';
 import { matmulGrid, RNN_STEP_TILE, rnnStepKey } from './matmul-choice.ts';
 import type { GruCellArgs, LstmCellArgs, RnnStepArgs } from './op-args.ts';
-import { UNIFORM_LAYOUTS as L } from './registry.ts';
+import { type KernelBuffers, UNIFORM_LAYOUTS as L } from './registry.ts';
 import { packUniforms } from './uniforms.ts';
 
 export const recurrentCellOps = {
@@ -57,7 +56,7 @@ export const recurrentCellOps = {
   },
 };
 
-function rnnStep(kernels: KernelSet, backward: boolean, plan: DispatchPlan, buffers: BindingBuffers, args: RnnStepArgs, label: string): DispatchHandle {
+function rnnStep(kernels: KernelSet, backward: boolean, plan: DispatchPlan, buffers: KernelBuffers<'rnnStepForward' | 'rnnStepBackward'>, args: RnnStepArgs, label: string): DispatchHandle {
   return plan.add(
     kernels.kernel(rnnStepKey(backward, args.relu ?? false)),
     buffers,

@@ -33,7 +33,7 @@ import tanhElementwiseSource from '../../shaders/tanh_elementwise.wgsl?raw';
 import bidirectionalSource from '../../shaders/bidirectional.wgsl?raw';
 import bidirectionalJoinSource from '../../shaders/bidirectional_join.wgsl?raw';
 import reverseRowsSource from '../../shaders/reverse_rows.wgsl?raw';
-import { type Bindings, read, readWrite, uniform, unusedWhen } from './bindings.ts';
+import { type Bindings, type BuffersFor, read, readWrite, uniform, unusedWhen } from './bindings.ts';
 import type { UniformLayout } from './uniforms.ts';
 
 /**
@@ -288,6 +288,9 @@ export const KERNELS = {
 } as const satisfies Record<string, KernelSpec>;
 
 export type KernelName = keyof typeof KERNELS;
+
+/** The buffers by name that a dispatch of kernel K takes (a union of kernels: those of any one of them). */
+export type KernelBuffers<K extends KernelName> = K extends KernelName ? BuffersFor<(typeof KERNELS)[K]['bindings']> : never;
 
 /** Tile of the shared matmul core (matmul_tile.wgsl): each workgroup computes TILE x TILE outputs. */
 export const MATMUL_TILE = 32;
