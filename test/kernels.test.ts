@@ -546,6 +546,10 @@ describe.each(TEST_ADAPTERS)('dispatch plan on %s', (adapter) => {
     expect(() => kernels.columnSums(plan, { buffer: scratch, offset: 0 }, 1, cols, { buffer: sums, offsets: [0] }, 'wide sums')).toThrow(
       `wide sums: workgroup grid ${limit + 1}x1x1 exceeds the device limit of ${limit} per dimension`,
     );
+    // Buffers go by binding name: an unknown or a missing one is refused, and nothing is added.
+    expect(() => plan.add(kernel, { input: scratch, sums } as never, [0], [1], 'misnamed')).toThrow("Kernel columnSums has no binding named 'sums' (its buffers: input, output)");
+    expect(() => plan.add(kernel, { input: scratch } as never, [0], [1], 'incomplete')).toThrow("Kernel columnSums: no buffer given for binding 'output' (@binding(1))");
+    expect(plan.dispatchCount).toBe(0);
     plan.add(kernel, buffers, [0], [limit, limit, 1], 'at the limit');
     expect(plan.dispatchCount).toBe(1);
     plan.destroy();

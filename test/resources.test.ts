@@ -12,7 +12,7 @@ import { stepTimeLimit } from './time-limits.ts';
 describe.each(TEST_ADAPTERS)('resources on %s', (adapter) => {
   it('creating, training and disposing 12 models returns the live GPU bytes to where they started', async () => {
     const context = await contextFor(adapter);
-    // The device's kernel set (pipelines and two 16-byte placeholder buffers) is built once and shared.
+    // The device's kernel set (pipelines and the 16-byte placeholder for omitted bindings) is built once and shared.
     (await RnnModel.create(context, { vocabularySize: 2, hiddenSize: 1 })).dispose();
     const tracker = trackBuffers(context.device);
     try {

@@ -33,13 +33,19 @@ export const optimizerOps = {
    */
   optimizerUpdate(this: KernelSet, plan: DispatchPlan, type: OptimizerKernel, buffers: OptimizerBuffers, values: OptimizerStepValues, label: string, indirect?: BufferSlice): DispatchHandle {
     const { gradients, parameters, firstState, secondState } = buffers;
+    const uniforms = optimizerUniforms(type, values);
+    const grid = indirect ?? this.elementwiseGrid(values.count);
     // Without momentum, SGD and RMSprop have no momentum buffer (the binding is declared unusedWhen 'momentum is 0').
-    const bound =
-      type === 'sgd'
-        ? { gradients, parameters, momentumBuffer: firstState }
-        : type === 'adam'
-          ? { gradients, parameters, firstMoment: firstState, secondMoment: secondState }
-          : { gradients, parameters, squareAverage: secondState, momentumBuffer: firstState };
-    return plan.add(this.kernel(`${type}Update`), bound, optimizerUniforms(type, values), indirect ?? this.elementwiseGrid(values.count), label);
+    if (type !== 'adam' && values.momentum !== 0 && !firstState) throw new Error(`${label}: ${type} with momentum needs its momentum buffer (firstState)`);
+    switch (type) {
+      case 'sgd':
+        return plan.add(this.kernel('sgdUpdate'), { gradients, parameters, momentumBuffer: firstState }, uniforms, grid, label);
+      case 'rmsprop':
+        if (!secondState) throw new Error(`${label}: RMSprop needs its square averages (secondState)`);
+        return plan.add(this.kernel('rmspropUpdate'), { gradients, parameters, squareAverage: secondState, momentumBuffer: firstState }, uniforms, grid, label);
+      case 'adam':
+        if (!firstState || !secondState) throw new Error(`${label}: Adam needs both moments (firstState, secondState)`);
+        return plan.add(this.kernel('adamUpdate'), { gradients, parameters, firstMoment: firstState, secondMoment: secondState }, uniforms, grid, label);
+    }
   },
 };
