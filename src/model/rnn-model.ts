@@ -7,16 +7,17 @@
 import { readFloats, readWords, writeElements } from '../device/buffers.ts';
 import type { GpuContext } from '../device/gpu-context.ts';
 import { GUARD_SKIPPED_STEPS, KernelSet } from '../kernels/kernel-set.ts';
-import { isPlainObject, InvalidArgumentError, requirePositiveInteger } from '../validation.ts';
-import { EpochLosses } from './epoch-losses.ts';
+import { type EpochOptions, trainOneEpoch } from '../training/epoch.ts';
+import { isPlainObject, InvalidArgumentError } from '../validation.ts';
 import { checkFileFitsConfig } from './file-checks.ts';
-import { checkBatchShape, checkContext, checkEpochArguments, checkEpochBatches, checkExtraMetadata, checkFromWeightsArguments, checkLearningRate, checkParameterValues, checkStepNumber, epochStep } from './options.ts';
+import { checkBatchShape, checkContext, checkEpochArguments, checkEpochBatches, checkExtraMetadata, checkFromWeightsArguments, checkLearningRate, checkParameterValues, checkStepNumber } from './options.ts';
 import { releaseOnFailure } from './release-on-failure.ts';
 import { checkModelFitsDevice } from './size-limits.ts';
 import { type SequenceBatch, validateBatch } from './batch.ts';
 import { type ResolvedConfig, type RnnModelConfig, resolveConfig } from './config.ts';
 import { dropoutMask } from './dropout.ts';
 import { checkGeneration, type GenerateOptions, generateTokens } from './generation.ts';
+import { type GpuMemory, gpuMemoryOf } from './gpu-memory.ts';
 import { initialParameters } from './initialization.ts';
 import { kernelsNeededBy } from './kernels-needed.ts';
 import { decodeModelFile } from './model-file.ts';
@@ -27,16 +28,8 @@ import type { PlanPart } from './sequence-plan.ts';
 import { type RunOptions, type StepResult, StepRunner, streamOf } from './step-runner.ts';
 
 export { NonFiniteStepError, type RunOptions, type StepResult } from './step-runner.ts';
-
-/** What trainEpoch reports every `progressEvery` steps. */
-export interface EpochProgress {
-  /** The optimizer step just taken (counting from the model's first). */
-  step: number;
-  /** Steps taken in this epoch so far. */
-  stepsThisEpoch: number;
-  /** That step's loss. */
-  loss: number;
-}
+export type { EpochProgress } from '../training/epoch.ts';
+export type { GpuMemory, PlanMemory } from './gpu-memory.ts';
 
 export class RnnModel {
   readonly context: GpuContext;
@@ -189,27 +182,14 @@ export class RnnModel {
    * states unless the batch says otherwise. Every `progressEvery` steps (default 10)
    * it waits for that step's loss and calls `onProgress`, which also lets a page or
    * worker stay responsive; the epoch's mean loss is read back every half loss ring.
-   * For char-rnn streams with carried state, validation and checkpoints use train()
-   * (src/training/train.ts).
+   * It runs on the per-batch core of train() (src/training/train.ts), which char-rnn
+   * streams with carried state, validation and checkpoints use.
    */
-  async trainEpoch(
-    batches: Iterable<SequenceBatch>,
-    options: { onProgress?: (progress: EpochProgress) => void; progressEvery?: number } = {},
-  ): Promise<{ steps: number; meanLoss: number }> {
+  async trainEpoch(batches: Iterable<SequenceBatch>, options: EpochOptions = {}): Promise<{ steps: number; meanLoss: number }> {
     checkEpochArguments(batches, options);
     checkEpochBatches(batches, this.config);
-    const progressEvery = options.progressEvery === undefined ? 10 : requirePositiveInteger('options.progressEvery', options.progressEvery);
-    const losses = new EpochLosses((first, count) => this.runner.readLossHistory(first, count), LOSS_HISTORY_LENGTH);
-    let steps = 0;
-    for (const batch of batches) {
-      const result = epochStep(steps, steps, () => this.trainStep(batch));
-      losses.add(this.runner.counters.lossWrites - 1);
-      steps++;
-      if (options.onProgress && steps % progressEvery === 0) options.onProgress({ step: result.step, stepsThisEpoch: steps, loss: await result.loss() });
-      await losses.collectIfDue(this.runner.counters.lossWrites);
-    }
-    if (steps === 0) throw new InvalidArgumentError('batches', 'is empty, expected at least one batch');
-    return { steps, meanLoss: await losses.mean() };
+    const history = { runsWritten: () => this.runner.counters.lossWrites, read: (first: number, count: number) => this.runner.readLossHistory(first, count), length: LOSS_HISTORY_LENGTH };
+    return trainOneEpoch(this, history, batches, options);
   }
 
   /**
@@ -288,6 +268,17 @@ export class RnnModel {
       update: plan.partSize('update'),
       total: plan.dispatchCount,
     };
+  }
+
+  /**
+   * The GPU memory this model holds now, from the sizes of the buffers it created:
+   * parameters, gradients, optimizer states, histories, carried states, and each
+   * kept plan's buffers (one per batch shape and mode: a new shape adds one, the
+   * least recently used beyond six is freed). See gpu-memory.ts.
+   */
+  gpuMemory(): GpuMemory {
+    this.checkUsable();
+    return gpuMemoryOf(this.buffers.memory(), this.runner.plans.memory());
   }
 
   /** Training steps whose update was skipped because their loss or gradients were not finite. */
