@@ -29,7 +29,6 @@ import { type RunOptions, type StepResult, StepRunner, streamOf } from './step-r
 
 export { NonFiniteStepError, type RunOptions, type StepResult } from './step-runner.ts';
 export type { EpochProgress } from '../training/epoch.ts';
-export type { GpuMemory, PlanMemory } from './gpu-memory.ts';
 
 export class RnnModel {
   readonly context: GpuContext;
