@@ -25,6 +25,7 @@ import {
   SUPPORTED_LIST,
   typedArrayName,
 } from './safetensors-format.ts';
+import { firstInvalidUtf8Byte } from '../text/utf8.ts';
 
 /** The reference library's other dtypes: valid safetensors, but not readable into our typed arrays. */
 const OTHER_OFFICIAL_DTYPES: readonly string[] = [
@@ -210,25 +211,9 @@ function hexBytes(bytes: Uint8Array): string {
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join(' ');
 }
 
-/** " (first bad byte near file offset K)": bisects for the longest prefix that streams without a UTF-8 error. */
+/** " (first bad byte near file offset K)". */
 function firstInvalidUtf8(headerBytes: Uint8Array): string {
-  const decodes = (length: number): boolean => {
-    try {
-      // Streaming: a multi-byte character cut off at the end of the prefix is not an error.
-      new TextDecoder('utf-8', { fatal: true }).decode(headerBytes.subarray(0, length), { stream: true });
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  let low = 0;
-  let high = headerBytes.length;
-  while (low < high) {
-    const middle = Math.floor((low + high + 1) / 2);
-    if (decodes(middle)) low = middle;
-    else high = middle - 1;
-  }
-  return ` (first bad byte near file offset ${LENGTH_PREFIX_BYTES + low})`;
+  return ` (first bad byte near file offset ${LENGTH_PREFIX_BYTES + firstInvalidUtf8Byte(headerBytes)})`;
 }
 
 /** What a file that is not safetensors looks like, from its first bytes. */

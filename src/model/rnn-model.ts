@@ -4,9 +4,9 @@
  * into one command encoder and submitted once; the loss stays on the GPU until
  * asked for.
  */
-import { readFloats, readWords, writeElements } from '../device/buffers.ts';
+import { readFloats, writeElements } from '../device/buffers.ts';
 import type { GpuContext } from '../device/gpu-context.ts';
-import { GUARD_SKIPPED_STEPS, KernelSet } from '../kernels/kernel-set.ts';
+import { KernelSet } from '../kernels/kernel-set.ts';
 import { type EpochOptions, trainOneEpoch } from '../training/epoch.ts';
 import { isPlainObject, InvalidArgumentError } from '../validation.ts';
 import { checkFileFitsConfig } from './file-checks.ts';
@@ -281,10 +281,8 @@ export class RnnModel {
   }
 
   /** Training steps whose update was skipped because their loss or gradients were not finite. */
-  async readSkippedSteps(): Promise<number> {
-    this.checkUsable();
-    const words = new Uint32Array(await readWords(this.context.device, this.buffers.guard, GUARD_SKIPPED_STEPS, 1));
-    return words[0];
+  readSkippedSteps(): Promise<number> {
+    return this.runner.readSkippedSteps();
   }
 
   /**
@@ -292,29 +290,19 @@ export class RnnModel {
    * (trainStep, computeGradients, evaluate, predict or generate): what its stream
    * now holds. B is that run's batch size (1 after generate).
    */
-  async readFinalHidden(): Promise<Float32Array> {
-    return this.readFinalStates('hidden');
+  readFinalHidden(): Promise<Float32Array> {
+    return this.runner.readFinalStates('hidden');
   }
 
   /** LSTM: the final cell states [L, B, H] of the latest run (as readFinalHidden). */
   async readFinalCell(): Promise<Float32Array> {
     if (this.config.cell !== 'lstm') throw new Error(`A '${this.config.cell}' model has no cell state.`);
-    return this.readFinalStates('cell');
-  }
-
-  private async readFinalStates(which: 'hidden' | 'cell'): Promise<Float32Array> {
-    this.checkUsable();
-    const latest = this.buffers.streams.latest;
-    if (!latest) throw new Error('No run yet: there are no final states to read.');
-    return readFloats(this.context.device, latest[which]!, 0, this.config.layers * this.config.directions * latest.batchSize * this.config.hiddenSize);
+    return this.runner.readFinalStates('cell');
   }
 
   /** Gradients of the loss with respect to the initial states [L, B, H] ([2L, B, H] when bidirectional) (hidden, and cell for LSTM), from the latest backward pass. */
-  async readInitialStateGradients(): Promise<{ hidden: Float32Array; cell?: Float32Array }> {
-    this.checkUsable();
-    const plan = this.runner.lastTrainingPlan;
-    if (!plan) throw new Error('No backward pass yet: there are no state gradients to read.');
-    return plan.readInitialStateGradients();
+  readInitialStateGradients(): Promise<{ hidden: Float32Array; cell?: Float32Array }> {
+    return this.runner.readInitialStateGradients();
   }
 
   /** Parameters by PyTorch state_dict name (row-major float32). */
@@ -342,11 +330,8 @@ export class RnnModel {
   }
 
   /** The top layer's hidden states [T+1, B, H] of the latest run (slot 0 = initial state; bidirectional: its forward direction's), for inspection and tests. */
-  async readHiddenStates(): Promise<Float32Array> {
-    this.checkUsable();
-    const plan = this.runner.lastPlan;
-    if (!plan) throw new Error('No run yet: there are no hidden states to read.');
-    return readFloats(this.context.device, plan.topLayer.hiddenStates, 0, (plan.timeSteps + 1) * plan.batchSize * this.config.hiddenSize);
+  readHiddenStates(): Promise<Float32Array> {
+    return this.runner.readHiddenStates();
   }
 
   private async readFlat(buffer: GPUBuffer): Promise<Float32Array> {
