@@ -187,7 +187,11 @@ export class RnnModel {
   async trainEpoch(batches: Iterable<SequenceBatch>, options: EpochOptions = {}): Promise<{ steps: number; meanLoss: number }> {
     checkEpochArguments(batches, options);
     checkEpochBatches(batches, this.config);
-    const history = { runsWritten: () => this.runner.counters.lossWrites, read: (first: number, count: number) => this.runner.readLossHistory(first, count), length: LOSS_HISTORY_LENGTH };
+    const history = {
+      runsWritten: () => this.runner.counters.lossWrites,
+      read: (first: number, count: number) => this.runner.readLossHistory(first, count),
+      length: LOSS_HISTORY_LENGTH,
+    };
     return trainOneEpoch(this, history, batches, options);
   }
 
