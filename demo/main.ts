@@ -15,7 +15,7 @@
  * #checkpoint the checkpoint's step as data-step.
  */
 import { LossChart } from './loss-chart.ts';
-import { formatBytes, parameterCount } from './metrics.ts';
+import { formatBytes, memoryBreakdown, parameterCount } from './metrics.ts';
 import type { PlainError } from './plain-errors.ts';
 import type { OptimizerName, PageMessage, SampleSettings, SaveKind, WorkerMessage } from './protocol.ts';
 import { SampleView } from './sample-view.ts';
@@ -24,7 +24,6 @@ import {
   controlsFor,
   faultBanner,
   initialViewState,
-  memoryEstimate,
   parseSampling,
   parseSettings,
   reduce,
@@ -243,12 +242,9 @@ function render(state: ViewState): void {
   } else {
     setText(page.modelInfo, 'none yet');
   }
-  const memory = memoryEstimate(state);
+  const memory = state.memory;
   setText(page.memory, memory ? `≈ ${formatBytes(memory.totalBytes)}` : '–');
-  page.memory.title = memory
-    ? `parameters ${formatBytes(memory.parameterBytes)}, gradients ${formatBytes(memory.gradientBytes)}, ` +
-      `optimizer moments ${formatBytes(memory.optimizerBytes)}, activations of one ${state.shape!.timeSteps} × ${state.shape!.batchSize} step ≈ ${formatBytes(memory.activationBytes)}`
-    : '';
+  page.memory.title = memory ? memoryBreakdown(memory) : '';
   setText(page.dataInfo, state.dataDescription);
   page.chart.update({ training: state.trainLoss, validation: state.validationLoss, references: state.references });
   samples.render(state);

@@ -4,9 +4,9 @@
  *
  *   page → worker: train, pause, reset, set-sampling, set-learning-rate, sample,
  *                  save, load, recover, simulate-device-loss
- *   worker → page: ready | unavailable, then stage, model, training, progress,
- *                  validation, checkpoint, paused, sample, sample-error, saved,
- *                  learning-rate, reset, device-lost, recovered, error
+ *   worker → page: ready | unavailable, then stage, model, memory, training,
+ *                  progress, validation, checkpoint, paused, sample, sample-error,
+ *                  saved, learning-rate, reset, device-lost, recovered, error
  *
  * Messages are handled in order, one at a time, except `pause`,
  * `set-sampling`, `set-learning-rate` and `simulate-device-loss`, which act at
@@ -19,7 +19,7 @@
  * error) it stops, says `device-lost`, and on `recover` creates a new context,
  * restores the model from that checkpoint and says `recovered`.
  */
-import type { CellType } from '../src/index.ts';
+import type { CellType, GpuMemory } from '../src/index.ts';
 
 export type OptimizerName = 'adam' | 'sgd';
 
@@ -159,6 +159,11 @@ export type WorkerMessage =
   | { type: 'unavailable'; message: string }
   /** A model was created or loaded; it replaces any earlier one. */
   | { type: 'model'; info: ModelInfo }
+  /**
+   * The GPU memory the model holds (RnnModel.gpuMemory: its buffers as allocated, and the
+   * plans of the batch shapes it has run); sent after a new model and whenever it changes.
+   */
+  | { type: 'memory'; memory: GpuMemory }
   /** Training started (or resumed) at `step` on data described by `description`. */
   | { type: 'training'; step: number; references: ReferenceLine[]; description: string }
   | { type: 'progress'; step: number; loss: number; tokensPerSecond: number }

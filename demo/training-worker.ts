@@ -180,6 +180,18 @@ function validationStreams(data: TrainingData): StreamBatches | undefined {
   return { timeSteps: batches[0].timeSteps, batchSize: batches[0].batchSize, batchesPerEpoch: batches.length, batch: (index) => batches[index] };
 }
 
+/** The memory each model last reported to the page, so that it is sent again only when it changed. */
+const reportedMemory = new WeakMap<RnnModel, string>();
+
+/** Tells the page the GPU memory the run's model holds (RnnModel.gpuMemory), if it changed since it last did. */
+function reportMemory(current: Run): void {
+  const memory = current.model.gpuMemory();
+  const key = JSON.stringify(memory);
+  if (reportedMemory.get(current.model) === key) return;
+  reportedMemory.set(current.model, key);
+  post({ type: 'memory', memory });
+}
+
 /** Replaces the run's in-memory checkpoint with one of its current step (a readback: waits for the queued steps). */
 async function takeCheckpoint(current: Run): Promise<void> {
   const step = current.model.stepCount;
@@ -221,6 +233,7 @@ async function train(message: Extract<PageMessage, { type: 'train' }>): Promise<
     };
     run = current;
     post({ type: 'model', info: modelInfo(current) });
+    reportMemory(current);
     await takeCheckpoint(current);
   }
   const { model } = current;
@@ -255,6 +268,8 @@ async function train(message: Extract<PageMessage, { type: 'train' }>): Promise<
     onProgress: async ({ step, loss, charactersPerSecond }) => {
       history.training.push({ step, loss });
       post({ type: 'progress', step, loss, tokensPerSecond: charactersPerSecond });
+      // The first step at a batch shape builds its plan, a validation its own.
+      reportMemory(trained);
       if (performance.now() - lastSample > SAMPLE_EVERY_MS) {
         await writeSample(trained, 'training');
         lastSample = performance.now();
@@ -281,6 +296,7 @@ async function train(message: Extract<PageMessage, { type: 'train' }>): Promise<
   post({ type: 'paused', step: model.stepCount });
   await takeCheckpoint(current);
   await writeSample(current, 'paused');
+  reportMemory(current);
 }
 
 /**
@@ -302,6 +318,7 @@ async function load(message: Extract<PageMessage, { type: 'load' }>): Promise<vo
   post({ type: 'model', info: modelInfo(loaded, savedTraining, { training: history.training.slice(), validation: history.validation.slice() }) });
   await takeCheckpoint(loaded);
   await writeSample(loaded, 'loaded', message.sampling);
+  reportMemory(loaded);
 }
 
 /**
@@ -349,6 +366,7 @@ async function recover(): Promise<void> {
   lost?.model.dispose();
   old?.destroy();
   post({ type: 'recovered', adapter: adapterInfo(fresh), ...(restored ? { step: restored.model.stepCount, info: modelInfo(restored) } : {}) });
+  if (restored) reportMemory(restored);
 }
 
 async function handle(message: PageMessage): Promise<void> {
@@ -368,7 +386,8 @@ async function handle(message: PageMessage): Promise<void> {
         return;
       case 'sample':
         if (!run) throw new DataError('There is no model to sample from yet: press Train first.');
-        return await writeSample(run, 'requested', message.sampling);
+        await writeSample(run, 'requested', message.sampling);
+        return reportMemory(run);
       case 'save':
         return await save(message.what);
       case 'load':

@@ -4,7 +4,7 @@
  * which controls are usable. No DOM, no worker: main.ts renders what this
  * computes, and test/demo-protocol.test.ts checks it in plain Node.
  */
-import { estimateGpuMemory, type MemoryEstimate } from './metrics.ts';
+import type { GpuMemory } from '../src/index.ts';
 import type {
   FaultCause,
   LossPoint,
@@ -52,8 +52,10 @@ export interface ViewState {
   /** Slow first-run work in progress (compiling kernels, the first step); undefined otherwise. */
   stage: Stage | undefined;
   model: ModelInfo | undefined;
-  /** Batch shape for the memory estimate: of the last Train, or saved in a loaded file. */
+  /** Batch shape of the last Train, or saved in a loaded file. */
   shape: { timeSteps: number; batchSize: number } | undefined;
+  /** The GPU memory the model holds, as the worker last reported it. */
+  memory: GpuMemory | undefined;
   step: number;
   loss: number | undefined;
   firstLoss: number | undefined;
@@ -110,6 +112,7 @@ const EMPTY_HISTORY = {
   samples: [],
   sampleError: undefined,
   checkpointStep: undefined,
+  memory: undefined,
 } satisfies Partial<ViewState>;
 
 /** Samples kept in the history. */
@@ -183,7 +186,7 @@ function rewoundTo(state: ViewState, step: number): ViewState {
 }
 
 /** Worker messages about the run that a lost GPU makes stale: any still on their way are dropped. */
-const STALE_WHEN_LOST: ReadonlySet<ViewEvent['type']> = new Set(['training', 'progress', 'validation', 'paused', 'sample', 'sample-error', 'checkpoint']);
+const STALE_WHEN_LOST: ReadonlySet<ViewEvent['type']> = new Set(['training', 'progress', 'validation', 'paused', 'sample', 'sample-error', 'checkpoint', 'memory']);
 
 function isIdle(phase: Phase): boolean {
   return phase === 'ready' || phase === 'paused';
@@ -218,6 +221,8 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
         status: loaded ? `loaded ${event.info.fileName ?? 'a model'} at step ${event.info.step}` : 'model created',
       };
     }
+    case 'memory':
+      return state.model ? { ...state, memory: event.memory } : state;
     case 'training':
       return { ...state, phase: 'training', references: event.references, dataDescription: event.description, status: state.stage ? state.status : 'training' };
     case 'progress':
@@ -275,7 +280,8 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
         status: event.cause === 'device-lost' ? 'GPU device lost' : 'GPU failed',
       };
     case 'recovered': {
-      const recovered = { ...state, ...NO_ERROR, busy: undefined, fault: undefined, adapter: event.adapter.description, softwareAdapter: event.adapter.software };
+      // The new device's memory comes in its own message.
+      const recovered = { ...state, ...NO_ERROR, busy: undefined, fault: undefined, memory: undefined, adapter: event.adapter.description, softwareAdapter: event.adapter.software };
       if (event.step === undefined || !event.info) {
         // No checkpoint: whatever model there was is gone.
         return { ...freshHistory(recovered), phase: 'ready', model: undefined, references: [], dataDescription: '', status: 'recovered: a new GPU device, no model' };
@@ -376,11 +382,6 @@ export function faultBanner(state: ViewState): { headline: string; action: strin
     action: `Recover from the checkpoint of step ${fault.checkpointStep}${lostSteps}, on a new GPU device; then Train continues from there.`,
     detail: fault.message,
   };
-}
-
-export function memoryEstimate(state: ViewState): MemoryEstimate | undefined {
-  if (!state.model || !state.shape) return undefined;
-  return estimateGpuMemory(state.model, state.shape.timeSteps, state.shape.batchSize);
 }
 
 /** The controls' values as the form gives them (strings). */

@@ -19,6 +19,7 @@ export type { CellType, LossType, Nonlinearity, RnnModelConfig } from './model/c
 export { GATES } from './model/config.ts';
 export { type OptimizerConfig, type OptimizerType, type ScheduleConfig, scheduledLearningRate } from './model/optimizer.ts';
 export { type EpochProgress, NonFiniteStepError, RnnModel, type StepResult } from './model/rnn-model.ts';
+export type { GpuMemory, PlanMemory } from './model/gpu-memory.ts';
 export { CharacterVocabulary } from './text/vocabulary.ts';
 export { TextBatches, type TokenBatch } from './text/text-batches.ts';
 export { sampleFromLogits, sampleText, type SampleOptions } from './text/sampling.ts';

@@ -6,9 +6,9 @@
  * metrics (demo/metrics.ts) and the training data (demo/training-data.ts).
  */
 import { describe, expect, test } from 'vitest';
-import { CharacterVocabulary } from '../src/index.ts';
+import { CharacterVocabulary, type GpuMemory } from '../src/index.ts';
 import { arithmeticText, CORPORA, grammarText } from '../demo/corpora.ts';
-import { correctPredictions, estimateGpuMemory, formatBytes, parameterCount, smoothed } from '../demo/metrics.ts';
+import { correctPredictions, formatBytes, memoryBreakdown, parameterCount, smoothed } from '../demo/metrics.ts';
 import { fileLoadError, textReadError } from '../demo/plain-errors.ts';
 import type { AdapterInfo, ModelInfo, PageMessage, WorkerMessage } from '../demo/protocol.ts';
 import {
@@ -38,7 +38,6 @@ import {
   controlsFor,
   faultBanner,
   initialViewState,
-  memoryEstimate,
   parseSampling,
   parseSettings,
   reduce,
@@ -78,6 +77,21 @@ function run(events: ViewEvent[], from: ViewState = initialViewState): ViewState
 const READY: ViewEvent = { type: 'ready', adapter: { description: 'browser: google swiftshader (core feature level)', vendor: 'google', architecture: 'swiftshader', featureLevel: 'core', software: true } };
 
 /** A model that trained to step 10 and paused. */
+/** A model's report (RnnModel.gpuMemory) with one training and one evaluation plan. */
+const MEMORY: GpuMemory = {
+  parameterBytes: 1024,
+  gradientBytes: 1024,
+  optimizerBytes: 2048,
+  historyBytes: 8192,
+  stateBytes: 512,
+  plans: [
+    { mode: 'train', timeSteps: 16, batchSize: 8, bytes: 2048 },
+    { mode: 'evaluate', timeSteps: 1, batchSize: 1, bytes: 1024 },
+  ],
+  activationBytes: 3072,
+  totalBytes: 15872,
+};
+
 function pausedState(): ViewState {
   return run([
     READY,
@@ -274,10 +288,22 @@ describe('the page state', () => {
     expect(reduce(initialViewState, { type: 'user-train', training: TRAINING })).toBe(initialViewState);
   });
 
-  test('the memory estimate needs a model and a batch shape', () => {
-    expect(memoryEstimate(reduce(initialViewState, READY))).toBeUndefined();
-    const estimate = memoryEstimate(pausedState())!;
-    expect(estimate).toEqual(estimateGpuMemory(MODEL, 16, 8));
+  test('the GPU memory shown is what the worker last reported for the model; a new model, Reset or a new device clear it', () => {
+    const reported: WorkerMessage = { type: 'memory', memory: MEMORY };
+    expect(structuredClone(reported)).toEqual(reported);
+    // No model: nothing to show.
+    expect(reduce(reduce(initialViewState, READY), reported).memory).toBeUndefined();
+    const shown = reduce(pausedState(), reported);
+    expect(shown.memory).toEqual(MEMORY);
+    expect(reduce(shown, { type: 'memory', memory: { ...MEMORY, plans: [], activationBytes: 0, totalBytes: 3072 } }).memory?.totalBytes).toBe(3072);
+    expect(reduce(shown, { type: 'model', info: MODEL }).memory).toBeUndefined();
+    expect(reduce(shown, { type: 'reset' }).memory).toBeUndefined();
+    const lost = reduce(shown, { type: 'device-lost', cause: 'device-lost', step: 10, checkpointStep: 10, message: 'lost' });
+    // A report of the lost device's model is stale; the new device's comes after 'recovered'.
+    expect(reduce(lost, reported).memory).toEqual(MEMORY);
+    const recovered = reduce(reduce(lost, { type: 'user-recover' }), { type: 'recovered', adapter: (READY as { adapter: AdapterInfo }).adapter, step: 10, info: MODEL });
+    expect(recovered.memory).toBeUndefined();
+    expect(reduce(recovered, reported).memory).toEqual(MEMORY);
   });
 });
 
@@ -564,20 +590,16 @@ describe('the metrics', () => {
     expect(correctPredictions(logits, [1, 0, 0], 3, [2])).toBe(0);
   });
 
-  test('memory: parameters, gradients and Adam moments exactly; SGD has no moments', () => {
+  test('memory: the parameter count from the shapes, the model report in words, byte units', () => {
     const V = 43;
     const H = 32;
     const parameters = 4 * H * V + 4 * H * H + 8 * H + V * H + V;
     expect(parameterCount(LSTM_SHAPES(V, H))).toBe(parameters);
-    const adam = estimateGpuMemory(MODEL, 16, 8);
-    expect(adam.parameterBytes).toBe(4 * parameters);
-    expect(adam.gradientBytes).toBe(4 * parameters);
-    expect(adam.optimizerBytes).toBe(8 * parameters);
-    expect(adam.totalBytes).toBe(16 * parameters + adam.activationBytes);
-    const sgd = estimateGpuMemory({ ...MODEL, optimizer: 'sgd' }, 16, 8);
-    expect(sgd.optimizerBytes).toBe(0);
-    // Activations grow with T × B.
-    expect(estimateGpuMemory(MODEL, 32, 8).activationBytes).toBeGreaterThan(1.9 * adam.activationBytes);
+    expect(memoryBreakdown(MEMORY)).toBe(
+      'parameters 1.00 KiB, gradients 1.00 KiB, optimizer states 2.00 KiB, loss history and carried states 8.50 KiB, ' +
+        'step buffers 3.00 KiB (16 × 8 training 2.00 KiB, 1 × 1 evaluation 1.00 KiB)',
+    );
+    expect(memoryBreakdown({ ...MEMORY, plans: [], activationBytes: 0 })).toMatch(/step buffers 0 B$/);
     expect(formatBytes(512)).toBe('512 B');
     expect(formatBytes(395 * 1024)).toBe('395 KiB');
     expect(formatBytes(3.5 * 1024 * 1024)).toBe('3.50 MiB');

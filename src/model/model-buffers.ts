@@ -5,6 +5,7 @@
  */
 import { createStorageBuffer, createStorageBufferWith } from '../device/buffers.ts';
 import type { ResolvedConfig } from './config.ts';
+import type { ModelBufferMemory } from './gpu-memory.ts';
 import { GRADIENT_NORM_SCRATCH, GUARD_WORDS } from '../kernels/kernel-set.ts';
 import { optimizerState } from './optimizer.ts';
 import type { ParameterLayout } from './parameter-layout.ts';
@@ -49,10 +50,25 @@ export class ModelBuffers {
     this.normOnlyGuard = createStorageBuffer(device, 'gradient norm guard (no update)', GUARD_WORDS);
   }
 
+  /** The buffers that record runs: the loss and norm histories, the norm's scratch, the guards. */
+  private get historyBuffers(): GPUBuffer[] {
+    return [this.lossHistory, this.normHistory, this.normScratch, this.guard, this.normOnlyGuard];
+  }
+
+  /** The bytes these buffers hold, by role, from their allocated sizes. */
+  memory(): ModelBufferMemory {
+    const bytes = (buffers: (GPUBuffer | undefined)[]) => buffers.reduce((sum, buffer) => sum + (buffer?.size ?? 0), 0);
+    return {
+      parameterBytes: this.parameters.size,
+      gradientBytes: this.gradients.size,
+      optimizerBytes: bytes([this.firstState, this.secondState]),
+      historyBytes: bytes(this.historyBuffers),
+      stateBytes: this.streams.bytes,
+    };
+  }
+
   destroy(): void {
-    for (const buffer of [this.parameters, this.gradients, this.firstState, this.secondState, this.lossHistory, this.normHistory, this.normScratch, this.guard, this.normOnlyGuard]) {
-      buffer?.destroy();
-    }
+    for (const buffer of [this.parameters, this.gradients, this.firstState, this.secondState, ...this.historyBuffers]) buffer?.destroy();
     this.streams.destroy();
   }
 }

@@ -4,19 +4,20 @@
  * into one command encoder and submitted once; the loss stays on the GPU until
  * asked for.
  */
-import { readFloats, readWords, writeElements } from '../device/buffers.ts';
+import { readFloats, writeElements } from '../device/buffers.ts';
 import type { GpuContext } from '../device/gpu-context.ts';
-import { GUARD_SKIPPED_STEPS, KernelSet } from '../kernels/kernel-set.ts';
-import { isPlainObject, InvalidArgumentError, requirePositiveInteger } from '../validation.ts';
-import { EpochLosses } from './epoch-losses.ts';
+import { dropoutBetweenLayers, KernelSet } from '../kernels/kernel-set.ts';
+import { type EpochOptions, trainOneEpoch } from '../training/epoch.ts';
+import { isPlainObject, InvalidArgumentError } from '../validation.ts';
 import { checkFileFitsConfig } from './file-checks.ts';
-import { checkBatchShape, checkContext, checkEpochArguments, checkEpochBatches, checkExtraMetadata, checkFromWeightsArguments, checkLearningRate, checkParameterValues, checkStepNumber, epochStep } from './options.ts';
+import { checkBatchShape, checkContext, checkEpochArguments, checkEpochBatches, checkExtraMetadata, checkFromWeightsArguments, checkLearningRate, checkParameterValues, checkStepNumber } from './options.ts';
 import { releaseOnFailure } from './release-on-failure.ts';
 import { checkModelFitsDevice } from './size-limits.ts';
 import { type SequenceBatch, validateBatch } from './batch.ts';
 import { type ResolvedConfig, type RnnModelConfig, resolveConfig } from './config.ts';
 import { dropoutMask } from './dropout.ts';
 import { checkGeneration, type GenerateOptions, generateTokens } from './generation.ts';
+import { type GpuMemory, gpuMemoryOf } from './gpu-memory.ts';
 import { initialParameters } from './initialization.ts';
 import { kernelsNeededBy } from './kernels-needed.ts';
 import { decodeModelFile } from './model-file.ts';
@@ -27,16 +28,7 @@ import type { PlanPart } from './sequence-plan.ts';
 import { type RunOptions, type StepResult, StepRunner, streamOf } from './step-runner.ts';
 
 export { NonFiniteStepError, type RunOptions, type StepResult } from './step-runner.ts';
-
-/** What trainEpoch reports every `progressEvery` steps. */
-export interface EpochProgress {
-  /** The optimizer step just taken (counting from the model's first). */
-  step: number;
-  /** Steps taken in this epoch so far. */
-  stepsThisEpoch: number;
-  /** That step's loss. */
-  loss: number;
-}
+export type { EpochProgress } from '../training/epoch.ts';
 
 export class RnnModel {
   readonly context: GpuContext;
@@ -189,27 +181,18 @@ export class RnnModel {
    * states unless the batch says otherwise. Every `progressEvery` steps (default 10)
    * it waits for that step's loss and calls `onProgress`, which also lets a page or
    * worker stay responsive; the epoch's mean loss is read back every half loss ring.
-   * For char-rnn streams with carried state, validation and checkpoints use train()
-   * (src/training/train.ts).
+   * It runs on the per-batch core of train() (src/training/train.ts), which char-rnn
+   * streams with carried state, validation and checkpoints use.
    */
-  async trainEpoch(
-    batches: Iterable<SequenceBatch>,
-    options: { onProgress?: (progress: EpochProgress) => void; progressEvery?: number } = {},
-  ): Promise<{ steps: number; meanLoss: number }> {
+  async trainEpoch(batches: Iterable<SequenceBatch>, options: EpochOptions = {}): Promise<{ steps: number; meanLoss: number }> {
     checkEpochArguments(batches, options);
     checkEpochBatches(batches, this.config);
-    const progressEvery = options.progressEvery === undefined ? 10 : requirePositiveInteger('options.progressEvery', options.progressEvery);
-    const losses = new EpochLosses((first, count) => this.runner.readLossHistory(first, count), LOSS_HISTORY_LENGTH);
-    let steps = 0;
-    for (const batch of batches) {
-      const result = epochStep(steps, steps, () => this.trainStep(batch));
-      losses.add(this.runner.counters.lossWrites - 1);
-      steps++;
-      if (options.onProgress && steps % progressEvery === 0) options.onProgress({ step: result.step, stepsThisEpoch: steps, loss: await result.loss() });
-      await losses.collectIfDue(this.runner.counters.lossWrites);
-    }
-    if (steps === 0) throw new InvalidArgumentError('batches', 'is empty, expected at least one batch');
-    return { steps, meanLoss: await losses.mean() };
+    const history = {
+      runsWritten: () => this.runner.counters.lossWrites,
+      read: (first: number, count: number) => this.runner.readLossHistory(first, count),
+      length: LOSS_HISTORY_LENGTH,
+    };
+    return trainOneEpoch(this, history, batches, options);
   }
 
   /**
@@ -264,7 +247,7 @@ export class RnnModel {
     // The prime but its last token, run once; the last token is the first generation step's input.
     if (primeIds.length > 1) this.runner.submit(validateBatch({ timeSteps: primeIds.length - 1, batchSize: 1, inputTokens: primeIds.subarray(0, -1) }, this.config, false), ['forward'], { stream });
     const step = this.runner.plans.planFor(1, 1, 'evaluate');
-    const dropoutLayers = this.config.dropout > 0 ? this.config.layers - 1 : 0;
+    const dropoutLayers = dropoutBetweenLayers(this.config) ? this.config.layers - 1 : 0;
     const tokens = await generateTokens(this.kernels, step, this.buffers.streams.target(stream, 1), request, { fromZero: primeIds.length === 1, dropoutLayers });
     this.context.throwIfFaulted();
     this.runner.lastPlan = step;
@@ -290,11 +273,20 @@ export class RnnModel {
     };
   }
 
-  /** Training steps whose update was skipped because their loss or gradients were not finite. */
-  async readSkippedSteps(): Promise<number> {
+  /**
+   * The GPU memory this model holds now, from the sizes of the buffers it created:
+   * parameters, gradients, optimizer states, histories, carried states, and each
+   * kept plan's buffers (one per batch shape and mode: a new shape adds one, the
+   * least recently used beyond six is freed). See gpu-memory.ts.
+   */
+  gpuMemory(): GpuMemory {
     this.checkUsable();
-    const words = new Uint32Array(await readWords(this.context.device, this.buffers.guard, GUARD_SKIPPED_STEPS, 1));
-    return words[0];
+    return gpuMemoryOf(this.buffers.memory(), this.runner.plans.memory());
+  }
+
+  /** Training steps whose update was skipped because their loss or gradients were not finite. */
+  readSkippedSteps(): Promise<number> {
+    return this.runner.readSkippedSteps();
   }
 
   /**
@@ -302,29 +294,19 @@ export class RnnModel {
    * (trainStep, computeGradients, evaluate, predict or generate): what its stream
    * now holds. B is that run's batch size (1 after generate).
    */
-  async readFinalHidden(): Promise<Float32Array> {
-    return this.readFinalStates('hidden');
+  readFinalHidden(): Promise<Float32Array> {
+    return this.runner.readFinalStates('hidden');
   }
 
   /** LSTM: the final cell states [L, B, H] of the latest run (as readFinalHidden). */
   async readFinalCell(): Promise<Float32Array> {
     if (this.config.cell !== 'lstm') throw new Error(`A '${this.config.cell}' model has no cell state.`);
-    return this.readFinalStates('cell');
-  }
-
-  private async readFinalStates(which: 'hidden' | 'cell'): Promise<Float32Array> {
-    this.checkUsable();
-    const latest = this.buffers.streams.latest;
-    if (!latest) throw new Error('No run yet: there are no final states to read.');
-    return readFloats(this.context.device, latest[which]!, 0, this.config.layers * this.config.directions * latest.batchSize * this.config.hiddenSize);
+    return this.runner.readFinalStates('cell');
   }
 
   /** Gradients of the loss with respect to the initial states [L, B, H] ([2L, B, H] when bidirectional) (hidden, and cell for LSTM), from the latest backward pass. */
-  async readInitialStateGradients(): Promise<{ hidden: Float32Array; cell?: Float32Array }> {
-    this.checkUsable();
-    const plan = this.runner.lastTrainingPlan;
-    if (!plan) throw new Error('No backward pass yet: there are no state gradients to read.');
-    return plan.readInitialStateGradients();
+  readInitialStateGradients(): Promise<{ hidden: Float32Array; cell?: Float32Array }> {
+    return this.runner.readInitialStateGradients();
   }
 
   /** Parameters by PyTorch state_dict name (row-major float32). */
@@ -352,11 +334,8 @@ export class RnnModel {
   }
 
   /** The top layer's hidden states [T+1, B, H] of the latest run (slot 0 = initial state; bidirectional: its forward direction's), for inspection and tests. */
-  async readHiddenStates(): Promise<Float32Array> {
-    this.checkUsable();
-    const plan = this.runner.lastPlan;
-    if (!plan) throw new Error('No run yet: there are no hidden states to read.');
-    return readFloats(this.context.device, plan.topLayer.hiddenStates, 0, (plan.timeSteps + 1) * plan.batchSize * this.config.hiddenSize);
+  readHiddenStates(): Promise<Float32Array> {
+    return this.runner.readHiddenStates();
   }
 
   private async readFlat(buffer: GPUBuffer): Promise<Float32Array> {

@@ -79,6 +79,11 @@ export class StateStreams {
     return this.latestName === undefined ? undefined : this.streams.get(this.latestName);
   }
 
+  /** Bytes of the states every stream holds now. */
+  get bytes(): number {
+    return [...this.streams.values()].reduce((sum, stream) => sum + stream.hidden.size + (stream.cell?.size ?? 0), 0);
+  }
+
   /** Drops a stream's states (the next 'carry' on it is refused until a run writes it again). */
   forget(name: string): void {
     const stream = this.streams.get(name);

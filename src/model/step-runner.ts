@@ -2,12 +2,13 @@
  * Runs of the step: sets each run up (its inputs, loss slot, dropout masks, the
  * optimizer's values for this step, where its states come from and go to), has its
  * plan record it (sequence-plan.ts) and submits it; keeps the counters that place a
- * model in its training and the losses and gradient norms on the GPU until asked for.
+ * model in its training and the losses and gradient norms on the GPU until asked for,
+ * and reads back what the latest run left (final states, state gradients, hidden states).
  */
 import { checkScheduledLearningRate } from './options.ts';
-import { readFloats } from '../device/buffers.ts';
+import { readFloats, readWords } from '../device/buffers.ts';
 import type { GpuContext } from '../device/gpu-context.ts';
-import { dropoutBetweenLayers, type KernelSet } from '../kernels/kernel-set.ts';
+import { dropoutBetweenLayers, GUARD_SKIPPED_STEPS, type KernelSet } from '../kernels/kernel-set.ts';
 import { InvalidArgumentError } from '../validation.ts';
 import { type SequenceBatch, validateBatch, type ValidatedBatch } from './batch.ts';
 import type { ResolvedConfig } from './config.ts';
@@ -166,6 +167,37 @@ export class StepRunner {
     const [value] = await readFloats(this.device, history, runIndex % LOSS_HISTORY_LENGTH, 1);
     this.context.throwIfFaulted();
     return value;
+  }
+
+  /** The final states the latest run left on its stream, whichever kind of run it was: [L·directions, B, H]. */
+  async readFinalStates(which: 'hidden' | 'cell'): Promise<Float32Array> {
+    this.checkUsable();
+    const latest = this.buffers.streams.latest;
+    if (!latest) throw new Error('No run yet: there are no final states to read.');
+    return readFloats(this.device, latest[which]!, 0, this.config.layers * this.config.directions * latest.batchSize * this.config.hiddenSize);
+  }
+
+  /** dL/dh_{−1} (and dL/dc_{−1}) of the latest backward pass. */
+  async readInitialStateGradients(): Promise<{ hidden: Float32Array; cell?: Float32Array }> {
+    this.checkUsable();
+    const plan = this.lastTrainingPlan;
+    if (!plan) throw new Error('No backward pass yet: there are no state gradients to read.');
+    return plan.readInitialStateGradients();
+  }
+
+  /** The latest run's top-layer hidden states [T+1, B, H] (its forward direction's). */
+  async readHiddenStates(): Promise<Float32Array> {
+    this.checkUsable();
+    const plan = this.lastPlan;
+    if (!plan) throw new Error('No run yet: there are no hidden states to read.');
+    return readFloats(this.device, plan.topLayer.hiddenStates, 0, (plan.timeSteps + 1) * plan.batchSize * this.config.hiddenSize);
+  }
+
+  /** Training steps whose update the non-finite guard skipped. */
+  async readSkippedSteps(): Promise<number> {
+    this.checkUsable();
+    const [skipped] = new Uint32Array(await readWords(this.device, this.buffers.guard, GUARD_SKIPPED_STEPS, 1));
+    return skipped;
   }
 
   /** Losses of `count` consecutive runs from run `first`, in one readback. */

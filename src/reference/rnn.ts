@@ -2,7 +2,8 @@
 // (batch_first=False, num_layers = L) with a torch.nn.Linear head on the top layer's output
 // at every step. This is the oracle the GPU path is tested against: plain loops, PyTorch
 // conventions, proven against finite differences in test/reference-finite-differences.test.ts. The cells are
-// in rnn-step.ts, lstm-cell.ts and gru-cell.ts; this file stacks them and runs BPTT.
+// in rnn-step.ts, lstm-cell.ts and gru-cell.ts (one step of any of them: cell-step.ts), the
+// batch and its checks in rnn-batch.ts; this file stacks the layers and runs BPTT.
 //
 //   x⁰_t = x_t;  x^k_t = m^{k−1}_t ⊙ h^{k−1}_t for k > 0   (m = dropout mask, 1 if absent)
 //   (h^k_t, c^k_t) = cell(W_ih^k x^k_t + b_ih^k,  W_hh^k h^k_{t−1} + b_hh^k,  h^k_{t−1}, c^k_{t−1})
@@ -14,79 +15,23 @@
 import { addInPlace } from './linear-algebra.ts';
 import { embeddingBackward, embeddingForward, embeddingRowsBackward, embeddingRowsForward } from './embedding.ts';
 import { linearBackward, linearForward } from './linear.ts';
-import { gruCellBackward, gruCellForward } from './gru-cell.ts';
-import { lstmCellBackward, lstmCellForward } from './lstm-cell.ts';
+import { cellStepBackward, cellStepForward, type ReferenceLayerForward } from './cell-step.ts';
 import {
   checkDims,
   checkParameters,
   GATES_PER_CELL,
   resolveDims,
   zeroGradients,
-  type ReferenceCell,
   type ReferenceDims,
   type ReferenceParameters,
 } from './parameters.ts';
-import { rnnStepBackward, rnnStepForward } from './rnn-step.ts';
+import { checkBatch, countedPositions, effectiveTargets, type ReferenceBatch } from './rnn-batch.ts';
 import { meanSquaredErrorBackward, meanSquaredErrorForward } from './mean-squared-error.ts';
-import { REFERENCE_IGNORE_INDEX, softmaxCrossEntropyBackward, softmaxCrossEntropyForward } from './softmax-cross-entropy.ts';
-import { checkIndices, checkLength, checkPositiveInteger } from './validation.ts';
+import { softmaxCrossEntropyBackward, softmaxCrossEntropyForward } from './softmax-cross-entropy.ts';
+import { checkLength } from './validation.ts';
 
-export interface ReferenceBatch {
-  timeSteps: number; // T
-  batchSize: number; // B
-  /** [T·B] token ids in [0, inputSize), index t·B + b. Give this or `inputs`. */
-  inputTokens?: ArrayLike<number>;
-  /** [T·B·I] dense inputs, index (t·B + b)·I + i. Give this or `inputTokens`. */
-  inputs?: ArrayLike<number>;
-  /** [T·B] class ids in [0, outputSize), index t·B + b; REFERENCE_IGNORE_INDEX (−100) for no loss there. */
-  targets?: ArrayLike<number>;
-  /**
-   * Regression instead of classification: [T·B·V] target values, index (t·B + b)·V + v;
-   * the loss is then the mean squared error (torch.nn.MSELoss). Give this or `targets`.
-   */
-  targetValues?: ArrayLike<number>;
-  /**
-   * [B] the length of each sequence, in [1, T]: positions t ≥ lengths[b] give no loss
-   * (their targets are ignored) and the final states are those at t = lengths[b] − 1.
-   * All T if absent.
-   */
-  lengths?: ArrayLike<number>;
-  /** [L·B·H] h_{−1} of every layer, index (k·B + b)·H + j; zero if absent. */
-  initialHidden?: ArrayLike<number>;
-  /** [L·B·H] c_{−1} of every layer, LSTM only; zero if absent. */
-  initialCell?: ArrayLike<number>;
-  /**
-   * L−1 masks, each [T·B·H] indexed like the hidden states: mask k multiplies layer k's output
-   * sequence where it feeds layer k+1 (values 0 or 1/(1−p); the reference just multiplies).
-   * The top layer's output, and every finalHidden, is never masked. None if absent.
-   */
-  dropoutMasks?: ArrayLike<number>[];
-}
-
-/** Whether each position t·B + b lies within its sequence's length. */
-function countedPositions(batch: ReferenceBatch): boolean[] {
-  const { timeSteps: T, batchSize: B } = batch;
-  return Array.from({ length: T * B }, (_, i) => !batch.lengths || Math.floor(i / B) < batch.lengths[i % B]);
-}
-
-/** The targets with every position past its sequence's length ignored. */
-function effectiveTargets(batch: ReferenceBatch): ArrayLike<number> {
-  if (!batch.lengths) return batch.targets!;
-  const { timeSteps: T, batchSize: B } = batch;
-  const targets = Float64Array.from(batch.targets!);
-  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) if (t >= batch.lengths[b]) targets[t * B + b] = REFERENCE_IGNORE_INDEX;
-  return targets;
-}
-
-/** What the forward pass of one layer keeps for the backward pass. */
-export interface ReferenceLayerForward {
-  /** [T·B·H] what this layer read: layer k−1's masked outputs; undefined for layer 0 (the batch). */
-  inputs: Float64Array | undefined;
-  hiddenStates: Float64Array; // [(T+1)·B·H]; slot 0 = initial state, slot t+1 = h_t
-  cellStates: Float64Array | undefined; // LSTM: [(T+1)·B·H], slots as hiddenStates
-  gates: Float64Array; // [T·B·G·H] gates after their activations (RNN: h_t itself)
-  hiddenProjections: Float64Array; // [T·B·G·H] W_hh h_{t−1} + b_hh (the GRU backward reads its n block)
-}
+export type { ReferenceLayerForward } from './cell-step.ts';
+export type { ReferenceBatch } from './rnn-batch.ts';
 
 export interface ReferenceForward {
   hiddenStates: Float64Array; // TOP layer, [(T+1)·B·H]; slot 0 = its initial state, slot t+1 = h_t
@@ -101,62 +46,6 @@ export interface ReferenceForward {
 export interface ReferenceStateGradients {
   dInitialHidden: Float64Array; // [L·B·H]
   dInitialCell?: Float64Array; // LSTM: [L·B·H]
-}
-
-function checkBatch(dims: ReferenceDims, batch: ReferenceBatch): void {
-  const { timeSteps: T, batchSize: B } = batch;
-  checkPositiveInteger('batch.timeSteps', T);
-  checkPositiveInteger('batch.batchSize', B);
-  const { inputSize: I, hiddenSize: H, outputSize: V, cell, layers: L } = resolveDims(dims);
-  const positions = `timeSteps·batchSize = ${T}·${B}`;
-  if ((batch.inputTokens === undefined) === (batch.inputs === undefined)) {
-    const given = batch.inputTokens === undefined ? 'neither was given' : 'both were given';
-    throw new Error(`batch needs exactly one of batch.inputTokens and batch.inputs, but ${given}`);
-  }
-  if (batch.inputTokens !== undefined) {
-    checkLength('batch.inputTokens', batch.inputTokens, T * B, positions);
-    checkIndices('batch.inputTokens', batch.inputTokens, I, 'token id (dims.inputSize is the vocabulary size)');
-  }
-  if (batch.inputs !== undefined) {
-    checkLength('batch.inputs', batch.inputs, T * B * I, `timeSteps·batchSize·inputSize = ${T}·${B}·${I}`);
-  }
-  if ((batch.targets === undefined) === (batch.targetValues === undefined)) {
-    throw new Error(`batch needs exactly one of batch.targets and batch.targetValues, but ${batch.targets === undefined ? 'neither was given' : 'both were given'}`);
-  }
-  if (batch.targetValues !== undefined) checkLength('batch.targetValues', batch.targetValues, T * B * V, `timeSteps·batchSize·outputSize = ${T}·${B}·${V}`);
-  const targets = batch.targets ?? [];
-  if (batch.targets !== undefined) checkLength('batch.targets', batch.targets, T * B, positions);
-  for (let i = 0; i < targets.length; i++) {
-    const target = targets[i];
-    if (target !== REFERENCE_IGNORE_INDEX && !(Number.isInteger(target) && target >= 0 && target < V)) {
-      throw new Error(`batch.targets[${i}] is ${target}, expected a class index in [0, ${V}) (dims.outputSize) or ${REFERENCE_IGNORE_INDEX}`);
-    }
-  }
-  if (batch.lengths !== undefined) {
-    checkLength('batch.lengths', batch.lengths, B, `batchSize = ${B}`);
-    for (let b = 0; b < B; b++) {
-      const length = batch.lengths[b];
-      if (!Number.isInteger(length) || length < 1 || length > T) throw new Error(`batch.lengths[${b}] is ${length}, expected an integer in [1, ${T}]`);
-    }
-  }
-  const states = `layers·batchSize·hiddenSize = ${L}·${B}·${H}`;
-  if (batch.initialHidden !== undefined) checkLength('batch.initialHidden', batch.initialHidden, L * B * H, states);
-  if (batch.initialCell !== undefined) {
-    if (cell !== 'lstm') {
-      throw new Error(`batch.initialCell was given, but dims.cell is '${cell}': only 'lstm' has a cell state`);
-    }
-    checkLength('batch.initialCell', batch.initialCell, L * B * H, states);
-  }
-  if (batch.dropoutMasks !== undefined) {
-    if (batch.dropoutMasks.length !== L - 1) {
-      throw new Error(
-        `batch.dropoutMasks has ${batch.dropoutMasks.length} masks, expected ${L - 1} (one between each pair of the ${L} layers)`,
-      );
-    }
-    batch.dropoutMasks.forEach((mask, k) => {
-      checkLength(`batch.dropoutMasks[${k}]`, mask, T * B * H, `timeSteps·batchSize·hiddenSize = ${T}·${B}·${H}`);
-    });
-  }
 }
 
 function checkForward(dims: ReferenceDims, batch: ReferenceBatch, forward: ReferenceForward): void {
@@ -184,71 +73,6 @@ function layerState(states: ArrayLike<number>, k: number, BH: number): Float64Ar
   const block = new Float64Array(BH);
   for (let i = 0; i < BH; i++) block[i] = states[k * BH + i];
   return block;
-}
-
-/** One step of any cell, forward: h_t (and c_t) from the two projections and the previous state. */
-function cellStepForward(
-  cell: ReferenceCell,
-  inputProjection: Float64Array,
-  hiddenProjection: Float64Array,
-  previousHidden: Float64Array,
-  previousCell: Float64Array | undefined,
-  B: number,
-  H: number,
-): { gates: Float64Array; hidden: Float64Array; cell?: Float64Array } {
-  switch (cell) {
-    case 'rnn_tanh':
-    case 'rnn_relu': {
-      const hidden = rnnStepForward(cell === 'rnn_tanh' ? 'tanh' : 'relu', inputProjection, hiddenProjection);
-      return { gates: hidden, hidden };
-    }
-    case 'lstm':
-      return lstmCellForward(inputProjection, hiddenProjection, previousCell!, B, H);
-    case 'gru':
-      return gruCellForward(inputProjection, hiddenProjection, previousHidden, B, H);
-  }
-}
-
-/**
- * One step of any cell, backward: the gradients of both projections, of h_{t−1} along paths
- * that skip W_hh (GRU: z ⊙ dh_t) and of c_{t−1} (LSTM).
- */
-function cellStepBackward(
-  cell: ReferenceCell,
-  dHidden: Float64Array,
-  dCell: Float64Array | undefined,
-  layer: ReferenceLayerForward,
-  t: number,
-  B: number,
-  H: number,
-): { dInputProjection: Float64Array; dHiddenProjection: Float64Array; dPreviousHidden?: Float64Array; dPreviousCell?: Float64Array } {
-  const BH = B * H;
-  const BGH = B * GATES_PER_CELL[cell] * H;
-  const gates = layer.gates.subarray(t * BGH, (t + 1) * BGH);
-  switch (cell) {
-    case 'rnn_tanh':
-    case 'rnn_relu': {
-      const dPreactivations = rnnStepBackward(cell === 'rnn_tanh' ? 'tanh' : 'relu', dHidden, gates);
-      return { dInputProjection: dPreactivations, dHiddenProjection: dPreactivations };
-    }
-    case 'lstm': {
-      const cellStates = layer.cellStates!;
-      const { dPreactivations, dPreviousCell } = lstmCellBackward(
-        dHidden,
-        dCell!,
-        { gates, cell: cellStates.subarray((t + 1) * BH, (t + 2) * BH) },
-        cellStates.subarray(t * BH, (t + 1) * BH),
-        B,
-        H,
-      );
-      return { dInputProjection: dPreactivations, dHiddenProjection: dPreactivations, dPreviousCell };
-    }
-    case 'gru': {
-      const hiddenProjection = layer.hiddenProjections.subarray(t * BGH, (t + 1) * BGH);
-      const previousHidden = layer.hiddenStates.subarray(t * BH, (t + 1) * BH);
-      return gruCellBackward(dHidden, gates, hiddenProjection, previousHidden, B, H);
-    }
-  }
 }
 
 export function rnnForward(

@@ -4,6 +4,7 @@
  * trained on as if it were text.
  */
 import { InvalidArgumentError } from '../validation.ts';
+import { firstInvalidUtf8Byte } from './utf8.ts';
 
 /** Above this share of control characters (other than tab, newlines, form feed) a text is taken for binary data. */
 const CONTROL_CHARACTER_SHARE = 0.01;
@@ -27,24 +28,4 @@ export function textFromBytes(argument: string, bytes: Uint8Array): string {
     throw new InvalidArgumentError(argument, `has ${controls} control characters in ${text.length}, so it looks like a binary file; expected a text file`);
   }
   return text;
-}
-
-/** The offset of the first byte that breaks UTF-8 decoding (bisecting over streamed prefixes). */
-function firstInvalidUtf8Byte(bytes: Uint8Array): number {
-  const decodes = (length: number): boolean => {
-    try {
-      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, length), { stream: true });
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  let low = 0;
-  let high = bytes.length;
-  while (low < high) {
-    const middle = Math.floor((low + high + 1) / 2);
-    if (decodes(middle)) low = middle;
-    else high = middle - 1;
-  }
-  return low;
 }

@@ -13,14 +13,15 @@
  * 'training' stream, which evaluate, predict and generate leave alone, so
  * validating or sampling never changes what training computes.
  *
- * This is the library's one training loop: RnnModel.trainEpoch, the CLI and
- * the demo's worker all run through it.
+ * This is the library's one training loop, which the CLI and the demo's worker
+ * call; its per-batch core (step-loop.ts) also runs RnnModel.trainEpoch.
  *
  * Imports nothing of Node: it runs in a page, a Web Worker or Node.
  */
 import { InvalidArgumentError } from '../validation.ts';
 import type { SequenceBatch } from '../model/batch.ts';
 import type { RnnModel } from '../model/rnn-model.ts';
+import { stepThrough } from './step-loop.ts';
 import { validateTrainOptions } from './train-options.ts';
 import type { CheckedTrainOptions, LossPoint, StreamBatches, TrainOptions, TrainResult } from './train-options.ts';
 
@@ -75,7 +76,6 @@ async function trainChecked(model: RnnModel, o: CheckedTrainOptions): Promise<Tr
 
   // Steps that read their loss and call onProgress: the first, every progressEvery-th of the step count, and the last.
   const isProgressStep = (step: number, last: boolean) => step === startStep + 1 || step % o.progressEvery === 0 || last;
-  let previousStepRan = false;
   const validate = async (step: number) => {
     const loss = await evaluateStreams(model, o.validation!, { carry: o.validationCarry, count: o.validationBatchLimit });
     validationLosses.push({ step, loss });
@@ -86,48 +86,52 @@ async function trainChecked(model: RnnModel, o: CheckedTrainOptions): Promise<Tr
   let lastValidated = -1;
   let lastCheckpoint = startStep;
   let aborted = false;
-  while (step < targetStep) {
-    if (o.signal?.aborted) {
-      aborted = true;
-      break;
-    }
-    const index = step % perEpoch; // batch `index` of the epoch: the chunk after the last step's
-    const chunk: SequenceBatch = batches.batch(index);
-    // Carried: the chunk starts from the 'training' stream's final states, h_0^(k+1) = h_T^(k).
-    const batch: SequenceBatch = o.carry && index > 0 && previousStepRan ? { ...chunk, initialHidden: 'carry' } : chunk;
-    const result = model.trainStep(batch);
-    previousStepRan = true;
-    step = result.step;
-
-    const last = step === targetStep;
-    if (o.validation && (step % o.validateEvery === 0 || last)) {
-      await validate(step);
-      lastValidated = step;
-    }
-    if (isProgressStep(step, last)) {
-      const loss = await result.loss(); // waits for the GPU on reported steps only
-      trainingLosses.push({ step, loss });
-      const seconds = elapsedSeconds();
-      await o.onProgress?.({
-        step,
-        targetStep,
-        epoch: Math.floor((step - 1) / perEpoch) + 1,
-        batchInEpoch: index + 1,
-        batchesPerEpoch: perEpoch,
-        loss,
-        elapsedSeconds: seconds,
-        charactersPerSecond: ((step - startStep) * charactersPerStep) / Math.max(seconds, 1e-9),
-        validationLoss: validationLosses.at(-1)?.loss,
-      });
-    }
-    if (o.onSample && o.sampleEvery > 0 && step % o.sampleEvery === 0 && !last) {
-      await o.onSample({ step });
-    }
-    if (o.onCheckpoint && o.checkpointEvery > 0 && step % o.checkpointEvery === 0 && !last) {
-      await o.onCheckpoint({ step });
-      lastCheckpoint = step;
+  // The chunks in order, until the target step or a stop: batch `index` of the epoch is the chunk after the last step's.
+  function* chunks(): Generator<SequenceBatch> {
+    while (step < targetStep) {
+      if (o.signal?.aborted) {
+        aborted = true;
+        return;
+      }
+      const index = step % perEpoch;
+      const chunk = batches.batch(index);
+      // Carried: the chunk starts from the 'training' stream's final states, h_0^(k+1) = h_T^(k).
+      yield o.carry && index > 0 && step > startStep ? { ...chunk, initialHidden: 'carry' } : chunk;
     }
   }
+  await stepThrough(model, chunks(), {
+    afterStep: async (result) => {
+      step = result.step;
+      const last = step === targetStep;
+      if (o.validation && (step % o.validateEvery === 0 || last)) {
+        await validate(step);
+        lastValidated = step;
+      }
+      if (isProgressStep(step, last)) {
+        const loss = await result.loss(); // waits for the GPU on reported steps only
+        trainingLosses.push({ step, loss });
+        const seconds = elapsedSeconds();
+        await o.onProgress?.({
+          step,
+          targetStep,
+          epoch: Math.floor((step - 1) / perEpoch) + 1,
+          batchInEpoch: ((step - 1) % perEpoch) + 1,
+          batchesPerEpoch: perEpoch,
+          loss,
+          elapsedSeconds: seconds,
+          charactersPerSecond: ((step - startStep) * charactersPerStep) / Math.max(seconds, 1e-9),
+          validationLoss: validationLosses.at(-1)?.loss,
+        });
+      }
+      if (o.onSample && o.sampleEvery > 0 && step % o.sampleEvery === 0 && !last) {
+        await o.onSample({ step });
+      }
+      if (o.onCheckpoint && o.checkpointEvery > 0 && step % o.checkpointEvery === 0 && !last) {
+        await o.onCheckpoint({ step });
+        lastCheckpoint = step;
+      }
+    },
+  });
   // A stopped run still ends validated and saved.
   if (o.validation && step > startStep && lastValidated !== step) await validate(step);
   if (o.onCheckpoint && step > lastCheckpoint) await o.onCheckpoint({ step });
