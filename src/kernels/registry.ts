@@ -14,7 +14,10 @@ import meanSquaredErrorSource from '../../shaders/mean_squared_error.wgsl?raw';
 import matmulSource from '../../shaders/matmul.wgsl?raw';
 import matmulTileSource from '../../shaders/matmul_tile.wgsl?raw';
 import matmulTileLargeSource from '../../shaders/matmul_tile_large.wgsl?raw';
+import matmulOperandsSource from '../../shaders/matmul_operands.wgsl?raw';
 import matmulRegisterLoadsSource from '../../shaders/matmul_register_loads.wgsl?raw';
+import matmulRegisterLoadsVec4Source from '../../shaders/matmul_register_loads_vec4.wgsl?raw';
+import registerWordBlocksSource from '../../shaders/register_word_blocks.wgsl?raw';
 import matmulRegisterTileSource from '../../shaders/matmul_register_tile.wgsl?raw';
 import rnnStepRegisterLoadsSource from '../../shaders/rnn_step_register_loads.wgsl?raw';
 import reduceSource from '../../shaders/reduce.wgsl?raw';
@@ -76,28 +79,35 @@ const READ_READ_WRITE_UNIFORM: BindingKind[] = ['read', 'read', 'write', 'unifor
 
 export const KERNELS = {
   matmul: {
-    sources: [matmulTileSource, matmulSource],
+    sources: [matmulTileSource, matmulOperandsSource, matmulSource],
     entryPoint: 'matmul',
     bindings: READ_READ_READ_WRITE_UNIFORM,
     uniforms: L.matmul,
   },
   /** The same kernel on the 64 x 64 core: same bindings, uniforms and semantics. */
   matmulLarge: {
-    sources: [matmulTileLargeSource, matmulSource],
+    sources: [matmulTileLargeSource, matmulOperandsSource, matmulSource],
     entryPoint: 'matmul',
     bindings: READ_READ_READ_WRITE_UNIFORM,
     uniforms: L.matmul,
   },
   /** The same kernel on the register-tile core (no workgroup memory): 8 invocations per workgroup, tile set by ROW_BLOCKS and COLUMN_BLOCKS. */
   matmulRegister: {
-    sources: [matmulRegisterTileSource, matmulRegisterLoadsSource, matmulSource],
+    sources: [matmulRegisterTileSource, registerWordBlocksSource, matmulRegisterLoadsSource, matmulOperandsSource, matmulSource],
+    entryPoint: 'matmul',
+    bindings: READ_READ_READ_WRITE_UNIFORM,
+    uniforms: L.matmul,
+  },
+  /** matmulRegister with the operands bound as vec4s (4x fewer loads), for products whose offsets and row lengths allow it (matmul-choice.ts vec4Operands). */
+  matmulRegisterVec4: {
+    sources: [matmulRegisterTileSource, matmulRegisterLoadsVec4Source, matmulSource],
     entryPoint: 'matmul',
     bindings: READ_READ_READ_WRITE_UNIFORM,
     uniforms: L.matmul,
   },
   /** On the register-tile core (ROW_BLOCKS and COLUMN_BLOCKS as for matmulRegister). */
   rnnStep: {
-    sources: [matmulRegisterTileSource, rnnStepRegisterLoadsSource, tanhSource, rnnStepSource],
+    sources: [matmulRegisterTileSource, registerWordBlocksSource, rnnStepRegisterLoadsSource, tanhSource, rnnStepSource],
     entryPoint: 'rnnStep',
     bindings: READ_READ_WRITE_UNIFORM,
     uniforms: L.rnnStep,

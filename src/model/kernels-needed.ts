@@ -2,14 +2,16 @@
  * The kernels a model's training and evaluation plans dispatch, by key, so that a
  * device compiles only those (RnnModel.create awaits them; generate adds its sampler).
  */
-import { CHOSEN_MATMUL_VARIANTS, lossKernel, matmulKey, optimizerKernelKey, rnnStepKey } from '../kernels/kernel-set.ts';
+import { CHOSEN_MATMUL_VARIANTS, isRegisterTile, lossKernel, matmulKey, optimizerKernelKey, rnnStepKey } from '../kernels/kernel-set.ts';
 import type { ResolvedConfig } from './config.ts';
 
 export function kernelsNeededBy(config: ResolvedConfig): string[] {
   const keys: string[] = [];
   // Every layer uses A·Bᵀ (projections, head), Aᵀ·B (weight gradients) and A·B (state gradients), on any core the shape picks.
   for (const variant of CHOSEN_MATMUL_VARIANTS) {
-    keys.push(matmulKey(variant, false, true), matmulKey(variant, true, false), matmulKey(variant, false, false));
+    for (const vec4 of isRegisterTile(variant) ? [false, true] : [false]) {
+      keys.push(matmulKey(variant, false, true, vec4), matmulKey(variant, true, false, vec4), matmulKey(variant, false, false, vec4));
+    }
   }
   if (config.cell === 'rnn') keys.push(rnnStepKey(false, config.nonlinearity === 'relu'), rnnStepKey(true, config.nonlinearity === 'relu'));
   if (config.cell === 'lstm') keys.push('lstmCellForward', 'lstmCellBackward');
