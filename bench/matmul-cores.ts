@@ -5,7 +5,8 @@
  *   npx vite build --ssr bench/matmul-cores.ts --outDir dist/scratch && node dist/scratch/matmul-cores.js llvmpipe,swiftshader [rounds] [shape indices|all] [variants]
  *
  * variants: comma-separated MatmulVariant names (default small,large), each optionally
- * with /CHUNK for Aᵀ·B in K chunks of CHUNK rows (e.g. register16x16/256).
+ * with /CHUNK for Aᵀ·B in K chunks of CHUNK rows (e.g. register16x16/256) and :words for the
+ * register-tile core's word loads instead of vec4s where the shape allows them.
  * Per adapter and shape: rounds of every variant in turn, each timing `repeats`
  * products recorded into one pass (repeats chosen for ~0.3 s); the best round as GFLOP
  * per CPU-second of this process (CPU adapters: robust to other load on the machine;
@@ -45,12 +46,14 @@ const SHAPES: (MatmulShape & { role: string })[] = [
 ];
 
 async function timeProducts(kernels: KernelSet, shape: MatmulShape, name: string, repeats: number, buffers: GPUBuffer[]): Promise<number> {
-  const [variant, chunk] = name.split('/') as [MatmulVariant, string | undefined];
+  // name: VARIANT[/CHUNK][:words] (":words": the register-tile core's word loads, not vec4s).
+  const [core, loads] = name.split(':');
+  const [variant, chunk] = core.split('/') as [MatmulVariant, string | undefined];
   const kChunk = chunk ? Number(chunk) : undefined;
   const plan = new DispatchPlan(kernels.device, `cores ${shapeKey(shape)} ${variant} x${repeats}`);
   try {
     for (let i = 0; i < repeats; i++) {
-      kernels.matmul(plan, { a: { buffer: buffers[0], offset: 0 }, b: { buffer: buffers[1], offset: 0 }, c: { buffer: buffers[2], offset: 0 }, m: shape.m, n: shape.n, k: shape.k, transposeA: shape.transposeA, transposeB: shape.transposeB, variant, kChunk }, 'cores');
+      kernels.matmul(plan, { a: { buffer: buffers[0], offset: 0 }, b: { buffer: buffers[1], offset: 0 }, c: { buffer: buffers[2], offset: 0 }, m: shape.m, n: shape.n, k: shape.k, transposeA: shape.transposeA, transposeB: shape.transposeB, variant, kChunk, vec4: loads !== 'words' }, 'cores');
     }
     plan.build();
     await kernels.device.queue.onSubmittedWorkDone();
@@ -65,7 +68,7 @@ const rounds = Number(process.argv[3] ?? 3);
 const only = process.argv[4] && process.argv[4] !== 'all' ? process.argv[4].split(',').map(Number) : undefined;
 // A variant name, optionally with /CHUNK: K rows per dispatch of Aᵀ·B (e.g. large/512).
 const variants = process.argv[5]?.split(',') ?? ['small', 'large'];
-for (const variant of variants) if (!MATMUL_VARIANTS.includes(variant.split('/')[0] as MatmulVariant)) throw new Error(`unknown variant ${variant}; expected some of ${MATMUL_VARIANTS.join(', ')}`);
+for (const variant of variants) if (!MATMUL_VARIANTS.includes(variant.split(/[/:]/)[0] as MatmulVariant)) throw new Error(`unknown variant ${variant}; expected some of ${MATMUL_VARIANTS.join(', ')}`);
 for (const adapter of adapters) {
   const context = await createGpuContext({ adapter });
   const kernels = await KernelSet.load(context.device);
@@ -96,7 +99,7 @@ for (const adapter of adapters) {
       }
     }
     const cells = variants.map((variant) => {
-      const [x, y] = matmulGrid(variant.split('/')[0] as MatmulVariant, m, n);
+      const [x, y] = matmulGrid(variant.split(/[/:]/)[0] as MatmulVariant, m, n);
       return `${(matmulFlops(shape) / best.get(variant)! / 1e9).toFixed(2)} (${x * y})`.padStart(14);
     });
     console.log(`${`${m}x${n}x${k}${shape.transposeA ? ' Aᵀ' : ''}${shape.transposeB ? ' Bᵀ' : ''}`.padEnd(28)} ${shape.role.padEnd(33)} ${cells.join('')}`);

@@ -21,23 +21,11 @@ struct MatmulUniforms {
 
 const NO_BIAS: u32 = 0xffffffffu;
 
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
+// Bindings 0 and 1 (the operands a and b) are declared by the included operand
+// loads: matmul_operands.wgsl (words) or matmul_register_loads_vec4.wgsl (vec4s).
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 @group(0) @binding(4) var<uniform> u: MatmulUniforms;
-
-fn loadA(row: u32, k: u32) -> f32 {
-  if (row >= u.m || k >= u.k) { return 0.0; }
-  if (TRANSPOSE_A) { return a[u.offsetA + k * u.m + row]; }
-  return a[u.offsetA + row * u.k + k];
-}
-
-fn loadB(k: u32, col: u32) -> f32 {
-  if (k >= u.k || col >= u.n) { return 0.0; }
-  if (TRANSPOSE_B) { return b[u.offsetB + col * u.k + k]; }
-  return b[u.offsetB + k * u.n + col];
-}
 
 fn storeOutput(row: u32, col: u32, product: f32) {
   if (row >= u.m || col >= u.n) { return; }

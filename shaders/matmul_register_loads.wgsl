@@ -1,4 +1,5 @@
-// The register-tile core's loads for matmul.wgsl (see matmul_register_tile.wgsl):
+// The register-tile core's word loads for matmul.wgsl (see matmul_register_tile.wgsl;
+// register_word_blocks.wgsl makes its blocks of them):
 // four values of opA or opB per call, indices clamped into the matrix.
 
 // opA[row, k] for four consecutive rows (clamped to the matrix).

@@ -4,13 +4,16 @@
 //
 // Each invocation accumulates a (4·ROW_BLOCKS) x (4·COLUMN_BLOCKS) block of
 //   acc[r, c] = Σ_k opA[r, k] · opB[k, c]
-// reading opA and opB straight from the storage buffers, one K index at a time:
-// per k it loads 4·ROW_BLOCKS values of opA (the same addresses in every
-// invocation of the workgroup) and 4·COLUMN_BLOCKS of opB, for
-// 16·ROW_BLOCKS·COLUMN_BLOCKS multiply-adds. On llvmpipe a workgroup of 8
-// invocations is one SIMD vector and every storage load inside a loop costs a
-// scalar load per invocation, so the multiply-adds per loaded value (the block
-// size) decide the speed; there is nothing to synchronize.
+// reading opA and opB straight from the storage buffers, K_STEP (1 or 4) K
+// indices at a time: per step it loads a block of opA for every 4 rows (the same
+// addresses in every invocation of the workgroup) and of opB for every 4
+// columns, for 16·K_STEP·ROW_BLOCKS·COLUMN_BLOCKS multiply-adds. On llvmpipe a
+// workgroup of 8 invocations is one SIMD vector and every storage load inside a
+// loop costs a loop over the invocations (one per load, word or vec4), so the
+// multiply-adds per load decide the speed; there is nothing to synchronize.
+// With the operands bound as vec4s (matmul_register_loads_vec4.wgsl, K_STEP 4)
+// a 4 x 4 block is four vec4 loads whichever way the operands are stored; with
+// words (register_word_blocks.wgsl, K_STEP 1) one step's 4 values are 4 loads.
 //
 // Layout: the workgroup owns rows rowBase .. rowBase + 4·ROW_BLOCKS − 1 (all
 // its invocations share them) and columns colBase .. colBase + 32·COLUMN_BLOCKS − 1;
@@ -21,20 +24,31 @@
 // them are constant once the pipeline is built, so unused blocks cost nothing.
 //
 // The includer defines (besides storeOutput, as for matmul_tile.wgsl)
-//   fn loadRowsOfA(row: u32, k: u32) -> vec4<f32>      // opA[row .. row + 3, k]
-//   fn loadColumnsOfB(k: u32, col: u32) -> vec4<f32>   // opB[k, col .. col + 3]
-// which clamp indices outside the matrices to the last row or column (a valid
-// load whose product storeOutput then discards), so the loop has no branches.
+//   fn loadBlockOfA(row: u32, k: u32) -> mat4x4<f32>
+//     // column j < K_STEP: opA[row .. row + 3, k + j]
+//   fn loadBlockOfB(k: u32, col: u32) -> mat4x4<f32>
+//     // column j < K_STEP: opB[k + j, col .. col + 3]
+// which clamp rows and columns outside the matrices to the last one (a valid
+// load whose product storeOutput then discards), so the loop has no branches;
+// with K_STEP 4, kSize is a multiple of 4.
 
 const THREADS_X: u32 = 8u;
 const THREADS_Y: u32 = 1u;
 
 override ROW_BLOCKS: u32 = 4u;
+override K_STEP: u32 = 1u;
 override COLUMN_BLOCKS: u32 = 4u;
 
 // acc + a ⊗ b: row i of the block gains a[i] · b.
 fn addOuterProduct(acc: mat4x4<f32>, a: vec4<f32>, b: vec4<f32>) -> mat4x4<f32> {
   return mat4x4<f32>(fma(vec4<f32>(a.x), b, acc[0]), fma(vec4<f32>(a.y), b, acc[1]), fma(vec4<f32>(a.z), b, acc[2]), fma(vec4<f32>(a.w), b, acc[3]));
+}
+
+// acc + Σ_{j < K_STEP} a[j] ⊗ b[j]: one step of blocks from loadBlockOfA and loadBlockOfB.
+fn addBlockProduct(acc: mat4x4<f32>, a: mat4x4<f32>, b: mat4x4<f32>) -> mat4x4<f32> {
+  let first = addOuterProduct(acc, a[0], b[0]);
+  if (K_STEP == 1u) { return first; }
+  return addOuterProduct(addOuterProduct(addOuterProduct(first, a[1], b[1]), a[2], b[2]), a[3], b[3]);
 }
 
 fn storeRegisterBlock(row: u32, col: u32, block: mat4x4<f32>) {
@@ -57,32 +71,32 @@ fn multiplyAndStoreTile(group: vec3<u32>, local: vec3<u32>, kSize: u32) {
   var acc10 = mat4x4<f32>(); var acc11 = mat4x4<f32>(); var acc12 = mat4x4<f32>(); var acc13 = mat4x4<f32>();
   var acc20 = mat4x4<f32>(); var acc21 = mat4x4<f32>(); var acc22 = mat4x4<f32>(); var acc23 = mat4x4<f32>();
   var acc30 = mat4x4<f32>(); var acc31 = mat4x4<f32>(); var acc32 = mat4x4<f32>(); var acc33 = mat4x4<f32>();
-  for (var k = 0u; k < kSize; k++) {
-    let b0 = loadColumnsOfB(k, col0);
-    var b1 = vec4<f32>();
-    var b2 = vec4<f32>();
-    var b3 = vec4<f32>();
-    if (COLUMN_BLOCKS > 1u) { b1 = loadColumnsOfB(k, col1); }
-    if (COLUMN_BLOCKS > 2u) { b2 = loadColumnsOfB(k, col2); b3 = loadColumnsOfB(k, col3); }
-    let a0 = loadRowsOfA(rowBase, k);
-    acc00 = addOuterProduct(acc00, a0, b0);
-    if (COLUMN_BLOCKS > 1u) { acc01 = addOuterProduct(acc01, a0, b1); }
-    if (COLUMN_BLOCKS > 2u) { acc02 = addOuterProduct(acc02, a0, b2); acc03 = addOuterProduct(acc03, a0, b3); }
+  for (var k = 0u; k < kSize; k += K_STEP) {
+    let b0 = loadBlockOfB(k, col0);
+    var b1 = mat4x4<f32>();
+    var b2 = mat4x4<f32>();
+    var b3 = mat4x4<f32>();
+    if (COLUMN_BLOCKS > 1u) { b1 = loadBlockOfB(k, col1); }
+    if (COLUMN_BLOCKS > 2u) { b2 = loadBlockOfB(k, col2); b3 = loadBlockOfB(k, col3); }
+    let a0 = loadBlockOfA(rowBase, k);
+    acc00 = addBlockProduct(acc00, a0, b0);
+    if (COLUMN_BLOCKS > 1u) { acc01 = addBlockProduct(acc01, a0, b1); }
+    if (COLUMN_BLOCKS > 2u) { acc02 = addBlockProduct(acc02, a0, b2); acc03 = addBlockProduct(acc03, a0, b3); }
     if (ROW_BLOCKS > 1u) {
-      let a1 = loadRowsOfA(rowBase + 4u, k);
-      acc10 = addOuterProduct(acc10, a1, b0);
-      if (COLUMN_BLOCKS > 1u) { acc11 = addOuterProduct(acc11, a1, b1); }
-      if (COLUMN_BLOCKS > 2u) { acc12 = addOuterProduct(acc12, a1, b2); acc13 = addOuterProduct(acc13, a1, b3); }
+      let a1 = loadBlockOfA(rowBase + 4u, k);
+      acc10 = addBlockProduct(acc10, a1, b0);
+      if (COLUMN_BLOCKS > 1u) { acc11 = addBlockProduct(acc11, a1, b1); }
+      if (COLUMN_BLOCKS > 2u) { acc12 = addBlockProduct(acc12, a1, b2); acc13 = addBlockProduct(acc13, a1, b3); }
     }
     if (ROW_BLOCKS > 2u) {
-      let a2 = loadRowsOfA(rowBase + 8u, k);
-      let a3 = loadRowsOfA(rowBase + 12u, k);
-      acc20 = addOuterProduct(acc20, a2, b0);
-      acc30 = addOuterProduct(acc30, a3, b0);
-      if (COLUMN_BLOCKS > 1u) { acc21 = addOuterProduct(acc21, a2, b1); acc31 = addOuterProduct(acc31, a3, b1); }
+      let a2 = loadBlockOfA(rowBase + 8u, k);
+      let a3 = loadBlockOfA(rowBase + 12u, k);
+      acc20 = addBlockProduct(acc20, a2, b0);
+      acc30 = addBlockProduct(acc30, a3, b0);
+      if (COLUMN_BLOCKS > 1u) { acc21 = addBlockProduct(acc21, a2, b1); acc31 = addBlockProduct(acc31, a3, b1); }
       if (COLUMN_BLOCKS > 2u) {
-        acc22 = addOuterProduct(acc22, a2, b2); acc23 = addOuterProduct(acc23, a2, b3);
-        acc32 = addOuterProduct(acc32, a3, b2); acc33 = addOuterProduct(acc33, a3, b3);
+        acc22 = addBlockProduct(acc22, a2, b2); acc23 = addBlockProduct(acc23, a2, b3);
+        acc32 = addBlockProduct(acc32, a3, b2); acc33 = addBlockProduct(acc33, a3, b3);
       }
     }
   }

@@ -1,4 +1,5 @@
-// The register-tile core's loads for rnn_step.wgsl (see matmul_register_tile.wgsl):
+// The register-tile core's word loads for rnn_step.wgsl (see matmul_register_tile.wgsl;
+// register_word_blocks.wgsl makes its blocks of them):
 // opA is the source state slot [batch, hidden], opB is W_hhᵀ (forward) or W_hh
 // (backward) [hidden, hidden]; indices clamped into the matrices.
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createStorageBufferWith, readFloats } from '../src/device/buffers.ts';
 import { DispatchPlan } from '../src/kernels/dispatch-plan.ts';
-import { CHOSEN_MATMUL_VARIANTS, isCpuAdapter, MATMUL_VARIANTS, type MatmulVariant, matmulVariant } from '../src/kernels/kernel-set.ts';
+import { CHOSEN_MATMUL_VARIANTS, isCpuAdapter, MATMUL_VARIANTS, type MatmulVariant, matmulVariant, vec4Operands } from '../src/kernels/kernel-set.ts';
 import { matmulReference } from '../src/reference/index.ts';
 import { expectClose } from './check-close.ts';
 import { contextFor, kernelsFor, TEST_ADAPTERS } from './gpu-adapters.ts';
@@ -24,6 +24,10 @@ const SHAPES: [number, number, number][] = [
   [65, 129, 1000],
   [17, 129, 3],
   [16, 128, 300],
+  // Every size a multiple of 4: the register-tile cores read these as vec4s (at the aligned offsets below).
+  [4, 4, 4],
+  [12, 36, 44],
+  [20, 132, 8],
 ];
 
 const VARIANTS: (MatmulVariant | undefined)[] = [...MATMUL_VARIANTS, undefined];
@@ -36,6 +40,22 @@ describe('matmul core choice', () => {
     expect(matmulVariant(16, 64, 512)).toBe('register8x8');
     expect(matmulVariant(1, 1, 1)).toBe('register8x8');
     for (const variant of [matmulVariant(4096, 65, 256), matmulVariant(65, 256, 4096)]) expect(CHOSEN_MATMUL_VARIANTS).toContain(variant);
+  });
+
+  it('reads the operands as vec4s only where offsets, K and the rows read along are multiples of 4', () => {
+    const slices = (a: number, b: number) => ({ a: { buffer: {} as GPUBuffer, offset: a }, b: { buffer: {} as GPUBuffer, offset: b } });
+    const product = (m: number, n: number, k: number, transposeA = false, transposeB = false) => ({ m, n, k, transposeA, transposeB });
+    expect(vec4Operands({ ...slices(0, 0), ...product(64, 2048, 512, false, true) }, 512)).toBe(true);
+    expect(vec4Operands({ ...slices(8, 4), ...product(2048, 512, 4096, true, false) }, 256)).toBe(true);
+    // The head: an odd vocabulary as n of B stored [k, n], or as m of A stored [k, m]; fine where it is read along K.
+    expect(vec4Operands({ ...slices(0, 0), ...product(4096, 65, 256, false, true) }, 256)).toBe(true);
+    expect(vec4Operands({ ...slices(0, 0), ...product(4096, 256, 64, false, false) }, 64)).toBe(true);
+    expect(vec4Operands({ ...slices(0, 0), ...product(4096, 65, 256, false, false) }, 256)).toBe(false);
+    expect(vec4Operands({ ...slices(0, 0), ...product(65, 256, 4096, true, false) }, 256)).toBe(false);
+    expect(vec4Operands({ ...slices(2, 0), ...product(64, 64, 64) }, 64)).toBe(false);
+    expect(vec4Operands({ ...slices(0, 6), ...product(64, 64, 64) }, 64)).toBe(false);
+    expect(vec4Operands({ ...slices(0, 0), ...product(64, 64, 66) }, 66)).toBe(false);
+    expect(vec4Operands({ ...slices(0, 0), ...product(64, 64, 1000, true) }, 250)).toBe(false);
   });
 
   it('keeps the workgroup-memory cores on a GPU', () => {
@@ -60,7 +80,11 @@ interface ProductCase {
   kChunk?: number;
 }
 
-/** C = opA(A)·opB(B) into a zeroed C, and C[5:] += opA(A)·opB(B) + bias0 + bias1 (A and B read at offsets 3 and 7, biases at 3 and 3 + n), against the reference. */
+/**
+ * C = opA(A)·opB(B) into a zeroed C, C[5:] += opA(A)·opB(B) + bias0 + bias1 (A and B read at offsets 3 and 7, biases at
+ * 3 and 3 + n), and C[4:] = opA(A)·opB(B) with A and B read at offsets 4 and 8 (vec4 loads where the sizes allow),
+ * against the reference.
+ */
 async function expectProductMatchesReference(adapter: (typeof TEST_ADAPTERS)[number], name: string, product: ProductCase): Promise<void> {
   const { device } = await contextFor(adapter);
   const kernels = await kernelsFor(adapter);
@@ -75,6 +99,9 @@ async function expectProductMatchesReference(adapter: (typeof TEST_ADAPTERS)[num
   // The same A and B behind 3 and 7 other words, for the product that reads them at an offset.
   const aShifted = createStorageBufferWith(device, 'A at 3', Float32Array.from([...randomFloats(3, seed + 4), ...a]));
   const bShifted = createStorageBufferWith(device, 'B at 7', Float32Array.from([...randomFloats(7, seed + 5), ...b]));
+  const aAligned = createStorageBufferWith(device, 'A at 4', Float32Array.from([...randomFloats(4, seed + 6), ...a]));
+  const bAligned = createStorageBufferWith(device, 'B at 8', Float32Array.from([...randomFloats(8, seed + 7), ...b]));
+  const alignedC = createStorageBufferWith(device, 'C at 4', new Float32Array(m * n + 4));
   const biasBuffer = createStorageBufferWith(device, 'bias', bias);
   const plain = createStorageBufferWith(device, 'C plain', new Float32Array(m * n));
   const accumulated = createStorageBufferWith(device, 'C accumulated', initialC);
@@ -86,6 +113,7 @@ async function expectProductMatchesReference(adapter: (typeof TEST_ADAPTERS)[num
     { ...common, a: { buffer: aShifted, offset: 3 }, b: { buffer: bShifted, offset: 7 }, c: { buffer: accumulated, offset: 5 }, bias: { buffer: biasBuffer, offsets: [3, 3 + n] }, accumulate: true },
     'accumulate',
   );
+  kernels.matmul(plan, { ...common, a: { buffer: aAligned, offset: 4 }, b: { buffer: bAligned, offset: 8 }, c: { buffer: alignedC, offset: 4 } }, 'aligned offsets');
   plan.submit();
   const want = matmulReference(a, b, m, n, k, { transposeA, transposeB });
   expectClose(name, await readFloats(device, plain, 0, m * n), want, tolerance(k));
@@ -99,8 +127,11 @@ async function expectProductMatchesReference(adapter: (typeof TEST_ADAPTERS)[num
   const gotAccumulated = await readFloats(device, accumulated, 0, m * n + 5);
   expectClose(`${name} accumulate`, gotAccumulated.subarray(5), wantAccumulated, tolerance(k));
   expect(Array.from(gotAccumulated.subarray(0, 5))).toEqual(Array.from(initialC.subarray(0, 5)));
+  const gotAligned = await readFloats(device, alignedC, 0, m * n + 4);
+  expectClose(`${name} at offsets 4 and 8`, gotAligned.subarray(4), want, tolerance(k));
+  expect(Array.from(gotAligned.subarray(0, 4))).toEqual([0, 0, 0, 0]);
   plan.destroy();
-  for (const buffer of [aBuffer, bBuffer, aShifted, bShifted, biasBuffer, plain, accumulated]) buffer.destroy();
+  for (const buffer of [aBuffer, bBuffer, aShifted, bShifted, aAligned, bAligned, alignedC, biasBuffer, plain, accumulated]) buffer.destroy();
 }
 
 describe.each(TEST_ADAPTERS)('matmul on %s', (adapter) => {
@@ -126,7 +157,7 @@ describe.each(TEST_ADAPTERS)('matmul on %s', (adapter) => {
 
   it('Aᵀ·B split into K chunks (one dispatch each, the rest adding into C) matches the reference', async () => {
     // Chunks that divide K, that leave a short last chunk, of one row, and larger than K.
-    for (const [m, n, k, kChunk] of [[33, 65, 1000, 250], [65, 7, 1000, 300], [7, 33, 5, 1], [17, 9, 64, 100]] as const) {
+    for (const [m, n, k, kChunk] of [[33, 65, 1000, 250], [65, 7, 1000, 300], [7, 33, 5, 1], [17, 9, 64, 100], [36, 68, 1000, 252]] as const) {
       for (const core of ['large', 'register16x16', undefined] as const) {
         const name = `Aᵀ·B ${core ?? 'chosen'} core ${m}x${n}x${k} in chunks of ${kChunk}`;
         await expectProductMatchesReference(adapter, name, { m, n, k, transposeA: true, transposeB: false, variant: core, kChunk });

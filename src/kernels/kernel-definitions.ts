@@ -20,12 +20,13 @@ export function kernelDefinitions(reductionSize: number): Map<string, [KernelNam
     for (const transposeA of [false, true]) {
       for (const transposeB of [false, true]) {
         const transposes = { TRANSPOSE_A: transposeA, TRANSPOSE_B: transposeB };
-        definitions.set(
-          matmulKey(variant, transposeA, transposeB),
-          variant === 'small' || variant === 'large'
-            ? [variant === 'large' ? 'matmulLarge' : 'matmul', { ...transposes, A_K_CONTIGUOUS: !transposeA, B_N_CONTIGUOUS: !transposeB }]
-            : ['matmulRegister', { ...transposes, ROW_BLOCKS: REGISTER_TILES[variant][0], COLUMN_BLOCKS: REGISTER_TILES[variant][1] }],
-        );
+        if (variant === 'small' || variant === 'large') {
+          definitions.set(matmulKey(variant, transposeA, transposeB), [variant === 'large' ? 'matmulLarge' : 'matmul', { ...transposes, A_K_CONTIGUOUS: !transposeA, B_N_CONTIGUOUS: !transposeB }]);
+          continue;
+        }
+        const tile = { ...transposes, ROW_BLOCKS: REGISTER_TILES[variant][0], COLUMN_BLOCKS: REGISTER_TILES[variant][1] };
+        definitions.set(matmulKey(variant, transposeA, transposeB), ['matmulRegister', tile]);
+        definitions.set(matmulKey(variant, transposeA, transposeB, true), ['matmulRegisterVec4', { ...tile, K_STEP: 4 }]);
       }
     }
   }

@@ -27,6 +27,11 @@ export interface MatmulArgs {
    * adding into C (tests, benchmarks); by default `matmulKChunk` chooses. 0: one dispatch.
    */
   kChunk?: number;
+  /**
+   * Register-tile cores only: read the operands as vec4s (default: wherever vec4Operands allows it);
+   * false forces word loads (tests, benchmarks).
+   */
+  vec4?: boolean;
 }
 
 /**
@@ -127,6 +132,24 @@ export function rnnStepKey(backward: boolean, relu: boolean): string {
   return `rnnStep ${backward ? 'backward' : 'forward'} ${relu ? 'relu' : 'tanh'}`;
 }
 
-export function matmulKey(variant: MatmulVariant, transposeA: boolean, transposeB: boolean): string {
-  return `matmul ${variant} ${transposeA ? 'T' : 'N'}${transposeB ? 'T' : 'N'}`;
+/** The pipeline key of a matmul core; `vec4`: the register-tile core reading its operands as vec4s. */
+export function matmulKey(variant: MatmulVariant, transposeA: boolean, transposeB: boolean, vec4 = false): string {
+  return `matmul ${variant} ${transposeA ? 'T' : 'N'}${transposeB ? 'T' : 'N'}${vec4 ? ' vec4' : ''}`;
+}
+
+/** Whether a variant is one of the register-tile cores (matmul_register_tile.wgsl). */
+export function isRegisterTile(variant: MatmulVariant): variant is RegisterTile {
+  return variant in REGISTER_TILES;
+}
+
+/**
+ * Whether the register-tile core may read opA and opB as vec4s (matmul_register_loads_vec4.wgsl): the
+ * operands' element offsets, K (and so every K chunk of kChunk rows) and the row length of each operand
+ * where its 4 x 4 blocks are read along rows are multiples of 4: m for A stored [k, m] (Aᵀ), n for B
+ * stored [k, n]; A stored [m, k] and B stored [n, k] read along K. Every product of a model whose sizes are
+ * multiples of 4 qualifies; the head's products with an odd vocabulary take word loads.
+ */
+export function vec4Operands(args: Pick<MatmulArgs, 'a' | 'b' | 'm' | 'n' | 'k' | 'transposeA' | 'transposeB'>, kChunk: number): boolean {
+  const multiplesOf4 = [args.a.offset, args.b.offset, args.k, kChunk, args.transposeA ? args.m : 0, args.transposeB ? 0 : args.n];
+  return multiplesOf4.every((value) => value % 4 === 0);
 }

@@ -3,7 +3,7 @@ import type { BufferSlice, DispatchHandle, DispatchPlan } from './dispatch-plan.
 import { ELEMENTWISE_WORKGROUP } from './kernel-definitions.ts';
 import type { KernelSet } from './kernel-set.ts';
 import { matmulUniforms, NONE } from './kernel-uniforms.ts';
-import { type MatmulArgs, matmulGrid, matmulKChunk, matmulKey, matmulVariant } from './matmul-choice.ts';
+import { isRegisterTile, type MatmulArgs, matmulGrid, matmulKChunk, matmulKey, matmulVariant, vec4Operands } from './matmul-choice.ts';
 import { UNIFORM_LAYOUTS as L } from './registry.ts';
 import { packUniforms } from './uniforms.ts';
 
@@ -20,7 +20,8 @@ export const matmulOps = {
     const transposeA = args.transposeA ?? false;
     const transposeB = args.transposeB ?? false;
     const chunk = transposeA && !transposeB ? (args.kChunk ?? (this.cpuAdapter ? matmulKChunk(m, n, k) : 0)) || k : k;
-    const kernel = this.kernel(matmulKey(variant, transposeA, transposeB));
+    const vec4 = isRegisterTile(variant) && (args.vec4 ?? true) && vec4Operands(args, chunk);
+    const kernel = this.kernel(matmulKey(variant, transposeA, transposeB, vec4));
     const buffers = { a: args.a.buffer, b: args.b.buffer, bias: args.bias?.buffer, c: args.c.buffer };
     const grid = matmulGrid(variant, m, n);
     // Σ_k over chunks k0 .. k0 + chunk − 1: rows k0.. of Aᵀ (stored [k, m]) and of B (stored [k, n]).

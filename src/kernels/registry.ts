@@ -16,7 +16,10 @@ import meanSquaredErrorSource from '../../shaders/mean_squared_error.wgsl?raw';
 import matmulSource from '../../shaders/matmul.wgsl?raw';
 import matmulTileSource from '../../shaders/matmul_tile.wgsl?raw';
 import matmulTileLargeSource from '../../shaders/matmul_tile_large.wgsl?raw';
+import matmulOperandsSource from '../../shaders/matmul_operands.wgsl?raw';
 import matmulRegisterLoadsSource from '../../shaders/matmul_register_loads.wgsl?raw';
+import matmulRegisterLoadsVec4Source from '../../shaders/matmul_register_loads_vec4.wgsl?raw';
+import registerWordBlocksSource from '../../shaders/register_word_blocks.wgsl?raw';
 import matmulRegisterTileSource from '../../shaders/matmul_register_tile.wgsl?raw';
 import rnnStepRegisterLoadsSource from '../../shaders/rnn_step_register_loads.wgsl?raw';
 import reduceSource from '../../shaders/reduce.wgsl?raw';
@@ -84,35 +87,42 @@ const REDUCE_BINDINGS = { input: read(0), output: readWrite(1), u: uniform(2) };
 
 export const KERNELS = {
   matmul: {
-    sources: [matmulTileSource, matmulSource],
+    sources: [matmulTileSource, matmulOperandsSource, matmulSource],
     entryPoint: 'matmul',
     bindings: MATMUL_BINDINGS,
     uniforms: L.matmul,
   },
   /** The same kernel on the 64 x 64 core: same bindings, uniforms and semantics. */
   matmulLarge: {
-    sources: [matmulTileLargeSource, matmulSource],
+    sources: [matmulTileLargeSource, matmulOperandsSource, matmulSource],
     entryPoint: 'matmul',
     bindings: MATMUL_BINDINGS,
     uniforms: L.matmul,
   },
   /** The same kernel on the register-tile core (no workgroup memory): 8 invocations per workgroup, tile set by ROW_BLOCKS and COLUMN_BLOCKS. */
   matmulRegister: {
-    sources: [matmulRegisterTileSource, matmulRegisterLoadsSource, matmulSource],
+    sources: [matmulRegisterTileSource, registerWordBlocksSource, matmulRegisterLoadsSource, matmulOperandsSource, matmulSource],
+    entryPoint: 'matmul',
+    bindings: MATMUL_BINDINGS,
+    uniforms: L.matmul,
+  },
+  /** matmulRegister with the operands bound as vec4s (4x fewer loads), for products whose offsets and row lengths allow it (matmul-choice.ts vec4Operands). */
+  matmulRegisterVec4: {
+    sources: [matmulRegisterTileSource, matmulRegisterLoadsVec4Source, matmulSource],
     entryPoint: 'matmul',
     bindings: MATMUL_BINDINGS,
     uniforms: L.matmul,
   },
   /** On the register-tile core (ROW_BLOCKS and COLUMN_BLOCKS as for matmulRegister). */
   rnnStepForward: {
-    sources: [matmulRegisterTileSource, rnnStepRegisterLoadsSource, tanhSource, rnnStepSource, rnnStepForwardSource],
+    sources: [matmulRegisterTileSource, registerWordBlocksSource, rnnStepRegisterLoadsSource, tanhSource, rnnStepSource, rnnStepForwardSource],
     entryPoint: 'rnnStepForward',
     bindings: RNN_STEP_FORWARD_BINDINGS,
     uniforms: L.rnnStep,
   },
   /** As rnnStepForward, reading h_t from the saved hidden states. */
   rnnStepBackward: {
-    sources: [matmulRegisterTileSource, rnnStepRegisterLoadsSource, tanhSource, rnnStepSource, rnnStepBackwardSource],
+    sources: [matmulRegisterTileSource, registerWordBlocksSource, rnnStepRegisterLoadsSource, tanhSource, rnnStepSource, rnnStepBackwardSource],
     entryPoint: 'rnnStepBackward',
     bindings: { ...RNN_STEP_FORWARD_BINDINGS, saved: read(1) },
     uniforms: L.rnnStep,

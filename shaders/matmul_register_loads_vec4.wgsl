@@ -1,0 +1,50 @@
+// The register-tile core's loads for matmul.wgsl (see matmul_register_tile.wgsl)
+// with the operands bound as vec4s (K_STEP 4): each 4 x 4 block is four vec4 loads where
+// matmul_register_loads.wgsl makes sixteen word loads. For products whose
+// element offsets, K and the row length of every operand read along its rows are
+// multiples of 4 (matmul-choice.ts, vec4Operands): A stored [m, k] (k) or [k, m]
+// (m), B stored [k, n] (n) or [n, k] (k). Rows and columns past the matrix are
+// clamped to its last ones (the products are discarded by storeOutput).
+
+@group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
+
+// Column j: opA[row .. row + 3, k + j].
+fn loadBlockOfA(row: u32, k: u32) -> mat4x4<f32> {
+  if (TRANSPOSE_A) {
+    // A stored [k, m]: rows row .. row + 3 of step k + j are one vec4 (m is a multiple of 4).
+    let base = (u.offsetA + k * u.m + min(row, u.m - 4u)) / 4u;
+    let step = u.m / 4u;
+    return mat4x4<f32>(a[base], a[base + step], a[base + 2u * step], a[base + 3u * step]);
+  }
+  // A stored [m, k]: steps k .. k + 3 of row row + i are one vec4; the block is their transpose.
+  let last = u.m - 1u;
+  let base = (u.offsetA + k) / 4u;
+  let rowLength = u.k / 4u;
+  return transpose(mat4x4<f32>(
+    a[base + min(row, last) * rowLength],
+    a[base + min(row + 1u, last) * rowLength],
+    a[base + min(row + 2u, last) * rowLength],
+    a[base + min(row + 3u, last) * rowLength],
+  ));
+}
+
+// Column j: opB[k + j, col .. col + 3].
+fn loadBlockOfB(k: u32, col: u32) -> mat4x4<f32> {
+  if (TRANSPOSE_B) {
+    // B stored [n, k]: steps k .. k + 3 of column col + i are one vec4; the block is their transpose.
+    let last = u.n - 1u;
+    let base = (u.offsetB + k) / 4u;
+    let rowLength = u.k / 4u;
+    return transpose(mat4x4<f32>(
+      b[base + min(col, last) * rowLength],
+      b[base + min(col + 1u, last) * rowLength],
+      b[base + min(col + 2u, last) * rowLength],
+      b[base + min(col + 3u, last) * rowLength],
+    ));
+  }
+  // B stored [k, n]: columns col .. col + 3 of step k + j are one vec4 (n is a multiple of 4).
+  let base = (u.offsetB + k * u.n + min(col, u.n - 4u)) / 4u;
+  let step = u.n / 4u;
+  return mat4x4<f32>(b[base], b[base + step], b[base + 2u * step], b[base + 3u * step]);
+}
