@@ -21,21 +21,10 @@ struct MatmulUniforms {
 
 const NO_BIAS: u32 = 0xffffffffu;
 
-// Bindings 0 and 1 (the operands a and b) are declared by the included operand
-// loads: matmul_operands.wgsl (words) or matmul_register_loads_vec4.wgsl (vec4s).
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read_write> c: array<f32>;
+// The operands (bindings 0 and 1), the bias (2), C (3) and the epilogue are declared
+// by the included file: matmul_operands.wgsl (words: storeOutput per element) or
+// matmul_register_loads_vec4.wgsl (vec4s: storeOutputRow per 4 columns).
 @group(0) @binding(4) var<uniform> u: MatmulUniforms;
-
-fn storeOutput(row: u32, col: u32, product: f32) {
-  if (row >= u.m || col >= u.n) { return; }
-  var value = product;
-  if (u.biasOffset0 != NO_BIAS) { value += bias[u.biasOffset0 + col]; }
-  if (u.biasOffset1 != NO_BIAS) { value += bias[u.biasOffset1 + col]; }
-  let index = u.offsetC + row * u.n + col;
-  if (u.accumulate != 0u) { value += c[index]; }
-  c[index] = value;
-}
 
 @compute @workgroup_size(THREADS_X, THREADS_Y)
 fn matmul(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) local: vec3<u32>) {

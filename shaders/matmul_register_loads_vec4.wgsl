@@ -1,13 +1,17 @@
-// The register-tile core's loads for matmul.wgsl (see matmul_register_tile.wgsl)
-// with the operands bound as vec4s (K_STEP 4): each 4 x 4 block is four vec4 loads where
-// matmul_register_loads.wgsl makes sixteen word loads. For products whose
-// element offsets, K and the row length of every operand read along its rows are
+// The register-tile core's loads and epilogue for matmul.wgsl (see
+// matmul_register_tile.wgsl) with every buffer bound as vec4s (K_STEP 4): each
+// 4 x 4 block is four vec4 loads where matmul_register_loads.wgsl makes sixteen
+// word loads, and each 4 columns of a row of C one vec4 load and store where
+// storeOutput makes four of each. For products whose element offsets (A, B, C,
+// biases), K, n and the row length of every operand read along its rows are
 // multiples of 4 (matmul-choice.ts, vec4Operands): A stored [m, k] (k) or [k, m]
 // (m), B stored [k, n] (n) or [n, k] (k). Rows and columns past the matrix are
-// clamped to its last ones (the products are discarded by storeOutput).
+// clamped to its last ones (the products are discarded by storeOutputRow).
 
 @group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> bias: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> c: array<vec4<f32>>;
 
 // Column j: opA[row .. row + 3, k + j].
 fn loadBlockOfA(row: u32, k: u32) -> mat4x4<f32> {
@@ -47,4 +51,16 @@ fn loadBlockOfB(k: u32, col: u32) -> mat4x4<f32> {
   let base = (u.offsetB + k * u.n + min(col, u.n - 4u)) / 4u;
   let step = u.n / 4u;
   return mat4x4<f32>(b[base], b[base + step], b[base + 2u * step], b[base + 3u * step]);
+}
+
+// C[row, col .. col + 3] (=|+=) products + bias0[col ..] + bias1[col ..] (n is a multiple of 4,
+// so the four columns are all inside the matrix or all outside).
+fn storeOutputRow(row: u32, col: u32, products: vec4<f32>) {
+  if (row >= u.m || col >= u.n) { return; }
+  var value = products;
+  if (u.biasOffset0 != NO_BIAS) { value += bias[(u.biasOffset0 + col) / 4u]; }
+  if (u.biasOffset1 != NO_BIAS) { value += bias[(u.biasOffset1 + col) / 4u]; }
+  let index = (u.offsetC + row * u.n + col) / 4u;
+  if (u.accumulate != 0u) { value += c[index]; }
+  c[index] = value;
 }

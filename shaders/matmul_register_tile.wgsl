@@ -1,6 +1,6 @@
 // Register-tile matrix-multiply core without workgroup memory or barriers: a
 // drop-in for matmul_tile.wgsl (it defines multiplyAndStoreTile, THREADS_X and
-// THREADS_Y, and calls the includer's storeOutput), for CPU adapters.
+// THREADS_Y, and calls the includer's storeOutputRow), for CPU adapters.
 //
 // Each invocation accumulates a (4·ROW_BLOCKS) x (4·COLUMN_BLOCKS) block of
 //   acc[r, c] = Σ_k opA[r, k] · opB[k, c]
@@ -23,7 +23,9 @@
 // as a vec4 over j. ROW_BLOCKS and COLUMN_BLOCKS are 1, 2 or 4; the guards on
 // them are constant once the pipeline is built, so unused blocks cost nothing.
 //
-// The includer defines (besides storeOutput, as for matmul_tile.wgsl)
+// The includer defines
+//   fn storeOutputRow(row: u32, col: u32, products: vec4<f32>)
+//     // its epilogue for columns col .. col + 3 of a row; must ignore rows/cols outside
 //   fn loadBlockOfA(row: u32, k: u32) -> mat4x4<f32>
 //     // column j < K_STEP: opA[row .. row + 3, k + j]
 //   fn loadBlockOfB(k: u32, col: u32) -> mat4x4<f32>
@@ -52,13 +54,10 @@ fn addBlockProduct(acc: mat4x4<f32>, a: mat4x4<f32>, b: mat4x4<f32>) -> mat4x4<f
 }
 
 fn storeRegisterBlock(row: u32, col: u32, block: mat4x4<f32>) {
-  for (var i = 0u; i < 4u; i++) {
-    let products = block[i];
-    storeOutput(row + i, col, products.x);
-    storeOutput(row + i, col + 1u, products.y);
-    storeOutput(row + i, col + 2u, products.z);
-    storeOutput(row + i, col + 3u, products.w);
-  }
+  storeOutputRow(row, col, block[0]);
+  storeOutputRow(row + 1u, col, block[1]);
+  storeOutputRow(row + 2u, col, block[2]);
+  storeOutputRow(row + 3u, col, block[3]);
 }
 
 fn multiplyAndStoreTile(group: vec3<u32>, local: vec3<u32>, kSize: u32) {

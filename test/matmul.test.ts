@@ -42,18 +42,20 @@ describe('matmul core choice', () => {
     for (const variant of [matmulVariant(4096, 65, 256), matmulVariant(65, 256, 4096)]) expect(CHOSEN_MATMUL_VARIANTS).toContain(variant);
   });
 
-  it('reads the operands as vec4s only where offsets, K and the rows read along are multiples of 4', () => {
-    const slices = (a: number, b: number) => ({ a: { buffer: {} as GPUBuffer, offset: a }, b: { buffer: {} as GPUBuffer, offset: b } });
+  it('binds the buffers as vec4s only where offsets, K, n and the rows read along are multiples of 4', () => {
+    const buffer = {} as GPUBuffer;
+    const slices = (a: number, b: number, c = 0, bias?: number[]) => ({ a: { buffer, offset: a }, b: { buffer, offset: b }, c: { buffer, offset: c }, bias: bias && { buffer, offsets: bias } });
     const product = (m: number, n: number, k: number, transposeA = false, transposeB = false) => ({ m, n, k, transposeA, transposeB });
-    expect(vec4Operands({ ...slices(0, 0), ...product(64, 2048, 512, false, true) }, 512)).toBe(true);
-    expect(vec4Operands({ ...slices(8, 4), ...product(2048, 512, 4096, true, false) }, 256)).toBe(true);
-    // The head: an odd vocabulary as n of B stored [k, n], or as m of A stored [k, m]; fine where it is read along K.
-    expect(vec4Operands({ ...slices(0, 0), ...product(4096, 65, 256, false, true) }, 256)).toBe(true);
-    expect(vec4Operands({ ...slices(0, 0), ...product(4096, 256, 64, false, false) }, 64)).toBe(true);
-    expect(vec4Operands({ ...slices(0, 0), ...product(4096, 65, 256, false, false) }, 256)).toBe(false);
+    expect(vec4Operands({ ...slices(0, 0, 0, [8, 2056]), ...product(64, 2048, 512, false, true) }, 512)).toBe(true);
+    expect(vec4Operands({ ...slices(8, 4, 12), ...product(2048, 512, 4096, true, false) }, 256)).toBe(true);
+    // A stored [m, k] and B stored [n, k] are read along K: their row counts do not matter.
+    expect(vec4Operands({ ...slices(0, 0), ...product(4097, 256, 64, false, true) }, 64)).toBe(true);
+    // The head: an odd vocabulary as n, or as m of A stored [k, m].
+    expect(vec4Operands({ ...slices(0, 0), ...product(4096, 65, 256, false, true) }, 256)).toBe(false);
     expect(vec4Operands({ ...slices(0, 0), ...product(65, 256, 4096, true, false) }, 256)).toBe(false);
-    expect(vec4Operands({ ...slices(2, 0), ...product(64, 64, 64) }, 64)).toBe(false);
-    expect(vec4Operands({ ...slices(0, 6), ...product(64, 64, 64) }, 64)).toBe(false);
+    for (const misaligned of [slices(2, 0), slices(0, 6), slices(0, 0, 5), slices(0, 0, 0, [4, 7])]) {
+      expect(vec4Operands({ ...misaligned, ...product(64, 64, 64) }, 64)).toBe(false);
+    }
     expect(vec4Operands({ ...slices(0, 0), ...product(64, 64, 66) }, 66)).toBe(false);
     expect(vec4Operands({ ...slices(0, 0), ...product(64, 64, 1000, true) }, 250)).toBe(false);
   });
@@ -82,8 +84,8 @@ interface ProductCase {
 
 /**
  * C = opA(A)·opB(B) into a zeroed C, C[5:] += opA(A)·opB(B) + bias0 + bias1 (A and B read at offsets 3 and 7, biases at
- * 3 and 3 + n), and C[4:] = opA(A)·opB(B) with A and B read at offsets 4 and 8 (vec4 loads where the sizes allow),
- * against the reference.
+ * 3 and 3 + n), and C[4:] += opA(A)·opB(B) + bias0 + bias1 with A, B and the biases at offsets 4, 8, 4 and 4 + n
+ * (every buffer bound as vec4s where the sizes allow), against the reference.
  */
 async function expectProductMatchesReference(adapter: (typeof TEST_ADAPTERS)[number], name: string, product: ProductCase): Promise<void> {
   const { device } = await contextFor(adapter);
@@ -92,7 +94,7 @@ async function expectProductMatchesReference(adapter: (typeof TEST_ADAPTERS)[num
   const seed = m * 1000003 + n * 1009 + k;
   const a = randomFloats(m * k, seed);
   const b = randomFloats(k * n, seed + 1);
-  const bias = randomFloats(2 * n + 3, seed + 2);
+  const bias = randomFloats(2 * n + 4, seed + 2);
   const initialC = randomFloats(m * n + 5, seed + 3);
   const aBuffer = createStorageBufferWith(device, 'A', a);
   const bBuffer = createStorageBufferWith(device, 'B', b);
@@ -101,7 +103,8 @@ async function expectProductMatchesReference(adapter: (typeof TEST_ADAPTERS)[num
   const bShifted = createStorageBufferWith(device, 'B at 7', Float32Array.from([...randomFloats(7, seed + 5), ...b]));
   const aAligned = createStorageBufferWith(device, 'A at 4', Float32Array.from([...randomFloats(4, seed + 6), ...a]));
   const bAligned = createStorageBufferWith(device, 'B at 8', Float32Array.from([...randomFloats(8, seed + 7), ...b]));
-  const alignedC = createStorageBufferWith(device, 'C at 4', new Float32Array(m * n + 4));
+  const initialAligned = randomFloats(m * n + 4, seed + 8);
+  const alignedC = createStorageBufferWith(device, 'C at 4', initialAligned);
   const biasBuffer = createStorageBufferWith(device, 'bias', bias);
   const plain = createStorageBufferWith(device, 'C plain', new Float32Array(m * n));
   const accumulated = createStorageBufferWith(device, 'C accumulated', initialC);
@@ -113,7 +116,11 @@ async function expectProductMatchesReference(adapter: (typeof TEST_ADAPTERS)[num
     { ...common, a: { buffer: aShifted, offset: 3 }, b: { buffer: bShifted, offset: 7 }, c: { buffer: accumulated, offset: 5 }, bias: { buffer: biasBuffer, offsets: [3, 3 + n] }, accumulate: true },
     'accumulate',
   );
-  kernels.matmul(plan, { ...common, a: { buffer: aAligned, offset: 4 }, b: { buffer: bAligned, offset: 8 }, c: { buffer: alignedC, offset: 4 } }, 'aligned offsets');
+  kernels.matmul(
+    plan,
+    { ...common, a: { buffer: aAligned, offset: 4 }, b: { buffer: bAligned, offset: 8 }, c: { buffer: alignedC, offset: 4 }, bias: { buffer: biasBuffer, offsets: [4, 4 + n] }, accumulate: true },
+    'aligned offsets',
+  );
   plan.submit();
   const want = matmulReference(a, b, m, n, k, { transposeA, transposeB });
   expectClose(name, await readFloats(device, plain, 0, m * n), want, tolerance(k));
@@ -127,9 +134,13 @@ async function expectProductMatchesReference(adapter: (typeof TEST_ADAPTERS)[num
   const gotAccumulated = await readFloats(device, accumulated, 0, m * n + 5);
   expectClose(`${name} accumulate`, gotAccumulated.subarray(5), wantAccumulated, tolerance(k));
   expect(Array.from(gotAccumulated.subarray(0, 5))).toEqual(Array.from(initialC.subarray(0, 5)));
+  const wantAligned = new Float64Array(m * n);
+  for (let row = 0; row < m; row++) {
+    for (let col = 0; col < n; col++) wantAligned[row * n + col] = want[row * n + col] + bias[4 + col] + bias[4 + n + col] + initialAligned[4 + row * n + col];
+  }
   const gotAligned = await readFloats(device, alignedC, 0, m * n + 4);
-  expectClose(`${name} at offsets 4 and 8`, gotAligned.subarray(4), want, tolerance(k));
-  expect(Array.from(gotAligned.subarray(0, 4))).toEqual([0, 0, 0, 0]);
+  expectClose(`${name} at offsets 4 and 8`, gotAligned.subarray(4), wantAligned, tolerance(k));
+  expect(Array.from(gotAligned.subarray(0, 4))).toEqual(Array.from(initialAligned.subarray(0, 4)));
   plan.destroy();
   for (const buffer of [aBuffer, bBuffer, aShifted, bShifted, aAligned, bAligned, alignedC, biasBuffer, plain, accumulated]) buffer.destroy();
 }

@@ -143,13 +143,13 @@ export function isRegisterTile(variant: MatmulVariant): variant is RegisterTile 
 }
 
 /**
- * Whether the register-tile core may read opA and opB as vec4s (matmul_register_loads_vec4.wgsl): the
- * operands' element offsets, K (and so every K chunk of kChunk rows) and the row length of each operand
- * where its 4 x 4 blocks are read along rows are multiples of 4: m for A stored [k, m] (Aᵀ), n for B
- * stored [k, n]; A stored [m, k] and B stored [n, k] read along K. Every product of a model whose sizes are
- * multiples of 4 qualifies; the head's products with an odd vocabulary take word loads.
+ * Whether the register-tile core may bind every buffer as vec4s (matmul_register_loads_vec4.wgsl): the
+ * element offsets of A, B, C and the biases, K (and so every K chunk of kChunk rows), n (the row length of
+ * C and of B stored [k, n]) and m where A is stored [k, m] (Aᵀ) are multiples of 4; A stored [m, k] and B
+ * stored [n, k] are read along K. Every product of a model whose sizes are multiples of 4 qualifies; the
+ * head's products with an odd vocabulary take word loads.
  */
-export function vec4Operands(args: Pick<MatmulArgs, 'a' | 'b' | 'm' | 'n' | 'k' | 'transposeA' | 'transposeB'>, kChunk: number): boolean {
-  const multiplesOf4 = [args.a.offset, args.b.offset, args.k, kChunk, args.transposeA ? args.m : 0, args.transposeB ? 0 : args.n];
+export function vec4Operands(args: Pick<MatmulArgs, 'a' | 'b' | 'c' | 'bias' | 'm' | 'n' | 'k' | 'transposeA'>, kChunk: number): boolean {
+  const multiplesOf4 = [args.a.offset, args.b.offset, args.c.offset, ...(args.bias?.offsets ?? []), args.k, kChunk, args.n, args.transposeA ? args.m : 0];
   return multiplesOf4.every((value) => value % 4 === 0);
 }
