@@ -127,7 +127,7 @@ export function tfjsTable(run: TfjsRun): string {
   if (run.error) return `${title}: ${run.error}`;
   const rows = run.results.map((result) =>
     result.error
-      ? [result.config, `${isOutOfMemory(result.error) ? 'out of memory' : 'failed'}: ${result.error.slice(0, 100)}`, '', '', '', '', '', '']
+      ? [result.config, isOutOfMemory(result.error) ? 'out of memory' : 'failed', '', '', '', '', '', '', ...(run.model === 'layers' ? [''] : [])]
       : [
           result.config,
           fixed(result.initialLoss!, 3),
@@ -137,9 +137,12 @@ export function tfjsTable(run: TfjsRun): string {
           fixed(result.dispatchesPerStep!, 0),
           fixed(result.submitsPerStep!, 1),
           mib(result.gpuBytes),
+          ...(run.model === 'layers' ? [mib(result.buildGpuBytes)] : []),
         ],
   );
-  return `${table([title, 'initial loss', 'ms/step', 'tokens/s', 'tokens/CPU-s', 'dispatches', 'submits', 'GPU buffers (peak)'], rows)}\n${run.description}`;
+  const errors = run.results.filter((result) => result.error).map((result) => `${result.config}: ${result.error!.split('\n')[0].slice(0, 300)}`);
+  const header = [title, 'initial loss', 'ms/step', 'tokens/s', 'tokens/CPU-s', 'dispatches', 'submits', 'GPU buffers (peak)', ...(run.model === 'layers' ? ['of it once built'] : [])];
+  return [table(header, rows), `model: ${run.description}`, ...errors].join('\n');
 }
 
 const mib = (bytes: number | undefined) => (bytes === undefined ? '–' : `${fixed(bytes / 2 ** 20, 1)} MiB`);

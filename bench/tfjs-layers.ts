@@ -36,8 +36,9 @@ export const LAYERS_MODEL =
 /**
  * The one-hot batch of `config` laid out as tf.layers wants it: [B, T, V], batch-major
  * (randomBatch is time-major, row t·B + b). Filled on the CPU, as the tfjs-examples text
- * generator does with tf.buffer: a tf.oneHot(int32) cast to float32 on the webgpu backend
- * keeps the int32 buffer, and the RNN layer's transpose of it then fails to compile (4.22).
+ * generator does with tf.buffer. (tf.cast(tf.oneHot(int32), 'float32') on the webgpu backend
+ * of 4.22 reached the RNN layer's transpose as an i32 buffer, whose shader then failed to
+ * compile: a WGSL type mismatch, and the step's command buffer was dropped.)
  */
 function oneHotBatchMajor(tf: Tf, tokens: Uint32Array, config: BenchConfig): TfCore.Tensor3D {
   const { batch: B, timeSteps: T } = config;
@@ -72,7 +73,11 @@ export async function benchLayersConfig(tf: Tf, tfl: Tfl, device: GPUDevice, con
   let model: TfLayers.Sequential | undefined;
   try {
     const buildStart = now();
-    model = buildLayersModel(tf, tfl, config);
+    try {
+      model = buildLayersModel(tf, tfl, config);
+    } catch (error) {
+      throw new Error(`building the model (its initializers): ${error instanceof Error ? error.message : String(error)}`);
+    }
     // The initializers ran when the model was built (the orthogonal one is a QR on the GPU).
     const buildGpuBytes = buffers?.peakBytes();
     const step = async () => (await model!.trainOnBatch(inputs, labels)) as number;

@@ -130,7 +130,7 @@ async function benchConfig(tf: Tf, device: GPUDevice, config: BenchConfig, repet
   const V = VOCABULARY;
   const GH = GATES[cell] * H;
   const bound = 1 / Math.sqrt(H);
-  // Our own generator: tf.randomUniform's seeded path (seedrandom, CommonJS) does not survive bundling.
+  // Our own generator, so that the weights do not depend on TF.js's random ops.
   let state = 12345;
   const uniform = (shape: number[], name: string) => {
     const values = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => {
