@@ -25,7 +25,7 @@ export function trackBuffers(device: GPUDevice, limitBytes = Infinity): BufferTr
   device.createBuffer = function (this: GPUDevice, descriptor: GPUBufferDescriptor) {
     if (current + descriptor.size > limitBytes) {
       throw new BufferLimitError(
-        `out of memory: ${gib(current)} GiB of GPU buffers live, one more of ${gib(descriptor.size)} GiB would pass the bench's limit of ${gib(limitBytes)} GiB`,
+        `out of memory: ${size(current)} of GPU buffers live, one more of ${size(descriptor.size)} would pass the bench's limit of ${size(limitBytes)}`,
       );
     }
     const buffer = create.call(this, descriptor);
@@ -51,7 +51,7 @@ export function trackBuffers(device: GPUDevice, limitBytes = Infinity): BufferTr
   };
 }
 
-const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(bytes < 2 ** 30 ? 3 : 1);
+const size = (bytes: number) => (bytes < 2 ** 20 ? `${(bytes / 2 ** 10).toFixed(1)} KiB` : bytes < 2 ** 30 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${(bytes / 2 ** 30).toFixed(1)} GiB`);
 
 /** Parameters of a one-layer model of the bench: W_ih, W_hh, both biases and the head. */
 export function parameterCount(gates: number, hidden: number, vocabulary: number): number {
