@@ -1,7 +1,7 @@
 /** The bench's printed tables. */
 import type { Ceilings } from './ceilings.ts';
 import type { PytorchRun } from './pytorch.ts';
-import type { TfjsRun } from './tfjs.ts';
+import type { TfjsResult, TfjsRun } from './tfjs.ts';
 import type { TrainingResult } from './training.ts';
 
 export interface MatmulRow {
@@ -59,12 +59,33 @@ export function matmulTable(rows: MatmulRow[]): string {
   );
 }
 
-export function trainingTable(results: TrainingResult[], tfjs: TfjsRun | undefined, pytorch: PytorchRun | undefined): string {
+/** A TF.js cell: its number formatted, or why it has none ('out of memory', 'failed'), or '–' where it did not run. */
+function tfjsCell(entry: TfjsResult | undefined, value: (entry: TfjsResult) => number | undefined, format: (value: number) => string = (value) => fixed(value, 0)): string {
+  const number = entry ? value(entry) : undefined;
+  if (number !== undefined) return format(number);
+  return entry?.error ? (isOutOfMemory(entry.error) ? 'out of memory' : 'failed') : '–';
+}
+
+/** Ours ÷ TF.js's: its tokens/s over theirs, '–' where TF.js has no number. */
+function ratio(ours: number, theirs: number | undefined, digits = 1): string {
+  return theirs !== undefined ? `${fixed(ours / theirs, digits)}×` : '–';
+}
+
+export function isOutOfMemory(error: string): boolean {
+  return /out of memory|OutOfMemory|allocation failed|Array buffer allocation/i.test(error);
+}
+
+function resultOf<R extends { config: string }>(run: { results: R[] } | undefined, config: string): R | undefined {
+  return run?.results.find((entry) => entry.config === config);
+}
+
+export function trainingTable(results: TrainingResult[], tfjs: TfjsRun | undefined, pytorch: PytorchRun | undefined, tfjsLayers?: TfjsRun): string {
   return table(
-    ['config', 'steps/s', 'tokens/s', 'GFLOP/s', 'vs matmul', 'dispatches', 'submits', 'TF.js tok/s', 'ours ÷ TF.js', 'PyTorch CPU tok/s', 'ours ÷ PyTorch'],
+    ['config', 'steps/s', 'tokens/s', 'GFLOP/s', 'vs matmul', 'dispatches', 'submits', 'TF.js tok/s', 'ours ÷ TF.js', 'TF.js layers tok/s', '÷ TF.js layers', 'PyTorch CPU tok/s', 'ours ÷ PyTorch'],
     results.map((result) => {
-      const other = tfjs?.results.find((entry) => entry.config === result.config.name);
-      const native = pytorch?.results.find((entry) => entry.config === result.config.name);
+      const other = resultOf(tfjs, result.config.name);
+      const layers = resultOf(tfjsLayers, result.config.name);
+      const native = resultOf(pytorch, result.config.name);
       return [
         result.config.name,
         fixed(result.stepsPerSecond, 3),
@@ -73,10 +94,12 @@ export function trainingTable(results: TrainingResult[], tfjs: TfjsRun | undefin
         percent(result.fractionOfIsolatedMatmul),
         result.dispatches.total,
         fixed(result.submitsPerStep, 1),
-        other?.tokensPerSecond !== undefined ? fixed(other.tokensPerSecond, 0) : other?.error ? 'failed' : '–',
-        other?.tokensPerSecond !== undefined ? `${fixed(result.tokensPerSecond / other.tokensPerSecond, 1)}×` : '–',
+        tfjsCell(other, (entry) => entry.tokensPerSecond),
+        ratio(result.tokensPerSecond, other?.tokensPerSecond),
+        tfjsCell(layers, (entry) => entry.tokensPerSecond),
+        ratio(result.tokensPerSecond, layers?.tokensPerSecond),
         native?.tokensPerSecond !== undefined ? fixed(native.tokensPerSecond, 0) : native?.error ? 'failed' : '–',
-        native?.tokensPerSecond !== undefined ? `${fixed(result.tokensPerSecond / native.tokensPerSecond, 2)}×` : '–',
+        ratio(result.tokensPerSecond, native?.tokensPerSecond, 2),
       ];
     }),
   );
@@ -100,35 +123,50 @@ export function profileTable(results: TrainingResult[]): string {
 }
 
 export function tfjsTable(run: TfjsRun): string {
-  if (run.error) return `TF.js: ${run.error}`;
-  return table(
-    ['TF.js (webgpu backend)', 'initial loss', 'ms/step', 'tokens/s', 'dispatches', 'submits'],
-    run.results.map((result) =>
-      result.error
-        ? [result.config, `failed: ${result.error.slice(0, 80)}`, '', '', '', '']
-        : [result.config, fixed(result.initialLoss!, 3), ms(result.stepSeconds!), fixed(result.tokensPerSecond!, 0), fixed(result.dispatchesPerStep!, 0), fixed(result.submitsPerStep!, 1)],
-    ),
+  const title = run.model === 'layers' ? 'TF.js tf.layers model (webgpu backend)' : 'TF.js hand-written loop (webgpu backend)';
+  if (run.error) return `${title}: ${run.error}`;
+  const rows = run.results.map((result) =>
+    result.error
+      ? [result.config, isOutOfMemory(result.error) ? 'out of memory' : 'failed', '', '', '', '', '', '', ...(run.model === 'layers' ? [''] : [])]
+      : [
+          result.config,
+          fixed(result.initialLoss!, 3),
+          ms(result.stepSeconds!),
+          fixed(result.tokensPerSecond!, 0),
+          fixed(result.tokensPerCpuSecond!, 0),
+          fixed(result.dispatchesPerStep!, 0),
+          fixed(result.submitsPerStep!, 1),
+          mib(result.gpuBytes),
+          ...(run.model === 'layers' ? [mib(result.buildGpuBytes)] : []),
+        ],
   );
+  const errors = run.results.filter((result) => result.error).map((result) => `${result.config}: ${result.error!.split('\n')[0].slice(0, 300)}`);
+  const header = [title, 'initial loss', 'ms/step', 'tokens/s', 'tokens/CPU-s', 'dispatches', 'submits', 'GPU buffers (peak)', ...(run.model === 'layers' ? ['of it once built'] : [])];
+  return [table(header, rows), `model: ${run.description}`, ...errors].join('\n');
 }
 
 const mib = (bytes: number | undefined) => (bytes === undefined ? '–' : `${fixed(bytes / 2 ** 20, 1)} MiB`);
 
-/** GPU memory of a step: ours (peak of the buffers the model created through its first steps) beside TF.js's (its pool after the timed steps). */
-export function memoryTable(results: TrainingResult[], tfjs: TfjsRun | undefined): string {
+/** GPU memory of a step: ours (peak of the buffers the model created through its first steps) beside TF.js's (peak of the buffers its backend created for the config). */
+export function memoryTable(results: TrainingResult[], tfjs: TfjsRun | undefined, tfjsLayers?: TfjsRun): string {
   return table(
-    ['GPU memory', 'ours', 'bytes/parameter', 'bytes/token', 'TF.js', 'TF.js bytes/parameter', 'TF.js bytes/token'],
+    ['GPU memory', 'ours', 'bytes/parameter', 'bytes/token', 'TF.js', 'TF.js bytes/parameter', 'TF.js bytes/token', 'TF.js layers', 'layers bytes/token'],
     results.map((result) => {
-      const other = tfjs?.results.find((entry) => entry.config === result.config.name);
+      const other = resultOf(tfjs, result.config.name);
+      const layers = resultOf(tfjsLayers, result.config.name);
       const parameters = result.gpuBytes / result.gpuBytesPerParameter;
       const tokens = result.gpuBytes / result.gpuBytesPerToken;
+      const bytes = (entry: TfjsResult) => entry.gpuBytes;
       return [
         result.config.name,
         mib(result.gpuBytes),
         fixed(result.gpuBytesPerParameter, 1),
         fixed(result.gpuBytesPerToken, 0),
-        other?.gpuBytes !== undefined ? mib(other.gpuBytes) : other?.error ? 'failed' : '–',
+        tfjsCell(other, bytes, mib),
         other?.gpuBytes !== undefined ? fixed(other.gpuBytes / parameters, 1) : '–',
         other?.gpuBytes !== undefined ? fixed(other.gpuBytes / tokens, 0) : '–',
+        tfjsCell(layers, bytes, mib),
+        layers?.gpuBytes !== undefined ? fixed(layers.gpuBytes / tokens, 0) : '–',
       ];
     }),
   );
@@ -145,19 +183,22 @@ export function pytorchTable(run: PytorchRun): string {
 }
 
 /** Work per CPU-second: on a CPU adapter every side's work runs on this machine's cores, so these ratios hold under other load. */
-export function cpuTable(results: TrainingResult[], tfjs: TfjsRun | undefined, pytorch: PytorchRun | undefined): string {
+export function cpuTable(results: TrainingResult[], tfjs: TfjsRun | undefined, pytorch: PytorchRun | undefined, tfjsLayers?: TfjsRun): string {
   return table(
-    ['tokens per CPU-second', 'ours', 'TF.js', 'ours ÷ TF.js', 'PyTorch CPU', 'ours ÷ PyTorch'],
+    ['tokens per CPU-second', 'ours', 'TF.js', 'ours ÷ TF.js', 'TF.js layers', '÷ TF.js layers', 'PyTorch CPU', 'ours ÷ PyTorch'],
     results.map((result) => {
-      const other = tfjs?.results.find((entry) => entry.config === result.config.name)?.tokensPerCpuSecond;
-      const native = pytorch?.results.find((entry) => entry.config === result.config.name)?.tokensPerCpuSecond;
+      const other = resultOf(tfjs, result.config.name);
+      const layers = resultOf(tfjsLayers, result.config.name);
+      const native = resultOf(pytorch, result.config.name)?.tokensPerCpuSecond;
       return [
         result.config.name,
         fixed(result.tokensPerCpuSecond, 0),
-        other !== undefined ? fixed(other, 0) : '–',
-        other !== undefined ? `${fixed(result.tokensPerCpuSecond / other, 1)}×` : '–',
+        tfjsCell(other, (entry) => entry.tokensPerCpuSecond),
+        ratio(result.tokensPerCpuSecond, other?.tokensPerCpuSecond),
+        tfjsCell(layers, (entry) => entry.tokensPerCpuSecond),
+        ratio(result.tokensPerCpuSecond, layers?.tokensPerCpuSecond),
         native !== undefined ? fixed(native, 0) : '–',
-        native !== undefined ? `${fixed(result.tokensPerCpuSecond / native, 2)}×` : '–',
+        ratio(result.tokensPerCpuSecond, native, 2),
       ];
     }),
   );

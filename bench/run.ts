@@ -4,6 +4,7 @@
  * on the same adapter; prints tables and writes a JSON file. See bench/README.md.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type AdapterPreference, createGpuContext } from '../src/index.ts';
@@ -23,6 +24,10 @@ const USAGE = `Usage: npm run bench -- [options]
   --steps N         timed training steps, at least (default 10; --quick 2); more while they last under 3 s (--quick 1 s)
   --quick           short runs: 1 warm-up, 2 timed steps, 1 run per profiling variant (all ≥ 1 s), shorter ceilings
   --tfjs, --no-tfjs run TensorFlow.js's WebGPU backend side by side (default on)
+  --tfjs-layers, --no-tfjs-layers  time a TF.js tf.layers model (model.trainOnBatch) too, beside
+                    the hand-written tf.matMul loop of --tfjs (default: as --tfjs)
+  --tfjs-memory-limit GIB  GPU buffers TF.js may hold for one config before it counts as out
+                    of memory (default half of this machine's memory: ${defaultMemoryLimitGib()} GiB)
   --pytorch, --no-pytorch  run PyTorch on the CPU side by side when /usr/bin/python3 has torch (default on)
   --out FILE        JSON results (default bench/results/<adapter>-<date>.json)`;
 
@@ -30,6 +35,17 @@ function positiveInteger(name: string, value: string): number {
   const number = Number(value);
   if (!Number.isInteger(number) || number < 1) throw new Error(`--${name}: got ${JSON.stringify(value)}, expected a positive integer`);
   return number;
+}
+
+function positiveNumber(name: string, value: string): number {
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0) throw new Error(`--${name}: got ${JSON.stringify(value)}, expected a positive number`);
+  return number;
+}
+
+/** On a CPU adapter TF.js's GPU buffers are this machine's memory: by default it may take half of it (an earlier lstm-l tf.layers run took ~23 GiB). */
+function defaultMemoryLimitGib(): number {
+  return Math.max(1, Math.floor(totalmem() / 2 ** 31));
 }
 
 async function main(): Promise<void> {
@@ -42,6 +58,9 @@ async function main(): Promise<void> {
       quick: { type: 'boolean', default: false },
       tfjs: { type: 'boolean' },
       'no-tfjs': { type: 'boolean' },
+      'tfjs-layers': { type: 'boolean' },
+      'no-tfjs-layers': { type: 'boolean' },
+      'tfjs-memory-limit': { type: 'string' },
       pytorch: { type: 'boolean' },
       'no-pytorch': { type: 'boolean' },
       out: { type: 'string' },
@@ -68,6 +87,8 @@ async function main(): Promise<void> {
     minSeconds: quick ? 1 : 3,
   };
   const runTfjs = values['no-tfjs'] ? false : (values.tfjs ?? true);
+  const runTfjsLayers = values['no-tfjs-layers'] ? false : (values['tfjs-layers'] ?? runTfjs);
+  const tfjsMemoryLimitGib = values['tfjs-memory-limit'] ? positiveNumber('tfjs-memory-limit', values['tfjs-memory-limit']) : defaultMemoryLimitGib();
   const runPytorch = values['no-pytorch'] ? false : (values.pytorch ?? true);
   const started = new Date();
   const log = (line: string) => console.error(line);
@@ -122,19 +143,27 @@ async function main(): Promise<void> {
   }
 
   let tfjs: TfjsRun | undefined;
+  let tfjsLayers: TfjsRun | undefined;
+  const tfjsAdapter = adapterKind === 'browser' ? 'auto' : (adapterKind as AdapterPreference);
+  const tfjsMemoryLimit = tfjsMemoryLimitGib * 2 ** 30;
   if (runTfjs) {
     log('TF.js …');
-    tfjs = await benchTfjs(adapterKind === 'browser' ? 'auto' : (adapterKind as AdapterPreference), configs, repetitions, log);
+    tfjs = await benchTfjs(tfjsAdapter, configs, repetitions, log, 'loop', tfjsMemoryLimit);
     console.log(tfjsTable(tfjs) + '\n');
+  }
+  if (runTfjsLayers) {
+    log('TF.js tf.layers …');
+    tfjsLayers = await benchTfjs(tfjsAdapter, configs, repetitions, log, 'layers', tfjsMemoryLimit);
+    console.log(tfjsTable(tfjsLayers) + '\n');
   }
   let pytorch: PytorchRun | undefined;
   if (runPytorch) {
     pytorch = benchPytorch(configs, repetitions, log);
     console.log(pytorchTable(pytorch) + '\n');
   }
-  console.log(trainingTable(training, tfjs, pytorch) + '\n');
-  console.log(cpuTable(training, tfjs, pytorch) + '\n');
-  console.log(memoryTable(training, tfjs) + '\n');
+  console.log(trainingTable(training, tfjs, pytorch, tfjsLayers) + '\n');
+  console.log(cpuTable(training, tfjs, pytorch, tfjsLayers) + '\n');
+  console.log(memoryTable(training, tfjs, tfjsLayers) + '\n');
   console.log(profileTable(training));
   console.log(
     '\nvs matmul: the step\'s matmul GFLOP/s ÷ our matmul\'s GFLOP/s on the same products alone; ' +
@@ -147,13 +176,14 @@ async function main(): Promise<void> {
     date: started.toISOString(),
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
-    options: { adapter: values.adapter, configs: configs.map((config) => config.name), quick, tfjs: runTfjs, pytorch: runPytorch, ...repetitions },
+    options: { adapter: values.adapter, configs: configs.map((config) => config.name), quick, tfjs: runTfjs, tfjsLayers: runTfjsLayers, tfjsMemoryLimitGib, pytorch: runPytorch, ...repetitions },
     adapter: { ...context.adapter, description: context.description, timestampQuery: device.features.has('timestamp-query') },
     ceilings,
     matmul: matmulRows,
     matmulShapes: Object.fromEntries([...isolated].map(([key, result]) => [key, result])),
     training: training.map((result) => ({ ...result, name: result.config.name })),
     tfjs,
+    tfjsLayers,
     pytorch,
     referenceFlops: Object.fromEntries(REFERENCE_PRODUCTS.map(({ role, shape }) => [role, matmulFlops(shape)])),
   };

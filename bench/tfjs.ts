@@ -14,7 +14,9 @@ import { type AdapterPreference, createGpuContext } from '../src/index.ts';
 import { GATES } from '../src/index.ts';
 import { type BenchConfig, LEARNING_RATE, VOCABULARY } from './configs.ts';
 import { type Repetitions, randomBatch } from './training.ts';
-import { countSubmits, timeRuns } from './timing.ts';
+import { trackBuffers } from './memory.ts';
+import { countDispatches, countSubmits, timeRuns } from './timing.ts';
+import { benchLayersConfig, LAYERS_MODEL } from './tfjs-layers.ts';
 
 type Tf = typeof TfCore;
 const BACKEND = 'webgpu';
@@ -31,13 +33,23 @@ export interface TfjsResult {
   tokensPerCpuSecond?: number;
   submitsPerStep?: number;
   dispatchesPerStep?: number;
-  /** GPU bytes TF.js holds after the timed steps (tf.memory(): its buffer pool where reported, else its tensors' bytes). */
+  /** tf.layers only: seconds to build and compile the model and run its first trainOnBatch (initializers, shader compilation). */
+  buildAndFirstStepSeconds?: number;
+  /** tf.layers only: peak bytes of GPU buffers once the model is built (its initializers ran), before any step. */
+  buildGpuBytes?: number;
+  /** Peak bytes of the GPU buffers TF.js created for this config (a fresh backend per config; its buffer pool never shrinks, so also what it holds after the steps). */
   gpuBytes?: number;
   /** Why this config did not run. */
   error?: string;
 }
 
+/** 'loop': the hand-written tf.matMul loop below; 'layers': a tf.layers model (tfjs-layers.ts). */
+export type TfjsModel = 'loop' | 'layers';
+
 export interface TfjsRun {
+  model: TfjsModel;
+  /** The model in words. */
+  description: string;
   version?: string;
   adapter?: string;
   /** Why TF.js could not run on this adapter at all. */
@@ -45,14 +57,29 @@ export interface TfjsRun {
   results: TfjsResult[];
 }
 
-export async function benchTfjs(adapter: AdapterPreference, configs: BenchConfig[], repetitions: Repetitions, log: (line: string) => void): Promise<TfjsRun> {
+const LOOP_MODEL = 'hand-written: gather of W_ihᵀ rows, a loop over t of tf.matMul and cell ops, tf.losses.softmaxCrossEntropy, tf.train.adam(2e-3).minimize';
+
+export async function benchTfjs(
+  adapter: AdapterPreference,
+  configs: BenchConfig[],
+  repetitions: Repetitions,
+  log: (line: string) => void,
+  model: TfjsModel = 'loop',
+  memoryLimitBytes = Infinity,
+): Promise<TfjsRun> {
+  const description = model === 'loop' ? LOOP_MODEL : LAYERS_MODEL;
   let context;
   let tf: Tf;
+  let tfl: typeof import('@tensorflow/tfjs-layers') | undefined;
+  let startBackend: () => Promise<void>;
   try {
     context = await createGpuContext({ adapter });
     tf = await import('@tensorflow/tfjs-core');
-    // tfjs-core alone registers no gradients (the @tensorflow/tfjs package does this).
+    // tfjs-core alone registers no gradients and no chained ops (tensor.reshape(), used by
+    // tfjs-layers); the @tensorflow/tfjs package a user imports does both.
     await import('@tensorflow/tfjs-core/dist/register_all_gradients');
+    await import('@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops');
+    if (model === 'layers') tfl = await import('@tensorflow/tfjs-layers');
     const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
     // WebGPUBackend only checks that navigator.gpu exists (Node has none); the device is ours.
     if (!(globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu) {
@@ -60,32 +87,42 @@ export async function benchTfjs(adapter: AdapterPreference, configs: BenchConfig
     }
     const info = context.adapter;
     const device = context.device;
-    // The backend's kernels are registered under the name 'webgpu'; replace its adapter request with our device.
-    if (tf.findBackendFactory(BACKEND)) tf.removeBackend(BACKEND);
-    tf.registerBackend(BACKEND, () => new WebGPUBackend(device, { vendor: info.vendor, architecture: info.architecture, description: info.description } as GPUAdapterInfo));
-    if (!(await tf.setBackend(BACKEND))) throw new Error('tf.setBackend failed');
+    // A fresh backend per config: the old one's buffer pool (it never shrinks) is destroyed,
+    // so each config's GPU bytes are its own. The backend's kernels are registered under the
+    // name 'webgpu'; the factory replaces its adapter request with our device.
+    startBackend = async () => {
+      if (tf.findBackendFactory(BACKEND)) tf.removeBackend(BACKEND);
+      tf.registerBackend(BACKEND, () => new WebGPUBackend(device, { vendor: info.vendor, architecture: info.architecture, description: info.description } as GPUAdapterInfo));
+      if (!(await tf.setBackend(BACKEND))) throw new Error('tf.setBackend failed');
+    };
+    await startBackend();
   } catch (error) {
     context?.destroy();
-    return { error: `TF.js could not start on this adapter: ${message(error)}`, results: [] };
+    return { model, description, error: `TF.js could not start on this adapter: ${message(error)}`, results: [] };
   }
   const results: TfjsResult[] = [];
   try {
     for (const config of configs) {
+      const buffers = trackBuffers(context.device, memoryLimitBytes);
       try {
-        log(`  tfjs ${config.name} …`);
-        results.push(await benchConfig(tf, context.device, config, repetitions));
+        log(`  tfjs ${model} ${config.name} …`);
+        await startBackend();
+        const result = tfl ? await benchLayersConfig(tf, tfl, context.device, config, repetitions, buffers) : await benchConfig(tf, context.device, config, repetitions);
         context.throwIfFaulted();
+        results.push({ ...result, gpuBytes: buffers.peakBytes() });
       } catch (error) {
         results.push({ config: config.name, error: message(error) });
-        log(`  tfjs ${config.name} failed: ${message(error)}`);
+        log(`  tfjs ${model} ${config.name} failed: ${message(error)}`);
         if (/device was lost|WebGPU error/.test(message(error))) break;
+      } finally {
+        buffers.stop();
       }
     }
   } finally {
     tf.removeBackend(BACKEND);
     context.destroy();
   }
-  return { version: tf.version_core, adapter: context.description, results };
+  return { model, description, version: tf.version_core, adapter: context.description, results };
 }
 
 async function benchConfig(tf: Tf, device: GPUDevice, config: BenchConfig, repetitions: Repetitions): Promise<TfjsResult> {
@@ -93,7 +130,7 @@ async function benchConfig(tf: Tf, device: GPUDevice, config: BenchConfig, repet
   const V = VOCABULARY;
   const GH = GATES[cell] * H;
   const bound = 1 / Math.sqrt(H);
-  // Our own generator: tf.randomUniform's seeded path (seedrandom, CommonJS) does not survive bundling.
+  // Our own generator, so that the weights do not depend on TF.js's random ops.
   let state = 12345;
   const uniform = (shape: number[], name: string) => {
     const values = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => {
@@ -172,10 +209,8 @@ async function benchConfig(tf: Tf, device: GPUDevice, config: BenchConfig, repet
       }
     });
     const stepSeconds = timed.result.seconds;
-    const memory = tf.memory() as TfCore.MemoryInfo & { numBytesInGPU?: number; numBytesInGPUAllocated?: number };
     return {
       config: config.name,
-      gpuBytes: memory.numBytesInGPUAllocated ?? memory.numBytesInGPU ?? memory.numBytes,
       initialLoss,
       stepSeconds,
       meanStepSeconds: timed.result.mean,
@@ -189,28 +224,6 @@ async function benchConfig(tf: Tf, device: GPUDevice, config: BenchConfig, repet
     optimizer.dispose();
     tf.dispose([tokens, labels, ...variables]);
   }
-}
-
-/** Counts dispatchWorkgroups calls of compute passes begun on `device` until the returned function is called. */
-function countDispatches(device: GPUDevice, counter: { count: number }): () => void {
-  const createEncoder = device.createCommandEncoder;
-  device.createCommandEncoder = function (this: GPUDevice, descriptor?: GPUCommandEncoderDescriptor) {
-    const encoder = createEncoder.call(this, descriptor);
-    const beginPass = encoder.beginComputePass;
-    encoder.beginComputePass = function (this: GPUCommandEncoder, passDescriptor?: GPUComputePassDescriptor) {
-      const pass = beginPass.call(this, passDescriptor);
-      const dispatch = pass.dispatchWorkgroups;
-      pass.dispatchWorkgroups = function (this: GPUComputePassEncoder, x: number, y?: number, z?: number) {
-        counter.count++;
-        return dispatch.call(this, x, y, z);
-      };
-      return pass;
-    };
-    return encoder;
-  };
-  return () => {
-    device.createCommandEncoder = createEncoder;
-  };
 }
 
 function message(error: unknown): string {

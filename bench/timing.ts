@@ -94,3 +94,25 @@ export async function cpuSecondsOf(work: () => Promise<unknown>): Promise<number
   const used = process.cpuUsage(before);
   return (used.user + used.system) / 1e6;
 }
+
+/** Counts dispatchWorkgroups calls of compute passes begun on `device` until the returned function is called. */
+export function countDispatches(device: GPUDevice, counter: { count: number }): () => void {
+  const createEncoder = device.createCommandEncoder;
+  device.createCommandEncoder = function (this: GPUDevice, descriptor?: GPUCommandEncoderDescriptor) {
+    const encoder = createEncoder.call(this, descriptor);
+    const beginPass = encoder.beginComputePass;
+    encoder.beginComputePass = function (this: GPUCommandEncoder, passDescriptor?: GPUComputePassDescriptor) {
+      const pass = beginPass.call(this, passDescriptor);
+      const dispatch = pass.dispatchWorkgroups;
+      pass.dispatchWorkgroups = function (this: GPUComputePassEncoder, x: number, y?: number, z?: number) {
+        counter.count++;
+        return dispatch.call(this, x, y, z);
+      };
+      return pass;
+    };
+    return encoder;
+  };
+  return () => {
+    device.createCommandEncoder = createEncoder;
+  };
+}
