@@ -8,18 +8,7 @@
 //                    one invocation per hidden unit j owns row j of dW_ih, so the
 //                    scatter needs no atomics and sums in a fixed order.
 
-struct EmbeddingUniforms {
-  rows: u32,         // T * B positions
-  width: u32,        // rows of W_ih: H times the gate count
-  vocabulary: u32,   // V (columns of W_ih)
-  weightOffset: u32, // W_ih (forward: parameters; backward: gradients)
-  biasOffset0: u32,
-  biasOffset1: u32,
-  outputOffset: u32, // forward: first projected row; backward: first row of dA
-}
-
-override WORKGROUP_SIZE: u32 = 64u;
-const NO_BIAS: u32 = 0xffffffffu;
+// (EmbeddingUniforms, WORKGROUP_SIZE and NO_BIAS: embedding_uniforms.wgsl, which comes first.)
 
 @group(0) @binding(0) var<storage, read> tokens: array<u32>;
 @group(0) @binding(1) var<storage, read> source: array<f32>;      // forward: parameters; backward: dA

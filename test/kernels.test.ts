@@ -137,6 +137,9 @@ const EMBEDDING_SHAPES: [number, number, number][] = [
   [9, 129, 7],
   [40, 33, 65],
   [12, 65, 7],
+  // Widths that are multiples of 4: with biases at multiples of 4, forward takes its vec4 twin.
+  [5, 4, 3],
+  [33, 132, 65],
 ];
 
 // forward: two float32 additions of values in [−1, 1], each off by ≤ 2⁻²⁴·3 ≈ 1.8e-7 (measured 1.5e-7).
@@ -145,11 +148,11 @@ const EMBEDDING_FORWARD_TOLERANCE: Tolerance = { relative: 1e-6, absolute: 4e-7 
 const EMBEDDING_BACKWARD_TOLERANCE: Tolerance = { relative: 1e-5, absolute: 1e-6 };
 
 describe.each(TEST_ADAPTERS)('token embedding on %s', (adapter) => {
-  it('forward gathers W[:, token] + b_ih + b_hh from the parameter buffer at offsets', async () => {
+  it('forward gathers W[:, token] + b_ih + b_hh from the parameter buffer at offsets (biases at odd offsets and at multiples of 4)', async () => {
     const { device } = await contextFor(adapter);
     const kernels = await kernelsFor(adapter);
-    for (const [rows, hidden, vocabulary] of EMBEDDING_SHAPES) {
-      const shape = `${rows} rows, H ${hidden}, V ${vocabulary}`;
+    for (const [[rows, hidden, vocabulary], alignBiases] of EMBEDDING_SHAPES.flatMap((shape) => [[shape, false], [shape, true]] as const)) {
+      const shape = `${rows} rows, H ${hidden}, V ${vocabulary}${alignBiases ? ', biases at multiples of 4' : ''}`;
       const seed = rows * 1009 + hidden * 31 + vocabulary;
       const tokens = evenTokens(rows, vocabulary, seed);
       const weight = randomFloats(hidden * vocabulary, seed + 1);
@@ -157,7 +160,9 @@ describe.each(TEST_ADAPTERS)('token embedding on %s', (adapter) => {
       const bias1 = randomFloats(hidden, seed + 3);
       // Parameter layout: 5 other words, W_ih [H, V], 3 other words, b_ih, 1 other word, b_hh, 2 other words.
       const weightOffset = 5;
-      const biasOffsets: [number, number] = [weightOffset + weight.length + 3, weightOffset + weight.length + 3 + hidden + 1];
+      const at = (offset: number) => (alignBiases ? Math.ceil(offset / 4) * 4 : offset);
+      const biasOffsets: [number, number] = [at(weightOffset + weight.length + 3), 0];
+      biasOffsets[1] = at(biasOffsets[0] + hidden + 1);
       const parameterWords = placed([], 0, biasOffsets[1] + hidden + 2, -7);
       parameterWords.set(weight, weightOffset);
       parameterWords.set(bias0, biasOffsets[0]);

@@ -46,6 +46,18 @@ export const TOKEN_INPUT_KERNELS = {
   dense: [],
 } as const;
 
+/**
+ * Kernels with a vec4 twin: four elements per invocation with the buffers bound as vec4s, which
+ * their op takes where the sizes and offsets it passes are multiples of 4 (on CPU adapters every
+ * load is a loop over the invocations, so 4x fewer loads). A config compiles both of a pair.
+ */
+export const VEC4_TWINS: Readonly<Record<string, string>> = { embeddingForward: 'embeddingForwardVec4' };
+
+/** Whether every one of these sizes or element offsets is a multiple of 4 (a vec4 twin may run). */
+export function multiplesOf4(...values: number[]): boolean {
+  return values.every((value) => value % 4 === 0);
+}
+
 /** Dropout runs at the boundaries between stacked layers: with p > 0 and more than one layer. */
 export function dropoutBetweenLayers(config: { dropout: number; layers: number }): boolean {
   return config.dropout > 0 && config.layers > 1;

@@ -39,7 +39,7 @@ export function kernelDefinitions(reductionSize: number): Map<string, [KernelNam
   const reductions = new Set(['sumSquaresPartial', 'finishNorm', 'softmaxCrossEntropy', 'meanLoss']);
   for (const name of [
     'lstmCellForward', 'lstmCellBackward', 'gruCellForward', 'gruCellBackward', 'sumSquaresPartial', 'finishNorm', 'scaleGradients',
-    'dropoutForward', 'dropoutBackward', 'tanhForward', 'tanhBackward', 'embeddingForward', 'embeddingBackward', 'embeddingRowsForward',
+    'dropoutForward', 'dropoutBackward', 'tanhForward', 'tanhBackward', 'embeddingForward', 'embeddingForwardVec4', 'embeddingBackward', 'embeddingRowsForward',
     'embeddingRowsBackward', 'softmaxCrossEntropy', 'softmaxCrossEntropyPerRow', 'meanSquaredError', 'columnSums', 'meanLoss',
     'sgdUpdate', 'adamUpdate', 'rmspropUpdate', 'reverseRows', 'joinDirections', 'splitDirections',
   ] as const) {

@@ -9,6 +9,8 @@
 import adamSource from '../../shaders/adam.wgsl?raw';
 import dropoutSource from '../../shaders/dropout.wgsl?raw';
 import embeddingSource from '../../shaders/embedding.wgsl?raw';
+import embeddingUniformsSource from '../../shaders/embedding_uniforms.wgsl?raw';
+import embeddingVec4Source from '../../shaders/embedding_vec4.wgsl?raw';
 import gradientNormSource from '../../shaders/gradient_norm.wgsl?raw';
 import gruCellSource from '../../shaders/gru_cell.wgsl?raw';
 import lstmCellSource from '../../shaders/lstm_cell.wgsl?raw';
@@ -204,25 +206,32 @@ export const KERNELS = {
     uniforms: L.tanhElementwise,
   },
   embeddingForward: {
-    sources: [embeddingSource],
+    sources: [embeddingUniformsSource, embeddingSource],
     entryPoint: 'embeddingForward',
     bindings: { tokens: read(0), parameters: read(1, 'source'), projections: readWrite(2, 'destination'), u: uniform(3) },
     uniforms: L.embedding,
   },
+  /** embeddingForward, four hidden units per invocation (projections and biases as vec4s). */
+  embeddingForwardVec4: {
+    sources: [embeddingUniformsSource, embeddingVec4Source],
+    entryPoint: 'embeddingForwardVec4',
+    bindings: { tokens: read(0), parameters: read(1), projections: readWrite(2), u: uniform(3) },
+    uniforms: L.embedding,
+  },
   embeddingBackward: {
-    sources: [embeddingSource],
+    sources: [embeddingUniformsSource, embeddingSource],
     entryPoint: 'embeddingBackward',
     bindings: { tokens: read(0), dPreactivations: read(1, 'source'), gradients: readWrite(2, 'destination'), u: uniform(3) },
     uniforms: L.embedding,
   },
   embeddingRowsForward: {
-    sources: [embeddingSource],
+    sources: [embeddingUniformsSource, embeddingSource],
     entryPoint: 'embeddingRowsForward',
     bindings: { tokens: read(0), parameters: read(1, 'source'), embedded: readWrite(2, 'destination'), u: uniform(3) },
     uniforms: L.embedding,
   },
   embeddingRowsBackward: {
-    sources: [embeddingSource],
+    sources: [embeddingUniformsSource, embeddingSource],
     entryPoint: 'embeddingRowsBackward',
     bindings: { tokens: read(0), dEmbedded: read(1, 'source'), gradients: readWrite(2, 'destination'), u: uniform(3) },
     uniforms: L.embedding,

@@ -4,7 +4,7 @@
  * Each choice a config makes is the function its op or plan calls (kernel-choice.ts);
  * test/kernels-needed.test.ts checks the list against what plans dispatch.
  */
-import { CHOSEN_MATMUL_VARIANTS, dropoutBetweenLayers, isRegisterTile, lossKernel, matmulKey, optimizerKernelKey, rnnStepKey, TOKEN_INPUT_KERNELS, tokenInput } from '../kernels/kernel-set.ts';
+import { CHOSEN_MATMUL_VARIANTS, dropoutBetweenLayers, isRegisterTile, lossKernel, matmulKey, optimizerKernelKey, rnnStepKey, TOKEN_INPUT_KERNELS, tokenInput, VEC4_TWINS } from '../kernels/kernel-set.ts';
 import type { ResolvedConfig } from './config.ts';
 
 export function kernelsNeededBy(config: ResolvedConfig): string[] {
@@ -25,5 +25,7 @@ export function kernelsNeededBy(config: ResolvedConfig): string[] {
   keys.push('columnSums', 'meanLoss', 'sumSquaresPartial', 'finishNorm');
   if (config.clipGradientNorm > 0) keys.push('scaleGradients');
   keys.push(optimizerKernelKey(config.optimizer.type));
+  // Where a kernel has a vec4 twin, which of the two runs depends on the sizes and offsets.
+  keys.push(...keys.filter((key) => key in VEC4_TWINS).map((key) => VEC4_TWINS[key]));
   return keys;
 }
