@@ -85,6 +85,34 @@ describe.each(TEST_ADAPTERS)('optimizers on %s against torch.optim', (adapter) =
   }
 });
 
+describe.each(TEST_ADAPTERS)('the Adam update on %s', (adapter) => {
+  it('updates four parameters per invocation and leaves the words past the count as they are', async () => {
+    const { device } = await contextFor(adapter);
+    const kernels = await kernelsFor(adapter);
+    const optimizer = resolveOptimizer({ type: 'adamw', learningRate: 0.1, weightDecay: 0.5 });
+    const count = 10; // the last four words hold 2 parameters and 2 other words
+    const words = (values: number[]) => createStorageBufferWith(device, 'words', Float32Array.from(values));
+    const initialParameters = Array.from({ length: 12 }, (_, i) => (i < count ? 0.1 * (i + 1) : 7 + i));
+    const parameters = words(initialParameters);
+    const gradients = words(Array.from({ length: 12 }, (_, i) => (i < count ? 0.05 * (i - 4) : 9)));
+    const firstState = words(Array.from({ length: 12 }, (_, i) => (i < count ? 0 : 3)));
+    const secondState = words(Array.from({ length: 12 }, (_, i) => (i < count ? 0 : 4)));
+    const plan = new DispatchPlan(device, 'adam tail');
+    kernels.optimizerUpdate(plan, 'adam', { gradients, parameters, firstState, secondState }, optimizerStepValues(optimizer, 1, optimizer.learningRate, count), 'adam tail');
+    plan.submit();
+    const got = await readFloats(device, parameters, 0, 12);
+    const reference = new ReferenceOptimizer({ type: 'adamw', learningRate: 0.1, weightDecay: 0.5 });
+    const want = { p: Float64Array.from(initialParameters.slice(0, count)) };
+    reference.step(want, { p: Float64Array.from({ length: count }, (_, i) => 0.05 * (i - 4)) });
+    expectClose('adam over 10 parameters', got.subarray(0, count), want.p, { relative: 2e-6, absolute: 2e-7 });
+    expect(Array.from(got.subarray(count))).toEqual([17, 18]);
+    expect(Array.from(await readFloats(device, firstState, count, 2))).toEqual([3, 3]);
+    expect(Array.from(await readFloats(device, secondState, count, 2))).toEqual([4, 4]);
+    plan.destroy();
+    for (const buffer of [parameters, gradients, firstState, secondState]) buffer.destroy();
+  });
+});
+
 describe('learning-rate schedules', () => {
   it('step: lr · γ^⌊(t−1)/stepSize⌋, as StepLR stepped after every optimizer step', () => {
     const schedule = resolveSchedule({ type: 'step', stepSize: 3, gamma: 0.5 });

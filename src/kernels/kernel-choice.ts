@@ -23,6 +23,11 @@ export function optimizerKernel(type: OptimizerKernel | 'adamw'): OptimizerKerne
   return type === 'adamw' ? 'adam' : type;
 }
 
+/** Invocations of an optimizer's update over `count` parameters: Adam takes four per invocation (adam.wgsl). */
+export function updateInvocations(kernel: OptimizerKernel, count: number): number {
+  return kernel === 'adam' ? Math.ceil(count / 4) : count;
+}
+
 /** The pipeline key of an optimizer type's update. */
 export function optimizerKernelKey(type: OptimizerKernel | 'adamw'): `${OptimizerKernel}Update` {
   return `${optimizerKernel(type)}Update`;

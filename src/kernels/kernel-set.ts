@@ -83,7 +83,7 @@ export class KernelSet {
     return gridFor(Math.ceil(count / ELEMENTWISE_WORKGROUP), this.device.limits.maxComputeWorkgroupsPerDimension);
   }
 
-  /** The workgroup grid of an update over `count` parameters. */
+  /** The workgroup grid of an update of `count` invocations (updateInvocations). */
   updateGrid(count: number): [number, number] {
     const [x, y = 1] = this.elementwiseGrid(count);
     return [x, y];

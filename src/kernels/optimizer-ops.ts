@@ -1,5 +1,6 @@
 /** The update: gradient norm, clipping and the non-finite guard, then the optimizer step. Installed on KernelSet's prototype (kernel-set.ts). */
 import type { BufferSlice, DispatchHandle, DispatchPlan } from './dispatch-plan.ts';
+import { updateInvocations } from './kernel-choice.ts';
 import type { KernelSet } from './kernel-set.ts';
 import { GRADIENT_NORM_PARTIALS, normUniforms, optimizerUniforms } from './kernel-uniforms.ts';
 import type { OptimizerBuffers, OptimizerKernel, OptimizerStepValues } from './op-args.ts';
@@ -8,8 +9,8 @@ export const optimizerOps = {
   /**
    * The gradient norm, clipping (when maxNorm > 0) and the non-finite guard
    * (gradient_norm.wgsl): the norm goes to `normHistory`, and `guard` receives the
-   * update's indirect dispatch size (0 when the loss or a gradient is not finite) and
-   * the count of skipped steps. Returns the handle whose uniforms name the history
+   * update's indirect dispatch size for `updateCount` invocations (updateInvocations; 0 when
+   * the loss or a gradient is not finite) and the count of skipped steps. Returns the handle whose uniforms name the history
    * slot (normUniforms). `scratch` holds GRADIENT_NORM_SCRATCH words.
    */
   guardedGradientNorm(
@@ -34,7 +35,7 @@ export const optimizerOps = {
   optimizerUpdate(this: KernelSet, plan: DispatchPlan, type: OptimizerKernel, buffers: OptimizerBuffers, values: OptimizerStepValues, label: string, indirect?: BufferSlice): DispatchHandle {
     const { gradients, parameters, firstState, secondState } = buffers;
     const uniforms = optimizerUniforms(type, values);
-    const grid = indirect ?? this.elementwiseGrid(values.count);
+    const grid = indirect ?? this.elementwiseGrid(updateInvocations(type, values.count));
     // Without momentum, SGD and RMSprop have no momentum buffer (the binding is declared unusedWhen 'momentum is 0').
     if (type !== 'adam' && values.momentum !== 0 && !firstState) throw new Error(`${label}: ${type} with momentum needs its momentum buffer (firstState)`);
     switch (type) {

@@ -10,7 +10,7 @@
  */
 import { createStorageBuffer, readFloats, writeElements } from '../device/buffers.ts';
 import { type DispatchHandle, DispatchPlan } from '../kernels/dispatch-plan.ts';
-import { dropoutBetweenLayers, dropoutUniforms, type KernelSet, normUniforms, meanLossUniforms, mseUniforms, softmaxUniforms, type OptimizerKernel, optimizerKernel, optimizerUniforms, type OptimizerStepValues, tokenInput } from '../kernels/kernel-set.ts';
+import { dropoutBetweenLayers, dropoutUniforms, type KernelSet, normUniforms, meanLossUniforms, mseUniforms, softmaxUniforms, type OptimizerKernel, optimizerKernel, optimizerUniforms, type OptimizerStepValues, tokenInput, updateInvocations } from '../kernels/kernel-set.ts';
 import type { ValidatedBatch } from './batch.ts';
 import type { ResolvedConfig } from './config.ts';
 import { BidirectionalStage } from './bidirectional-stage.ts';
@@ -197,7 +197,7 @@ export class SequencePlan {
     if (training) {
       this.normOnlyHandle = kernels.guardedGradientNorm(
         plan,
-        { gradients: model.gradients, count: layout.totalLength, scratch: model.normScratch, normHistory: model.normHistory, lossHistory: model.lossHistory, guard: model.normOnlyGuard, maxNorm: 0, updateCount: layout.totalLength },
+        { gradients: model.gradients, count: layout.totalLength, scratch: model.normScratch, normHistory: model.normHistory, lossHistory: model.lossHistory, guard: model.normOnlyGuard, maxNorm: 0, updateCount: updateInvocations(optimizerKernel(config.optimizer.type), layout.totalLength) },
         'gradient norm (no update)',
       );
     }
@@ -286,14 +286,15 @@ export class SequencePlan {
     const { parameters, gradients } = model;
     // ---- update: the gradient norm, clipping (when asked) and the non-finite guard; then the
     // optimizer, dispatched indirectly so that the guard can skip it without a readback ----
-    this.normValues = { count: layout.totalLength, maxNorm: config.clipGradientNorm, updateGrid: kernels.updateGrid(layout.totalLength) };
-    this.normHandle = kernels.guardedGradientNorm(
-      plan,
-      { gradients, count: layout.totalLength, scratch: model.normScratch, normHistory: model.normHistory, lossHistory: model.lossHistory, guard: model.guard, maxNorm: config.clipGradientNorm, updateCount: layout.totalLength },
-      'gradient norm',
-    );
     const type = config.optimizer.type;
     this.optimizerKernel = optimizerKernel(type);
+    const updateCount = updateInvocations(this.optimizerKernel, layout.totalLength);
+    this.normValues = { count: layout.totalLength, maxNorm: config.clipGradientNorm, updateGrid: kernels.updateGrid(updateCount) };
+    this.normHandle = kernels.guardedGradientNorm(
+      plan,
+      { gradients, count: layout.totalLength, scratch: model.normScratch, normHistory: model.normHistory, lossHistory: model.lossHistory, guard: model.guard, maxNorm: config.clipGradientNorm, updateCount },
+      'gradient norm',
+    );
     // The step's values (learning rate, bias corrections) are set before each step (setOptimizerValues).
     this.optimizerHandle = kernels.optimizerUpdate(
       plan,
