@@ -24,7 +24,7 @@ import { type BenchConfig, LEARNING_RATE, VOCABULARY } from './configs.ts';
 import type { BufferTracker } from './memory.ts';
 import { type Repetitions, randomBatch } from './training.ts';
 import type { TfjsResult } from './tfjs.ts';
-import { countDispatches, countSubmits, now, timeRuns } from './timing.ts';
+import { countDispatches, countSubmits, now, stepRates, timeRuns } from './timing.ts';
 
 type Tf = typeof TfCore;
 type Tfl = typeof TfLayers;
@@ -98,20 +98,7 @@ export async function benchLayersConfig(tf: Tf, tfl: Tfl, device: GPUDevice, con
     });
     const leaked = tf.memory().numTensors - tensorsBefore;
     if (leaked !== 0) throw new Error(`${leaked} tensors left behind by ${timed.result.runs} trainOnBatch steps`);
-    const stepSeconds = timed.result.seconds;
-    return {
-      config: config.name,
-      initialLoss,
-      buildAndFirstStepSeconds,
-      buildGpuBytes,
-      stepSeconds,
-      meanStepSeconds: timed.result.mean,
-      tokensPerSecond: (T * B) / stepSeconds,
-      tokensPerCpuSecond: (T * B) / timed.result.cpuSeconds,
-      timedSteps: timed.result.runs,
-      submitsPerStep: timed.submits / timed.result.runs,
-      dispatchesPerStep: dispatches.count / timed.result.runs,
-    };
+    return { config: config.name, initialLoss, buildAndFirstStepSeconds, buildGpuBytes, ...stepRates(timed, dispatches.count, T * B) };
   } finally {
     // The model's weights and its optimizer's moments, then the batch.
     model?.optimizer?.dispose();

@@ -15,7 +15,7 @@ import { GATES } from '../src/index.ts';
 import { type BenchConfig, LEARNING_RATE, VOCABULARY } from './configs.ts';
 import { type Repetitions, randomBatch } from './training.ts';
 import { trackBuffers } from './memory.ts';
-import { countDispatches, countSubmits, timeRuns } from './timing.ts';
+import { countDispatches, countSubmits, stepRates, timeRuns } from './timing.ts';
 import { benchLayersConfig, LAYERS_MODEL } from './tfjs-layers.ts';
 
 type Tf = typeof TfCore;
@@ -208,18 +208,7 @@ async function benchConfig(tf: Tf, device: GPUDevice, config: BenchConfig, repet
         last?.dispose();
       }
     });
-    const stepSeconds = timed.result.seconds;
-    return {
-      config: config.name,
-      initialLoss,
-      stepSeconds,
-      meanStepSeconds: timed.result.mean,
-      tokensPerSecond: (T * B) / stepSeconds,
-      tokensPerCpuSecond: (T * B) / timed.result.cpuSeconds,
-      timedSteps: timed.result.runs,
-      submitsPerStep: timed.submits / timed.result.runs,
-      dispatchesPerStep: dispatches.count / timed.result.runs,
-    };
+    return { config: config.name, initialLoss, ...stepRates(timed, dispatches.count, T * B) };
   } finally {
     optimizer.dispose();
     tf.dispose([tokens, labels, ...variables]);

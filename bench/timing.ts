@@ -67,6 +67,20 @@ export async function timeRuns(
   return { seconds: best, mean: total / done, runs: done, cpuSeconds: bestCpu };
 }
 
+/** The rates of timed training steps of `tokensPerStep` tokens (timeRuns inside countSubmits, dispatches counted by countDispatches). */
+export function stepRates(timed: { result: { seconds: number; mean: number; runs: number; cpuSeconds: number }; submits: number }, dispatches: number, tokensPerStep: number) {
+  const { seconds, mean, runs, cpuSeconds } = timed.result;
+  return {
+    stepSeconds: seconds,
+    meanStepSeconds: mean,
+    tokensPerSecond: tokensPerStep / seconds,
+    tokensPerCpuSecond: tokensPerStep / cpuSeconds,
+    timedSteps: runs,
+    submitsPerStep: timed.submits / runs,
+    dispatchesPerStep: dispatches / runs,
+  };
+}
+
 /** Counts device.queue.submit calls while `work` runs. */
 export async function countSubmits<T>(device: GPUDevice, work: () => Promise<T>): Promise<{ result: T; submits: number }> {
   const queue = device.queue;
