@@ -24,12 +24,19 @@ describe('kernelsNeededBy', () => {
   for (const config of CONFIGS) {
     const resolved = resolveConfig(config);
     it(`${resolved.cell}, ${resolved.loss}, ${resolved.optimizer.type}, V = ${resolved.outputSize}: compiles the kernels its ops choose, all defined`, () => {
-      const keys = kernelsNeededBy(resolved);
+      const keys = [...kernelsNeededBy(resolved, true), ...kernelsNeededBy(resolved, false)];
       expect(keys).toContain(lossKernel(resolved.loss, resolved.outputSize));
       expect(keys).toContain(optimizerKernelKey(resolved.optimizer.type));
       for (const key of keys) expect(ALL_KERNELS).toContain(key);
     });
   }
+
+  it('compiles the register-tile matmul cores (word and vec4 loads) on a CPU adapter and the workgroup-memory cores on a GPU', () => {
+    const keys = (cpuAdapter: boolean) => kernelsNeededBy(resolveConfig(CONFIGS[0]), cpuAdapter).filter((key) => key.startsWith('matmul '));
+    expect(keys(true).every((key) => key.startsWith('matmul register'))).toBe(true);
+    expect(keys(true).filter((key) => key.endsWith(' vec4'))).toHaveLength(keys(true).length / 2);
+    expect(keys(false).every((key) => /^matmul (small|large) /.test(key))).toBe(true);
+  });
 
   it('AdamW runs the Adam kernel; the softmax variant switches above PER_ROW_SOFTMAX_MAX_CLASSES', () => {
     expect(optimizerKernelKey('adamw')).toBe('adamUpdate');
@@ -92,7 +99,7 @@ describe.each(TEST_ADAPTERS)('kernelsNeededBy against the dispatches on %s', (ad
         delete (kernels as Partial<KernelSet>).kernel;
         model.dispose();
       }
-      const needed = kernelsNeededBy(resolved);
+      const needed = kernelsNeededBy(resolved, kernels.cpuAdapter);
       for (const key of dispatched) expect(needed, `${key} is dispatched`).toContain(key);
       // All matmul cores a shape may pick are compiled, and both of a kernel and its vec4 twin; which ones run depends on the sizes.
       const twinOf = new Map(Object.entries(VEC4_TWINS).flatMap(([words, vec4]) => [[words, vec4], [vec4, words]]));

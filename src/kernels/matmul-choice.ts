@@ -92,8 +92,24 @@ const REGISTER_TILE_PREFERENCE: readonly RegisterTile[] = ['register16x16', 'reg
  */
 export const RNN_STEP_TILE: RegisterTile = 'register8x8';
 
-/** Every core matmulVariant can choose, on either kind of adapter (the pipelines a model compiles). */
+/** Every core matmulVariant can choose, on either kind of adapter. */
 export const CHOSEN_MATMUL_VARIANTS: readonly MatmulVariant[] = ['small', 'large', ...REGISTER_TILE_PREFERENCE];
+
+/**
+ * The matmul pipeline keys a model may dispatch on a kind of adapter, for the transposes
+ * its products use (A·Bᵀ, Aᵀ·B, A·B): the register-tile cores with word and vec4 loads on
+ * a CPU adapter, the workgroup-memory cores on a GPU (what matmulVariant and vec4Operands
+ * can choose there).
+ */
+export function matmulKeysFor(cpuAdapter: boolean): string[] {
+  const keys: string[] = [];
+  for (const variant of cpuAdapter ? REGISTER_TILE_PREFERENCE : (['small', 'large'] as const)) {
+    for (const vec4 of cpuAdapter ? [false, true] : [false]) {
+      keys.push(matmulKey(variant, false, true, vec4), matmulKey(variant, true, false, vec4), matmulKey(variant, false, false, vec4));
+    }
+  }
+  return keys;
+}
 
 /**
  * Whether an adapter runs its "GPU" work on the CPU (SwiftShader, llvmpipe, lavapipe, WARP): the

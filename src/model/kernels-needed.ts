@@ -4,17 +4,12 @@
  * Each choice a config makes is the function its op or plan calls (kernel-choice.ts);
  * test/kernels-needed.test.ts checks the list against what plans dispatch.
  */
-import { CHOSEN_MATMUL_VARIANTS, dropoutBetweenLayers, isRegisterTile, lossKernel, matmulKey, optimizerKernelKey, rnnStepKey, TOKEN_INPUT_KERNELS, tokenInput, VEC4_TWINS } from '../kernels/kernel-set.ts';
+import { dropoutBetweenLayers, lossKernel, matmulKeysFor, optimizerKernelKey, rnnStepKey, TOKEN_INPUT_KERNELS, tokenInput, VEC4_TWINS } from '../kernels/kernel-set.ts';
 import type { ResolvedConfig } from './config.ts';
 
-export function kernelsNeededBy(config: ResolvedConfig): string[] {
-  const keys: string[] = [];
+export function kernelsNeededBy(config: ResolvedConfig, cpuAdapter: boolean): string[] {
   // Every layer uses A·Bᵀ (projections, head), Aᵀ·B (weight gradients) and A·B (state gradients), on any core the shape picks.
-  for (const variant of CHOSEN_MATMUL_VARIANTS) {
-    for (const vec4 of isRegisterTile(variant) ? [false, true] : [false]) {
-      keys.push(matmulKey(variant, false, true, vec4), matmulKey(variant, true, false, vec4), matmulKey(variant, false, false, vec4));
-    }
-  }
+  const keys = matmulKeysFor(cpuAdapter);
   if (config.cell === 'rnn') keys.push(rnnStepKey(false, config.nonlinearity === 'relu'), rnnStepKey(true, config.nonlinearity === 'relu'));
   if (config.cell === 'lstm') keys.push('lstmCellForward', 'lstmCellBackward');
   if (config.cell === 'gru') keys.push('gruCellForward', 'gruCellBackward');

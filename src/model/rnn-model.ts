@@ -56,7 +56,7 @@ export class RnnModel {
     checkModelFitsDevice(resolved, context.limits);
     context.throwIfFaulted();
     const kernels = await KernelSet.load(context.device);
-    await kernels.ensure(kernelsNeededBy(resolved));
+    await kernels.ensure(kernelsNeededBy(resolved, kernels.cpuAdapter));
     return releaseOnFailure(context.device, () => new RnnModel(context, resolved, kernels));
   }
 
