@@ -1,6 +1,7 @@
 /** The per-step recurrent ops: the fused RNN step (on the register-tile core) and the LSTM and GRU cells. Installed on KernelSet's prototype (kernel-set.ts). */
 import type { DispatchHandle, DispatchPlan } from './dispatch-plan.ts';
 import type { KernelSet } from './kernel-set.ts';
+import { cellKernelKey } from './kernel-choice.ts';
 import { gruUniforms } from './kernel-uniforms.ts';
 import { matmulGrid, RNN_STEP_TILE, rnnStepKey } from './matmul-choice.ts';
 import type { GruCellArgs, LstmCellArgs, RnnStepArgs } from './op-args.ts';
@@ -32,13 +33,8 @@ export const recurrentCellOps = {
 
   /** GRU step t, elementwise: r, z, n and h_t (see gru_cell.wgsl). */
   gruCellForward(this: KernelSet, plan: DispatchPlan, args: GruCellArgs, label: string): DispatchHandle {
-    return plan.add(
-      this.kernel('gruCellForward'),
-      { saved: args.saved, stepStates: args.stepStates },
-      gruUniforms(args, 0),
-      this.elementwiseGrid(args.batch * args.hiddenSize),
-      label,
-    );
+    const key = cellKernelKey('gruCellForward', args.hiddenSize, [args.inputPartOffset, args.recurrentPartOffset, args.previousOffset], args.vec4);
+    return plan.add(this.kernel(key), { saved: args.saved, stepStates: args.stepStates }, gruUniforms(args, 0), cellGrid(this, key, args), label);
   },
 
   /** GRU step t backward: dL/da_x, dL/da_h, and dh ⊙ z into dL/dh_{t−1}. */
@@ -46,11 +42,12 @@ export const recurrentCellOps = {
     if (!args.states || !args.work || args.gradientOffset === undefined) {
       throw new Error(`${label}: the GRU backward step needs the hidden states, its gradient buffer and the gradient offset`);
     }
+    const key = cellKernelKey('gruCellBackward', args.hiddenSize, [args.inputPartOffset, args.recurrentPartOffset, args.previousOffset, args.gradientOffset], args.vec4);
     return plan.add(
-      this.kernel('gruCellBackward'),
+      this.kernel(key),
       { states: args.states, saved: args.saved, stepStates: args.stepStates, work: args.work },
       gruUniforms(args, args.gradientOffset),
-      this.elementwiseGrid(args.batch * args.hiddenSize),
+      cellGrid(this, key, args),
       label,
     );
   },
@@ -66,12 +63,19 @@ function rnnStep(kernels: KernelSet, backward: boolean, plan: DispatchPlan, buff
   );
 }
 
-function lstmCell(kernels: KernelSet, key: string, plan: DispatchPlan, args: LstmCellArgs, label: string): DispatchHandle {
+function lstmCell(kernels: KernelSet, kernel: 'lstmCellForward' | 'lstmCellBackward', plan: DispatchPlan, args: LstmCellArgs, label: string): DispatchHandle {
+  const offsets = [args.gatesOffset, args.cellOffset, args.hiddenOffset, args.cellGradientOffset ?? 0];
+  const key = cellKernelKey(kernel, args.hiddenSize, offsets, args.vec4);
   return plan.add(
     kernels.kernel(key),
     { saved: args.saved, stepStates: args.stepStates, ...(args.work ? { work: args.work } : {}) },
     packUniforms(L.lstmCell, { batch: args.batch, hiddenSize: args.hiddenSize, gatesOffset: args.gatesOffset, cellOffset: args.cellOffset, hiddenOffset: args.hiddenOffset, cellGradientOffset: args.cellGradientOffset ?? 0 }),
-    kernels.elementwiseGrid(args.batch * args.hiddenSize),
+    cellGrid(kernels, key, args),
     label,
   );
+}
+
+/** One invocation per hidden unit of each batch row, or per four of them for a vec4 variant. */
+function cellGrid(kernels: KernelSet, key: string, args: { batch: number; hiddenSize: number }): number[] {
+  return kernels.elementwiseGrid((args.batch * args.hiddenSize) / (key.endsWith('Vec4') ? 4 : 1));
 }

@@ -4,7 +4,7 @@
  * Each choice a config makes is the function its op or plan calls (kernel-choice.ts);
  * test/kernels-needed.test.ts checks the list against what plans dispatch.
  */
-import { CHOSEN_MATMUL_VARIANTS, dropoutBetweenLayers, isRegisterTile, lossKernel, matmulKey, optimizerKernelKey, rnnStepKey, TOKEN_INPUT_KERNELS, tokenInput } from '../kernels/kernel-set.ts';
+import { cellKernelKey, CHOSEN_MATMUL_VARIANTS, dropoutBetweenLayers, isRegisterTile, lossKernel, matmulKey, optimizerKernelKey, rnnStepKey, TOKEN_INPUT_KERNELS, tokenInput } from '../kernels/kernel-set.ts';
 import type { ResolvedConfig } from './config.ts';
 
 export function kernelsNeededBy(config: ResolvedConfig): string[] {
@@ -16,8 +16,9 @@ export function kernelsNeededBy(config: ResolvedConfig): string[] {
     }
   }
   if (config.cell === 'rnn') keys.push(rnnStepKey(false, config.nonlinearity === 'relu'), rnnStepKey(true, config.nonlinearity === 'relu'));
-  if (config.cell === 'lstm') keys.push('lstmCellForward', 'lstmCellBackward');
-  if (config.cell === 'gru') keys.push('gruCellForward', 'gruCellBackward');
+  // The layers' cell offsets are multiples of H, so H alone picks the word or the vec4 cell kernels.
+  if (config.cell === 'lstm') keys.push(cellKernelKey('lstmCellForward', config.hiddenSize, []), cellKernelKey('lstmCellBackward', config.hiddenSize, []));
+  if (config.cell === 'gru') keys.push(cellKernelKey('gruCellForward', config.hiddenSize, []), cellKernelKey('gruCellBackward', config.hiddenSize, []));
   keys.push(...TOKEN_INPUT_KERNELS[tokenInput(config)]);
   keys.push(lossKernel(config.loss, config.outputSize));
   if (dropoutBetweenLayers(config)) keys.push('dropoutForward', 'dropoutBackward');
