@@ -3,12 +3,13 @@
  * as vec4s) against their word kernels (one unit per invocation), forward and backward
  * on each adapter: from the same buffers, every word of every buffer afterwards is the
  * same bit for bit, for shapes of several workgroups with H/4 odd; gate pre-activations
- * include tanh's and σ's hard points. And which kernel cellKernelKey picks (no GPU).
+ * include tanh's and σ's hard points; any one offset not a multiple of 4 takes the word
+ * kernel. And which kernel cellKernelKey picks (no GPU).
  */
 import { describe, expect, it } from 'vitest';
 import { createStorageBufferWith, readWords } from '../src/device/buffers.ts';
-import { DispatchPlan } from '../src/kernels/dispatch-plan.ts';
-import { cellKernelKey, ELEMENTWISE_WORKGROUP, type KernelSet } from '../src/kernels/kernel-set.ts';
+import { type DispatchHandle, DispatchPlan } from '../src/kernels/dispatch-plan.ts';
+import { type CellKernel, cellKernelKey, ELEMENTWISE_WORKGROUP, type GruCellArgs, type KernelSet, type LstmCellArgs } from '../src/kernels/kernel-set.ts';
 import { kernelsFor, TEST_ADAPTERS, contextFor } from './gpu-adapters.ts';
 import { randomFloats } from './random.ts';
 
@@ -32,15 +33,16 @@ function contents(words: number, seed: number): Float32Array {
 }
 
 type Buffers = Record<string, GPUBuffer>;
+type CellArgs = LstmCellArgs | GruCellArgs;
 
 interface CellCase {
   name: string;
-  /** The kernel's word and vec4 keys. */
-  kernel: string;
-  /** Initial contents of each buffer, by the name `record` binds it under. */
+  /** The op (KernelSet method), named as its word kernel. */
+  kernel: CellKernel;
+  /** Initial contents of each buffer, by the name `args` binds it under (4 words more than the op reaches). */
   initial(S: number): Record<string, Float32Array>;
-  /** Adds the dispatch of step t; `vec4` false forces the word kernel. */
-  record(kernels: KernelSet, plan: DispatchPlan, buffers: Buffers, B: number, H: number, vec4: boolean): void;
+  /** The op's arguments for step t. */
+  args(buffers: Buffers, B: number, H: number): CellArgs;
   /** The buffer the dispatch writes its main output to, and how many of its words it writes. */
   written: [string, (S: number) => number];
 }
@@ -49,55 +51,44 @@ const CASES: CellCase[] = [
   {
     name: 'LSTM forward',
     kernel: 'lstmCellForward',
-    initial: (S) => ({ saved: contents(T * 4 * S + (T + 1) * S, 1), hidden: contents((T + 1) * S, 2) }),
-    record: (kernels, plan, b, B, H, vec4) => {
-      const S = B * H;
-      kernels.lstmCellForward(plan, { saved: b.saved, stepStates: b.hidden, batch: B, hiddenSize: H, gatesOffset: t * 4 * S, cellOffset: T * 4 * S + t * S, hiddenOffset: (t + 1) * S, vec4 }, 'LSTM forward');
-    },
+    initial: (S) => ({ saved: contents(T * 4 * S + (T + 1) * S + 4, 1), hidden: contents((T + 1) * S + 4, 2) }),
+    args: (b, B, H) => ({ saved: b.saved, stepStates: b.hidden, batch: B, hiddenSize: H, gatesOffset: t * 4 * B * H, cellOffset: T * 4 * B * H + t * B * H, hiddenOffset: (t + 1) * B * H }),
     written: ['hidden', (S) => S],
   },
   {
     name: 'LSTM backward',
     kernel: 'lstmCellBackward',
-    initial: (S) => ({ saved: contents(T * 4 * S + (T + 1) * S, 3), gradients: contents((T + 1) * S, 4), work: contents(T * 4 * S + (T + 1) * S, 5) }),
-    record: (kernels, plan, b, B, H, vec4) => {
+    initial: (S) => ({ saved: contents(T * 4 * S + (T + 1) * S + 4, 3), gradients: contents((T + 1) * S + 4, 4), work: contents(T * 4 * S + (T + 1) * S + 4, 5) }),
+    args: (b, B, H) => {
       const S = B * H;
-      kernels.lstmCellBackward(
-        plan,
-        { saved: b.saved, stepStates: b.gradients, work: b.work, batch: B, hiddenSize: H, gatesOffset: t * 4 * S, cellOffset: T * 4 * S + t * S, hiddenOffset: (t + 1) * S, cellGradientOffset: T * 4 * S + (t + 1) * S, vec4 },
-        'LSTM backward',
-      );
+      return { saved: b.saved, stepStates: b.gradients, work: b.work, batch: B, hiddenSize: H, gatesOffset: t * 4 * S, cellOffset: T * 4 * S + t * S, hiddenOffset: (t + 1) * S, cellGradientOffset: T * 4 * S + (t + 1) * S };
     },
     written: ['work', (S) => 5 * S],
   },
   {
     name: 'GRU forward',
     kernel: 'gruCellForward',
-    initial: (S) => ({ saved: contents(2 * T * 3 * S, 6), hidden: contents((T + 1) * S, 7) }),
-    record: (kernels, plan, b, B, H, vec4) => {
-      const S = B * H;
-      kernels.gruCellForward(plan, { saved: b.saved, stepStates: b.hidden, batch: B, hiddenSize: H, inputPartOffset: t * 3 * S, recurrentPartOffset: T * 3 * S + t * 3 * S, previousOffset: t * S, vec4 }, 'GRU forward');
-    },
+    initial: (S) => ({ saved: contents(2 * T * 3 * S + 4, 6), hidden: contents((T + 1) * S + 4, 7) }),
+    args: (b, B, H) => ({ saved: b.saved, stepStates: b.hidden, batch: B, hiddenSize: H, inputPartOffset: t * 3 * B * H, recurrentPartOffset: (T + t) * 3 * B * H, previousOffset: t * B * H }),
     written: ['hidden', (S) => S],
   },
   {
     name: 'GRU backward',
     kernel: 'gruCellBackward',
-    initial: (S) => ({ states: contents((T + 1) * S, 8), saved: contents(2 * T * 3 * S, 9), gradients: contents((T + 1) * S, 10), work: contents(2 * T * 3 * S, 11) }),
-    record: (kernels, plan, b, B, H, vec4) => {
+    initial: (S) => ({ states: contents((T + 1) * S + 4, 8), saved: contents(2 * T * 3 * S + 4, 9), gradients: contents((T + 1) * S + 4, 10), work: contents(2 * T * 3 * S + 4, 11) }),
+    args: (b, B, H) => {
       const S = B * H;
-      kernels.gruCellBackward(
-        plan,
-        { states: b.states, saved: b.saved, stepStates: b.gradients, work: b.work, batch: B, hiddenSize: H, inputPartOffset: t * 3 * S, recurrentPartOffset: T * 3 * S + t * 3 * S, previousOffset: t * S, gradientOffset: (t + 1) * S, vec4 },
-        'GRU backward',
-      );
+      return { states: b.states, saved: b.saved, stepStates: b.gradients, work: b.work, batch: B, hiddenSize: H, inputPartOffset: t * 3 * S, recurrentPartOffset: (T + t) * 3 * S, previousOffset: t * S, gradientOffset: (t + 1) * S };
     },
     written: ['work', (S) => 6 * S],
   },
 ];
 
-/** Runs one case from its initial contents; returns every buffer's words afterwards and the kernels it looked up. */
-async function run(adapter: (typeof TEST_ADAPTERS)[number], cell: CellCase, B: number, H: number, vec4: boolean) {
+/**
+ * Runs one case from its initial contents, its arguments changed by `change` (vec4 false: the word
+ * kernel); returns every buffer's words afterwards and the kernels the op looked up.
+ */
+async function run(adapter: (typeof TEST_ADAPTERS)[number], cell: CellCase, B: number, H: number, change: Partial<CellArgs>) {
   const { device } = await contextFor(adapter);
   const kernels = await kernelsFor(adapter);
   const initial = cell.initial(B * H);
@@ -110,7 +101,8 @@ async function run(adapter: (typeof TEST_ADAPTERS)[number], cell: CellCase, B: n
   };
   const plan = new DispatchPlan(device, cell.name);
   try {
-    cell.record(kernels, plan, buffers, B, H, vec4);
+    const op = kernels[cell.kernel] as (plan: DispatchPlan, args: CellArgs, label: string) => DispatchHandle;
+    op.call(kernels, plan, { ...cell.args(buffers, B, H), ...change }, cell.name);
   } finally {
     delete (kernels as Partial<KernelSet>).kernel;
   }
@@ -137,8 +129,8 @@ describe.each(TEST_ADAPTERS)('cell kernels, vec4 against words, on %s', (adapter
     for (const [B, H] of SHAPES) {
       it(`${cell.name}, B ${B}, H ${H}: every word of every buffer the same bit for bit`, async () => {
         expect(Math.ceil((B * H) / 4 / ELEMENTWISE_WORKGROUP), 'vec4 workgroups').toBeGreaterThan(1);
-        const words = await run(adapter, cell, B, H, false);
-        const vec4 = await run(adapter, cell, B, H, true);
+        const words = await run(adapter, cell, B, H, { vec4: false });
+        const vec4 = await run(adapter, cell, B, H, {});
         expect(words.kernels).toEqual([cell.kernel]);
         expect(vec4.kernels).toEqual([`${cell.kernel}Vec4`]);
         // The dispatch did its work: (nearly) every word of its main output changed.
@@ -151,13 +143,25 @@ describe.each(TEST_ADAPTERS)('cell kernels, vec4 against words, on %s', (adapter
     }
   }
 
+  for (const cell of CASES) {
+    it(`${cell.name}: H = 12 with any one offset not a multiple of 4 takes the word kernel`, async () => {
+      const [B, H] = SHAPES[0];
+      const offsets = Object.entries(cell.args({}, B, H)).filter(([field]) => field.endsWith('Offset'));
+      expect(offsets.length).toBeGreaterThanOrEqual(3);
+      for (const [field, value] of offsets) {
+        const { kernels } = await run(adapter, cell, B, H, { [field]: (value as number) + 2 });
+        expect(kernels, `${field} + 2`).toEqual([cell.kernel]);
+      }
+    });
+  }
+
   it('LSTM forward: g = stableTanh4(a_g) is stableTanh(a_g) (tanhForward) bit for bit, the hard points included', async () => {
     const { device } = await contextFor(adapter);
     const kernels = await kernelsFor(adapter);
     const [B, H] = SHAPES[1];
     const S = B * H;
     const cell = CASES[0];
-    const { initial, words } = await run(adapter, cell, B, H, true);
+    const { initial, words } = await run(adapter, cell, B, H, {});
     const gates = initial.saved.subarray(t * 4 * S, (t + 1) * 4 * S);
     const input = createStorageBufferWith(device, 'gate pre-activations', gates);
     const output = createStorageBufferWith(device, 'tanh of them', new Float32Array(gates.length));
@@ -176,10 +180,10 @@ describe.each(TEST_ADAPTERS)('cell kernels, vec4 against words, on %s', (adapter
 
 describe('cellKernelKey', () => {
   it('picks the vec4 kernel when H and every offset are multiples of 4, the word kernel otherwise or when asked', () => {
-    expect(cellKernelKey('lstmCellForward', 12, [48, 96, 24])).toBe('lstmCellForwardVec4');
-    expect(cellKernelKey('gruCellBackward', 132, [])).toBe('gruCellBackwardVec4');
-    expect(cellKernelKey('lstmCellBackward', 12, [48, 96, 26, 0])).toBe('lstmCellBackward');
-    expect(cellKernelKey('gruCellForward', 6, [0, 0, 0])).toBe('gruCellForward');
-    expect(cellKernelKey('gruCellForward', 12, [0, 0, 0], false)).toBe('gruCellForward');
+    expect(cellKernelKey('lstmCellForward', { batch: 3, hiddenSize: 12, gatesOffset: 48, cellOffset: 96, hiddenOffset: 24 })).toBe('lstmCellForwardVec4');
+    expect(cellKernelKey('gruCellBackward', { hiddenSize: 132 })).toBe('gruCellBackwardVec4');
+    expect(cellKernelKey('lstmCellBackward', { batch: 4, hiddenSize: 12, gatesOffset: 48, cellOffset: 96, hiddenOffset: 26, cellGradientOffset: 0 })).toBe('lstmCellBackward');
+    expect(cellKernelKey('gruCellForward', { batch: 4, hiddenSize: 6, inputPartOffset: 0 })).toBe('gruCellForward');
+    expect(cellKernelKey('gruCellForward', { batch: 4, hiddenSize: 12, inputPartOffset: 0 }, false)).toBe('gruCellForward');
   });
 });

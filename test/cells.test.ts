@@ -92,7 +92,7 @@ describe.each(TEST_ADAPTERS)('cells on %s', (adapter) => {
     // H = 6 above runs the LSTM and GRU cells' word kernels; H a multiple of 4 their vec4 kernels.
     if (cell === 'lstm' || cell === 'gru') {
       it(`${cell}, 2 layers, dense, H = ${VEC4_HIDDEN} (the vec4 cell kernels): loss, every gradient, final states and initial-state gradients`, async () => {
-        expect(cellKernelKey(`${cell}CellForward`, VEC4_HIDDEN, [])).toBe(`${cell}CellForwardVec4`);
+        expect(cellKernelKey(`${cell}CellForward`, { hiddenSize: VEC4_HIDDEN })).toBe(`${cell}CellForwardVec4`);
         await checkAgainstReference(cell, 2, 'dense', VEC4_HIDDEN);
       });
     }

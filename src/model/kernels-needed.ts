@@ -17,8 +17,8 @@ export function kernelsNeededBy(config: ResolvedConfig): string[] {
   }
   if (config.cell === 'rnn') keys.push(rnnStepKey(false, config.nonlinearity === 'relu'), rnnStepKey(true, config.nonlinearity === 'relu'));
   // The layers' cell offsets are multiples of H, so H alone picks the word or the vec4 cell kernels.
-  if (config.cell === 'lstm') keys.push(cellKernelKey('lstmCellForward', config.hiddenSize, []), cellKernelKey('lstmCellBackward', config.hiddenSize, []));
-  if (config.cell === 'gru') keys.push(cellKernelKey('gruCellForward', config.hiddenSize, []), cellKernelKey('gruCellBackward', config.hiddenSize, []));
+  if (config.cell === 'lstm') keys.push(cellKernelKey('lstmCellForward', { hiddenSize: config.hiddenSize }), cellKernelKey('lstmCellBackward', { hiddenSize: config.hiddenSize }));
+  if (config.cell === 'gru') keys.push(cellKernelKey('gruCellForward', { hiddenSize: config.hiddenSize }), cellKernelKey('gruCellBackward', { hiddenSize: config.hiddenSize }));
   keys.push(...TOKEN_INPUT_KERNELS[tokenInput(config)]);
   keys.push(lossKernel(config.loss, config.outputSize));
   if (dropoutBetweenLayers(config)) keys.push('dropoutForward', 'dropoutBackward');
