@@ -9,8 +9,8 @@
 import { describe, expect, it } from 'vitest';
 import { createStorageBufferWith, readWords } from '../src/device/buffers.ts';
 import { type DispatchHandle, DispatchPlan } from '../src/kernels/dispatch-plan.ts';
-import { type CellKernel, cellKernelKey, ELEMENTWISE_WORKGROUP, type GruCellArgs, type KernelSet, type LstmCellArgs } from '../src/kernels/kernel-set.ts';
-import { kernelsFor, TEST_ADAPTERS, contextFor } from './gpu-adapters.ts';
+import { type CellKernel, cellKernelKey, ELEMENTWISE_WORKGROUP, type GruCellArgs, KernelSet, type LstmCellArgs } from '../src/kernels/kernel-set.ts';
+import { contextFor, TEST_ADAPTERS } from './gpu-adapters.ts';
 import { randomFloats } from './random.ts';
 
 /** [B, H]: B·H/4 spans 2 workgroups of the vec4 kernels (5–7 of the word kernels); H/4 = 3 and 33. */
@@ -84,13 +84,20 @@ const CASES: CellCase[] = [
   },
 ];
 
+/** The adapter's kernel set with the cell kernels (both variants) and tanhForward compiled (not every kernel: a SwiftShader compile takes seconds). */
+async function cellKernels(adapter: (typeof TEST_ADAPTERS)[number]): Promise<KernelSet> {
+  const kernels = await KernelSet.load((await contextFor(adapter)).device);
+  await kernels.ensure([...CASES.flatMap((cell) => [cell.kernel, `${cell.kernel}Vec4`]), 'tanhForward']);
+  return kernels;
+}
+
 /**
  * Runs one case from its initial contents, its arguments changed by `change` (vec4 false: the word
  * kernel); returns every buffer's words afterwards and the kernels the op looked up.
  */
 async function run(adapter: (typeof TEST_ADAPTERS)[number], cell: CellCase, B: number, H: number, change: Partial<CellArgs>) {
   const { device } = await contextFor(adapter);
-  const kernels = await kernelsFor(adapter);
+  const kernels = await cellKernels(adapter);
   const initial = cell.initial(B * H);
   const buffers: Buffers = Object.fromEntries(Object.entries(initial).map(([name, data]) => [name, createStorageBufferWith(device, name, data)]));
   const looked = new Set<string>();
@@ -157,7 +164,7 @@ describe.each(TEST_ADAPTERS)('cell kernels, vec4 against words, on %s', (adapter
 
   it('LSTM forward: g = stableTanh4(a_g) is stableTanh(a_g) (tanhForward) bit for bit, the hard points included', async () => {
     const { device } = await contextFor(adapter);
-    const kernels = await kernelsFor(adapter);
+    const kernels = await cellKernels(adapter);
     const [B, H] = SHAPES[1];
     const S = B * H;
     const cell = CASES[0];
