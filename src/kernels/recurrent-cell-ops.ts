@@ -21,18 +21,18 @@ export const recurrentCellOps = {
 
   /** LSTM step t, elementwise: gate activations, c_t and h_t (see lstm_cell.wgsl). */
   lstmCellForward(this: KernelSet, plan: DispatchPlan, args: LstmCellArgs, label: string): DispatchHandle {
-    return cellDispatch(this, plan, 'lstmCellForward', { saved: args.saved, stepStates: args.stepStates }, L.lstmCell, lstmUniformValues(args), args, label);
+    return cellDispatch(this, plan, 'lstmCellForward', { saved: args.saved, stepStates: args.stepStates }, L.lstmCell, lstmUniformValues(args), args.vec4, label);
   },
 
   /** LSTM step t backward: dGates_t and dL/dc_{t−1} from dL/dh_t and dL/dc_t. */
   lstmCellBackward(this: KernelSet, plan: DispatchPlan, args: LstmCellArgs, label: string): DispatchHandle {
     if (!args.work) throw new Error(`${label}: the LSTM backward step needs its gradient buffer`);
-    return cellDispatch(this, plan, 'lstmCellBackward', { saved: args.saved, stepStates: args.stepStates, work: args.work }, L.lstmCell, lstmUniformValues(args), args, label);
+    return cellDispatch(this, plan, 'lstmCellBackward', { saved: args.saved, stepStates: args.stepStates, work: args.work }, L.lstmCell, lstmUniformValues(args), args.vec4, label);
   },
 
   /** GRU step t, elementwise: r, z, n and h_t (see gru_cell.wgsl). */
   gruCellForward(this: KernelSet, plan: DispatchPlan, args: GruCellArgs, label: string): DispatchHandle {
-    return cellDispatch(this, plan, 'gruCellForward', { saved: args.saved, stepStates: args.stepStates }, L.gruCell, gruUniformValues(args, 0), args, label);
+    return cellDispatch(this, plan, 'gruCellForward', { saved: args.saved, stepStates: args.stepStates }, L.gruCell, gruUniformValues(args, 0), args.vec4, label);
   },
 
   /** GRU step t backward: dL/da_x, dL/da_h, and dh ⊙ z into dL/dh_{t−1}. */
@@ -41,7 +41,7 @@ export const recurrentCellOps = {
       throw new Error(`${label}: the GRU backward step needs the hidden states, its gradient buffer and the gradient offset`);
     }
     const buffers = { states: args.states, saved: args.saved, stepStates: args.stepStates, work: args.work };
-    return cellDispatch(this, plan, 'gruCellBackward', buffers, L.gruCell, gruUniformValues(args, args.gradientOffset), args, label);
+    return cellDispatch(this, plan, 'gruCellBackward', buffers, L.gruCell, gruUniformValues(args, args.gradientOffset), args.vec4, label);
   },
 };
 
@@ -67,18 +67,18 @@ function gruUniformValues(args: GruCellArgs, gradientOffset: number) {
  * A cell dispatch on the kernel cellKernelKey picks from its uniform values (H and every offset): one
  * invocation per hidden unit of each batch row, or per four of them for the vec4 variant.
  */
-function cellDispatch<K extends CellKernel, L extends UniformLayout & { batch: 'u32'; hiddenSize: 'u32' }>(
+function cellDispatch<K extends CellKernel, Layout extends UniformLayout & { batch: 'u32'; hiddenSize: 'u32' }>(
   kernels: KernelSet,
   plan: DispatchPlan,
   kernel: K,
   buffers: KernelBuffers<K>,
-  layout: L,
-  values: { readonly [field in keyof L]: number },
-  args: { vec4?: boolean },
+  layout: Layout,
+  values: { readonly [field in keyof Layout]: number },
+  vec4: boolean | undefined,
   label: string,
 ): DispatchHandle {
   const { batch, hiddenSize } = values as { batch: number; hiddenSize: number };
-  const key = cellKernelKey(kernel, values as { hiddenSize: number; [field: string]: number }, args.vec4);
+  const key = cellKernelKey(kernel, values as { hiddenSize: number; [field: string]: number }, vec4);
   const units = (batch * hiddenSize) / (key === kernel ? 1 : 4);
   return plan.add(kernels.kernel(key), buffers as KernelBuffers<typeof key>, packUniforms(layout, values), kernels.elementwiseGrid(units), label);
 }
