@@ -18,6 +18,10 @@
 // `stepStates` is the hidden states [T+1, B, H] (forward) or their gradients
 // (backward); `states` (backward) the hidden states; `work` (backward) holds
 // dL/da_x [T, B, 3H] followed by dL/da_h [T, B, 3H].
+//
+// This file holds the formulas, on four hidden units at once (lane k is unit j + k);
+// gru_cell_words.wgsl runs them one unit per invocation (its value in every lane),
+// gru_cell_vec4.wgsl four units per invocation with the buffers bound as vec4s.
 
 override WORKGROUP_SIZE: u32 = 64u;
 
@@ -30,57 +34,35 @@ struct GruUniforms {
   gradientOffset: u32,      // backward: dL/dh_t in `stepStates`; dL/dh_{t−1} is B·H earlier
 }
 
-@group(0) @binding(0) var<storage, read> states: array<f32>;
-@group(0) @binding(1) var<storage, read_write> saved: array<f32>;
-@group(0) @binding(2) var<storage, read_write> stepStates: array<f32>;
-@group(0) @binding(3) var<storage, read_write> work: array<f32>;
-@group(0) @binding(4) var<uniform> u: GruUniforms;
-
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn gruCellForward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let index = id.x + id.y * groups.x * WORKGROUP_SIZE;
-  let H = u.hiddenSize;
-  if (index >= u.batch * H) { return; }
-  let b = index / H;
-  let j = index % H;
-  let x = u.inputPartOffset + b * 3u * H + j;
-  let h = u.recurrentPartOffset + b * 3u * H + j;
-  let r = stableSigmoid(saved[x] + saved[h]);
-  let z = stableSigmoid(saved[x + H] + saved[h + H]);
-  let n = stableTanh(saved[x + 2u * H] + r * saved[h + 2u * H]);
-  saved[x] = r;
-  saved[x + H] = z;
-  saved[x + 2u * H] = n;
-  let previous = stepStates[u.previousOffset + index];
-  stepStates[u.previousOffset + u.batch * H + index] = (1.0 - z) * n + z * previous;
+struct GruForwardStep {
+  r: vec4<f32>,
+  z: vec4<f32>,
+  n: vec4<f32>,
+  hidden: vec4<f32>, // h_t
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn gruCellBackward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let index = id.x + id.y * groups.x * WORKGROUP_SIZE;
-  let H = u.hiddenSize;
-  if (index >= u.batch * H) { return; }
-  let b = index / H;
-  let j = index % H;
-  let x = u.inputPartOffset + b * 3u * H + j;
-  let h = u.recurrentPartOffset + b * 3u * H + j;
-  let r = saved[x];
-  let z = saved[x + H];
-  let n = saved[x + 2u * H];
-  let recurrentN = saved[h + 2u * H];
-  let previous = states[u.previousOffset + index];
-  let dh = stepStates[u.gradientOffset + index];
+// From the input parts a_x, the recurrent parts a_h and h_{t−1}.
+fn gruForwardStep(inputR: vec4<f32>, inputZ: vec4<f32>, inputN: vec4<f32>, recurrentR: vec4<f32>, recurrentZ: vec4<f32>, recurrentN: vec4<f32>, previous: vec4<f32>) -> GruForwardStep {
+  let r = stableSigmoid4(inputR + recurrentR);
+  let z = stableSigmoid4(inputZ + recurrentZ);
+  let n = stableTanh4(inputN + r * recurrentN);
+  return GruForwardStep(r, z, n, (1.0 - z) * n + z * previous);
+}
+
+struct GruBackwardStep {
+  daR: vec4<f32>,
+  daZ: vec4<f32>,
+  daN: vec4<f32>,                // dL/da_xn
+  daRecurrentN: vec4<f32>,       // dL/da_hn = da_n ⊙ r
+  dPreviousFromGate: vec4<f32>,  // dh ⊙ z, this step's part of dL/dh_{t−1}
+}
+
+// From the saved r, z, n, the recurrent part a_hn, h_{t−1} and dh = dL/dh_t.
+fn gruBackwardStep(r: vec4<f32>, z: vec4<f32>, n: vec4<f32>, recurrentN: vec4<f32>, previous: vec4<f32>, dh: vec4<f32>) -> GruBackwardStep {
   let dn = dh * (1.0 - z);
   let dz = dh * (previous - n);
   let daN = dn * (1.0 - n) * (1.0 + n);
   let daR = daN * recurrentN * r * (1.0 - r);
   let daZ = dz * z * (1.0 - z);
-  work[x] = daR;
-  work[x + H] = daZ;
-  work[x + 2u * H] = daN;
-  work[h] = daR;
-  work[h + H] = daZ;
-  work[h + 2u * H] = daN * r;
-  let previousGradient = u.gradientOffset - u.batch * H + index;
-  stepStates[previousGradient] = stepStates[previousGradient] + dh * z;
+  return GruBackwardStep(daR, daZ, daN, daN * r, dh * z);
 }

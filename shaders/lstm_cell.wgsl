@@ -1,6 +1,6 @@
 // LSTM cell, elementwise part of one time step (the recurrent product
 // h_{t−1} W_hhᵀ has already been added into the gate pre-activations).
-// One invocation per (b, j), j < H. Gates stacked i, f, g, o (PyTorch order):
+// Gates stacked i, f, g, o (PyTorch order):
 //
 // Forward:   i = σ(a_i)  f = σ(a_f)  g = tanh(a_g)  o = σ(a_o)
 //            c_t = f ⊙ c_{t−1} + i ⊙ g        h_t = o ⊙ tanh(c_t)
@@ -17,6 +17,10 @@
 // (slot 0 = c_{−1}); `stepStates` is the hidden states [T+1, B, H] (forward) or
 // their gradients (backward); `work` (backward) holds dGates [T, B, 4H] then the cell
 // gradients [T+1, B, H] (slot t+1 = dL/dc_t, slot 0 = dL/dc_{−1}).
+//
+// This file holds the formulas, on four hidden units at once (lane k is unit j + k);
+// lstm_cell_words.wgsl runs them one unit per invocation (its value in every lane),
+// lstm_cell_vec4.wgsl four units per invocation with the buffers bound as vec4s.
 
 override WORKGROUP_SIZE: u32 = 64u;
 
@@ -29,52 +33,41 @@ struct LstmUniforms {
   cellGradientOffset: u32, // backward: dL/dc_t in `work`; dL/dc_{t−1} is B·H earlier
 }
 
-@group(0) @binding(0) var<storage, read_write> saved: array<f32>;
-@group(0) @binding(1) var<storage, read_write> stepStates: array<f32>;
-@group(0) @binding(2) var<storage, read_write> work: array<f32>;
-@group(0) @binding(3) var<uniform> u: LstmUniforms;
-
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn lstmCellForward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let index = id.x + id.y * groups.x * WORKGROUP_SIZE;
-  let H = u.hiddenSize;
-  if (index >= u.batch * H) { return; }
-  let b = index / H;
-  let j = index % H;
-  let gate = u.gatesOffset + b * 4u * H + j;
-  let i = stableSigmoid(saved[gate]);
-  let f = stableSigmoid(saved[gate + H]);
-  let g = stableTanh(saved[gate + 2u * H]);
-  let o = stableSigmoid(saved[gate + 3u * H]);
-  saved[gate] = i;
-  saved[gate + H] = f;
-  saved[gate + 2u * H] = g;
-  saved[gate + 3u * H] = o;
-  let cellPrevious = saved[u.cellOffset + index];
-  let cell = f * cellPrevious + i * g;
-  saved[u.cellOffset + u.batch * H + index] = cell;
-  stepStates[u.hiddenOffset + index] = o * stableTanh(cell);
+struct LstmForwardStep {
+  i: vec4<f32>,
+  f: vec4<f32>,
+  g: vec4<f32>,
+  o: vec4<f32>,
+  cell: vec4<f32>,   // c_t
+  hidden: vec4<f32>, // h_t
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn lstmCellBackward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let index = id.x + id.y * groups.x * WORKGROUP_SIZE;
-  let H = u.hiddenSize;
-  if (index >= u.batch * H) { return; }
-  let b = index / H;
-  let j = index % H;
-  let gate = u.gatesOffset + b * 4u * H + j;
-  let i = saved[gate];
-  let f = saved[gate + H];
-  let g = saved[gate + 2u * H];
-  let o = saved[gate + 3u * H];
-  let cellPrevious = saved[u.cellOffset + index];
-  let tanhCell = stableTanh(saved[u.cellOffset + u.batch * H + index]);
-  let dh = stepStates[u.hiddenOffset + index];
-  let dc = work[u.cellGradientOffset + index] + dh * o * (1.0 - tanhCell) * (1.0 + tanhCell);
-  work[gate] = dc * g * i * (1.0 - i);
-  work[gate + H] = dc * cellPrevious * f * (1.0 - f);
-  work[gate + 2u * H] = dc * i * (1.0 - g) * (1.0 + g);
-  work[gate + 3u * H] = dh * tanhCell * o * (1.0 - o);
-  work[u.cellGradientOffset - u.batch * H + index] = dc * f;
+fn lstmForwardStep(preI: vec4<f32>, preF: vec4<f32>, preG: vec4<f32>, preO: vec4<f32>, cellPrevious: vec4<f32>) -> LstmForwardStep {
+  let i = stableSigmoid4(preI);
+  let f = stableSigmoid4(preF);
+  let g = stableTanh4(preG);
+  let o = stableSigmoid4(preO);
+  let cell = f * cellPrevious + i * g;
+  return LstmForwardStep(i, f, g, o, cell, o * stableTanh4(cell));
+}
+
+struct LstmBackwardStep {
+  dI: vec4<f32>,
+  dF: vec4<f32>,
+  dG: vec4<f32>,
+  dO: vec4<f32>,
+  dCellPrevious: vec4<f32>, // dL/dc_{t−1}
+}
+
+// From the saved activations, c_{t−1} and c_t, dh = dL/dh_t and dc' = dL/dc_t carried from step t+1.
+fn lstmBackwardStep(i: vec4<f32>, f: vec4<f32>, g: vec4<f32>, o: vec4<f32>, cellPrevious: vec4<f32>, cell: vec4<f32>, dh: vec4<f32>, dCellCarried: vec4<f32>) -> LstmBackwardStep {
+  let tanhCell = stableTanh4(cell);
+  let dc = dCellCarried + dh * o * (1.0 - tanhCell) * (1.0 + tanhCell);
+  return LstmBackwardStep(
+    dc * g * i * (1.0 - i),
+    dc * cellPrevious * f * (1.0 - f),
+    dc * i * (1.0 - g) * (1.0 + g),
+    dh * tanhCell * o * (1.0 - o),
+    dc * f,
+  );
 }

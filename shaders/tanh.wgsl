@@ -17,6 +17,17 @@ fn stableTanh(x: f32) -> f32 {
   return sign(x) * (1.0 - e) / (1.0 + e);
 }
 
+// stableTanh on four values at once, component-wise: both forms computed, the one for
+// each |x| selected (no branch), with the same operations, so each lane's result is
+// stableTanh's bit for bit.
+fn stableTanh4(x: vec4<f32>) -> vec4<f32> {
+  let magnitude = abs(x);
+  let x2 = x * x;
+  let series = x * (1.0 + x2 * (-1.0 / 3.0 + x2 * (2.0 / 15.0)));
+  let e = exp(-2.0 * magnitude);
+  return select(sign(x) * (1.0 - e) / (1.0 + e), series, magnitude < vec4<f32>(0.1));
+}
+
 // Backward through h = tanh(a), from the saved output:  dA = dH ⊙ (1 − h²)
 fn tanhBackwardFromOutput(dOutput: f32, output: f32) -> f32 {
   return dOutput * ((1.0 - output) * (1.0 + output));

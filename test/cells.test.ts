@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { RnnModel, type RnnModelConfig, type SequenceBatch } from '../src/index.ts';
 import { ReferenceOptimizer, type ReferenceCell, type ReferenceDims, type ReferenceParameters, rnnLossAndGradients } from '../src/reference/index.ts';
+import { cellKernelKey } from '../src/kernels/kernel-set.ts';
 import { expectClose } from './check-close.ts';
 import { contextFor, TEST_ADAPTERS } from './gpu-adapters.ts';
 import { randomFloats, seededRandom } from './random.ts';
@@ -13,29 +14,31 @@ import { randomFloats, seededRandom } from './random.ts';
 const CELLS: ReferenceCell[] = ['rnn_tanh', 'rnn_relu', 'lstm', 'gru'];
 const SIZES = { vocabulary: 7, dense: 3, hidden: 6, output: 5, timeSteps: 5, batchSize: 3 };
 const TOLERANCE = { relative: 1e-4, absolute: 2e-6 };
+/** A hidden size that is a multiple of 4, for the cells' vec4 kernels. */
+const VEC4_HIDDEN = 8;
 
-function modelConfig(cell: ReferenceCell, layers: number, input: 'tokens' | 'dense', seed: number): RnnModelConfig {
+function modelConfig(cell: ReferenceCell, layers: number, input: 'tokens' | 'dense', seed: number, hidden = SIZES.hidden): RnnModelConfig {
   return {
     cell: cell === 'lstm' || cell === 'gru' ? cell : 'rnn',
     nonlinearity: cell === 'rnn_relu' ? 'relu' : 'tanh',
     layers,
-    hiddenSize: SIZES.hidden,
+    hiddenSize: hidden,
     ...(input === 'tokens' ? { vocabularySize: SIZES.vocabulary } : { inputSize: SIZES.dense }),
     outputSize: SIZES.output,
     seed,
   };
 }
 
-function referenceDims(cell: ReferenceCell, layers: number, input: 'tokens' | 'dense'): ReferenceDims {
-  return { cell, layers, inputSize: input === 'tokens' ? SIZES.vocabulary : SIZES.dense, hiddenSize: SIZES.hidden, outputSize: SIZES.output };
+function referenceDims(cell: ReferenceCell, layers: number, input: 'tokens' | 'dense', hidden = SIZES.hidden): ReferenceDims {
+  return { cell, layers, inputSize: input === 'tokens' ? SIZES.vocabulary : SIZES.dense, hiddenSize: hidden, outputSize: SIZES.output };
 }
 
-function makeBatch(cell: ReferenceCell, layers: number, input: 'tokens' | 'dense', seed: number, timeSteps = SIZES.timeSteps) {
+function makeBatch(cell: ReferenceCell, layers: number, input: 'tokens' | 'dense', seed: number, timeSteps = SIZES.timeSteps, hidden = SIZES.hidden) {
   const { batchSize } = SIZES;
   const positions = timeSteps * batchSize;
   const random = seededRandom(seed);
   const ids = (bound: number) => Uint32Array.from({ length: positions }, () => Math.floor(random() * bound));
-  const states = layers * batchSize * SIZES.hidden;
+  const states = layers * batchSize * hidden;
   return {
     timeSteps,
     batchSize,
@@ -51,34 +54,47 @@ function toFloat64(parameters: Record<string, Float32Array>): ReferenceParameter
 }
 
 describe.each(TEST_ADAPTERS)('cells on %s', (adapter) => {
+  /** Loss, every gradient, final states and initial-state gradients against the reference. */
+  async function checkAgainstReference(cell: ReferenceCell, layers: number, input: 'tokens' | 'dense', hidden = SIZES.hidden) {
+    const model = await RnnModel.create(await contextFor(adapter), modelConfig(cell, layers, input, 11, hidden));
+    try {
+      // Weights ×2.5 so gates and tanh work away from their linear parts.
+      const scaled = Object.fromEntries(Object.entries(await model.readParameters()).map(([name, values]) => [name, values.map((v) => v * 2.5)]));
+      model.writeParameters(scaled);
+      const parameters = toFloat64(await model.readParameters());
+      const batch = makeBatch(cell, layers, input, 23, SIZES.timeSteps, hidden);
+      const loss = await model.computeGradients(batch).loss();
+      const want = rnnLossAndGradients(parameters, referenceDims(cell, layers, input, hidden), batch);
+      expect(Math.abs(loss - want.loss) / want.loss, `loss ${loss} vs ${want.loss}`).toBeLessThan(1e-5);
+      const gradients = await model.readGradients();
+      for (const name of Object.keys(want.gradients)) expectClose(`gradient ${name}`, gradients[name], want.gradients[name], TOLERANCE);
+      expectClose('final hidden', await model.readFinalHidden(), want.finalHidden, TOLERANCE);
+      const initial = await model.readInitialStateGradients();
+      expectClose('dL/dh0', initial.hidden, want.dInitialHidden, TOLERANCE);
+      if (cell === 'lstm') {
+        expectClose('final cell', await model.readFinalCell(), want.finalCell!, TOLERANCE);
+        expectClose('dL/dc0', initial.cell!, want.dInitialCell!, TOLERANCE);
+      }
+    } finally {
+      model.dispose();
+    }
+  }
+
   for (const cell of CELLS) {
     for (const layers of [1, 2]) {
       for (const input of ['tokens', 'dense'] as const) {
         it(`${cell}, ${layers} layer${layers > 1 ? 's' : ''}, ${input}: loss, every gradient, final states and initial-state gradients`, async () => {
-          const model = await RnnModel.create(await contextFor(adapter), modelConfig(cell, layers, input, 11));
-          try {
-            // Weights ×2.5 so gates and tanh work away from their linear parts.
-            const scaled = Object.fromEntries(Object.entries(await model.readParameters()).map(([name, values]) => [name, values.map((v) => v * 2.5)]));
-            model.writeParameters(scaled);
-            const parameters = toFloat64(await model.readParameters());
-            const batch = makeBatch(cell, layers, input, 23);
-            const loss = await model.computeGradients(batch).loss();
-            const want = rnnLossAndGradients(parameters, referenceDims(cell, layers, input), batch);
-            expect(Math.abs(loss - want.loss) / want.loss, `loss ${loss} vs ${want.loss}`).toBeLessThan(1e-5);
-            const gradients = await model.readGradients();
-            for (const name of Object.keys(want.gradients)) expectClose(`gradient ${name}`, gradients[name], want.gradients[name], TOLERANCE);
-            expectClose('final hidden', await model.readFinalHidden(), want.finalHidden, TOLERANCE);
-            const initial = await model.readInitialStateGradients();
-            expectClose('dL/dh0', initial.hidden, want.dInitialHidden, TOLERANCE);
-            if (cell === 'lstm') {
-              expectClose('final cell', await model.readFinalCell(), want.finalCell!, TOLERANCE);
-              expectClose('dL/dc0', initial.cell!, want.dInitialCell!, TOLERANCE);
-            }
-          } finally {
-            model.dispose();
-          }
+          await checkAgainstReference(cell, layers, input);
         });
       }
+    }
+
+    // H = 6 above runs the LSTM and GRU cells' word kernels; H a multiple of 4 their vec4 kernels.
+    if (cell === 'lstm' || cell === 'gru') {
+      it(`${cell}, 2 layers, dense, H = ${VEC4_HIDDEN} (the vec4 cell kernels): loss, every gradient, final states and initial-state gradients`, async () => {
+        expect(cellKernelKey(`${cell}CellForward`, { hiddenSize: VEC4_HIDDEN })).toBe(`${cell}CellForwardVec4`);
+        await checkAgainstReference(cell, 2, 'dense', VEC4_HIDDEN);
+      });
     }
 
     it(`${cell}, 2 layers: a 20-step Adam trajectory follows the reference`, async () => {

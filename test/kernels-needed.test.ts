@@ -60,12 +60,15 @@ describe('the input and dropout choices', () => {
   });
 });
 
-/** Configs that between them take every input kind, dropout on and off (and asked for on one layer), each cell, loss and optimizer. */
+/** Configs that between them take every input kind, dropout on and off (and asked for on one layer), each cell (with H a multiple of 4 and not), loss and optimizer. */
 const DISPATCH_CONFIGS: RnnModelConfig[] = [
   { cell: 'rnn', nonlinearity: 'relu', vocabularySize: 5, hiddenSize: 4, layers: 2, dropout: 0.3, clipGradientNorm: 1, optimizer: { type: 'sgd', learningRate: 0.1, momentum: 0.9 } },
   { cell: 'lstm', vocabularySize: 6, embeddingSize: 3, hiddenSize: 4, dropout: 0.5, optimizer: { type: 'adamw', learningRate: 0.01 } },
   { cell: 'gru', inputSize: 3, outputSize: 2, hiddenSize: 4, layers: 2, bidirectional: true, loss: 'mse', optimizer: { type: 'rmsprop', learningRate: 0.01 } },
   { cell: 'rnn', vocabularySize: 5, hiddenSize: 4, layers: 2 },
+  // H not a multiple of 4: the cells' word kernels (H = 4 above: their vec4 kernels).
+  { cell: 'lstm', vocabularySize: 5, hiddenSize: 5 },
+  { cell: 'gru', vocabularySize: 5, hiddenSize: 3 },
 ];
 
 function batchFor(config: ReturnType<typeof resolveConfig>): SequenceBatch {
@@ -107,6 +110,7 @@ describe.each(TEST_ADAPTERS)('kernelsNeededBy against the dispatches on %s', (ad
       const neededBesidesChoices = needed.filter((key) => !key.startsWith('matmul ') && !twinRanInstead(key));
       expect([...dispatched].filter((key) => !key.startsWith('matmul ')).sort()).toEqual([...neededBesidesChoices].sort());
       expect(dispatched.has('dropoutForward')).toBe(dropoutBetweenLayers(resolved));
+      if (resolved.cell !== 'rnn') expect(dispatched.has(`${resolved.cell}CellForwardVec4`)).toBe(resolved.hiddenSize % 4 === 0);
     });
   }
 });

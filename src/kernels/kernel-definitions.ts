@@ -38,7 +38,8 @@ export function kernelDefinitions(reductionSize: number): Map<string, [KernelNam
   }
   const reductions = new Set(['sumSquaresPartial', 'finishNorm', 'softmaxCrossEntropy', 'meanLoss']);
   for (const name of [
-    'lstmCellForward', 'lstmCellBackward', 'gruCellForward', 'gruCellBackward', 'sumSquaresPartial', 'finishNorm', 'scaleGradients',
+    'lstmCellForward', 'lstmCellBackward', 'gruCellForward', 'gruCellBackward',
+    'lstmCellForwardVec4', 'lstmCellBackwardVec4', 'gruCellForwardVec4', 'gruCellBackwardVec4', 'sumSquaresPartial', 'finishNorm', 'scaleGradients',
     'dropoutForward', 'dropoutBackward', 'tanhForward', 'tanhBackward', 'embeddingForward', 'embeddingForwardVec4', 'embeddingBackward', 'embeddingRowsForward',
     'embeddingRowsBackward', 'softmaxCrossEntropy', 'softmaxCrossEntropyPerRow', 'meanSquaredError', 'columnSums', 'meanLoss',
     'sgdUpdate', 'adamUpdate', 'rmspropUpdate', 'reverseRows', 'joinDirections', 'splitDirections',

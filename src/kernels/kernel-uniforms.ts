@@ -2,7 +2,7 @@
  * The uniform values of each op, packed by name against the kernel's declared
  * layout (registry.ts UNIFORM_LAYOUTS), and the constants shared with the WGSL.
  */
-import type { GruCellArgs, OptimizerKernel, OptimizerStepValues } from './op-args.ts';
+import type { OptimizerKernel, OptimizerStepValues } from './op-args.ts';
 import { UNIFORM_LAYOUTS as L } from './registry.ts';
 import { packUniforms } from './uniforms.ts';
 
@@ -65,12 +65,6 @@ export function directionUniforms(timeSteps: number, batch: number, hiddenSize: 
 /** Uniforms of a matmul dispatch: C [m, n] over k rows, offsets in words, biases NONE when absent. */
 export function matmulUniforms(m: number, n: number, k: number, offsetA: number, offsetB: number, offsetC: number, biasOffset0: number, biasOffset1: number, accumulate: number) {
   return packUniforms(L.matmul, { m, n, k, offsetA, offsetB, offsetC, biasOffset0, biasOffset1, accumulate });
-}
-
-export function gruUniforms(args: GruCellArgs, gradientOffset: number) {
-  return packUniforms(L.gruCell, {
-    batch: args.batch, hiddenSize: args.hiddenSize, inputPartOffset: args.inputPartOffset, recurrentPartOffset: args.recurrentPartOffset, previousOffset: args.previousOffset, gradientOffset,
-  });
 }
 
 export function embeddingUniforms(rows: number, width: number, vocabulary: number, weightOffset: number, biasOffset0: number, biasOffset1: number, outputOffset: number) {

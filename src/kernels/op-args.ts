@@ -32,6 +32,8 @@ export interface LstmCellArgs {
   hiddenOffset: number;
   /** Backward: dL/dc_t in `work`. */
   cellGradientOffset?: number;
+  /** Four hidden units per invocation where H and the offsets allow it (default; kernel-choice.ts cellKernelKey); false forces the word kernel (tests, benchmarks). */
+  vec4?: boolean;
 }
 
 export interface GruCellArgs {
@@ -51,6 +53,8 @@ export interface GruCellArgs {
   previousOffset: number;
   /** Backward: dL/dh_t in `stepStates`. */
   gradientOffset?: number;
+  /** As LstmCellArgs.vec4. */
+  vec4?: boolean;
 }
 export type OptimizerKernel = 'sgd' | 'adam' | 'rmsprop';
 

@@ -13,7 +13,11 @@ import embeddingUniformsSource from '../../shaders/embedding_uniforms.wgsl?raw';
 import embeddingVec4Source from '../../shaders/embedding_vec4.wgsl?raw';
 import gradientNormSource from '../../shaders/gradient_norm.wgsl?raw';
 import gruCellSource from '../../shaders/gru_cell.wgsl?raw';
+import gruCellVec4Source from '../../shaders/gru_cell_vec4.wgsl?raw';
+import gruCellWordsSource from '../../shaders/gru_cell_words.wgsl?raw';
 import lstmCellSource from '../../shaders/lstm_cell.wgsl?raw';
+import lstmCellVec4Source from '../../shaders/lstm_cell_vec4.wgsl?raw';
+import lstmCellWordsSource from '../../shaders/lstm_cell_words.wgsl?raw';
 import meanSquaredErrorSource from '../../shaders/mean_squared_error.wgsl?raw';
 import matmulSource from '../../shaders/matmul.wgsl?raw';
 import matmulTileSource from '../../shaders/matmul_tile.wgsl?raw';
@@ -84,6 +88,9 @@ const MATMUL_BINDINGS = { a: read(0), b: read(1), bias: unusedWhen(read(2), 'bot
 /** The fused RNN step: W_hh from the parameters, the state slots updated in place. */
 const RNN_STEP_FORWARD_BINDINGS = { weights: read(0), states: readWrite(2), u: uniform(3) };
 const LSTM_BINDINGS = { saved: readWrite(0), stepStates: readWrite(1), u: uniform(3) };
+const LSTM_BACKWARD_BINDINGS = { ...LSTM_BINDINGS, work: readWrite(2) };
+const GRU_FORWARD_BINDINGS = { saved: readWrite(1), stepStates: readWrite(2), u: uniform(4) };
+const GRU_BACKWARD_BINDINGS = { states: read(0), saved: readWrite(1), stepStates: readWrite(2), work: readWrite(3), u: uniform(4) };
 const SOFTMAX_BINDINGS = { targets: read(0), logits: readWrite(1), rowLosses: readWrite(2), u: uniform(3) };
 const REDUCE_BINDINGS = { input: read(0), output: readWrite(1), u: uniform(2) };
 
@@ -129,28 +136,56 @@ export const KERNELS = {
     bindings: { ...RNN_STEP_FORWARD_BINDINGS, saved: read(1) },
     uniforms: L.rnnStep,
   },
+  /** The LSTM cell one hidden unit per invocation (any H). */
   lstmCellForward: {
-    sources: [tanhSource, sigmoidSource, lstmCellSource],
+    sources: [tanhSource, sigmoidSource, lstmCellSource, lstmCellWordsSource],
     entryPoint: 'lstmCellForward',
     bindings: LSTM_BINDINGS,
     uniforms: L.lstmCell,
   },
   lstmCellBackward: {
-    sources: [tanhSource, sigmoidSource, lstmCellSource],
+    sources: [tanhSource, sigmoidSource, lstmCellSource, lstmCellWordsSource],
     entryPoint: 'lstmCellBackward',
-    bindings: { ...LSTM_BINDINGS, work: readWrite(2) },
+    bindings: LSTM_BACKWARD_BINDINGS,
     uniforms: L.lstmCell,
   },
+  /** The same four units per invocation, the buffers bound as vec4s (4x fewer loads and stores), where H and the offsets allow it (kernel-choice.ts cellKernelKey). */
+  lstmCellForwardVec4: {
+    sources: [tanhSource, sigmoidSource, lstmCellSource, lstmCellVec4Source],
+    entryPoint: 'lstmCellForwardVec4',
+    bindings: LSTM_BINDINGS,
+    uniforms: L.lstmCell,
+  },
+  lstmCellBackwardVec4: {
+    sources: [tanhSource, sigmoidSource, lstmCellSource, lstmCellVec4Source],
+    entryPoint: 'lstmCellBackwardVec4',
+    bindings: LSTM_BACKWARD_BINDINGS,
+    uniforms: L.lstmCell,
+  },
+  /** The GRU cell one hidden unit per invocation (any H). */
   gruCellForward: {
-    sources: [tanhSource, sigmoidSource, gruCellSource],
+    sources: [tanhSource, sigmoidSource, gruCellSource, gruCellWordsSource],
     entryPoint: 'gruCellForward',
-    bindings: { saved: readWrite(1), stepStates: readWrite(2), u: uniform(4) },
+    bindings: GRU_FORWARD_BINDINGS,
     uniforms: L.gruCell,
   },
   gruCellBackward: {
-    sources: [tanhSource, sigmoidSource, gruCellSource],
+    sources: [tanhSource, sigmoidSource, gruCellSource, gruCellWordsSource],
     entryPoint: 'gruCellBackward',
-    bindings: { states: read(0), saved: readWrite(1), stepStates: readWrite(2), work: readWrite(3), u: uniform(4) },
+    bindings: GRU_BACKWARD_BINDINGS,
+    uniforms: L.gruCell,
+  },
+  /** The same four units per invocation, the buffers bound as vec4s, as for the LSTM. */
+  gruCellForwardVec4: {
+    sources: [tanhSource, sigmoidSource, gruCellSource, gruCellVec4Source],
+    entryPoint: 'gruCellForwardVec4',
+    bindings: GRU_FORWARD_BINDINGS,
+    uniforms: L.gruCell,
+  },
+  gruCellBackwardVec4: {
+    sources: [tanhSource, sigmoidSource, gruCellSource, gruCellVec4Source],
+    entryPoint: 'gruCellBackwardVec4',
+    bindings: GRU_BACKWARD_BINDINGS,
     uniforms: L.gruCell,
   },
   /** Pass 1: the partial sums of squares into the scratch. */

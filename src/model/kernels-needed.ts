@@ -4,15 +4,16 @@
  * Each choice a config makes is the function its op or plan calls (kernel-choice.ts);
  * test/kernels-needed.test.ts checks the list against what plans dispatch.
  */
-import { dropoutBetweenLayers, lossKernel, matmulKeysFor, optimizerKernelKey, rnnStepKey, TOKEN_INPUT_KERNELS, tokenInput, VEC4_TWINS } from '../kernels/kernel-set.ts';
+import { cellKernelKey, dropoutBetweenLayers, lossKernel, matmulKeysFor, optimizerKernelKey, rnnStepKey, TOKEN_INPUT_KERNELS, tokenInput, VEC4_TWINS } from '../kernels/kernel-set.ts';
 import type { ResolvedConfig } from './config.ts';
 
 export function kernelsNeededBy(config: ResolvedConfig, cpuAdapter: boolean): string[] {
   // Every layer uses A·Bᵀ (projections, head), Aᵀ·B (weight gradients) and A·B (state gradients), on any core the shape picks.
   const keys = matmulKeysFor(cpuAdapter);
   if (config.cell === 'rnn') keys.push(rnnStepKey(false, config.nonlinearity === 'relu'), rnnStepKey(true, config.nonlinearity === 'relu'));
-  if (config.cell === 'lstm') keys.push('lstmCellForward', 'lstmCellBackward');
-  if (config.cell === 'gru') keys.push('gruCellForward', 'gruCellBackward');
+  // The layers' cell offsets are multiples of H, so H alone picks the word or the vec4 cell kernels.
+  if (config.cell === 'lstm') keys.push(cellKernelKey('lstmCellForward', { hiddenSize: config.hiddenSize }), cellKernelKey('lstmCellBackward', { hiddenSize: config.hiddenSize }));
+  if (config.cell === 'gru') keys.push(cellKernelKey('gruCellForward', { hiddenSize: config.hiddenSize }), cellKernelKey('gruCellBackward', { hiddenSize: config.hiddenSize }));
   keys.push(...TOKEN_INPUT_KERNELS[tokenInput(config)]);
   keys.push(lossKernel(config.loss, config.outputSize));
   if (dropoutBetweenLayers(config)) keys.push('dropoutForward', 'dropoutBackward');
