@@ -1,8 +1,8 @@
 /**
  * Our training step on one config: throughput, counts, and where the time goes.
  *
- * These adapters have no timestamp queries, so the split comes from timing
- * variants of the schedule, each over the same batch:
+ * The split comes from timing variants of the schedule, each over the same batch
+ * (where the device has timestamp queries, kernel-times.ts also measures each kernel's GPU time):
  *   step       trainStep (forward, loss, BPTT, Adam), no readback between steps
  *   gradients  computeGradients (no optimizer)       → update = step − gradients
  *   forward    predict (forward only, logits read back) → loss + backward = gradients − forward
