@@ -20,7 +20,7 @@ export interface GpuContextOptions {
    * Requests the 'timestamp-query' feature where the adapter has it (default false), for
    * profiling a step kernel by kernel (the bench does); `device.features` says whether it
    * was granted. In Node, Dawn's timestamp quantization is also turned off, so that
-   * dispatches shorter than its ~65 µs grain still read their time.
+   * dispatches shorter than its 65.536 µs grain still read their time.
    */
   timestampQueries?: boolean;
 }

@@ -5,10 +5,11 @@
  * a mappable one. The time of dispatch i is end − beginning of its pass, in
  * nanoseconds (Dawn converts the adapter's ticks when it resolves the queries).
  *
- * Only for measuring: a pass per dispatch costs more than the single pass of a
- * normal run, so the times sum to more than a normal run's GPU time on adapters
- * where a pass boundary costs something (it syncs and flushes). Needs a device
- * created with the 'timestamp-query' feature (createGpuContext({ timestampQueries: true })).
+ * Only for measuring: a pass per dispatch can cost more than the single pass of a
+ * normal run where a pass boundary costs something, or where a GPU would overlap
+ * independent dispatches of one pass (on SwiftShader the difference is within noise).
+ * Needs a device created with the 'timestamp-query' feature
+ * (createGpuContext({ timestampQueries: true })).
  */
 import type { KernelName } from './registry.ts';
 
