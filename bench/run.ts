@@ -11,6 +11,7 @@ import { type AdapterPreference, createGpuContext } from '../src/index.ts';
 import { ALL_KERNELS, KernelSet, matmulSchedule } from '../src/kernels/kernel-set.ts';
 import { measureCeilings } from './ceilings.ts';
 import { CONFIGS, matmulFlops, REFERENCE_PRODUCTS, shapeKey, stepProducts, type StepProduct } from './configs.ts';
+import { kernelTimesTable } from './kernel-times.ts';
 import { measureMatmul, type MatmulResult } from './matmul.ts';
 import { benchPytorch, type PytorchRun } from './pytorch.ts';
 import { ceilingsTable, cpuTable, type MatmulRow, matmulTable, memoryTable, profileTable, pytorchTable, tfjsTable, trainingTable } from './report.ts';
@@ -93,12 +94,17 @@ async function main(): Promise<void> {
   const started = new Date();
   const log = (line: string) => console.error(line);
 
-  const context = await createGpuContext({ adapter: values.adapter as AdapterPreference });
+  // Timestamp queries where the adapter has them: GPU time per kernel (kernel-times.ts).
+  const context = await createGpuContext({ adapter: values.adapter as AdapterPreference, timestampQueries: true });
   const device = context.device;
   const adapterKind = context.adapter.kind;
   console.log(`webgpu-rnn bench — ${context.description}`);
   console.log(`node ${process.version}, ${started.toISOString()}, warm-up ${repetitions.warmup}, steps ${repetitions.steps}, variants ${repetitions.variants}${quick ? ' (quick)' : ''}`);
-  console.log(`timestamp queries: ${device.features.has('timestamp-query') ? 'available (not used: the split comes from timing variants)' : 'not available; the split comes from timing variants'}\n`);
+  console.log(
+    device.features.has('timestamp-query')
+      ? 'timestamp queries: available; GPU time per kernel from profiled steps (a pass per dispatch), beside the split by timing variants\n'
+      : 'timestamp queries: not available on this adapter; no GPU time per kernel, the split of a step comes from timing variants only\n',
+  );
 
   log('ceilings …');
   const ceilings = await measureCeilings(device, quick);
@@ -168,6 +174,12 @@ async function main(): Promise<void> {
   console.log(
     '\nvs matmul: the step\'s matmul GFLOP/s ÷ our matmul\'s GFLOP/s on the same products alone; ' +
       'fixed = 2·(T/2 step) − (T step); rec./batched matmuls: the step\'s products timed alone; other = step − both.',
+  );
+  const profiled = training.filter((result) => result.kernelTimes);
+  console.log(
+    profiled.length > 0
+      ? profiled.map((result) => '\n' + kernelTimesTable(result.config.name, result.kernelTimes!, result.stepSeconds)).join('\n')
+      : '\nGPU time per kernel: not measured, this adapter has no timestamp-query (the split above comes from timing variants).',
   );
 
   const out = values.out ?? `bench/results/${adapterKind}-${started.toISOString().replace(/:/g, '-').replace(/\..*/, '')}.json`;

@@ -1,8 +1,8 @@
 /**
  * Our training step on one config: throughput, counts, and where the time goes.
  *
- * These adapters have no timestamp queries, so the split comes from timing
- * variants of the schedule, each over the same batch:
+ * The split comes from timing variants of the schedule, each over the same batch
+ * (where the device has timestamp queries, kernel-times.ts also measures each kernel's GPU time):
  *   step       trainStep (forward, loss, BPTT, Adam), no readback between steps
  *   gradients  computeGradients (no optimizer)       → update = step − gradients
  *   forward    predict (forward only, logits read back) → loss + backward = gradients − forward
@@ -16,6 +16,7 @@
 import { type GpuContext, RnnModel } from '../src/index.ts';
 import { GATES } from '../src/index.ts';
 import { type BenchConfig, LEARNING_RATE, type StepProduct, VOCABULARY, stepFlops } from './configs.ts';
+import { type KernelTimes, profileKernelTimes } from './kernel-times.ts';
 import { parameterCount, trackBuffers } from './memory.ts';
 import { countSubmits, timeRuns } from './timing.ts';
 
@@ -61,6 +62,8 @@ export interface TrainingResult {
     batchedMatmulSeconds: number;
     otherSeconds: number;
   };
+  /** Where the device has timestamp queries: GPU time per kernel of a profiled step (kernel-times.ts). */
+  kernelTimes?: KernelTimes;
 }
 
 /** A deterministic batch of random tokens (same generator as the TF.js side). */
@@ -107,6 +110,9 @@ export async function benchTraining(
     const stepSeconds = timed.result.seconds;
     const submitsPerStep = timed.submits / timed.result.runs;
 
+    // GPU time per kernel, where timestamp queries are available (a profiled step is a real step: after the timed ones).
+    const kernelTimes = device.features.has('timestamp-query') ? await profileKernelTimes(model, batch, repetitions.variants) : undefined;
+
     const gradientsSeconds = await variant(() => model.computeGradients(batch));
     await model.predict(batch); // the forward-only path, warmed
     const forwardSeconds = await variant(() => model.predict(batch));
@@ -148,6 +154,7 @@ export async function benchTraining(
         batchedMatmulSeconds,
         otherSeconds: stepSeconds - isolatedMatmulSeconds,
       },
+      kernelTimes,
     };
   } finally {
     buffers.stop();

@@ -11,11 +11,18 @@ import {
   featureLevelOf,
   parseAdapterPreference,
 } from './adapter-choice.ts';
-import { requireOptions } from '../validation.ts';
+import { InvalidArgumentError, requireOptions } from '../validation.ts';
 
 export interface GpuContextOptions {
   /** In Node: which adapter to use (default: $WEBGPU_RNN_ADAPTER, else 'auto'). Ignored in browsers. */
   adapter?: AdapterPreference;
+  /**
+   * Requests the 'timestamp-query' feature where the adapter has it (default false), for
+   * profiling a step kernel by kernel (the bench does); `device.features` says whether it
+   * was granted. In Node, Dawn's timestamp quantization is also turned off, so that
+   * dispatches shorter than its 65.536 µs grain still read their time.
+   */
+  timestampQueries?: boolean;
 }
 
 /** Limits the engine asks for up to what the adapter offers; kernels are sized from the device's values. */
@@ -114,13 +121,16 @@ async function chooseAdapter(options: GpuContextOptions): Promise<{ adapter: GPU
       : fromEnvironment
         ? parseAdapterPreference(fromEnvironment, `environment variable ${ADAPTER_ENV_VARIABLE}`)
         : 'auto';
-  const { findNodeAdapter } = await import('./node-adapters.ts');
-  return findNodeAdapter(preference);
+  const { findNodeAdapter, TIMESTAMPS_UNQUANTIZED } = await import('./node-adapters.ts');
+  return findNodeAdapter(preference, options.timestampQueries ? [TIMESTAMPS_UNQUANTIZED] : []);
 }
 
 /** Creates a GPU context: adapter choice, device with raised limits, fault reporting. */
 export async function createGpuContext(options: GpuContextOptions = {}): Promise<GpuContext> {
-  requireOptions('options', options, ['adapter'], true);
+  requireOptions('options', options, ['adapter', 'timestampQueries'], true);
+  if (options.timestampQueries !== undefined && typeof options.timestampQueries !== 'boolean') {
+    throw new InvalidArgumentError('options.timestampQueries', `got ${JSON.stringify(options.timestampQueries)}, expected true or false`);
+  }
   const { adapter, chosen, instance } = await chooseAdapter(options);
   const offered = adapter.limits.maxStorageBuffersPerShaderStage;
   if (offered < STORAGE_BUFFERS_NEEDED) {
@@ -131,6 +141,7 @@ export async function createGpuContext(options: GpuContextOptions = {}): Promise
   const device = await adapter.requestDevice({
     label: 'webgpu-rnn device',
     requiredLimits: requiredLimits(adapter),
+    requiredFeatures: options.timestampQueries && adapter.features.has('timestamp-query') ? ['timestamp-query'] : [],
   });
   return new GpuContext(device, chosen, instance);
 }

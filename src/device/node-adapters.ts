@@ -38,6 +38,9 @@ async function loadDawn(): Promise<DawnModule> {
   return dawnModule;
 }
 
+/** Dawn instance flag: timestamp queries read to the nanosecond instead of Dawn's default grain (for profiling). */
+export const TIMESTAMPS_UNQUANTIZED = 'disable-dawn-features=timestamp_quantization';
+
 export interface FoundAdapter {
   adapter: GPUAdapter;
   chosen: ChosenAdapter;
@@ -66,8 +69,8 @@ function isSoftware(adapter: GPUAdapter): boolean {
   return info.isFallbackAdapter === true || /swiftshader|llvmpipe|lavapipe|softpipe|warp/.test(names);
 }
 
-async function findHardware(dawn: DawnModule): Promise<FoundAdapter | undefined> {
-  const instance = dawn.create([]);
+async function findHardware(dawn: DawnModule, flags: string[]): Promise<FoundAdapter | undefined> {
+  const instance = dawn.create(flags);
   const adapter = await instance.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter || isSoftware(adapter)) return undefined;
   return classify(instance, adapter, 'hardware');
@@ -77,7 +80,7 @@ function swiftShaderIcdPath(): string {
   return process.env[SWIFTSHADER_ICD_ENV_VARIABLE] || DEBIAN_SWIFTSHADER_ICD;
 }
 
-async function findSwiftShader(dawn: DawnModule): Promise<FoundAdapter | undefined> {
+async function findSwiftShader(dawn: DawnModule, flags: string[]): Promise<FoundAdapter | undefined> {
   // A variable module name, as for 'webgpu': browser bundles must not try to include it.
   const fsModuleName = 'node:fs';
   const { existsSync } = (await import(/* @vite-ignore */ fsModuleName)) as typeof import('node:fs');
@@ -85,14 +88,14 @@ async function findSwiftShader(dawn: DawnModule): Promise<FoundAdapter | undefin
   if (!existsSync(icd)) return undefined;
   // The Vulkan loader reads this when Dawn creates its instance.
   process.env.VK_ICD_FILENAMES = icd;
-  const instance = dawn.create(['backend=vulkan']);
+  const instance = dawn.create(['backend=vulkan', ...flags]);
   const adapter = await instance.requestAdapter();
   if (!adapter) return undefined;
   return classify(instance, adapter, 'swiftshader');
 }
 
-async function findLlvmpipe(dawn: DawnModule): Promise<FoundAdapter | undefined> {
-  const instance = dawn.create(['backend=opengles']);
+async function findLlvmpipe(dawn: DawnModule, flags: string[]): Promise<FoundAdapter | undefined> {
+  const instance = dawn.create(['backend=opengles', ...flags]);
   const adapter = await instance.requestAdapter({ featureLevel: 'compatibility' } as GPURequestAdapterOptions);
   if (!adapter) return undefined;
   return classify(instance, adapter, 'llvmpipe');
@@ -106,14 +109,14 @@ const WHAT_EACH_NEEDS: Record<Exclude<AdapterPreference, 'auto'>, string> = {
   llvmpipe: "Mesa's llvmpipe through EGL (Debian: apt-get install libegl1 libgles2 libgl1-mesa-dri)",
 };
 
-/** Finds the adapter the preference asks for, or throws saying what is missing. */
-export async function findNodeAdapter(preference: AdapterPreference): Promise<FoundAdapter> {
+/** Finds the adapter the preference asks for, or throws saying what is missing; `flags` go to each Dawn instance. */
+export async function findNodeAdapter(preference: AdapterPreference, flags: string[] = []): Promise<FoundAdapter> {
   const dawn = await loadDawn();
   const finders = { hardware: findHardware, swiftshader: findSwiftShader, llvmpipe: findLlvmpipe };
   const order: Exclude<AdapterPreference, 'auto'>[] =
     preference === 'auto' ? ['hardware', 'swiftshader', 'llvmpipe'] : [preference];
   for (const kind of order) {
-    const found = await finders[kind](dawn);
+    const found = await finders[kind](dawn, flags);
     if (found) return found;
   }
   const needs = order.map((kind) => `${kind} needs ${WHAT_EACH_NEEDS[kind]}`).join('; ');

@@ -6,6 +6,7 @@
  * learning rate) are rewritten with `updateUniforms`.
  */
 import { type BindingBuffers, type StorageEntry, storageEntries, uniformBinding } from './bindings.ts';
+import { DispatchProfiler, type DispatchTiming } from './dispatch-profiler.ts';
 import type { Kernel } from './pipeline-cache.ts';
 import type { KernelBuffers, KernelName } from './registry.ts';
 import { type UniformField, uniformBytes } from './uniforms.ts';
@@ -132,6 +133,35 @@ export class DispatchPlan {
       if (Array.isArray(workgroups)) pass.dispatchWorkgroups(workgroups[0], workgroups[1], workgroups[2]);
       else pass.dispatchWorkgroupsIndirect(workgroups.buffer, workgroups.offset * 4);
     }
+  }
+
+  /**
+   * Profiling only: records dispatches `from`..`to` in order, each in a compute pass of its
+   * own whose beginning and end `profiler` times. The same work as `encode`, so the same
+   * results; normal runs use `encode` (one pass, no queries).
+   */
+  encodeTimed(encoder: GPUCommandEncoder, profiler: DispatchProfiler, from = 0, to = this.pending.length): void {
+    for (let index = from; index < to; index++) {
+      const { label, kernel } = this.pending[index];
+      const pass = encoder.beginComputePass({ label, timestampWrites: profiler.timestampWrites(label, kernel.name) });
+      this.encode(pass, index, index + 1);
+      pass.end();
+    }
+  }
+
+  /** Runs the plan alone with every dispatch timed (see encodeTimed; needs 'timestamp-query'); its GPU time per dispatch. */
+  async profile(queriesPerSet?: number): Promise<DispatchTiming[]> {
+    const profiler = new DispatchProfiler(this.device, `${this.label} profile`, queriesPerSet);
+    try {
+      const encoder = this.device.createCommandEncoder({ label: `${this.label} profiled` });
+      this.encodeTimed(encoder, profiler);
+      profiler.resolve(encoder);
+      this.device.queue.submit([encoder.finish()]);
+    } catch (error) {
+      profiler.destroy();
+      throw error;
+    }
+    return profiler.read();
   }
 
   /** Runs the plan alone: one encoder, one pass, one submission. */

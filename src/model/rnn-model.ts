@@ -6,6 +6,7 @@
  */
 import { readFloats, writeElements } from '../device/buffers.ts';
 import type { GpuContext } from '../device/gpu-context.ts';
+import type { DispatchTiming } from '../kernels/dispatch-profiler.ts';
 import { dropoutBetweenLayers, KernelSet } from '../kernels/kernel-set.ts';
 import { type EpochOptions, trainOneEpoch } from '../training/epoch.ts';
 import { isPlainObject, InvalidArgumentError } from '../validation.ts';
@@ -271,6 +272,15 @@ export class RnnModel {
       update: plan.partSize('update'),
       total: plan.dispatchCount,
     };
+  }
+
+  /**
+   * @internal The bench's profiling hook, not part of the API: one trainStep (the same work,
+   * results and counters) with each dispatch in a pass of its own timed by timestamp queries;
+   * needs a context created with { timestampQueries: true } on an adapter that has them.
+   */
+  profileTrainStep(batch: SequenceBatch, options: RunOptions = {}): Promise<{ step: StepResult; dispatches: DispatchTiming[] }> {
+    return this.runner.profile(batch, ['forward', 'loss', 'backward', 'update'], streamOf(options, 'trainStep'));
   }
 
   /**

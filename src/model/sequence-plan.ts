@@ -10,6 +10,7 @@
  */
 import { createStorageBuffer, readFloats, writeElements } from '../device/buffers.ts';
 import { type DispatchHandle, DispatchPlan } from '../kernels/dispatch-plan.ts';
+import type { DispatchProfiler } from '../kernels/dispatch-profiler.ts';
 import { dropoutBetweenLayers, dropoutUniforms, type KernelSet, normUniforms, meanLossUniforms, mseUniforms, softmaxUniforms, type OptimizerKernel, optimizerKernel, optimizerUniforms, type OptimizerStepValues, tokenInput, updateInvocations } from '../kernels/kernel-set.ts';
 import type { ValidatedBatch } from './batch.ts';
 import type { ResolvedConfig } from './config.ts';
@@ -58,6 +59,8 @@ export interface StepRecording {
   /** Further work in the same compute pass, after the step's parts (e.g. drawing a token). */
   alsoInPass?: (pass: GPUComputePassEncoder) => void;
   label: string;
+  /** Profiling only (the bench): times each dispatch in a pass of its own; the same work and results. */
+  profiler?: DispatchProfiler;
 }
 
 export class SequencePlan {
@@ -234,11 +237,12 @@ export class SequencePlan {
     if (parts.includes('backward')) this.encodeZeroGradients(encoder);
     // 2. The initial states of every layer: given, carried or zero.
     encodeInitialStates(this.device, encoder, this.layers, this.batchSize, run.initialStates);
-    // 3. Forward t = 0..T−1, loss, backward t = T−1..0, (the norm alone or) the update: one compute pass.
+    // 3. Forward t = 0..T−1, loss, backward t = T−1..0, (the norm alone or) the update: one compute pass
+    //    (profiled: each dispatch in a timed pass of its own, before it).
+    const ranges = STEP_ORDER.filter((part) => parts.includes(part)).map((part) => this.parts[part]);
+    if (run.profiler) for (const range of ranges) this.plan.encodeTimed(encoder, run.profiler, ...range);
     const pass = encoder.beginComputePass({ label: run.label });
-    for (const part of STEP_ORDER) {
-      if (parts.includes(part)) this.plan.encode(pass, ...this.parts[part]);
-    }
+    if (!run.profiler) for (const range of ranges) this.plan.encode(pass, ...range);
     run.alsoInPass?.(pass);
     pass.end();
     // 4. The final states, for reading and for the next 'carry'.

@@ -8,6 +8,7 @@
 import { checkScheduledLearningRate } from './options.ts';
 import { readFloats, readWords } from '../device/buffers.ts';
 import type { GpuContext } from '../device/gpu-context.ts';
+import { DispatchProfiler, type DispatchTiming } from '../kernels/dispatch-profiler.ts';
 import { dropoutBetweenLayers, GUARD_SKIPPED_STEPS, type KernelSet } from '../kernels/kernel-set.ts';
 import { InvalidArgumentError } from '../validation.ts';
 import { type SequenceBatch, validateBatch, type ValidatedBatch } from './batch.ts';
@@ -83,13 +84,13 @@ export class StepRunner {
   }
 
   /** A run that computes a loss (trainStep, computeGradients, evaluate) on stream `stream`. */
-  run(batch: SequenceBatch, parts: StepPart[], stream: string): StepResult {
+  run(batch: SequenceBatch, parts: StepPart[], stream: string, profiler?: DispatchProfiler): StepResult {
     const validated = validateBatch(batch, this.config, true);
     const updating = parts.includes('update');
     const step = updating ? this.counters.optimizerStep + 1 : 0;
     if (updating) checkScheduledLearningRate(step, this.learningRateAt(step));
     const lossIndex = this.counters.lossWrites;
-    this.submit(validated, parts, { stream, step, lossSlot: lossIndex % LOSS_HISTORY_LENGTH });
+    this.submit(validated, parts, { stream, step, lossSlot: lossIndex % LOSS_HISTORY_LENGTH, profiler });
     if (updating) this.counters.optimizerStep = step;
     this.counters.lossWrites++;
     const gradientNorm = () =>
@@ -106,8 +107,23 @@ export class StepRunner {
     return { step, loss, gradientNorm };
   }
 
+  /** A run (as `run`) with every dispatch timed on the GPU in a pass of its own (profiling only; needs 'timestamp-query'). */
+  async profile(batch: SequenceBatch, parts: StepPart[], stream: string): Promise<{ step: StepResult; dispatches: DispatchTiming[] }> {
+    const profiler = new DispatchProfiler(this.device, 'step profile');
+    let step: StepResult;
+    try {
+      step = this.run(batch, parts, stream, profiler);
+    } catch (error) {
+      profiler.destroy();
+      throw error;
+    }
+    const dispatches = await profiler.read();
+    this.context.throwIfFaulted();
+    return { step, dispatches };
+  }
+
   /** Runs `parts` of the step on one batch: sets the run up, has its plan record it, and submits it. */
-  submit(batch: ValidatedBatch, parts: StepPart[], run: { stream: string; step?: number; lossSlot?: number }): SequencePlan {
+  submit(batch: ValidatedBatch, parts: StepPart[], run: { stream: string; step?: number; lossSlot?: number; profiler?: DispatchProfiler }): SequencePlan {
     this.checkUsable();
     const streams = this.buffers.streams;
     const B = batch.batchSize;
@@ -129,7 +145,8 @@ export class StepRunner {
     });
     const label = `run T=${batch.timeSteps} B=${B}`;
     const encoder = this.device.createCommandEncoder({ label });
-    plan.record(encoder, { parts, initialStates, finalStates: streams.target(run.stream, B), lengths: batch.lengths, label });
+    plan.record(encoder, { parts, initialStates, finalStates: streams.target(run.stream, B), lengths: batch.lengths, label, profiler: run.profiler });
+    run.profiler?.resolve(encoder);
     this.device.queue.submit([encoder.finish()]);
     this.lastPlan = plan;
     if (plan.mode === 'train') this.lastTrainingPlan = plan;
