@@ -10,7 +10,7 @@
 import { createStorageBuffer } from '../src/device/buffers.ts';
 import { type AdapterPreference, createGpuContext } from '../src/index.ts';
 import { DispatchPlan } from '../src/kernels/dispatch-plan.ts';
-import { ALL_KERNELS, KernelSet } from '../src/kernels/kernel-set.ts';
+import { ALL_KERNELS, GRADIENT_NORM_SCRATCH, KernelSet } from '../src/kernels/kernel-set.ts';
 import { cpuSecondsOf, timeQueue } from './timing.ts';
 
 const adapter = (process.argv[2] ?? 'llvmpipe') as AdapterPreference;
@@ -25,6 +25,7 @@ const grads = big(4 * H * (H + V) + 8 * H + V * H + V + 64);
 const m1 = big(4 * H * (H + V) + 8 * H + V * H + V + 64), m2 = big(4 * H * (H + V) + 8 * H + V * H + V + 64);
 const count = 4 * H * (H + V) + 8 * H + V * H + V;
 const tokens = big(T * B);
+const normScratch = big(GRADIENT_NORM_SCRATCH), guardWords = big(4);
 const saved = big(T * B * 4 * H + (T + 1) * B * H), states = big((T + 1) * B * H), work = big(T * B * 4 * H + (T + 2) * B * H);
 const gates = big(T * B * 4 * H);
 const ops: Record<string, (plan: DispatchPlan) => void> = {
@@ -33,6 +34,7 @@ const ops: Record<string, (plan: DispatchPlan) => void> = {
   'embeddingForward (all T)': (p) => kernels.embeddingForward(p, { tokens, parameters: params, weightOffset: 0, biasOffsets: [4 * H * (H + V), 4 * H * (H + V) + 4 * H], output: { buffer: gates, offset: 0 }, rows: T * B, width: 4 * H, vocabulary: V }, 'x'),
   'embeddingBackward (all T)': (p) => kernels.embeddingBackward(p, { tokens, dPreactivations: { buffer: gates, offset: 0 }, gradients: grads, weightOffset: 0, rows: T * B, width: 4 * H, vocabulary: V }, 'x'),
   'columnSums (all T)': (p) => kernels.columnSums(p, { buffer: gates, offset: 0 }, T * B, 4 * H, { buffer: grads, offsets: [8, 8 + 4 * H] }, 'x'),
+  'gradient norm': (p) => kernels.guardedGradientNorm(p, { gradients: grads, count, scratch: normScratch, normHistory: m1, lossHistory: m2, guard: guardWords, maxNorm: 0, updateCount: count }, 'x'),
   adam: (p) => kernels.optimizerUpdate(p, 'adam', { gradients: grads, parameters: params, firstState: m1, secondState: m2 }, { count, learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, biasCorrection1: 0.1, biasCorrection2Sqrt: 0.03, weightDecay: 0, decoupled: false } as never, 'x'),
   'softmaxCE (all T)': (p) => kernels.softmaxCrossEntropy(p, { targets: tokens, logits: { buffer: work, offset: 0 }, rowLosses: m1, rows: T * B, classes: V }, 'x'),
   'head forward (all T)': (p) => kernels.matmul(p, { a: { buffer: states, offset: B * H }, b: { buffer: params, offset: 0 }, c: { buffer: work, offset: 0 }, m: T * B, n: V, k: H, transposeB: true, bias: { buffer: params, offsets: [8] } }, 'x'),
@@ -57,7 +59,7 @@ for (const [name, op] of Object.entries(ops)) {
   await time(2);
   let best = { wall: Infinity, cpu: Infinity };
   for (let round = 0; round < 3; round++) { const t = await time(64); if (t.cpu < best.cpu) best = t; }
-  const perStep = name.includes('all T') || name === 'adam' ? 1 : T;
+  const perStep = name.includes('all T') || name === 'adam' || name === 'gradient norm' ? 1 : T;
   // (rec. forward and backward run once per time step; the rest once per step.)
   console.log(`${name.padEnd(28)} wall ${(best.wall * 1e6).toFixed(1).padStart(8)} µs  cpu ${(best.cpu * 1e6).toFixed(1).padStart(8)} µs   × ${perStep} = ${(best.cpu * perStep * 1e3).toFixed(2)} ms CPU per step`);
 }

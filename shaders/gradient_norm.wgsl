@@ -4,7 +4,10 @@
 //   c = min(1, maxNorm / (‖g‖ + 1e-6)),  g ← c · g          (torch.nn.utils.clip_grad_norm_, when clipping)
 //   finite = ‖g‖ and the step's loss are finite numbers
 // in three dispatches:
-//   sumSquaresPartial: workgroup w writes Σ g_i² over its grid-stride share to partials[w]
+//   sumSquaresPartial: invocation p writes Σ g_i² over i = p, p + PARTIALS, … to partials[p]
+//                      (no workgroup memory or barriers: on CPU adapters a barrier switches
+//                      every invocation of the workgroup, and SwiftShader spent 40 ms a step
+//                      on the first pass when each workgroup reduced its share)
 //   finishNorm:        one workgroup sums the partials in a fixed order; writes ‖g‖ to the
 //                      norm history, c to partials[PARTIALS], and the optimizer's indirect
 //                      dispatch size: its grid if finite, 0 workgroups (the update skipped)
@@ -14,7 +17,7 @@
 // assume no NaN in float comparisons.
 
 override WORKGROUP_SIZE: u32 = 64u;
-const PARTIALS: u32 = 64u; // workgroups of the first pass
+const PARTIALS: u32 = 4096u; // invocations of the first pass (GRADIENT_NORM_PARTIALS), a partial sum each
 
 struct NormUniforms {
   count: u32,
@@ -48,14 +51,14 @@ fn isFiniteNumber(x: f32) -> bool {
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn sumSquaresPartial(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
+fn sumSquaresPartial(@builtin(global_invocation_id) id: vec3<u32>) {
+  let p = id.x;
   var sum = 0.0;
-  for (var i = group.x * WORKGROUP_SIZE + lane; i < u.count; i += PARTIALS * WORKGROUP_SIZE) {
+  for (var i = p; i < u.count; i += PARTIALS) {
     let g = source[i];
     sum += g * g;
   }
-  let total = reduceWorkgroup(sum, lane);
-  if (lane == 0u) { destination[group.x] = total; }
+  destination[p] = sum;
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

@@ -25,8 +25,8 @@ export function optimizerUniforms(type: OptimizerKernel, v: OptimizerStepValues)
   }
 }
 
-/** Workgroups of the first norm pass (PARTIALS in gradient_norm.wgsl), and the scratch words the clip needs. */
-export const GRADIENT_NORM_PARTIALS = 64;
+/** Invocations of the first norm pass, a partial sum each (PARTIALS in gradient_norm.wgsl), and the scratch words the clip needs. */
+export const GRADIENT_NORM_PARTIALS = 4096;
 export const GRADIENT_NORM_SCRATCH = GRADIENT_NORM_PARTIALS + 1;
 
 /** Uniforms of the gradient-norm dispatches: this run's norm goes to history[historySlot]. */

@@ -20,7 +20,7 @@ export const optimizerOps = {
     label: string,
   ): DispatchHandle {
     const uniforms = normUniforms(args.count, args.maxNorm, 0, this.updateGrid(args.updateCount));
-    plan.add(this.kernel('sumSquaresPartial'), { gradients: args.gradients, scratch: args.scratch }, uniforms, [GRADIENT_NORM_PARTIALS], `${label}: partial sums of squares`);
+    plan.add(this.kernel('sumSquaresPartial'), { gradients: args.gradients, scratch: args.scratch }, uniforms, [GRADIENT_NORM_PARTIALS / this.reductionSize], `${label}: partial sums of squares`);
     const finish = plan.add(this.kernel('finishNorm'), { lossHistory: args.lossHistory, scratch: args.scratch, normHistory: args.normHistory, guard: args.guard }, uniforms, [1], `${label}: norm, clip coefficient and guard`);
     if (args.maxNorm > 0) {
       plan.add(this.kernel('scaleGradients'), { scratch: args.scratch, gradients: args.gradients }, uniforms, this.elementwiseGrid(args.count), `${label}: clip`);
