@@ -4,7 +4,7 @@
  * Each choice a config makes is the function its op or plan calls (kernel-choice.ts);
  * test/kernels-needed.test.ts checks the list against what plans dispatch.
  */
-import { cellKernelKey, CHOSEN_MATMUL_VARIANTS, dropoutBetweenLayers, isRegisterTile, lossKernel, matmulKey, optimizerKernelKey, rnnStepKey, TOKEN_INPUT_KERNELS, tokenInput } from '../kernels/kernel-set.ts';
+import { cellKernelKey, CHOSEN_MATMUL_VARIANTS, dropoutBetweenLayers, isRegisterTile, lossKernel, matmulKey, multiplesOf4, optimizerKernelKey, rnnStepKey, TOKEN_INPUT_KERNELS, tokenInput } from '../kernels/kernel-set.ts';
 import type { ResolvedConfig } from './config.ts';
 
 export function kernelsNeededBy(config: ResolvedConfig): string[] {
@@ -15,8 +15,9 @@ export function kernelsNeededBy(config: ResolvedConfig): string[] {
       keys.push(matmulKey(variant, false, true, vec4), matmulKey(variant, true, false, vec4), matmulKey(variant, false, false, vec4));
     }
   }
-  if (config.cell === 'rnn') keys.push(rnnStepKey(false, config.nonlinearity === 'relu'), rnnStepKey(true, config.nonlinearity === 'relu'));
-  // The layers' cell offsets are multiples of H, so H alone picks the word or the vec4 cell kernels.
+  // The layers' offsets are multiples of H, so H alone picks the word or the vec4 recurrent kernels.
+  const relu = config.nonlinearity === 'relu';
+  if (config.cell === 'rnn') keys.push(rnnStepKey(false, relu, multiplesOf4([config.hiddenSize])), rnnStepKey(true, relu, multiplesOf4([config.hiddenSize])));
   if (config.cell === 'lstm') keys.push(cellKernelKey('lstmCellForward', { hiddenSize: config.hiddenSize }), cellKernelKey('lstmCellBackward', { hiddenSize: config.hiddenSize }));
   if (config.cell === 'gru') keys.push(cellKernelKey('gruCellForward', { hiddenSize: config.hiddenSize }), cellKernelKey('gruCellBackward', { hiddenSize: config.hiddenSize }));
   keys.push(...TOKEN_INPUT_KERNELS[tokenInput(config)]);
