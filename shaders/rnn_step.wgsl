@@ -11,8 +11,19 @@
 //
 // opA is the previous/next state slot (B x H), opB is W_hhᵀ (forward) or W_hh
 // (backward), read from the flat parameter buffer. This file holds what both
-// directions share; rnn_step_forward.wgsl and rnn_step_backward.wgsl follow it with
-// their storeOutput and entry point (backward alone binds the saved hidden states).
+// directions and both kinds of loads share: the uniforms, and the register-tile
+// core's epilogue (matmul_register_tile.wgsl), which adds four columns of a row of
+// the product into the target slot and applies the direction's
+//   fn stepOutputs(row: u32, col: u32, sums: vec4<f32>) -> vec4<f32>
+// (rnn_step_forward.wgsl, rnn_step_backward.wgsl, with their entry points). The
+// loads file binds the buffers (the backward step alone uses `saved`) and defines
+// the core's block loads and
+//   fn loadTargetRow(row: u32, col: u32) -> vec4<f32>   // slot[row, col .. col + 3]
+//   fn storeTargetRow(row: u32, col: u32, values: vec4<f32>)
+//   fn loadSavedRow(row: u32, col: u32) -> vec4<f32>    // h_t[row, col .. col + 3]
+// rnn_step_register_loads.wgsl with words (any H: columns past H clamped on load,
+// skipped on store), rnn_step_register_loads_vec4.wgsl with vec4s (H and every
+// offset multiples of 4).
 
 override RELU: bool = false; // the nonlinearity: relu instead of tanh (dA = dH ⊙ [h > 0])
 override TRANSPOSE_B: bool = true; // true: forward (W_hhᵀ), false: backward (W_hh)
@@ -26,17 +37,9 @@ struct StepUniforms {
   savedOffset: u32,   // backward: h_t in the hidden-state buffer
 }
 
-@group(0) @binding(0) var<storage, read> weights: array<f32>;
-@group(0) @binding(2) var<storage, read_write> states: array<f32>;
-@group(0) @binding(3) var<uniform> u: StepUniforms;
-
-fn loadA(row: u32, k: u32) -> f32 {
-  if (row >= u.batch || k >= u.hiddenSize) { return 0.0; }
-  return states[u.sourceOffset + row * u.hiddenSize + k];
-}
-
-fn loadB(k: u32, col: u32) -> f32 {
-  if (k >= u.hiddenSize || col >= u.hiddenSize) { return 0.0; }
-  if (TRANSPOSE_B) { return weights[u.weightOffset + col * u.hiddenSize + k]; }
-  return weights[u.weightOffset + k * u.hiddenSize + col];
+// slot[row, col .. col + 3] = stepOutputs(slot[row, col .. col + 3] + products); the row and the
+// first column inside the matrix (the loads file skips columns past H).
+fn storeOutputRow(row: u32, col: u32, products: vec4<f32>) {
+  if (row >= u.batch || col >= u.hiddenSize) { return; }
+  storeTargetRow(row, col, stepOutputs(row, col, loadTargetRow(row, col) + products));
 }

@@ -1,11 +1,8 @@
 // rnnStepForward (see rnn_step.wgsl, which comes first in this module):
 //   h = tanh(slot + product) (or relu), in place in the hidden states.
 
-fn storeOutput(row: u32, col: u32, product: f32) {
-  if (row >= u.batch || col >= u.hiddenSize) { return; }
-  let index = u.targetOffset + row * u.hiddenSize + col;
-  let sum = states[index] + product;
-  states[index] = select(stableTanh(sum), max(sum, 0.0), RELU);
+fn stepOutputs(row: u32, col: u32, sums: vec4<f32>) -> vec4<f32> {
+  return select(stableTanh4(sums), max(sums, vec4<f32>(0.0)), RELU);
 }
 
 @compute @workgroup_size(THREADS_X, THREADS_Y)

@@ -32,3 +32,8 @@ fn stableTanh4(x: vec4<f32>) -> vec4<f32> {
 fn tanhBackwardFromOutput(dOutput: f32, output: f32) -> f32 {
   return dOutput * ((1.0 - output) * (1.0 + output));
 }
+
+// tanhBackwardFromOutput on four values at once (the same operations).
+fn tanhBackwardFromOutput4(dOutput: vec4<f32>, output: vec4<f32>) -> vec4<f32> {
+  return dOutput * ((1.0 - output) * (1.0 + output));
+}

@@ -1,24 +1,26 @@
 /**
- * The LSTM and GRU cells' vec4 kernels (four hidden units per invocation, buffers bound
- * as vec4s) against their word kernels (one unit per invocation), forward and backward
- * on each adapter: from the same buffers, every word of every buffer afterwards is the
- * same bit for bit, for shapes of several workgroups with H/4 odd; gate pre-activations
- * include tanh's and σ's hard points; any one offset not a multiple of 4 takes the word
- * kernel. And which kernel cellKernelKey picks (no GPU).
+ * The recurrent kernels' vec4 variants against their word variants, forward and backward
+ * on each adapter: the LSTM and GRU cells (four hidden units per invocation, buffers bound
+ * as vec4s, against one unit per invocation) and the fused RNN step, tanh and relu
+ * (operands and epilogue as vec4s, K_STEP 4, against word loads). From the same buffers,
+ * every word of every buffer afterwards is the same bit for bit, for shapes of several
+ * workgroups with H/4 odd; gate pre-activations include tanh's and σ's hard points; any
+ * one offset not a multiple of 4 takes the word kernel. And which kernel cellKernelKey
+ * picks (no GPU).
  */
 import { describe, expect, it } from 'vitest';
 import { createStorageBufferWith, readWords } from '../src/device/buffers.ts';
 import { type DispatchHandle, DispatchPlan } from '../src/kernels/dispatch-plan.ts';
-import { type CellKernel, cellKernelKey, ELEMENTWISE_WORKGROUP, type GruCellArgs, KernelSet, type LstmCellArgs } from '../src/kernels/kernel-set.ts';
+import { cellKernelKey, ELEMENTWISE_WORKGROUP, type GruCellArgs, KernelSet, type LstmCellArgs, matmulGrid, RNN_STEP_TILE, type RnnStepArgs, rnnStepKey } from '../src/kernels/kernel-set.ts';
 import { contextFor, TEST_ADAPTERS } from './gpu-adapters.ts';
 import { randomFloats } from './random.ts';
 
-/** [B, H]: B·H/4 spans 2 workgroups of the vec4 kernels (5–7 of the word kernels); H/4 = 3 and 33. */
+/** [B, H]: 2 workgroups of the vec4 cell kernels (5–7 of the word ones), 3 of the RNN step; H/4 = 3 and 33. */
 const SHAPES: [number, number][] = [
   [24, 12],
   [3, 132],
 ];
-/** Two time steps, the cells run at t = 1, so every offset is a non-zero multiple of 4. */
+/** Two time steps, the kernels run at t = 1, so every offset is a non-zero multiple of 4. */
 const T = 2;
 const t = 1;
 
@@ -33,32 +35,74 @@ function contents(words: number, seed: number): Float32Array {
 }
 
 type Buffers = Record<string, GPUBuffer>;
-type CellArgs = LstmCellArgs | GruCellArgs;
+type CellArgs = LstmCellArgs | GruCellArgs | RnnStepArgs;
 
 interface CellCase {
   name: string;
-  /** The op (KernelSet method), named as its word kernel. */
-  kernel: CellKernel;
+  /** The op (KernelSet method). */
+  op: 'lstmCellForward' | 'lstmCellBackward' | 'gruCellForward' | 'gruCellBackward' | 'rnnStepForward' | 'rnnStepBackward';
+  /** The pipeline keys of its word and vec4 variants. */
+  keys: [string, string];
   /** Initial contents of each buffer, by the name `args` binds it under (4 words more than the op reaches). */
-  initial(S: number): Record<string, Float32Array>;
+  initial(B: number, H: number): Record<string, Float32Array>;
   /** The op's arguments for step t. */
   args(buffers: Buffers, B: number, H: number): CellArgs;
   /** The buffer the dispatch writes its main output to, and how many of its words it writes. */
   written: [string, (S: number) => number];
+  /** Workgroups of the vec4 variant. */
+  workgroups(B: number, H: number): number;
+}
+
+const cellWorkgroups = (B: number, H: number) => Math.ceil((B * H) / 4 / ELEMENTWISE_WORKGROUP);
+const stepWorkgroups = (B: number, H: number) => matmulGrid(RNN_STEP_TILE, B, H).reduce((x, y) => x * y);
+/** W_hh's offset in the RNN step's parameter buffer. */
+const WEIGHT_OFFSET = 64;
+
+/** The fused RNN step, forward or backward, tanh or relu. */
+function rnnStepCase(backward: boolean, relu: boolean, seed: number): CellCase {
+  const direction = backward ? 'backward' : 'forward';
+  return {
+    name: `RNN ${relu ? 'relu' : 'tanh'} ${direction}`,
+    op: backward ? 'rnnStepBackward' : 'rnnStepForward',
+    keys: [rnnStepKey(backward, relu), rnnStepKey(backward, relu, true)],
+    initial: (B, H) => ({
+      parameters: Float32Array.from(contents(WEIGHT_OFFSET + H * H + 4, seed), (w) => w / 8),
+      states: contents((T + 2) * B * H + 4, seed + 1),
+      ...(backward ? { hidden: contents((T + 1) * B * H + 4, seed + 2).map((h) => h / 4) } : {}),
+    }),
+    args: (b, B, H) => ({
+      relu,
+      parameters: b.parameters,
+      weightOffset: WEIGHT_OFFSET,
+      states: b.states,
+      // Forward: h_t into slot t + 1 from h_{t−1} in slot t; backward: dA_t into slot t + 1 from dA_{t+1} in slot t + 2.
+      sourceOffset: (backward ? t + 2 : t) * B * H,
+      targetOffset: (t + 1) * B * H,
+      ...(backward ? { saved: { buffer: b.hidden, offset: (t + 1) * B * H } } : {}),
+      batch: B,
+      hiddenSize: H,
+    }),
+    written: ['states', (S) => S],
+    workgroups: stepWorkgroups,
+  };
 }
 
 const CASES: CellCase[] = [
   {
     name: 'LSTM forward',
-    kernel: 'lstmCellForward',
-    initial: (S) => ({ saved: contents(T * 4 * S + (T + 1) * S + 4, 1), hidden: contents((T + 1) * S + 4, 2) }),
+    op: 'lstmCellForward',
+    keys: ['lstmCellForward', 'lstmCellForwardVec4'],
+    workgroups: cellWorkgroups,
+    initial: (B, H, S = B * H) => ({ saved: contents(T * 4 * S + (T + 1) * S + 4, 1), hidden: contents((T + 1) * S + 4, 2) }),
     args: (b, B, H) => ({ saved: b.saved, stepStates: b.hidden, batch: B, hiddenSize: H, gatesOffset: t * 4 * B * H, cellOffset: T * 4 * B * H + t * B * H, hiddenOffset: (t + 1) * B * H }),
     written: ['hidden', (S) => S],
   },
   {
     name: 'LSTM backward',
-    kernel: 'lstmCellBackward',
-    initial: (S) => ({ saved: contents(T * 4 * S + (T + 1) * S + 4, 3), gradients: contents((T + 1) * S + 4, 4), work: contents(T * 4 * S + (T + 1) * S + 4, 5) }),
+    op: 'lstmCellBackward',
+    keys: ['lstmCellBackward', 'lstmCellBackwardVec4'],
+    workgroups: cellWorkgroups,
+    initial: (B, H, S = B * H) => ({ saved: contents(T * 4 * S + (T + 1) * S + 4, 3), gradients: contents((T + 1) * S + 4, 4), work: contents(T * 4 * S + (T + 1) * S + 4, 5) }),
     args: (b, B, H) => {
       const S = B * H;
       return { saved: b.saved, stepStates: b.gradients, work: b.work, batch: B, hiddenSize: H, gatesOffset: t * 4 * S, cellOffset: T * 4 * S + t * S, hiddenOffset: (t + 1) * S, cellGradientOffset: T * 4 * S + (t + 1) * S };
@@ -67,38 +111,46 @@ const CASES: CellCase[] = [
   },
   {
     name: 'GRU forward',
-    kernel: 'gruCellForward',
-    initial: (S) => ({ saved: contents(2 * T * 3 * S + 4, 6), hidden: contents((T + 1) * S + 4, 7) }),
+    op: 'gruCellForward',
+    keys: ['gruCellForward', 'gruCellForwardVec4'],
+    workgroups: cellWorkgroups,
+    initial: (B, H, S = B * H) => ({ saved: contents(2 * T * 3 * S + 4, 6), hidden: contents((T + 1) * S + 4, 7) }),
     args: (b, B, H) => ({ saved: b.saved, stepStates: b.hidden, batch: B, hiddenSize: H, inputPartOffset: t * 3 * B * H, recurrentPartOffset: (T + t) * 3 * B * H, previousOffset: t * B * H }),
     written: ['hidden', (S) => S],
   },
   {
     name: 'GRU backward',
-    kernel: 'gruCellBackward',
-    initial: (S) => ({ states: contents((T + 1) * S + 4, 8), saved: contents(2 * T * 3 * S + 4, 9), gradients: contents((T + 1) * S + 4, 10), work: contents(2 * T * 3 * S + 4, 11) }),
+    op: 'gruCellBackward',
+    keys: ['gruCellBackward', 'gruCellBackwardVec4'],
+    workgroups: cellWorkgroups,
+    initial: (B, H, S = B * H) => ({ states: contents((T + 1) * S + 4, 8), saved: contents(2 * T * 3 * S + 4, 9), gradients: contents((T + 1) * S + 4, 10), work: contents(2 * T * 3 * S + 4, 11) }),
     args: (b, B, H) => {
       const S = B * H;
       return { states: b.states, saved: b.saved, stepStates: b.gradients, work: b.work, batch: B, hiddenSize: H, inputPartOffset: t * 3 * S, recurrentPartOffset: (T + t) * 3 * S, previousOffset: t * S, gradientOffset: (t + 1) * S };
     },
     written: ['work', (S) => 6 * S],
   },
+  rnnStepCase(false, false, 12),
+  rnnStepCase(false, true, 15),
+  rnnStepCase(true, false, 18),
+  rnnStepCase(true, true, 21),
 ];
 
-/** The adapter's kernel set with the cell kernels (both variants) and tanhForward compiled (not every kernel: a SwiftShader compile takes seconds). */
+/** The adapter's kernel set with the cases' kernels (both variants) and tanhForward compiled (not every kernel: a SwiftShader compile takes seconds). */
 async function cellKernels(adapter: (typeof TEST_ADAPTERS)[number]): Promise<KernelSet> {
   const kernels = await KernelSet.load((await contextFor(adapter)).device);
-  await kernels.ensure([...CASES.flatMap((cell) => [cell.kernel, `${cell.kernel}Vec4`]), 'tanhForward']);
+  await kernels.ensure([...CASES.flatMap((cell) => cell.keys), 'tanhForward']);
   return kernels;
 }
 
 /**
  * Runs one case from its initial contents, its arguments changed by `change` (vec4 false: the word
- * kernel); returns every buffer's words afterwards and the kernels the op looked up.
+ * variant); returns every buffer's words afterwards and the kernels the op looked up.
  */
-async function run(adapter: (typeof TEST_ADAPTERS)[number], cell: CellCase, B: number, H: number, change: Partial<CellArgs>) {
+async function run(adapter: (typeof TEST_ADAPTERS)[number], cell: CellCase, B: number, H: number, change: (args: CellArgs) => CellArgs = (args) => args) {
   const { device } = await contextFor(adapter);
   const kernels = await cellKernels(adapter);
-  const initial = cell.initial(B * H);
+  const initial = cell.initial(B, H);
   const buffers: Buffers = Object.fromEntries(Object.entries(initial).map(([name, data]) => [name, createStorageBufferWith(device, name, data)]));
   const looked = new Set<string>();
   const lookUp = kernels.kernel;
@@ -108,8 +160,8 @@ async function run(adapter: (typeof TEST_ADAPTERS)[number], cell: CellCase, B: n
   };
   const plan = new DispatchPlan(device, cell.name);
   try {
-    const op = kernels[cell.kernel] as (plan: DispatchPlan, args: CellArgs, label: string) => DispatchHandle;
-    op.call(kernels, plan, { ...cell.args(buffers, B, H), ...change }, cell.name);
+    const op = kernels[cell.op] as (plan: DispatchPlan, args: CellArgs, label: string) => DispatchHandle;
+    op.call(kernels, plan, change(cell.args(buffers, B, H)), cell.name);
   } finally {
     delete (kernels as Partial<KernelSet>).kernel;
   }
@@ -131,15 +183,15 @@ function expectSameBits(what: string, got: Uint32Array, want: Uint32Array): void
   }
 }
 
-describe.each(TEST_ADAPTERS)('cell kernels, vec4 against words, on %s', (adapter) => {
+describe.each(TEST_ADAPTERS)('recurrent kernels, vec4 against words, on %s', (adapter) => {
   for (const cell of CASES) {
     for (const [B, H] of SHAPES) {
       it(`${cell.name}, B ${B}, H ${H}: every word of every buffer the same bit for bit`, async () => {
-        expect(Math.ceil((B * H) / 4 / ELEMENTWISE_WORKGROUP), 'vec4 workgroups').toBeGreaterThan(1);
-        const words = await run(adapter, cell, B, H, { vec4: false });
-        const vec4 = await run(adapter, cell, B, H, {});
-        expect(words.kernels).toEqual([cell.kernel]);
-        expect(vec4.kernels).toEqual([`${cell.kernel}Vec4`]);
+        expect(cell.workgroups(B, H), 'vec4 workgroups').toBeGreaterThan(1);
+        const words = await run(adapter, cell, B, H, (args) => ({ ...args, vec4: false }));
+        const vec4 = await run(adapter, cell, B, H);
+        expect(words.kernels).toEqual([cell.keys[0]]);
+        expect(vec4.kernels).toEqual([cell.keys[1]]);
         // The dispatch did its work: (nearly) every word of its main output changed.
         const [output, count] = cell.written;
         const before = new Uint32Array(words.initial[output].buffer);
@@ -151,13 +203,26 @@ describe.each(TEST_ADAPTERS)('cell kernels, vec4 against words, on %s', (adapter
   }
 
   for (const cell of CASES) {
-    it(`${cell.name}: H = 12 with any one offset not a multiple of 4 takes the word kernel`, async () => {
+    it(`${cell.name}: H = 12 with any one offset not a multiple of 4 takes the word variant`, async () => {
       const [B, H] = SHAPES[0];
-      const offsets = Object.entries(cell.args({}, B, H)).filter(([field]) => field.endsWith('Offset'));
-      expect(offsets.length).toBeGreaterThanOrEqual(3);
-      for (const [field, value] of offsets) {
-        const { kernels } = await run(adapter, cell, B, H, { [field]: (value as number) + 2 });
-        expect(kernels, `${field} + 2`).toEqual([cell.kernel]);
+      const args = cell.args({}, B, H);
+      // Each offset field, and the saved slice's offset, 2 words further.
+      const misalignments: [string, (args: CellArgs) => CellArgs][] = Object.entries(args)
+        .filter(([field]) => field.endsWith('Offset'))
+        .map(([field, value]) => [field, (given) => ({ ...given, [field]: (value as number) + 2 })]);
+      if ('saved' in args && args.saved && 'offset' in args.saved) {
+        misalignments.push([
+          'saved.offset',
+          (given) => {
+            const { saved } = given as RnnStepArgs;
+            return { ...(given as RnnStepArgs), saved: { buffer: saved!.buffer, offset: saved!.offset + 2 } };
+          },
+        ]);
+      }
+      expect(misalignments.length).toBeGreaterThanOrEqual(3);
+      for (const [what, change] of misalignments) {
+        const { kernels } = await run(adapter, cell, B, H, change);
+        expect(kernels, `${what} + 2`).toEqual([cell.keys[0]]);
       }
     });
   }
@@ -168,7 +233,7 @@ describe.each(TEST_ADAPTERS)('cell kernels, vec4 against words, on %s', (adapter
     const [B, H] = SHAPES[1];
     const S = B * H;
     const cell = CASES[0];
-    const { initial, words } = await run(adapter, cell, B, H, {});
+    const { initial, words } = await run(adapter, cell, B, H);
     const gates = initial.saved.subarray(t * 4 * S, (t + 1) * 4 * S);
     const input = createStorageBufferWith(device, 'gate pre-activations', gates);
     const output = createStorageBufferWith(device, 'tanh of them', new Float32Array(gates.length));

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { RnnModel, type RnnModelConfig, type SequenceBatch } from '../src/index.ts';
 import { ReferenceOptimizer, type ReferenceCell, type ReferenceDims, type ReferenceParameters, rnnLossAndGradients } from '../src/reference/index.ts';
-import { cellKernelKey } from '../src/kernels/kernel-set.ts';
+import { multiplesOf4 } from '../src/kernels/kernel-set.ts';
 import { expectClose } from './check-close.ts';
 import { contextFor, TEST_ADAPTERS } from './gpu-adapters.ts';
 import { randomFloats, seededRandom } from './random.ts';
@@ -14,7 +14,7 @@ import { randomFloats, seededRandom } from './random.ts';
 const CELLS: ReferenceCell[] = ['rnn_tanh', 'rnn_relu', 'lstm', 'gru'];
 const SIZES = { vocabulary: 7, dense: 3, hidden: 6, output: 5, timeSteps: 5, batchSize: 3 };
 const TOLERANCE = { relative: 1e-4, absolute: 2e-6 };
-/** A hidden size that is a multiple of 4, for the cells' vec4 kernels. */
+/** A hidden size that is a multiple of 4, for the vec4 variants of the cells and the RNN step. */
 const VEC4_HIDDEN = 8;
 
 function modelConfig(cell: ReferenceCell, layers: number, input: 'tokens' | 'dense', seed: number, hidden = SIZES.hidden): RnnModelConfig {
@@ -89,13 +89,11 @@ describe.each(TEST_ADAPTERS)('cells on %s', (adapter) => {
       }
     }
 
-    // H = 6 above runs the LSTM and GRU cells' word kernels; H a multiple of 4 their vec4 kernels.
-    if (cell === 'lstm' || cell === 'gru') {
-      it(`${cell}, 2 layers, dense, H = ${VEC4_HIDDEN} (the vec4 cell kernels): loss, every gradient, final states and initial-state gradients`, async () => {
-        expect(cellKernelKey(`${cell}CellForward`, { hiddenSize: VEC4_HIDDEN })).toBe(`${cell}CellForwardVec4`);
-        await checkAgainstReference(cell, 2, 'dense', VEC4_HIDDEN);
-      });
-    }
+    // H = 6 above runs the word variants of the cells and of the fused RNN step; H a multiple of 4 their vec4 variants.
+    it(`${cell}, 2 layers, dense, H = ${VEC4_HIDDEN} (the vec4 variants): loss, every gradient, final states and initial-state gradients`, async () => {
+      expect(multiplesOf4([VEC4_HIDDEN])).toBe(true);
+      await checkAgainstReference(cell, 2, 'dense', VEC4_HIDDEN);
+    });
 
     it(`${cell}, 2 layers: a 20-step Adam trajectory follows the reference`, async () => {
       const model = await RnnModel.create(await contextFor(adapter), { ...modelConfig(cell, 2, 'tokens', 5), optimizer: { type: 'adam', learningRate: 0.01 } });

@@ -5,7 +5,7 @@
  * training and evaluation plans actually dispatch (on each test adapter).
  */
 import { describe, expect, it } from 'vitest';
-import { ALL_KERNELS, crossEntropyKernel, dropoutBetweenLayers, KernelSet, lossKernel, optimizerKernelKey, PER_ROW_SOFTMAX_MAX_CLASSES, tokenInput, VEC4_TWINS } from '../src/kernels/kernel-set.ts';
+import { ALL_KERNELS, crossEntropyKernel, dropoutBetweenLayers, KernelSet, lossKernel, optimizerKernelKey, PER_ROW_SOFTMAX_MAX_CLASSES, rnnStepKey, tokenInput, VEC4_TWINS } from '../src/kernels/kernel-set.ts';
 import type { SequenceBatch } from '../src/model/batch.ts';
 import { type RnnModelConfig, resolveConfig } from '../src/model/config.ts';
 import { kernelsNeededBy } from '../src/model/kernels-needed.ts';
@@ -66,7 +66,8 @@ const DISPATCH_CONFIGS: RnnModelConfig[] = [
   { cell: 'lstm', vocabularySize: 6, embeddingSize: 3, hiddenSize: 4, dropout: 0.5, optimizer: { type: 'adamw', learningRate: 0.01 } },
   { cell: 'gru', inputSize: 3, outputSize: 2, hiddenSize: 4, layers: 2, bidirectional: true, loss: 'mse', optimizer: { type: 'rmsprop', learningRate: 0.01 } },
   { cell: 'rnn', vocabularySize: 5, hiddenSize: 4, layers: 2 },
-  // H not a multiple of 4: the cells' word kernels (H = 4 above: their vec4 kernels).
+  // H not a multiple of 4: the word variants of the cells and the RNN step (H = 4 above: their vec4 variants).
+  { cell: 'rnn', vocabularySize: 5, hiddenSize: 6 },
   { cell: 'lstm', vocabularySize: 5, hiddenSize: 5 },
   { cell: 'gru', vocabularySize: 5, hiddenSize: 3 },
 ];
@@ -110,7 +111,8 @@ describe.each(TEST_ADAPTERS)('kernelsNeededBy against the dispatches on %s', (ad
       const neededBesidesChoices = needed.filter((key) => !key.startsWith('matmul ') && !twinRanInstead(key));
       expect([...dispatched].filter((key) => !key.startsWith('matmul ')).sort()).toEqual([...neededBesidesChoices].sort());
       expect(dispatched.has('dropoutForward')).toBe(dropoutBetweenLayers(resolved));
-      if (resolved.cell !== 'rnn') expect(dispatched.has(`${resolved.cell}CellForwardVec4`)).toBe(resolved.hiddenSize % 4 === 0);
+      const vec4Key = resolved.cell === 'rnn' ? rnnStepKey(false, resolved.nonlinearity === 'relu', true) : `${resolved.cell}CellForwardVec4`;
+      expect(dispatched.has(vec4Key), vec4Key).toBe(resolved.hiddenSize % 4 === 0);
     });
   }
 });

@@ -58,11 +58,6 @@ export const TOKEN_INPUT_KERNELS = {
  */
 export const VEC4_TWINS: Readonly<Record<string, string>> = { embeddingForward: 'embeddingForwardVec4' };
 
-/** Whether every one of these sizes or element offsets is a multiple of 4 (a vec4 twin may run). */
-export function multiplesOf4(...values: number[]): boolean {
-  return values.every((value) => value % 4 === 0);
-}
-
 /** Dropout runs at the boundaries between stacked layers: with p > 0 and more than one layer. */
 export function dropoutBetweenLayers(config: { dropout: number; layers: number }): boolean {
   return config.dropout > 0 && config.layers > 1;
@@ -72,15 +67,23 @@ export function dropoutBetweenLayers(config: { dropout: number; layers: number }
 export type CellKernel = 'lstmCellForward' | 'lstmCellBackward' | 'gruCellForward' | 'gruCellBackward';
 
 /**
+ * Whether every value (H, element offsets) is a multiple of 4: where the vec4 variants (the cells', the
+ * fused RNN step's, VEC4_TWINS) may bind their buffers as vec4s. On llvmpipe, whose every storage load
+ * or store is a loop over the SIMD lanes whatever its width, they make 4x fewer. A model's layers pass
+ * offsets that are multiples of H (t·G·B·H, T·G·B·H; parameters 64-aligned), so there H alone decides
+ * (kernelsNeededBy passes only H).
+ */
+export function multiplesOf4(values: readonly number[]): boolean {
+  return values.every((value) => value % 4 === 0);
+}
+
+/**
  * The pipeline key of a cell dispatch, from its uniform values: the vec4 variant (four neighbouring hidden
  * units per invocation, the buffers bound as vec4s) when hiddenSize and every `…Offset` (in words) are
  * multiples of 4, the word kernel otherwise; `vec4` false forces the word kernel (tests, benchmarks). The
- * two give the same results bit for bit (one set of formulas, lstm_cell.wgsl and gru_cell.wgsl); on
- * llvmpipe, whose every storage load or store is a loop over the SIMD lanes whatever its width, the vec4
- * variant makes 4x fewer. A model's layers pass offsets that are multiples of H (t·G·B·H, T·G·B·H), so
- * there H alone decides (kernelsNeededBy passes only hiddenSize).
+ * two give the same results bit for bit (one set of formulas, lstm_cell.wgsl and gru_cell.wgsl).
  */
 export function cellKernelKey<K extends CellKernel>(kernel: K, uniforms: { hiddenSize: number } & { [field: string]: number }, vec4 = true): K | `${K}Vec4` {
   const checked = Object.entries(uniforms).filter(([field]) => field === 'hiddenSize' || field.endsWith('Offset'));
-  return vec4 && checked.every(([, value]) => value % 4 === 0) ? `${kernel}Vec4` : kernel;
+  return vec4 && multiplesOf4(checked.map(([, value]) => value)) ? `${kernel}Vec4` : kernel;
 }

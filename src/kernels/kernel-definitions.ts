@@ -33,7 +33,9 @@ export function kernelDefinitions(reductionSize: number): Map<string, [KernelNam
   for (const relu of [false, true]) {
     for (const backward of [false, true]) {
       const [rowBlocks, columnBlocks] = REGISTER_TILES[RNN_STEP_TILE];
-      definitions.set(rnnStepKey(backward, relu), [backward ? 'rnnStepBackward' : 'rnnStepForward', { RELU: relu, TRANSPOSE_B: !backward, ROW_BLOCKS: rowBlocks, COLUMN_BLOCKS: columnBlocks }]);
+      const constants = { RELU: relu, TRANSPOSE_B: !backward, ROW_BLOCKS: rowBlocks, COLUMN_BLOCKS: columnBlocks };
+      definitions.set(rnnStepKey(backward, relu), [backward ? 'rnnStepBackward' : 'rnnStepForward', constants]);
+      definitions.set(rnnStepKey(backward, relu, true), [backward ? 'rnnStepBackwardVec4' : 'rnnStepForwardVec4', { ...constants, K_STEP: 4 }]);
     }
   }
   const reductions = new Set(['sumSquaresPartial', 'finishNorm', 'softmaxCrossEntropy', 'meanLoss']);

@@ -144,8 +144,9 @@ export function matmulKChunk(_m: number, _n: number, k: number): number {
 const LONG_K = 512;
 const K_CHUNK = 256;
 
-export function rnnStepKey(backward: boolean, relu: boolean): string {
-  return `rnnStep ${backward ? 'backward' : 'forward'} ${relu ? 'relu' : 'tanh'}`;
+/** The pipeline key of the fused RNN step; `vec4`: its buffers bound as vec4s (rnn_step_register_loads_vec4.wgsl). */
+export function rnnStepKey(backward: boolean, relu: boolean, vec4 = false): string {
+  return `rnnStep ${backward ? 'backward' : 'forward'} ${relu ? 'relu' : 'tanh'}${vec4 ? ' vec4' : ''}`;
 }
 
 /** The pipeline key of a matmul core; `vec4`: the register-tile core reading its operands as vec4s. */

@@ -14,6 +14,8 @@ export interface RnnStepArgs {
   saved?: BufferSlice;
   batch: number;
   hiddenSize: number;
+  /** Buffers bound as vec4s where H and the offsets allow it (default; kernel-choice.ts multiplesOf4); false forces word loads (tests, benchmarks). */
+  vec4?: boolean;
 }
 
 export interface LstmCellArgs {

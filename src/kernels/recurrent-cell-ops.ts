@@ -1,7 +1,7 @@
 /** The per-step recurrent ops: the fused RNN step (on the register-tile core) and the LSTM and GRU cells. Installed on KernelSet's prototype (kernel-set.ts). */
 import type { DispatchHandle, DispatchPlan } from './dispatch-plan.ts';
 import type { KernelSet } from './kernel-set.ts';
-import { type CellKernel, cellKernelKey } from './kernel-choice.ts';
+import { type CellKernel, cellKernelKey, multiplesOf4 } from './kernel-choice.ts';
 import { matmulGrid, RNN_STEP_TILE, rnnStepKey } from './matmul-choice.ts';
 import type { GruCellArgs, LstmCellArgs, RnnStepArgs } from './op-args.ts';
 import { type KernelBuffers, UNIFORM_LAYOUTS as L } from './registry.ts';
@@ -46,13 +46,9 @@ export const recurrentCellOps = {
 };
 
 function rnnStep(kernels: KernelSet, backward: boolean, plan: DispatchPlan, buffers: KernelBuffers<'rnnStepForward' | 'rnnStepBackward'>, args: RnnStepArgs, label: string): DispatchHandle {
-  return plan.add(
-    kernels.kernel(rnnStepKey(backward, args.relu ?? false)),
-    buffers,
-    packUniforms(L.rnnStep, { batch: args.batch, hiddenSize: args.hiddenSize, weightOffset: args.weightOffset, sourceOffset: args.sourceOffset, targetOffset: args.targetOffset, savedOffset: args.saved?.offset ?? 0 }),
-    matmulGrid(RNN_STEP_TILE, args.batch, args.hiddenSize),
-    label,
-  );
+  const uniforms = { batch: args.batch, hiddenSize: args.hiddenSize, weightOffset: args.weightOffset, sourceOffset: args.sourceOffset, targetOffset: args.targetOffset, savedOffset: args.saved?.offset ?? 0 };
+  const vec4 = (args.vec4 ?? true) && multiplesOf4([uniforms.hiddenSize, uniforms.weightOffset, uniforms.sourceOffset, uniforms.targetOffset, uniforms.savedOffset]);
+  return plan.add(kernels.kernel(rnnStepKey(backward, args.relu ?? false, vec4)), buffers, packUniforms(L.rnnStep, uniforms), matmulGrid(RNN_STEP_TILE, args.batch, args.hiddenSize), label);
 }
 
 function lstmUniformValues(args: LstmCellArgs) {

@@ -28,6 +28,7 @@ import matmulRegisterLoadsVec4Source from '../../shaders/matmul_register_loads_v
 import registerWordBlocksSource from '../../shaders/register_word_blocks.wgsl?raw';
 import matmulRegisterTileSource from '../../shaders/matmul_register_tile.wgsl?raw';
 import rnnStepRegisterLoadsSource from '../../shaders/rnn_step_register_loads.wgsl?raw';
+import rnnStepRegisterLoadsVec4Source from '../../shaders/rnn_step_register_loads_vec4.wgsl?raw';
 import reduceSource from '../../shaders/reduce.wgsl?raw';
 import rnnStepSource from '../../shaders/rnn_step.wgsl?raw';
 import rnnStepBackwardSource from '../../shaders/rnn_step_backward.wgsl?raw';
@@ -87,6 +88,7 @@ export interface KernelSpec {
 const MATMUL_BINDINGS = { a: read(0), b: read(1), bias: unusedWhen(read(2), 'both bias offsets are NONE'), c: readWrite(3), u: uniform(4) };
 /** The fused RNN step: W_hh from the parameters, the state slots updated in place. */
 const RNN_STEP_FORWARD_BINDINGS = { weights: read(0), states: readWrite(2), u: uniform(3) };
+const RNN_STEP_BACKWARD_BINDINGS = { ...RNN_STEP_FORWARD_BINDINGS, saved: read(1) };
 const LSTM_BINDINGS = { saved: readWrite(0), stepStates: readWrite(1), u: uniform(3) };
 const LSTM_BACKWARD_BINDINGS = { ...LSTM_BINDINGS, work: readWrite(2) };
 const GRU_FORWARD_BINDINGS = { saved: readWrite(1), stepStates: readWrite(2), u: uniform(4) };
@@ -122,18 +124,31 @@ export const KERNELS = {
     bindings: MATMUL_BINDINGS,
     uniforms: L.matmul,
   },
-  /** On the register-tile core (ROW_BLOCKS and COLUMN_BLOCKS as for matmulRegister). */
+  /** On the register-tile core (ROW_BLOCKS and COLUMN_BLOCKS as for matmulRegister), word loads (K_STEP 1). */
   rnnStepForward: {
-    sources: [matmulRegisterTileSource, registerWordBlocksSource, rnnStepRegisterLoadsSource, tanhSource, rnnStepSource, rnnStepForwardSource],
+    sources: [matmulRegisterTileSource, rnnStepRegisterLoadsSource, tanhSource, rnnStepSource, rnnStepForwardSource],
     entryPoint: 'rnnStepForward',
     bindings: RNN_STEP_FORWARD_BINDINGS,
     uniforms: L.rnnStep,
   },
   /** As rnnStepForward, reading h_t from the saved hidden states. */
   rnnStepBackward: {
-    sources: [matmulRegisterTileSource, registerWordBlocksSource, rnnStepRegisterLoadsSource, tanhSource, rnnStepSource, rnnStepBackwardSource],
+    sources: [matmulRegisterTileSource, rnnStepRegisterLoadsSource, tanhSource, rnnStepSource, rnnStepBackwardSource],
     entryPoint: 'rnnStepBackward',
-    bindings: { ...RNN_STEP_FORWARD_BINDINGS, saved: read(1) },
+    bindings: RNN_STEP_BACKWARD_BINDINGS,
+    uniforms: L.rnnStep,
+  },
+  /** rnnStepForward with the buffers bound as vec4s (K_STEP 4), where H and the offsets are multiples of 4 (kernel-choice.ts multiplesOf4). */
+  rnnStepForwardVec4: {
+    sources: [matmulRegisterTileSource, rnnStepRegisterLoadsVec4Source, tanhSource, rnnStepSource, rnnStepForwardSource],
+    entryPoint: 'rnnStepForward',
+    bindings: RNN_STEP_FORWARD_BINDINGS,
+    uniforms: L.rnnStep,
+  },
+  rnnStepBackwardVec4: {
+    sources: [matmulRegisterTileSource, rnnStepRegisterLoadsVec4Source, tanhSource, rnnStepSource, rnnStepBackwardSource],
+    entryPoint: 'rnnStepBackward',
+    bindings: RNN_STEP_BACKWARD_BINDINGS,
     uniforms: L.rnnStep,
   },
   /** The LSTM cell one hidden unit per invocation (any H). */

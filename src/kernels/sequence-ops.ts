@@ -48,7 +48,7 @@ export const sequenceOps = {
     label: string,
   ): DispatchHandle {
     // Four hidden units per invocation where the projections and biases can be read as vec4s (embedding_vec4.wgsl).
-    const vec4 = multiplesOf4(args.width, args.output.offset, ...args.biasOffsets);
+    const vec4 = multiplesOf4([args.width, args.output.offset, ...args.biasOffsets]);
     return plan.add(
       this.kernel(vec4 ? 'embeddingForwardVec4' : 'embeddingForward'),
       { tokens: args.tokens, parameters: args.parameters, projections: args.output.buffer },

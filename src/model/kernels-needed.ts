@@ -4,14 +4,15 @@
  * Each choice a config makes is the function its op or plan calls (kernel-choice.ts);
  * test/kernels-needed.test.ts checks the list against what plans dispatch.
  */
-import { cellKernelKey, dropoutBetweenLayers, lossKernel, matmulKeysFor, optimizerKernelKey, rnnStepKey, TOKEN_INPUT_KERNELS, tokenInput, VEC4_TWINS } from '../kernels/kernel-set.ts';
+import { cellKernelKey, dropoutBetweenLayers, lossKernel, matmulKeysFor, multiplesOf4, optimizerKernelKey, rnnStepKey, TOKEN_INPUT_KERNELS, tokenInput, VEC4_TWINS } from '../kernels/kernel-set.ts';
 import type { ResolvedConfig } from './config.ts';
 
 export function kernelsNeededBy(config: ResolvedConfig, cpuAdapter: boolean): string[] {
   // Every layer uses A·Bᵀ (projections, head), Aᵀ·B (weight gradients) and A·B (state gradients), on any core the shape picks.
   const keys = matmulKeysFor(cpuAdapter);
-  if (config.cell === 'rnn') keys.push(rnnStepKey(false, config.nonlinearity === 'relu'), rnnStepKey(true, config.nonlinearity === 'relu'));
-  // The layers' cell offsets are multiples of H, so H alone picks the word or the vec4 cell kernels.
+  // The layers' offsets are multiples of H, so H alone picks the word or the vec4 recurrent kernels.
+  const relu = config.nonlinearity === 'relu';
+  if (config.cell === 'rnn') keys.push(rnnStepKey(false, relu, multiplesOf4([config.hiddenSize])), rnnStepKey(true, relu, multiplesOf4([config.hiddenSize])));
   if (config.cell === 'lstm') keys.push(cellKernelKey('lstmCellForward', { hiddenSize: config.hiddenSize }), cellKernelKey('lstmCellBackward', { hiddenSize: config.hiddenSize }));
   if (config.cell === 'gru') keys.push(cellKernelKey('gruCellForward', { hiddenSize: config.hiddenSize }), cellKernelKey('gruCellBackward', { hiddenSize: config.hiddenSize }));
   keys.push(...TOKEN_INPUT_KERNELS[tokenInput(config)]);
