@@ -132,7 +132,7 @@ async function main(): Promise<void> {
       fractionOfAlu: result.gflops / ceilings.aluGflops,
       gflopsPerCpuSecond: result.gflopsPerCpuSecond,
       fractionOfAluPerCpuSecond: result.gflopsPerCpuSecond / ceilings.aluGflopsPerCpuSecond,
-      core: schedule.variant,
+      core: `${schedule.variant}${schedule.vec4 ? ' vec4' : ''}`,
       dispatches: schedule.dispatches,
       workgroups: schedule.workgroups,
     });

@@ -39,6 +39,8 @@ describe('matmul core choice', () => {
     expect(matmulVariant(32, 128, 512)).toBe('register8x16'); // 16 x 16 would give 2
     expect(matmulVariant(16, 64, 512)).toBe('register8x8');
     expect(matmulVariant(1, 1, 1)).toBe('register8x8');
+    // Word loads (operands that cannot be read as vec4s) keep one tile, whatever the shape.
+    expect(matmulVariant(4096, 65, 256, true, false)).toBe('register8x8');
     for (const variant of [matmulVariant(4096, 65, 256), matmulVariant(65, 256, 4096)]) expect(CHOSEN_MATMUL_VARIANTS).toContain(variant);
   });
 

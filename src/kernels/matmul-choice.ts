@@ -69,11 +69,15 @@ export function matmulGrid(variant: MatmulVariant, m: number, n: number): [numbe
  * per-step products at batch 32) take the largest smaller tile that gives 4, so that every core of a CPU
  * adapter gets work; K does not change the choice, except for the weight gradients over all T·B rows
  * (Aᵀ·B with K ≥ LONG_K), which see matmulKChunk.
+ * Products whose operands cannot be read as vec4s (`vec4` false: the head's with an odd vocabulary, odd
+ * sizes) take WORD_TILE whatever their shape: SwiftShader compiles a 16 x 16 word-load pipeline in 10–25 s
+ * (its vec4 twin in 3–9 s), and a model compiles every core it may choose, so the word loads keep one tile.
  * A GPU (`cpuAdapter` false) keeps the workgroup-memory cores, which suit it: 8-invocation workgroups
  * without shared tiles would leave most of a GPU idle; the large core once m and n exceed a small tile.
  */
-export function matmulVariant(m: number, n: number, _k: number, cpuAdapter = true): MatmulVariant {
+export function matmulVariant(m: number, n: number, _k: number, cpuAdapter = true, vec4 = true): MatmulVariant {
   if (!cpuAdapter) return m > MATMUL_TILE && n > MATMUL_TILE ? 'large' : 'small';
+  if (!vec4) return WORD_TILE;
   for (const tile of REGISTER_TILE_PREFERENCE) {
     const [x, y] = matmulGrid(tile, m, n);
     if (x * y >= MIN_WORKGROUPS) return tile;
@@ -85,6 +89,8 @@ export function matmulVariant(m: number, n: number, _k: number, cpuAdapter = tru
 const MIN_WORKGROUPS = 4;
 /** Register tiles the choice takes, largest (fastest per loaded value) first. */
 const REGISTER_TILE_PREFERENCE: readonly RegisterTile[] = ['register16x16', 'register8x16', 'register8x8'];
+/** The register tile of products read with word loads (see matmulVariant). */
+const WORD_TILE: RegisterTile = 'register8x8';
 
 /**
  * The fused RNN step's register tile (rnn_step.wgsl on matmul_register_tile.wgsl): 8 x 8 per invocation,
@@ -99,16 +105,11 @@ export const CHOSEN_MATMUL_VARIANTS: readonly MatmulVariant[] = ['small', 'large
  * The matmul pipeline keys a model may dispatch on a kind of adapter, for the transposes
  * its products use (A·Bᵀ, Aᵀ·B, A·B): the register-tile cores with word and vec4 loads on
  * a CPU adapter, the workgroup-memory cores on a GPU (what matmulVariant and vec4Operands
- * can choose there).
+ * can choose there: on a CPU adapter WORD_TILE alone with word loads).
  */
 export function matmulKeysFor(cpuAdapter: boolean): string[] {
-  const keys: string[] = [];
-  for (const variant of cpuAdapter ? REGISTER_TILE_PREFERENCE : (['small', 'large'] as const)) {
-    for (const vec4 of cpuAdapter ? [false, true] : [false]) {
-      keys.push(matmulKey(variant, false, true, vec4), matmulKey(variant, true, false, vec4), matmulKey(variant, false, false, vec4));
-    }
-  }
-  return keys;
+  const cores: [MatmulVariant, boolean][] = cpuAdapter ? [[WORD_TILE, false], ...REGISTER_TILE_PREFERENCE.map((tile): [MatmulVariant, boolean] => [tile, true])] : [['small', false], ['large', false]];
+  return cores.flatMap(([variant, vec4]) => [matmulKey(variant, false, true, vec4), matmulKey(variant, true, false, vec4), matmulKey(variant, false, false, vec4)]);
 }
 
 /**
@@ -122,12 +123,17 @@ export function isCpuAdapter(info: GPUAdapterInfo | undefined): boolean {
   return /swiftshader|llvmpipe|lavapipe|softpipe|warp/i.test(names) || (!info.vendor && /OpenGL.*Mesa/i.test(info.description));
 }
 
-/** How KernelSet.matmul runs a product by default: its core, K rows per dispatch, dispatches and workgroups per dispatch. */
+/**
+ * How KernelSet.matmul runs a product by default (its operands at offset 0): its core, whether it reads
+ * vec4s, K rows per dispatch, dispatches and workgroups per dispatch.
+ */
 export function matmulSchedule(m: number, n: number, k: number, transposeA = false, transposeB = false, cpuAdapter = true) {
-  const variant = matmulVariant(m, n, k, cpuAdapter);
   const kChunk = (transposeA && !transposeB && cpuAdapter ? matmulKChunk(m, n, k) : 0) || k;
+  const atZero = { buffer: {} as GPUBuffer, offset: 0 };
+  const vec4 = cpuAdapter && vec4Operands({ a: atZero, b: atZero, c: atZero, m, n, k, transposeA }, kChunk);
+  const variant = matmulVariant(m, n, k, cpuAdapter, vec4);
   const [x, y] = matmulGrid(variant, m, n);
-  return { variant, kChunk, dispatches: Math.ceil(k / kChunk), workgroups: x * y };
+  return { variant, vec4, kChunk, dispatches: Math.ceil(k / kChunk), workgroups: x * y };
 }
 
 /**

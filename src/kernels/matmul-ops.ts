@@ -16,11 +16,13 @@ export const matmulOps = {
     }
     const offsets = args.bias?.offsets ?? [];
     if (offsets.length > 2) throw new Error(`${label}: at most two bias vectors, got ${offsets.length}`);
-    const variant = args.variant ?? matmulVariant(m, n, k, this.cpuAdapter);
     const transposeA = args.transposeA ?? false;
     const transposeB = args.transposeB ?? false;
     const chunk = transposeA && !transposeB ? (args.kChunk ?? (this.cpuAdapter ? matmulKChunk(m, n, k) : 0)) || k : k;
-    const vec4 = isRegisterTile(variant) && (args.vec4 ?? true) && vec4Operands(args, chunk);
+    // The register-tile cores read vec4s where the operands allow it; the tile follows (matmulVariant).
+    const canReadVec4 = (args.vec4 ?? true) && vec4Operands(args, chunk);
+    const variant = args.variant ?? matmulVariant(m, n, k, this.cpuAdapter, canReadVec4);
+    const vec4 = isRegisterTile(variant) && canReadVec4;
     const kernel = this.kernel(matmulKey(variant, transposeA, transposeB, vec4));
     const buffers = { a: args.a.buffer, b: args.b.buffer, bias: args.bias?.buffer, c: args.c.buffer };
     const grid = matmulGrid(variant, m, n);
