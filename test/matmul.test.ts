@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createStorageBufferWith, readFloats } from '../src/device/buffers.ts';
 import { DispatchPlan } from '../src/kernels/dispatch-plan.ts';
-import { CHOSEN_MATMUL_VARIANTS, isCpuAdapter, MATMUL_VARIANTS, type MatmulVariant, matmulVariant, vec4Operands } from '../src/kernels/kernel-set.ts';
+import { ALL_KERNELS, CHOSEN_MATMUL_VARIANTS, isCpuAdapter, MATMUL_VARIANTS, type MatmulVariant, matmulVariant, vec4Operands } from '../src/kernels/kernel-set.ts';
 import { matmulReference } from '../src/reference/index.ts';
 import { expectClose } from './check-close.ts';
 import { contextFor, kernelsFor, TEST_ADAPTERS } from './gpu-adapters.ts';
@@ -149,7 +149,7 @@ async function expectProductMatchesReference(adapter: (typeof TEST_ADAPTERS)[num
 
 describe.each(TEST_ADAPTERS)('matmul on %s', (adapter) => {
   // Compiling every kernel (each core in four transposes) takes minutes on a loaded CPU adapter: not inside a test's time.
-  beforeAll(() => kernelsFor(adapter), 900_000);
+  beforeAll(async () => (await kernelsFor(adapter)).ensure(ALL_KERNELS), 900_000);
 
   it('is recognized as a CPU adapter (register-tile cores, K chunks)', async () => {
     expect((await kernelsFor(adapter)).cpuAdapter).toBe(true);
