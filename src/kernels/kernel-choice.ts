@@ -51,13 +51,6 @@ export const TOKEN_INPUT_KERNELS = {
   dense: [],
 } as const;
 
-/**
- * Kernels with a vec4 twin: four elements per invocation with the buffers bound as vec4s, which
- * their op takes where the sizes and offsets it passes are multiples of 4 (on CPU adapters every
- * load is a loop over the invocations, so 4x fewer loads). A config compiles both of a pair.
- */
-export const VEC4_TWINS: Readonly<Record<string, string>> = { embeddingForward: 'embeddingForwardVec4' };
-
 /** Dropout runs at the boundaries between stacked layers: with p > 0 and more than one layer. */
 export function dropoutBetweenLayers(config: { dropout: number; layers: number }): boolean {
   return config.dropout > 0 && config.layers > 1;
@@ -68,7 +61,7 @@ export type CellKernel = 'lstmCellForward' | 'lstmCellBackward' | 'gruCellForwar
 
 /**
  * Whether every value (H, element offsets) is a multiple of 4: where the vec4 variants (the cells', the
- * fused RNN step's, VEC4_TWINS) may bind their buffers as vec4s. On llvmpipe, whose every storage load
+ * fused RNN step's, the one-hot input projection's) may bind their buffers as vec4s. On llvmpipe, whose every storage load
  * or store is a loop over the SIMD lanes whatever its width, they make 4x fewer. A model's layers pass
  * offsets that are multiples of H (t·G·B·H, T·G·B·H; parameters 64-aligned), so there H alone decides
  * (kernelsNeededBy passes only H).
@@ -86,4 +79,14 @@ export function multiplesOf4(values: readonly number[]): boolean {
 export function cellKernelKey<K extends CellKernel>(kernel: K, uniforms: { hiddenSize: number } & { [field: string]: number }, vec4 = true): K | `${K}Vec4` {
   const checked = Object.entries(uniforms).filter(([field]) => field === 'hiddenSize' || field.endsWith('Offset'));
   return vec4 && multiplesOf4(checked.map(([, value]) => value)) ? `${kernel}Vec4` : kernel;
+}
+
+/**
+ * The one-hot input projection's kernel: four hidden units per invocation with the projections and biases
+ * as vec4s (embedding_vec4.wgsl) where the width and those offsets are multiples of 4. A model's biases
+ * start at multiples of 64 and its projections at multiples of the width, so there the width (G·H) alone
+ * decides (kernelsNeededBy passes only that).
+ */
+export function embeddingForwardKey(widthAndOffsets: readonly number[]): 'embeddingForward' | 'embeddingForwardVec4' {
+  return multiplesOf4(widthAndOffsets) ? 'embeddingForwardVec4' : 'embeddingForward';
 }

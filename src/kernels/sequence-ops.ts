@@ -1,6 +1,6 @@
 /** Elementwise and row ops over whole sequences: embeddings, dropout, tanh, and the bidirectional reversal, join and split. Installed on KernelSet's prototype (kernel-set.ts). */
 import type { BufferSlice, DispatchHandle, DispatchPlan } from './dispatch-plan.ts';
-import { multiplesOf4 } from './kernel-choice.ts';
+import { embeddingForwardKey } from './kernel-choice.ts';
 import { ELEMENTWISE_WORKGROUP } from './kernel-definitions.ts';
 import type { KernelSet } from './kernel-set.ts';
 import { directionUniforms, dropoutUniforms, embeddingUniforms, NONE } from './kernel-uniforms.ts';
@@ -48,9 +48,10 @@ export const sequenceOps = {
     label: string,
   ): DispatchHandle {
     // Four hidden units per invocation where the projections and biases can be read as vec4s (embedding_vec4.wgsl).
-    const vec4 = multiplesOf4([args.width, args.output.offset, ...args.biasOffsets]);
+    const key = embeddingForwardKey([args.width, args.output.offset, ...args.biasOffsets]);
+    const vec4 = key === 'embeddingForwardVec4';
     return plan.add(
-      this.kernel(vec4 ? 'embeddingForwardVec4' : 'embeddingForward'),
+      this.kernel(key),
       { tokens: args.tokens, parameters: args.parameters, projections: args.output.buffer },
       embeddingUniforms(args.rows, args.width, args.vocabulary, args.weightOffset, args.biasOffsets[0], args.biasOffsets[1] ?? NONE, args.output.offset),
       this.elementwiseGrid((args.rows * args.width) / (vec4 ? 4 : 1)),

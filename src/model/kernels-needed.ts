@@ -4,7 +4,7 @@
  * Each choice a config makes is the function its op or plan calls (kernel-choice.ts);
  * test/kernels-needed.test.ts checks the list against what plans dispatch.
  */
-import { cellKernelKey, dropoutBetweenLayers, lossKernel, matmulKeysFor, multiplesOf4, optimizerKernelKey, rnnStepKey, TOKEN_INPUT_KERNELS, tokenInput, VEC4_TWINS } from '../kernels/kernel-set.ts';
+import { cellKernelKey, dropoutBetweenLayers, embeddingForwardKey, lossKernel, matmulKeysFor, multiplesOf4, optimizerKernelKey, rnnStepKey, TOKEN_INPUT_KERNELS, tokenInput } from '../kernels/kernel-set.ts';
 import type { ResolvedConfig } from './config.ts';
 
 export function kernelsNeededBy(config: ResolvedConfig, cpuAdapter: boolean): string[] {
@@ -15,14 +15,14 @@ export function kernelsNeededBy(config: ResolvedConfig, cpuAdapter: boolean): st
   if (config.cell === 'rnn') keys.push(rnnStepKey(false, relu, multiplesOf4([config.hiddenSize])), rnnStepKey(true, relu, multiplesOf4([config.hiddenSize])));
   if (config.cell === 'lstm') keys.push(cellKernelKey('lstmCellForward', { hiddenSize: config.hiddenSize }), cellKernelKey('lstmCellBackward', { hiddenSize: config.hiddenSize }));
   if (config.cell === 'gru') keys.push(cellKernelKey('gruCellForward', { hiddenSize: config.hiddenSize }), cellKernelKey('gruCellBackward', { hiddenSize: config.hiddenSize }));
-  keys.push(...TOKEN_INPUT_KERNELS[tokenInput(config)]);
+  // The one-hot projection's offsets are multiples of 4 in a model, so its width picks the word or vec4 kernel.
+  const width = config.gates * config.hiddenSize;
+  keys.push(...TOKEN_INPUT_KERNELS[tokenInput(config)].map((key) => (key === 'embeddingForward' ? embeddingForwardKey([width]) : key)));
   keys.push(lossKernel(config.loss, config.outputSize));
   if (dropoutBetweenLayers(config)) keys.push('dropoutForward', 'dropoutBackward');
   if (config.bidirectional) keys.push('reverseRows', 'joinDirections', 'splitDirections');
   keys.push('columnSums', 'meanLoss', 'sumSquaresPartial', 'finishNorm');
   if (config.clipGradientNorm > 0) keys.push('scaleGradients');
   keys.push(optimizerKernelKey(config.optimizer.type));
-  // Where a kernel has a vec4 twin, which of the two runs depends on the sizes and offsets.
-  keys.push(...keys.filter((key) => key in VEC4_TWINS).map((key) => VEC4_TWINS[key]));
   return keys;
 }
