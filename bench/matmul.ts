@@ -2,7 +2,8 @@
  * Our matmul (KernelSet.matmul through a DispatchPlan) on one shape in isolation:
  * the same product recorded `repeats` times into one pass, one submit, with the
  * repeat count calibrated so a run lasts a third of the target time; the best of
- * three such runs.
+ * three such runs. Where the products read operand textures (llvmpipe), each repeat
+ * packs both operands again (a new plan segment each), as one product alone would.
  */
 import { createStorageBuffer } from '../src/device/buffers.ts';
 import { DispatchPlan } from '../src/kernels/dispatch-plan.ts';
@@ -38,6 +39,7 @@ export async function measureMatmul(kernels: KernelSet, shape: MatmulShape, targ
     const plan = new DispatchPlan(device, `bench matmul ${m}x${k}x${n} x${repeats}`);
     plans.push(plan);
     for (let i = 0; i < repeats; i++) {
+      plan.startSegment();
       kernels.matmul(plan, { a: { buffer: a, offset: 0 }, b: { buffer: b, offset: 0 }, c: { buffer: c, offset: 0 }, m, n, k, transposeA: shape.transposeA, transposeB: shape.transposeB }, 'bench matmul');
     }
     plan.build();

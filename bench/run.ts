@@ -112,7 +112,7 @@ async function main(): Promise<void> {
 
   // Our matmul alone: the reference shapes and every product of the chosen configs.
   const kernels = await KernelSet.load(device);
-  await kernels.ensure(ALL_KERNELS);
+  await kernels.ensure(ALL_KERNELS.filter((key) => kernels.textureOperands || !key.endsWith(' textures'))); // texture-operand cores only where chosen
   const matmulTarget = quick ? 0.5 : 1.5;
   const isolated = new Map<string, MatmulResult>();
   const matmulRows: MatmulRow[] = [];
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
       context.throwIfFaulted();
     }
     const result = isolated.get(key)!;
-    const schedule = matmulSchedule(shape.m, shape.n, shape.k, shape.transposeA, shape.transposeB, kernels.cpuAdapter);
+    const schedule = matmulSchedule(shape.m, shape.n, shape.k, shape.transposeA, shape.transposeB, kernels.cpuAdapter, kernels.textureOperands);
     matmulRows.push({
       role,
       shape: key,
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
       fractionOfAlu: result.gflops / ceilings.aluGflops,
       gflopsPerCpuSecond: result.gflopsPerCpuSecond,
       fractionOfAluPerCpuSecond: result.gflopsPerCpuSecond / ceilings.aluGflopsPerCpuSecond,
-      core: `${schedule.variant}${schedule.vec4 ? ' vec4' : ''}`,
+      core: `${schedule.variant}${schedule.textures ? ' textures' : schedule.vec4 ? ' vec4' : ''}`,
       dispatches: schedule.dispatches,
       workgroups: schedule.workgroups,
     });

@@ -1,5 +1,5 @@
 // The register-tile core's loads and epilogue for matmul.wgsl (see
-// matmul_register_tile.wgsl) with every buffer bound as vec4s (K_STEP 4): each
+// matmul_register_tile.wgsl) with every buffer read as vec4s (K_STEP 4): each
 // 4 x 4 block is four vec4 loads where matmul_register_loads.wgsl makes sixteen
 // word loads, and each 4 columns of a row of C one vec4 load and store where
 // storeOutput makes four of each. For products whose element offsets (A, B, C,
@@ -7,9 +7,12 @@
 // multiples of 4 (matmul-choice.ts, vec4Operands): A stored [m, k] (k) or [k, m]
 // (m), B stored [k, n] (n) or [n, k] (k). Rows and columns past the matrix are
 // clamped to its last ones (the products are discarded by storeOutputRow).
+// The includer defines where the operands come from (vec4 index i of the
+// buffer, or of the packed copy starting at the operand):
+//   fn operandA(i: u32) -> vec4<f32>, fn operandB(i: u32) -> vec4<f32>
+// matmul_vec4_buffers.wgsl reads storage buffers, matmul_texture_operands.wgsl
+// textures.
 
-@group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> bias: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> c: array<vec4<f32>>;
 
@@ -19,17 +22,17 @@ fn loadBlockOfA(row: u32, k: u32) -> mat4x4<f32> {
     // A stored [k, m]: rows row .. row + 3 of step k + j are one vec4 (m is a multiple of 4).
     let base = (u.offsetA + k * u.m + min(row, u.m - 4u)) / 4u;
     let step = u.m / 4u;
-    return mat4x4<f32>(a[base], a[base + step], a[base + 2u * step], a[base + 3u * step]);
+    return mat4x4<f32>(operandA(base), operandA(base + step), operandA(base + 2u * step), operandA(base + 3u * step));
   }
   // A stored [m, k]: steps k .. k + 3 of row row + i are one vec4; the block is their transpose.
   let last = u.m - 1u;
   let base = (u.offsetA + k) / 4u;
   let rowLength = u.k / 4u;
   return transpose(mat4x4<f32>(
-    a[base + min(row, last) * rowLength],
-    a[base + min(row + 1u, last) * rowLength],
-    a[base + min(row + 2u, last) * rowLength],
-    a[base + min(row + 3u, last) * rowLength],
+    operandA(base + min(row, last) * rowLength),
+    operandA(base + min(row + 1u, last) * rowLength),
+    operandA(base + min(row + 2u, last) * rowLength),
+    operandA(base + min(row + 3u, last) * rowLength),
   ));
 }
 
@@ -41,16 +44,16 @@ fn loadBlockOfB(k: u32, col: u32) -> mat4x4<f32> {
     let base = (u.offsetB + k) / 4u;
     let rowLength = u.k / 4u;
     return transpose(mat4x4<f32>(
-      b[base + min(col, last) * rowLength],
-      b[base + min(col + 1u, last) * rowLength],
-      b[base + min(col + 2u, last) * rowLength],
-      b[base + min(col + 3u, last) * rowLength],
+      operandB(base + min(col, last) * rowLength),
+      operandB(base + min(col + 1u, last) * rowLength),
+      operandB(base + min(col + 2u, last) * rowLength),
+      operandB(base + min(col + 3u, last) * rowLength),
     ));
   }
   // B stored [k, n]: columns col .. col + 3 of step k + j are one vec4 (n is a multiple of 4).
   let base = (u.offsetB + k * u.n + min(col, u.n - 4u)) / 4u;
   let step = u.n / 4u;
-  return mat4x4<f32>(b[base], b[base + step], b[base + 2u * step], b[base + 3u * step]);
+  return mat4x4<f32>(operandB(base), operandB(base + step), operandB(base + 2u * step), operandB(base + 3u * step));
 }
 
 // C[row, col .. col + 3] (=|+=) products + bias0[col ..] + bias1[col ..] (n is a multiple of 4,

@@ -6,11 +6,13 @@
  * names. No GPU needed.
  */
 import { describe, expect, it } from 'vitest';
-import { type BindingAccess, type BindingDeclaration, type Bindings, read, readWrite, storageEntries, uniform, uniformBinding, unusedWhen } from '../src/kernels/bindings.ts';
+import { type BindingAccess, type BindingDeclaration, type Bindings, read, readWrite, storageEntries, uniform, uniformBinding, unusedWhen, writeTexture } from '../src/kernels/bindings.ts';
 import { STORAGE_BUFFERS_NEEDED } from '../src/device/gpu-context.ts';
 import { KERNELS, type KernelName } from '../src/kernels/registry.ts';
 
 const ACCESS: Record<string, BindingAccess> = { 'storage,read': 'read', 'storage,read_write': 'read-write', uniform: 'uniform' };
+/** Texture types of handle variables (`var name: type`) and their access. */
+const TEXTURE_ACCESS: Record<string, BindingAccess> = { 'texture_2d<f32>': 'texture', 'texture_storage_2d<rgba32float,write>': 'write-texture' };
 
 interface WgslFunction {
   body: string;
@@ -26,6 +28,15 @@ function resourceVariables(code: string): Map<string, { binding: number; access:
     expect(group, `${name}: bind group`).toBe('0');
     const access = ACCESS[space.replace(/\s+/g, '')];
     if (!access) throw new Error(`Unparsed address space var<${space}> of ${name}`);
+    if (variables.has(name)) throw new Error(`Resource variable ${name} declared twice`);
+    variables.set(name, { binding: Number(binding), access });
+  }
+  // Handle variables: `var name: texture_2d<f32>` (no address space).
+  for (const match of code.matchAll(/@group\(\s*(\d+)\s*\)\s*@binding\(\s*(\d+)\s*\)\s*var\s+(\w+)\s*:\s*([^;]+);/g)) {
+    const [, group, binding, name, type] = match;
+    expect(group, `${name}: bind group`).toBe('0');
+    const access = TEXTURE_ACCESS[type.replace(/\s+/g, '')];
+    if (!access) throw new Error(`Unparsed handle type ${type} of ${name}`);
     if (variables.has(name)) throw new Error(`Resource variable ${name} declared twice`);
     variables.set(name, { binding: Number(binding), access });
   }
@@ -177,11 +188,11 @@ describe('buffers by binding name', () => {
 
   it('maps names to binding indices in declaration order; an unusedWhen binding may be left out', () => {
     expect(storageEntries('sgdUpdate', declared, { parameters, gradients, momentumBuffer: momentum })).toEqual([
-      { name: 'gradients', binding: 0, buffer: gradients },
-      { name: 'parameters', binding: 1, buffer: parameters },
-      { name: 'momentumBuffer', binding: 2, buffer: momentum },
+      { name: 'gradients', binding: 0, access: 'read', buffer: gradients },
+      { name: 'parameters', binding: 1, access: 'read-write', buffer: parameters },
+      { name: 'momentumBuffer', binding: 2, access: 'read-write', buffer: momentum },
     ]);
-    expect(storageEntries('sgdUpdate', declared, { gradients, parameters })[2]).toEqual({ name: 'momentumBuffer', binding: 2, buffer: undefined });
+    expect(storageEntries('sgdUpdate', declared, { gradients, parameters })[2]).toEqual({ name: 'momentumBuffer', binding: 2, access: 'read-write', buffer: undefined });
     expect(uniformBinding('sgdUpdate', declared)).toBe(3);
   });
 
@@ -193,5 +204,16 @@ describe('buffers by binding name', () => {
     expect(() => storageEntries('sgdUpdate', declared, { parameters })).toThrow("Kernel sgdUpdate: no buffer given for binding 'gradients' (@binding(0))");
     expect(() => storageEntries('sgdUpdate', declared, { gradients, parameters: undefined })).toThrow("binding 'parameters' (@binding(1))");
     expect(() => uniformBinding('noUniforms', { gradients: read(0) })).toThrow('Kernel noUniforms declares 0 uniform bindings');
+  });
+
+  it('takes a texture where a binding is a texture and a buffer elsewhere, and says which it wanted', () => {
+    const textureKernel = { source: read(0), packed: writeTexture(1), u: uniform(2) };
+    const texture = { label: 'operand texture', createView: () => ({}) } as unknown as GPUTexture;
+    expect(storageEntries('packTexture', textureKernel, { source: gradients, packed: texture })).toEqual([
+      { name: 'source', binding: 0, access: 'read', buffer: gradients },
+      { name: 'packed', binding: 1, access: 'write-texture', buffer: texture },
+    ]);
+    expect(() => storageEntries('packTexture', textureKernel, { source: gradients, packed: parameters })).toThrow("Kernel packTexture: binding 'packed' (@binding(1)) takes a texture, got a buffer");
+    expect(() => storageEntries('packTexture', textureKernel, { source: texture, packed: texture })).toThrow("binding 'source' (@binding(0)) takes a buffer, got a texture");
   });
 });

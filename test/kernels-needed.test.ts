@@ -5,7 +5,7 @@
  * training and evaluation plans actually dispatch (on each test adapter).
  */
 import { describe, expect, it } from 'vitest';
-import { ALL_KERNELS, crossEntropyKernel, dropoutBetweenLayers, KernelSet, lossKernel, optimizerKernelKey, PER_ROW_SOFTMAX_MAX_CLASSES, rnnStepKey, tokenInput } from '../src/kernels/kernel-set.ts';
+import { ALL_KERNELS, crossEntropyKernel, dropoutBetweenLayers, KernelSet, lossKernel, OPERAND_PACK_KEY, optimizerKernelKey, PER_ROW_SOFTMAX_MAX_CLASSES, rnnStepKey, tokenInput } from '../src/kernels/kernel-set.ts';
 import type { SequenceBatch } from '../src/model/batch.ts';
 import { type RnnModelConfig, resolveConfig } from '../src/model/config.ts';
 import { kernelsNeededBy } from '../src/model/kernels-needed.ts';
@@ -32,11 +32,16 @@ describe('kernelsNeededBy', () => {
   }
 
   it('compiles the register-tile matmul cores (vec4 loads, and one tile with word loads) on a CPU adapter and the workgroup-memory cores on a GPU', () => {
-    const keys = (cpuAdapter: boolean) => kernelsNeededBy(resolveConfig(CONFIGS[0]), cpuAdapter).filter((key) => key.startsWith('matmul '));
+    const keys = (cpuAdapter: boolean, textureOperands = false) => kernelsNeededBy(resolveConfig(CONFIGS[0]), cpuAdapter, textureOperands).filter((key) => key.startsWith('matmul '));
     expect(keys(true).every((key) => key.startsWith('matmul register'))).toBe(true);
     expect(keys(true).filter((key) => !key.endsWith(' vec4')).sort()).toEqual(['matmul register8x8 NN', 'matmul register8x8 NT', 'matmul register8x8 TN']);
     expect(keys(true).filter((key) => key.endsWith(' vec4'))).toHaveLength(9);
+    // llvmpipe: the vec4 cores read operand textures, packed by one more kernel.
+    expect(keys(true, true).filter((key) => key.endsWith(' vec4'))).toEqual([]);
+    expect(keys(true, true).filter((key) => key.endsWith(' textures'))).toHaveLength(9);
+    expect(keys(true, true)).toContain(OPERAND_PACK_KEY);
     expect(keys(false).every((key) => /^matmul (small|large) /.test(key))).toBe(true);
+    expect(keys(false, true)).toEqual(keys(false));
   });
 
   it('AdamW runs the Adam kernel; the softmax variant switches above PER_ROW_SOFTMAX_MAX_CLASSES', () => {
@@ -104,7 +109,7 @@ describe.each(TEST_ADAPTERS)('kernelsNeededBy against the dispatches on %s', (ad
         delete (kernels as Partial<KernelSet>).kernel;
         model.dispose();
       }
-      const needed = kernelsNeededBy(resolved, kernels.cpuAdapter);
+      const needed = kernelsNeededBy(resolved, kernels.cpuAdapter, kernels.textureOperands);
       for (const key of dispatched) expect(needed, `${key} is dispatched`).toContain(key);
       // All matmul cores a shape may pick are compiled; which ones run depends on the sizes.
       const neededBesidesMatmul = needed.filter((key) => !key.startsWith('matmul '));

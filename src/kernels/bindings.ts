@@ -11,8 +11,15 @@
  * declarations against the WGSL.
  */
 
-/** read: `var<storage, read>`; read-write: `var<storage, read_write>`; uniform: `var<uniform>`. */
-export type BindingAccess = 'read' | 'read-write' | 'uniform';
+/**
+ * read: `var<storage, read>`; read-write: `var<storage, read_write>`; uniform: `var<uniform>`;
+ * texture: `texture_2d<f32>` (an operand texture, read with textureLoad); write-texture:
+ * `texture_storage_2d<rgba32float, write>`.
+ */
+export type BindingAccess = 'read' | 'read-write' | 'uniform' | 'texture' | 'write-texture';
+
+/** Accesses whose resource is a texture, not a buffer. */
+export const TEXTURE_ACCESSES: ReadonlySet<BindingAccess> = new Set(['texture', 'write-texture']);
 
 export interface BindingDeclaration {
   /** @binding(n) in @group(0). */
@@ -31,17 +38,23 @@ export interface BindingDeclaration {
 /** A kernel's bindings by WGSL variable name. */
 export type Bindings = Readonly<Record<string, BindingDeclaration>>;
 
-/** The buffers of one dispatch by binding name; the uniform block is the plan's own. */
-export type BindingBuffers = Readonly<Record<string, GPUBuffer | undefined>>;
+/** A binding's resource: a buffer, or a texture for the texture accesses. */
+export type BindingResource = GPUBuffer | GPUTexture;
+
+/** The buffers (and textures) of one dispatch by binding name; the uniform block is the plan's own. */
+export type BindingBuffers = Readonly<Record<string, BindingResource | undefined>>;
+
+/** The resource type of a declaration: a texture for the texture accesses, else a buffer. */
+type ResourceOf<B> = B extends { access: 'texture' | 'write-texture' } ? GPUTexture : GPUBuffer;
 
 /**
  * The buffers a dispatch of a kernel declaring `D` takes, for the type checker: every
  * storage binding by name, those declared unusedWhen optional, the uniform block not at all.
  */
 export type BuffersFor<D extends Bindings> = {
-  readonly [N in keyof D as D[N] extends { access: 'uniform' } | { unusedWhen: string } ? never : N]: GPUBuffer;
+  readonly [N in keyof D as D[N] extends { access: 'uniform' } | { unusedWhen: string } ? never : N]: ResourceOf<D[N]>;
 } & {
-  readonly [N in keyof D as D[N] extends { unusedWhen: string } ? N : never]?: GPUBuffer;
+  readonly [N in keyof D as D[N] extends { unusedWhen: string } ? N : never]?: ResourceOf<D[N]>;
 };
 
 /** Read-only storage at @binding(n); `variable`: the WGSL variable, where the kernel's name for it differs. */
@@ -54,6 +67,16 @@ export function readWrite(binding: number, variable?: string): BindingDeclaratio
   return variable === undefined ? { binding, access: 'read-write' } : { binding, access: 'read-write', variable };
 }
 
+/** An operand texture at @binding(n), `texture_2d<f32>` read with textureLoad (operand-textures.ts). */
+export function texture(binding: number): BindingDeclaration & { access: 'texture' } {
+  return { binding, access: 'texture' };
+}
+
+/** A write-only rgba32float storage texture at @binding(n). */
+export function writeTexture(binding: number): BindingDeclaration & { access: 'write-texture' } {
+  return { binding, access: 'write-texture' };
+}
+
 export function uniform(binding: number): BindingDeclaration & { access: 'uniform' } {
   return { binding, access: 'uniform' };
 }
@@ -63,11 +86,12 @@ export function unusedWhen<D extends BindingDeclaration>(declaration: D, conditi
   return { ...declaration, unusedWhen: condition };
 }
 
-/** One storage binding of a dispatch: the buffer, or undefined for an omitted `unusedWhen` binding. */
+/** One storage binding of a dispatch: the buffer (or texture), or undefined for an omitted `unusedWhen` binding. */
 export interface StorageEntry {
   name: string;
   binding: number;
-  buffer: GPUBuffer | undefined;
+  access: BindingAccess;
+  buffer: BindingResource | undefined;
 }
 
 /**
@@ -83,10 +107,13 @@ export function storageEntries(kernel: string, declared: Bindings, buffers: Bind
     if (declaration.access === 'uniform') throw new Error(`Kernel ${kernel}: '${name}' is the uniform block, which the dispatch plan binds itself`);
   }
   return storageNames.map((name) => {
-    const { binding, unusedWhen } = declared[name];
+    const { binding, access, unusedWhen } = declared[name];
     const buffer = buffers[name];
     if (!buffer && unusedWhen === undefined) throw new Error(`Kernel ${kernel}: no buffer given for binding '${name}' (@binding(${binding}))`);
-    return { name, binding, buffer };
+    if (buffer && TEXTURE_ACCESSES.has(access) !== isTexture(buffer)) {
+      throw new Error(`Kernel ${kernel}: binding '${name}' (@binding(${binding})) takes a ${TEXTURE_ACCESSES.has(access) ? 'texture' : 'buffer'}, got a ${isTexture(buffer) ? 'texture' : 'buffer'}`);
+    }
+    return { name, binding, access, buffer };
   });
 }
 
@@ -95,4 +122,9 @@ export function uniformBinding(kernel: string, declared: Bindings): number {
   const uniforms = Object.values(declared).filter((declaration) => declaration.access === 'uniform');
   if (uniforms.length !== 1) throw new Error(`Kernel ${kernel} declares ${uniforms.length} uniform bindings; the dispatch plan binds exactly one`);
   return uniforms[0].binding;
+}
+
+/** Whether a binding's resource is a texture (GPUTexture has createView; GPUBuffer has none). */
+export function isTexture(resource: BindingResource): resource is GPUTexture {
+  return typeof (resource as GPUTexture).createView === 'function';
 }

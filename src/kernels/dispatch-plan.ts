@@ -5,8 +5,9 @@
  * its own aligned offset; values that change between runs (a step count, a
  * learning rate) are rewritten with `updateUniforms`.
  */
-import { type BindingBuffers, type StorageEntry, storageEntries, uniformBinding } from './bindings.ts';
+import { type BindingBuffers, isTexture, type StorageEntry, storageEntries, uniformBinding } from './bindings.ts';
 import { DispatchProfiler, type DispatchTiming } from './dispatch-profiler.ts';
+import type { OperandTextures } from './operand-textures.ts';
 import type { Kernel } from './pipeline-cache.ts';
 import type { KernelBuffers, KernelName } from './registry.ts';
 import { type UniformField, uniformBytes } from './uniforms.ts';
@@ -45,6 +46,10 @@ export class DispatchPlan {
   private recorded: RecordedDispatch[] | undefined;
   private uniformBuffer: GPUBuffer | undefined;
   private uniformOffsets: number[] = [];
+  /** Dispatches recorded so far that bind each buffer read-write (operand textures tell stale copies by it). */
+  private readonly writes = new Map<GPUBuffer, number>();
+  /** The plan's operand textures (operand-textures.ts), made by the first product that packs one; destroyed with the plan. */
+  operandTextures: OperandTextures | undefined;
 
   constructor(device: GPUDevice, label: string) {
     this.device = device;
@@ -52,6 +57,21 @@ export class DispatchPlan {
   }
 
   get dispatchCount(): number {
+    return this.pending.length;
+  }
+
+  /** How many dispatches recorded so far bind `buffer` read-write. */
+  writeCount(buffer: GPUBuffer): number {
+    return this.writes.get(buffer) ?? 0;
+  }
+
+  /**
+   * Marks the start of a part that may be encoded without the dispatches before it (a
+   * forward-only run, a step's backward); returns the index of its first dispatch. Operand
+   * textures packed before it are not reused after it.
+   */
+  startSegment(): number {
+    this.operandTextures?.forgetAll();
     return this.pending.length;
   }
 
@@ -63,6 +83,9 @@ export class DispatchPlan {
   add<K extends KernelName>(kernel: Kernel<K>, buffers: KernelBuffers<K>, uniforms: readonly UniformField[], workgroups: number[] | BufferSlice, label: string): DispatchHandle {
     if (this.recorded) throw new Error(`Dispatch plan '${this.label}' is already built; it cannot grow.`);
     const entries = storageEntries(kernel.name, kernel.bindings, buffers as BindingBuffers);
+    for (const { access, buffer } of entries) {
+      if (access === 'read-write' && buffer && !isTexture(buffer)) this.writes.set(buffer, this.writeCount(buffer) + 1);
+    }
     if (!Array.isArray(workgroups)) {
       this.pending.push({ kernel, buffers: entries, uniforms: uniformBytes(uniforms), workgroups, label });
       return { index: this.pending.length - 1 };
@@ -99,7 +122,10 @@ export class DispatchPlan {
     this.recorded = this.pending.map((dispatch, index) => {
       // An omitted binding (declared unusedWhen) gets a placeholder; each its own, so that no two writable bindings alias.
       let omitted = 0;
-      const entries: GPUBindGroupEntry[] = dispatch.buffers.map(({ binding, buffer }) => ({ binding, resource: { buffer: buffer ?? placeholderBuffer(this.device, omitted++) } }));
+      const entries: GPUBindGroupEntry[] = dispatch.buffers.map(({ binding, buffer }) => ({
+        binding,
+        resource: buffer && isTexture(buffer) ? buffer.createView() : { buffer: buffer ?? placeholderBuffer(this.device, omitted++) },
+      }));
       entries.push({
         binding: uniformBinding(dispatch.kernel.name, dispatch.kernel.bindings),
         resource: { buffer: uniformBuffer, offset: this.uniformOffsets[index], size: dispatch.uniforms.byteLength },
@@ -174,6 +200,8 @@ export class DispatchPlan {
   }
 
   destroy(): void {
+    this.operandTextures?.destroy();
+    this.operandTextures = undefined;
     this.uniformBuffer?.destroy();
     this.uniformBuffer = undefined;
     this.recorded = undefined;

@@ -1,6 +1,6 @@
 /** Every kernel by pipeline key: its registry entry and override constants (workgroup sizes, transposes, tiles). */
 import type { KernelConstants } from './pipeline-cache.ts';
-import { matmulKey, MATMUL_VARIANTS, REGISTER_TILES, RNN_STEP_TILE, rnnStepKey } from './matmul-choice.ts';
+import { matmulKey, MATMUL_VARIANTS, OPERAND_PACK_KEY, REGISTER_TILES, RNN_STEP_TILE, rnnStepKey } from './matmul-choice.ts';
 import type { KernelName } from './registry.ts';
 
 export const ELEMENTWISE_WORKGROUP = 64;
@@ -27,6 +27,7 @@ export function kernelDefinitions(reductionSize: number): Map<string, [KernelNam
         const tile = { ...transposes, ROW_BLOCKS: REGISTER_TILES[variant][0], COLUMN_BLOCKS: REGISTER_TILES[variant][1] };
         definitions.set(matmulKey(variant, transposeA, transposeB), ['matmulRegister', tile]);
         definitions.set(matmulKey(variant, transposeA, transposeB, true), ['matmulRegisterVec4', { ...tile, K_STEP: 4 }]);
+        definitions.set(matmulKey(variant, transposeA, transposeB, true, true), ['matmulRegisterTexture', { ...tile, K_STEP: 4 }]);
       }
     }
   }
@@ -49,6 +50,7 @@ export function kernelDefinitions(reductionSize: number): Map<string, [KernelNam
     definitions.set(name, [name, reductions.has(name) ? reduction : elementwise]);
   }
   definitions.set('sampleToken', ['sampleToken', {}]);
+  definitions.set(OPERAND_PACK_KEY, ['packTexture', elementwise]);
   return definitions;
 }
 

@@ -3,6 +3,7 @@
  * its workgroup grid, and the pipeline keys of the matmul and fused RNN-step kernels.
  */
 import type { BufferSlice } from './dispatch-plan.ts';
+import { OPERAND_TEXTURE_WIDTH, operandTextureRows } from './operand-texture-layout.ts';
 import { MATMUL_LARGE_TILE, MATMUL_TILE } from './registry.ts';
 
 export interface MatmulArgs {
@@ -32,6 +33,11 @@ export interface MatmulArgs {
    * false forces word loads (tests, benchmarks).
    */
   vec4?: boolean;
+  /**
+   * vec4 register-tile products only: read A and B from operand textures (default: where the adapter
+   * prefers them, KernelSet.textureOperands); true or false forces the choice (tests, benchmarks).
+   */
+  textures?: boolean;
 }
 
 /**
@@ -107,9 +113,37 @@ export const CHOSEN_MATMUL_VARIANTS: readonly MatmulVariant[] = ['small', 'large
  * a CPU adapter, the workgroup-memory cores on a GPU (what matmulVariant and vec4Operands
  * can choose there: on a CPU adapter WORD_TILE alone with word loads).
  */
-export function matmulKeysFor(cpuAdapter: boolean): string[] {
+export function matmulKeysFor(cpuAdapter: boolean, textureOperands = false): string[] {
   const cores: [MatmulVariant, boolean][] = cpuAdapter ? [[WORD_TILE, false], ...REGISTER_TILE_PREFERENCE.map((tile): [MatmulVariant, boolean] => [tile, true])] : [['small', false], ['large', false]];
-  return cores.flatMap(([variant, vec4]) => [matmulKey(variant, false, true, vec4), matmulKey(variant, true, false, vec4), matmulKey(variant, false, false, vec4)]);
+  // With operand textures every vec4 product reads them (operandsFitTextures falls back to word loads), and packs them first.
+  const keys = cores.flatMap(([variant, vec4]) => {
+    const textures = vec4 && textureOperands;
+    return [matmulKey(variant, false, true, vec4, textures), matmulKey(variant, true, false, vec4, textures), matmulKey(variant, false, false, vec4, textures)];
+  });
+  return cpuAdapter && textureOperands ? [...keys, OPERAND_PACK_KEY] : keys;
+}
+
+/** The pipeline key of the operand-texture pack (packTexture), named with the matmul cores it serves. */
+export const OPERAND_PACK_KEY = 'matmul operand pack';
+
+/**
+ * Whether the vec4 products read their operands from operand textures (operand-textures.ts): on
+ * llvmpipe, where a texel fetch is a gather of the SIMD lanes and a storage-buffer load a loop over
+ * them with a branch per lane and component (Mesa 22.3's gallivm), the register-tile core runs
+ * 1.3–1.9x faster per CPU-second with both operands in textures, packing included (bench/README.md).
+ * Not on SwiftShader, whose storage loads are vector gathers already (no gain measured), nor on GPUs.
+ */
+export function prefersTextureOperands(info: GPUAdapterInfo | undefined): boolean {
+  if (!info) return false;
+  return /llvmpipe/i.test(`${info.vendor} ${info.architecture} ${info.description}`) || (!info.vendor && /OpenGL.*Mesa/i.test(info.description));
+}
+
+/**
+ * Whether operands of `words` words each fit an operand texture on this device (rows within
+ * maxTextureDimension2D); those that do not take word loads.
+ */
+export function operandsFitTextures(limits: GPUSupportedLimits, ...words: number[]): boolean {
+  return limits.maxTextureDimension2D >= OPERAND_TEXTURE_WIDTH && words.every((count) => operandTextureRows(count / 4) <= limits.maxTextureDimension2D);
 }
 
 /**
@@ -127,13 +161,14 @@ export function isCpuAdapter(info: GPUAdapterInfo | undefined): boolean {
  * How KernelSet.matmul runs a product by default (its operands at offset 0): its core, whether it reads
  * vec4s, K rows per dispatch, dispatches and workgroups per dispatch.
  */
-export function matmulSchedule(m: number, n: number, k: number, transposeA = false, transposeB = false, cpuAdapter = true) {
+export function matmulSchedule(m: number, n: number, k: number, transposeA = false, transposeB = false, cpuAdapter = true, textureOperands = false) {
   const kChunk = (transposeA && !transposeB && cpuAdapter ? matmulKChunk(m, n, k) : 0) || k;
   const atZero = { buffer: {} as GPUBuffer, offset: 0 };
   const vec4 = cpuAdapter && vec4Operands({ a: atZero, b: atZero, c: atZero, m, n, k, transposeA }, kChunk);
   const variant = matmulVariant(m, n, k, cpuAdapter, vec4);
   const [x, y] = matmulGrid(variant, m, n);
-  return { variant, vec4, kChunk, dispatches: Math.ceil(k / kChunk), workgroups: x * y };
+  const textures = vec4 && textureOperands && isRegisterTile(variant);
+  return { variant, vec4, textures, kChunk, dispatches: Math.ceil(k / kChunk), workgroups: x * y };
 }
 
 /**
@@ -155,9 +190,12 @@ export function rnnStepKey(backward: boolean, relu: boolean, vec4 = false): stri
   return `rnnStep ${backward ? 'backward' : 'forward'} ${relu ? 'relu' : 'tanh'}${vec4 ? ' vec4' : ''}`;
 }
 
-/** The pipeline key of a matmul core; `vec4`: the register-tile core reading its operands as vec4s. */
-export function matmulKey(variant: MatmulVariant, transposeA: boolean, transposeB: boolean, vec4 = false): string {
-  return `matmul ${variant} ${transposeA ? 'T' : 'N'}${transposeB ? 'T' : 'N'}${vec4 ? ' vec4' : ''}`;
+/**
+ * The pipeline key of a matmul core; `vec4`: the register-tile core reading its operands as vec4s;
+ * `textures`: those vec4s from operand textures.
+ */
+export function matmulKey(variant: MatmulVariant, transposeA: boolean, transposeB: boolean, vec4 = false, textures = false): string {
+  return `matmul ${variant} ${transposeA ? 'T' : 'N'}${transposeB ? 'T' : 'N'}${vec4 ? (textures ? ' textures' : ' vec4') : ''}`;
 }
 
 /** Whether a variant is one of the register-tile cores (matmul_register_tile.wgsl). */

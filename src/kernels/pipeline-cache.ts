@@ -5,6 +5,7 @@
  */
 import type { BindingAccess, Bindings } from './bindings.ts';
 import { KERNELS, type KernelName } from './registry.ts';
+import { OPERAND_TEXTURE_FORMAT } from './operand-texture-layout.ts';
 
 export type KernelConstants = Record<string, number | boolean>;
 
@@ -16,11 +17,21 @@ export interface Kernel<K extends KernelName = KernelName> {
   bindings: Bindings;
 }
 
-const BUFFER_TYPES: Record<BindingAccess, GPUBufferBindingType> = {
-  read: 'read-only-storage',
-  'read-write': 'storage',
-  uniform: 'uniform',
-};
+/** The bind group layout entry's resource for each access (bindings.ts). */
+function layoutResource(access: BindingAccess): Pick<GPUBindGroupLayoutEntry, 'buffer' | 'texture' | 'storageTexture'> {
+  switch (access) {
+    case 'read':
+      return { buffer: { type: 'read-only-storage' } };
+    case 'read-write':
+      return { buffer: { type: 'storage' } };
+    case 'uniform':
+      return { buffer: { type: 'uniform' } };
+    case 'texture':
+      return { texture: { sampleType: 'unfilterable-float', viewDimension: '2d' } };
+    case 'write-texture':
+      return { storageTexture: { access: 'write-only', format: OPERAND_TEXTURE_FORMAT, viewDimension: '2d' } };
+  }
+}
 
 function compileErrorReport(source: string, messages: readonly GPUCompilationMessage[]): string {
   const lines = source.split('\n');
@@ -81,7 +92,7 @@ export class PipelineCache {
       entries: Object.values(spec.bindings as Bindings).map(({ binding, access }) => ({
         binding,
         visibility: GPUShaderStage.COMPUTE,
-        buffer: { type: BUFFER_TYPES[access] },
+        ...layoutResource(access),
       })),
     });
     // Synchronous creation inside an error scope pushed and popped with no await in

@@ -25,6 +25,10 @@ import matmulTileLargeSource from '../../shaders/matmul_tile_large.wgsl?raw';
 import matmulOperandsSource from '../../shaders/matmul_operands.wgsl?raw';
 import matmulRegisterLoadsSource from '../../shaders/matmul_register_loads.wgsl?raw';
 import matmulRegisterLoadsVec4Source from '../../shaders/matmul_register_loads_vec4.wgsl?raw';
+import matmulTextureOperandsSource from '../../shaders/matmul_texture_operands.wgsl?raw';
+import matmulVec4BuffersSource from '../../shaders/matmul_vec4_buffers.wgsl?raw';
+import operandTextureSource from '../../shaders/operand_texture.wgsl?raw';
+import packTextureSource from '../../shaders/pack_texture.wgsl?raw';
 import registerWordBlocksSource from '../../shaders/register_word_blocks.wgsl?raw';
 import matmulRegisterTileSource from '../../shaders/matmul_register_tile.wgsl?raw';
 import rnnStepRegisterLoadsSource from '../../shaders/rnn_step_register_loads.wgsl?raw';
@@ -43,7 +47,7 @@ import tanhElementwiseSource from '../../shaders/tanh_elementwise.wgsl?raw';
 import bidirectionalSource from '../../shaders/bidirectional.wgsl?raw';
 import bidirectionalJoinSource from '../../shaders/bidirectional_join.wgsl?raw';
 import reverseRowsSource from '../../shaders/reverse_rows.wgsl?raw';
-import { type Bindings, type BuffersFor, read, readWrite, uniform, unusedWhen } from './bindings.ts';
+import { type Bindings, type BuffersFor, read, readWrite, texture, uniform, unusedWhen, writeTexture } from './bindings.ts';
 import type { UniformLayout } from './uniforms.ts';
 
 /**
@@ -71,6 +75,7 @@ export const UNIFORM_LAYOUTS = {
   },
   reverseRows: { timeSteps: 'u32', batch: 'u32', width: 'u32', inputOffset: 'u32', outputOffset: 'u32', accumulate: 'u32' },
   direction: { timeSteps: 'u32', batch: 'u32', hiddenSize: 'u32', summary: 'u32', joinedOffset: 'u32' },
+  packTexture: { count: 'u32', offset: 'u32' },
 } as const satisfies Record<string, UniformLayout>;
 
 const L = UNIFORM_LAYOUTS;
@@ -86,6 +91,8 @@ export interface KernelSpec {
 
 /** C (=|+=) opA(a)·opB(b) + bias: the bias offsets are uniforms, NONE when absent. */
 const MATMUL_BINDINGS = { a: read(0), b: read(1), bias: unusedWhen(read(2), 'both bias offsets are NONE'), c: readWrite(3), u: uniform(4) };
+/** The same with A and B packed into operand textures (operand-textures.ts). */
+const MATMUL_TEXTURE_BINDINGS = { ...MATMUL_BINDINGS, a: texture(0), b: texture(1) };
 /** The fused RNN step: W_hh from the parameters, the state slots updated in place. */
 const RNN_STEP_FORWARD_BINDINGS = { weights: read(0), states: readWrite(2), u: uniform(3) };
 const RNN_STEP_BACKWARD_BINDINGS = { ...RNN_STEP_FORWARD_BINDINGS, saved: read(1) };
@@ -119,10 +126,27 @@ export const KERNELS = {
   },
   /** matmulRegister with the operands bound as vec4s (4x fewer loads), for products whose offsets and row lengths allow it (matmul-choice.ts vec4Operands). */
   matmulRegisterVec4: {
-    sources: [matmulRegisterTileSource, matmulRegisterLoadsVec4Source, matmulSource],
+    sources: [matmulRegisterTileSource, matmulVec4BuffersSource, matmulRegisterLoadsVec4Source, matmulSource],
     entryPoint: 'matmul',
     bindings: MATMUL_BINDINGS,
     uniforms: L.matmul,
+  },
+  /**
+   * matmulRegisterVec4 reading A and B from operand textures (offsets relative to each packed
+   * operand's start): on llvmpipe a texel fetch costs far less than a storage-buffer load.
+   */
+  matmulRegisterTexture: {
+    sources: [matmulRegisterTileSource, operandTextureSource, matmulTextureOperandsSource, matmulRegisterLoadsVec4Source, matmulSource],
+    entryPoint: 'matmul',
+    bindings: MATMUL_TEXTURE_BINDINGS,
+    uniforms: L.matmul,
+  },
+  /** Copies a run of vec4s of a buffer into an operand texture. */
+  packTexture: {
+    sources: [operandTextureSource, packTextureSource],
+    entryPoint: 'packTexture',
+    bindings: { source: read(0), packed: writeTexture(1), u: uniform(2) },
+    uniforms: L.packTexture,
   },
   /** On the register-tile core (ROW_BLOCKS and COLUMN_BLOCKS as for matmulRegister), word loads (K_STEP 1). */
   rnnStepForward: {

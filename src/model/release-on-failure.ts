@@ -6,22 +6,38 @@
  * buffers it created (the memory a plan holds, counted as it was allocated).
  */
 export function buildCounted<T>(device: GPUDevice, build: () => T): { built: T; bytes: number } {
-  const created: GPUBuffer[] = [];
-  const create = device.createBuffer;
+  const created: { resource: GPUBuffer | GPUTexture; bytes: number }[] = [];
+  const createBuffer = device.createBuffer;
+  const createTexture = device.createTexture;
   device.createBuffer = function (this: GPUDevice, descriptor: GPUBufferDescriptor): GPUBuffer {
-    const buffer = create.call(this, descriptor);
-    created.push(buffer);
+    const buffer = createBuffer.call(this, descriptor);
+    created.push({ resource: buffer, bytes: buffer.size });
     return buffer;
+  };
+  // Textures too: a plan's operand textures (operand-textures.ts).
+  device.createTexture = function (this: GPUDevice, descriptor: GPUTextureDescriptor): GPUTexture {
+    const texture = createTexture.call(this, descriptor);
+    created.push({ resource: texture, bytes: textureBytes(texture) });
+    return texture;
   };
   try {
     const built = build();
-    return { built, bytes: created.reduce((sum, buffer) => sum + buffer.size, 0) };
+    return { built, bytes: created.reduce((sum, { bytes }) => sum + bytes, 0) };
   } catch (error) {
-    for (const buffer of created) buffer.destroy();
+    for (const { resource } of created) resource.destroy();
     throw error;
   } finally {
-    device.createBuffer = create;
+    device.createBuffer = createBuffer;
+    device.createTexture = createTexture;
   }
+}
+
+/** Bytes of a texture of the formats the engine creates (one mip level, one sample). */
+export function textureBytes(texture: GPUTexture): number {
+  const texelBytes: Partial<Record<GPUTextureFormat, number>> = { rgba32float: 16 };
+  const bytes = texelBytes[texture.format];
+  if (bytes === undefined) throw new Error(`texture ${texture.label}: no byte count for format ${texture.format}`);
+  return texture.width * texture.height * texture.depthOrArrayLayers * bytes;
 }
 
 /** `build()`, with every buffer it created destroyed if it throws. */

@@ -161,7 +161,8 @@ export class SequencePlan {
     const at = (name: string) => layout.byName[name].offset;
     const plan = new DispatchPlan(device, `training step ${shape}`);
     this.plan = plan;
-    const mark = () => plan.dispatchCount;
+    // Each part may be encoded without the ones before it (forward alone, …): operand textures are not reused across parts.
+    const mark = () => plan.startSegment();
 
     // ---- forward: layer by layer, each over t = 0..T−1; then the head for all steps at once ----
     const forwardStart = mark();

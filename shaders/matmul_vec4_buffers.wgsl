@@ -1,0 +1,7 @@
+// The operands of matmul_register_loads_vec4.wgsl as storage buffers of vec4s.
+
+@group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
+
+fn operandA(i: u32) -> vec4<f32> { return a[i]; }
+fn operandB(i: u32) -> vec4<f32> { return b[i]; }
