@@ -6,9 +6,9 @@
  *
  * variants: comma-separated MatmulVariant names (default small,large), each optionally
  * with /CHUNK for Aᵀ·B in K chunks of CHUNK rows (e.g. register16x16/256), :words for the
- * register-tile core's word loads instead of vec4s where the shape allows them, and :buffers for
- * vec4 loads from the storage buffers where the adapter reads operand textures (llvmpipe; the
- * timed products then include their packs, one per operand per product).
+ * register-tile core's word loads instead of vec4s where the shape allows them, and :buffers or
+ * :textures for vec4 loads from the storage buffers or from operand textures whatever the adapter
+ * prefers (llvmpipe reads textures; the operands are copied into them once per timed plan).
  * Per adapter and shape: rounds of every variant in turn, each timing `repeats`
  * products recorded into one pass (repeats chosen for ~0.3 s); the best round as GFLOP
  * per CPU-second of this process (CPU adapters: robust to other load on the machine;
@@ -48,15 +48,15 @@ const SHAPES: (MatmulShape & { role: string })[] = [
 ];
 
 async function timeProducts(kernels: KernelSet, shape: MatmulShape, name: string, repeats: number, buffers: GPUBuffer[]): Promise<number> {
-  // name: VARIANT[/CHUNK][:words|:buffers] (":words": the register-tile core's word loads, not vec4s;
-  // ":buffers": vec4s from the storage buffers where the adapter would read operand textures).
+  // name: VARIANT[/CHUNK][:words|:buffers|:textures] (":words": the register-tile core's word loads, not vec4s;
+  // ":buffers" / ":textures": vec4s from the storage buffers / from operand textures, whatever the adapter prefers).
   const [core, loads] = name.split(':');
   const [variant, chunk] = core.split('/') as [MatmulVariant, string | undefined];
   const kChunk = chunk ? Number(chunk) : undefined;
   const plan = new DispatchPlan(kernels.device, `cores ${shapeKey(shape)} ${variant} x${repeats}`);
   try {
     for (let i = 0; i < repeats; i++) {
-      kernels.matmul(plan, { a: { buffer: buffers[0], offset: 0 }, b: { buffer: buffers[1], offset: 0 }, c: { buffer: buffers[2], offset: 0 }, m: shape.m, n: shape.n, k: shape.k, transposeA: shape.transposeA, transposeB: shape.transposeB, variant, kChunk, vec4: loads !== 'words', textures: loads !== 'buffers' }, 'cores');
+      kernels.matmul(plan, { a: { buffer: buffers[0], offset: 0 }, b: { buffer: buffers[1], offset: 0 }, c: { buffer: buffers[2], offset: 0 }, m: shape.m, n: shape.n, k: shape.k, transposeA: shape.transposeA, transposeB: shape.transposeB, variant, kChunk, vec4: loads !== 'words', textures: loads === 'buffers' ? false : loads === 'textures' ? true : undefined }, 'cores');
     }
     plan.build();
     await kernels.device.queue.onSubmittedWorkDone();
@@ -75,7 +75,7 @@ for (const variant of variants) if (!MATMUL_VARIANTS.includes(variant.split(/[/:
 for (const adapter of adapters) {
   const context = await createGpuContext({ adapter });
   const kernels = await KernelSet.load(context.device);
-  await kernels.ensure(ALL_KERNELS.filter((key) => kernels.textureOperands || !key.endsWith(' textures'))); // texture-operand cores only where chosen
+  await kernels.ensure(ALL_KERNELS.filter((key) => kernels.textureOperands || variants.some((variant) => variant.endsWith(':textures')) || !key.endsWith(' textures')));
   console.log(`\n${context.description}`);
   console.log(`${'shape'.padEnd(28)} ${'role'.padEnd(33)} ${variants.map((v) => v.padStart(14)).join('')}   (GFLOP per CPU-second, workgroups; best of ${rounds} rounds, variants interleaved)`);
   for (const [index, shape] of SHAPES.entries()) {

@@ -1,4 +1,5 @@
-/** GPU memory of a step: the bytes of live buffers created on a device, tracked from a point on. */
+/** GPU memory of a step: the bytes of live buffers and textures created on a device, tracked from a point on. */
+import { textureBytes } from '../src/model/release-on-failure.ts';
 
 export interface BufferTracker {
   /** Bytes of tracked buffers not yet destroyed. */
@@ -12,41 +13,61 @@ export interface BufferTracker {
 export class BufferLimitError extends Error {}
 
 /**
- * Wraps device.createBuffer (and each buffer's destroy) until stop(). With `limitBytes`,
+ * Wraps device.createBuffer and createTexture (and each one's destroy) until stop(); textures
+ * count as their texels' bytes (our operand textures, rgba32float). With `limitBytes`,
  * a buffer that would take the live bytes past it is refused (BufferLimitError, thrown
  * from createBuffer) before anything is allocated: on a CPU adapter GPU buffers are this
  * machine's memory, and a runaway allocator would otherwise take all of it.
  */
 export function trackBuffers(device: GPUDevice, limitBytes = Infinity): BufferTracker {
-  const live = new Map<GPUBuffer, number>();
+  const live = new Map<GPUBuffer | GPUTexture, number>();
   let current = 0;
   let peak = 0;
-  const create = device.createBuffer;
-  device.createBuffer = function (this: GPUDevice, descriptor: GPUBufferDescriptor) {
-    if (current + descriptor.size > limitBytes) {
-      throw new BufferLimitError(
-        `out of memory: ${size(current)} of GPU buffers live, one more of ${size(descriptor.size)} would pass the bench's limit of ${size(limitBytes)}`,
-      );
+  const refuseAbove = (bytes: number) => {
+    if (current + bytes > limitBytes) {
+      throw new BufferLimitError(`out of memory: ${size(current)} of GPU buffers live, one more of ${size(bytes)} would pass the bench's limit of ${size(limitBytes)}`);
     }
-    const buffer = create.call(this, descriptor);
-    live.set(buffer, descriptor.size);
-    current += descriptor.size;
+  };
+  const count = <T extends GPUBuffer | GPUTexture>(resource: T, bytes: number): T => {
+    live.set(resource, bytes);
+    current += bytes;
     peak = Math.max(peak, current);
-    const destroy = buffer.destroy;
-    buffer.destroy = function (this: GPUBuffer) {
-      if (live.has(buffer)) {
-        current -= live.get(buffer)!;
-        live.delete(buffer);
+    const destroy = resource.destroy;
+    resource.destroy = function (this: T) {
+      if (live.has(resource)) {
+        current -= live.get(resource)!;
+        live.delete(resource);
       }
       return destroy.call(this);
     };
-    return buffer;
+    return resource;
+  };
+  const create = device.createBuffer;
+  const createTexture = device.createTexture;
+  device.createBuffer = function (this: GPUDevice, descriptor: GPUBufferDescriptor) {
+    refuseAbove(descriptor.size);
+    return count(create.call(this, descriptor), descriptor.size);
+  };
+  device.createTexture = function (this: GPUDevice, descriptor: GPUTextureDescriptor) {
+    const texture = createTexture.call(this, descriptor);
+    let bytes: number;
+    try {
+      bytes = textureBytes(texture);
+    } catch {
+      bytes = texture.width * texture.height * texture.depthOrArrayLayers * 16; // an unlisted format: at most 16 bytes a texel
+    }
+    if (current + bytes > limitBytes) {
+      texture.destroy();
+      refuseAbove(bytes);
+    }
+    return count(texture, bytes);
   };
   return {
     liveBytes: () => current,
     peakBytes: () => peak,
     stop: () => {
       device.createBuffer = create;
+      device.createTexture = createTexture;
     },
   };
 }

@@ -1,5 +1,5 @@
 // The operands of matmul_register_loads_vec4.wgsl as operand textures
-// (operand_texture.wgsl), each packed from the operand's first element, so the
+// (operand_texture.wgsl), each copied from the operand's first element, so the
 // offsets of A and B are relative to it. On llvmpipe a texel fetch is a gather
 // of the SIMD vector's lanes, where a storage-buffer load is a loop over them
 // with a branch per lane and component (bench/README.md).

@@ -6,13 +6,13 @@
  * names. No GPU needed.
  */
 import { describe, expect, it } from 'vitest';
-import { type BindingAccess, type BindingDeclaration, type Bindings, read, readWrite, storageEntries, uniform, uniformBinding, unusedWhen, writeTexture } from '../src/kernels/bindings.ts';
+import { type BindingAccess, type BindingDeclaration, type Bindings, read, readWrite, storageEntries, texture, uniform, uniformBinding, unusedWhen } from '../src/kernels/bindings.ts';
 import { STORAGE_BUFFERS_NEEDED } from '../src/device/gpu-context.ts';
 import { KERNELS, type KernelName } from '../src/kernels/registry.ts';
 
 const ACCESS: Record<string, BindingAccess> = { 'storage,read': 'read', 'storage,read_write': 'read-write', uniform: 'uniform' };
 /** Texture types of handle variables (`var name: type`) and their access. */
-const TEXTURE_ACCESS: Record<string, BindingAccess> = { 'texture_2d<f32>': 'texture', 'texture_storage_2d<rgba32float,write>': 'write-texture' };
+const TEXTURE_ACCESS: Record<string, BindingAccess> = { 'texture_2d<f32>': 'texture' };
 
 interface WgslFunction {
   body: string;
@@ -207,13 +207,13 @@ describe('buffers by binding name', () => {
   });
 
   it('takes a texture where a binding is a texture and a buffer elsewhere, and says which it wanted', () => {
-    const textureKernel = { source: read(0), packed: writeTexture(1), u: uniform(2) };
-    const texture = { label: 'operand texture', createView: () => ({}) } as unknown as GPUTexture;
-    expect(storageEntries('packTexture', textureKernel, { source: gradients, packed: texture })).toEqual([
-      { name: 'source', binding: 0, access: 'read', buffer: gradients },
-      { name: 'packed', binding: 1, access: 'write-texture', buffer: texture },
+    const textureKernel = { a: texture(0), c: readWrite(1), u: uniform(2) };
+    const operand = { label: 'operand texture', createView: () => ({}) } as unknown as GPUTexture;
+    expect(storageEntries('textureKernel', textureKernel, { a: operand, c: gradients })).toEqual([
+      { name: 'a', binding: 0, access: 'texture', buffer: operand },
+      { name: 'c', binding: 1, access: 'read-write', buffer: gradients },
     ]);
-    expect(() => storageEntries('packTexture', textureKernel, { source: gradients, packed: parameters })).toThrow("Kernel packTexture: binding 'packed' (@binding(1)) takes a texture, got a buffer");
-    expect(() => storageEntries('packTexture', textureKernel, { source: texture, packed: texture })).toThrow("binding 'source' (@binding(0)) takes a buffer, got a texture");
+    expect(() => storageEntries('textureKernel', textureKernel, { a: parameters, c: gradients })).toThrow("Kernel textureKernel: binding 'a' (@binding(0)) takes a texture, got a buffer");
+    expect(() => storageEntries('textureKernel', textureKernel, { a: operand, c: operand })).toThrow("binding 'c' (@binding(1)) takes a buffer, got a texture");
   });
 });

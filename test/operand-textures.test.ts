@@ -1,8 +1,8 @@
 /**
- * The texture-operand matmul core (A and B packed into operand textures, operand-textures.ts):
+ * The texture-operand matmul core (A and B copied into operand textures, operand-textures.ts):
  * its results are bit for bit those of the vec4 storage-buffer core (the same loads and sums, read
  * from a copy), on every transpose, tile-breaking shapes, offsets, biases, accumulation and K chunks;
- * a packed operand serves the plan's later products only while its buffer is unwritten and within
+ * a copied operand serves the plan's later products only while its buffer is unwritten and within
  * a segment; textures of out-of-date operands are taken again, so a recurrence over many steps
  * holds a few textures, not one per step.
  */
@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createStorageBufferWith, readFloats } from '../src/device/buffers.ts';
 import { DispatchPlan } from '../src/kernels/dispatch-plan.ts';
-import { type KernelSet, type MatmulArgs, matmulKey, OPERAND_PACK_KEY, prefersTextureOperands, type RegisterTile } from '../src/kernels/kernel-set.ts';
+import { type KernelSet, type MatmulArgs, matmulKey, prefersTextureOperands, type RegisterTile } from '../src/kernels/kernel-set.ts';
+import { PassRecorder } from '../src/kernels/pass-recorder.ts';
 import { OPERAND_TEXTURE_WIDTH, OPERAND_TEXTURE_WIDTH_LOG2 } from '../src/kernels/operand-texture-layout.ts';
 import { matmulReference } from '../src/reference/index.ts';
 import { expectClose } from './check-close.ts';
@@ -56,7 +57,7 @@ describe.each(TEST_ADAPTERS)('operand textures on %s', (adapter) => {
   beforeAll(async () => {
     const kernels = await kernelsFor(adapter);
     const keys = tilesFor(adapter).flatMap((tile) => TRANSPOSES.flatMap(([a, b]) => [matmulKey(tile, a, b, true), matmulKey(tile, a, b, true, true)]));
-    await kernels.ensure([...keys, OPERAND_PACK_KEY]);
+    await kernels.ensure(keys);
   }, 900_000);
 
   it(`are what the adapter's products read by default (${adapter === 'llvmpipe' ? 'yes' : 'no'} here)`, async () => {
@@ -98,7 +99,7 @@ describe.each(TEST_ADAPTERS)('operand textures on %s', (adapter) => {
     }
   });
 
-  it('a packed operand serves later products while its buffer is unwritten; a write or a new segment packs it again', async () => {
+  it('a copied operand serves later products while its buffer is unwritten; a write or a new segment copies it again', async () => {
     const { device } = await contextFor(adapter);
     const kernels = await kernelsFor(adapter);
     const [m, n, k, j] = [8, 36, 12, 4];
@@ -118,13 +119,13 @@ describe.each(TEST_ADAPTERS)('operand textures on %s', (adapter) => {
       record();
       return plan.dispatchCount - before;
     };
-    expect(added(() => kernels.matmul(plan, product(0), 'first')), 'packs A and W, then multiplies').toBe(3);
-    expect(added(() => kernels.matmul(plan, product(1), 'again')), 'reuses both packs').toBe(1);
+    expect(added(() => kernels.matmul(plan, product(0), 'first')), 'copies A and W, then multiplies').toBe(3);
+    expect(added(() => kernels.matmul(plan, product(1), 'again')), 'reuses both copies').toBe(1);
     // A ← X·Y: a dispatch writes A's buffer (over A itself), so the next product packs A again, not W.
     kernels.matmul(plan, { a: { buffer: factors, offset: 0 }, b: { buffer: factors, offset: m * j }, c: A, m, n: k, k: j, textures: false }, 'A = X·Y');
-    expect(added(() => kernels.matmul(plan, product(2), 'after the write')), 'packs A again').toBe(2);
+    expect(added(() => kernels.matmul(plan, product(2), 'after the write')), 'copies A again').toBe(2);
     const segmentStart = plan.startSegment();
-    expect(added(() => kernels.matmul(plan, product(3), 'new segment')), 'packs both again').toBe(3);
+    expect(added(() => kernels.matmul(plan, product(3), 'new segment')), 'copies both again').toBe(3);
     plan.submit();
     const got = await readFloats(device, outputs, 0, 4 * m * n);
     const before = matmulReference(aOld, w, m, n, k);
@@ -134,19 +135,19 @@ describe.each(TEST_ADAPTERS)('operand textures on %s', (adapter) => {
     expectClose('first', got.subarray(0, m * n), before, tolerance);
     expectClose('again', got.subarray(m * n, 2 * m * n), before, tolerance);
     expectClose('after the write', got.subarray(2 * m * n, 3 * m * n), after, tolerance);
-    // The last segment run alone (as a forward-only run would) packs what it reads.
+    // The last segment run alone (as a forward-only run would) copies what it reads.
     device.queue.writeBuffer(outputs, 3 * m * n * 4, new Float32Array(m * n));
     const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    plan.encode(pass, segmentStart);
-    pass.end();
+    const recorder = new PassRecorder(encoder, 'the last segment');
+    plan.encode(recorder, segmentStart);
+    recorder.end();
     device.queue.submit([encoder.finish()]);
     expectClose('new segment alone', (await readFloats(device, outputs, 0, 4 * m * n)).subarray(3 * m * n), after, tolerance);
     plan.destroy();
     for (const buffer of [operands, factors, weights, outputs]) buffer.destroy();
   });
 
-  it('a recurrence over 24 steps reuses W’s pack and takes the out-of-date state textures again', async () => {
+  it('a recurrence over 24 steps reuses W’s copy and takes the out-of-date state textures again', async () => {
     const { device } = await contextFor(adapter);
     const kernels: KernelSet = await kernelsFor(adapter);
     const [B, H, T] = [8, 12, 24];
@@ -159,7 +160,7 @@ describe.each(TEST_ADAPTERS)('operand textures on %s', (adapter) => {
     for (let t = 0; t < T; t++) {
       kernels.matmul(plan, { a: { buffer: states, offset: t * B * H }, b: { buffer: weights, offset: 0 }, transposeB: true, c: { buffer: states, offset: (t + 1) * B * H }, m: B, n: H, k: H, textures: true }, `step ${t}`);
     }
-    // One pack of W, one of each h_t, one product per step; the state textures recycled.
+    // One copy of W, one of each h_t, one product per step; the state textures recycled.
     expect(plan.dispatchCount).toBe(1 + 2 * T);
     const textureBytes = OPERAND_TEXTURE_WIDTH * 16;
     expect(plan.operandTextures!.bytes).toBeLessThanOrEqual(3 * textureBytes);

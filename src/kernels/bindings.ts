@@ -13,13 +13,12 @@
 
 /**
  * read: `var<storage, read>`; read-write: `var<storage, read_write>`; uniform: `var<uniform>`;
- * texture: `texture_2d<f32>` (an operand texture, read with textureLoad); write-texture:
- * `texture_storage_2d<rgba32float, write>`.
+ * texture: `texture_2d<f32>` (an operand texture, read with textureLoad).
  */
-export type BindingAccess = 'read' | 'read-write' | 'uniform' | 'texture' | 'write-texture';
+export type BindingAccess = 'read' | 'read-write' | 'uniform' | 'texture';
 
 /** Accesses whose resource is a texture, not a buffer. */
-export const TEXTURE_ACCESSES: ReadonlySet<BindingAccess> = new Set(['texture', 'write-texture']);
+export const TEXTURE_ACCESSES: ReadonlySet<BindingAccess> = new Set(['texture']);
 
 export interface BindingDeclaration {
   /** @binding(n) in @group(0). */
@@ -45,7 +44,7 @@ export type BindingResource = GPUBuffer | GPUTexture;
 export type BindingBuffers = Readonly<Record<string, BindingResource | undefined>>;
 
 /** The resource type of a declaration: a texture for the texture accesses, else a buffer. */
-type ResourceOf<B> = B extends { access: 'texture' | 'write-texture' } ? GPUTexture : GPUBuffer;
+type ResourceOf<B> = B extends { access: 'texture' } ? GPUTexture : GPUBuffer;
 
 /**
  * The buffers a dispatch of a kernel declaring `D` takes, for the type checker: every
@@ -70,11 +69,6 @@ export function readWrite(binding: number, variable?: string): BindingDeclaratio
 /** An operand texture at @binding(n), `texture_2d<f32>` read with textureLoad (operand-textures.ts). */
 export function texture(binding: number): BindingDeclaration & { access: 'texture' } {
   return { binding, access: 'texture' };
-}
-
-/** A write-only rgba32float storage texture at @binding(n). */
-export function writeTexture(binding: number): BindingDeclaration & { access: 'write-texture' } {
-  return { binding, access: 'write-texture' };
 }
 
 export function uniform(binding: number): BindingDeclaration & { access: 'uniform' } {

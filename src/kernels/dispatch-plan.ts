@@ -1,13 +1,16 @@
 /**
- * A recorded sequence of dispatches: pipelines, bind groups and uniforms are
- * created once when the plan is built; each run only records the dispatches
- * into a compute pass. Uniforms of all dispatches live in one buffer, each at
- * its own aligned offset; values that change between runs (a step count, a
- * learning rate) are rewritten with `updateUniforms`.
+ * A recorded sequence of dispatches (and of the copies that fill operand textures):
+ * pipelines, bind groups and uniforms are created once when the plan is built; each
+ * run only records the commands, the dispatches into compute passes (one pass between
+ * two copies; one pass when there is no copy). Uniforms of all dispatches live in one
+ * buffer, each at its own aligned offset; values that change between runs (a step
+ * count, a learning rate) are rewritten with `updateUniforms`.
  */
 import { type BindingBuffers, isTexture, type StorageEntry, storageEntries, uniformBinding } from './bindings.ts';
 import { DispatchProfiler, type DispatchTiming } from './dispatch-profiler.ts';
+import { OPERAND_TEXEL_BYTES, OPERAND_TEXTURE_WIDTH } from './operand-texture-layout.ts';
 import type { OperandTextures } from './operand-textures.ts';
+import { PassRecorder } from './pass-recorder.ts';
 import type { Kernel } from './pipeline-cache.ts';
 import type { KernelBuffers, KernelName } from './registry.ts';
 import { type UniformField, uniformBytes } from './uniforms.ts';
@@ -35,6 +38,18 @@ interface RecordedDispatch {
   workgroups: Workgroups;
 }
 
+/** A copy of `vec4s` vec4s of a buffer, from `source`, into an operand texture's first texels. */
+interface TextureCopy {
+  source: BufferSlice;
+  texture: GPUTexture;
+  vec4s: number;
+  label: string;
+}
+
+/** A plan's command: a dispatch or a texture copy (`copy`). */
+type PendingCommand = PendingDispatch | { copy: TextureCopy };
+type RecordedCommand = RecordedDispatch | { copy: TextureCopy };
+
 export interface DispatchHandle {
   readonly index: number;
 }
@@ -42,13 +57,13 @@ export interface DispatchHandle {
 export class DispatchPlan {
   private readonly device: GPUDevice;
   readonly label: string;
-  private readonly pending: PendingDispatch[] = [];
-  private recorded: RecordedDispatch[] | undefined;
+  private readonly pending: PendingCommand[] = [];
+  private recorded: RecordedCommand[] | undefined;
   private uniformBuffer: GPUBuffer | undefined;
   private uniformOffsets: number[] = [];
   /** Dispatches recorded so far that bind each buffer read-write (operand textures tell stale copies by it). */
   private readonly writes = new Map<GPUBuffer, number>();
-  /** The plan's operand textures (operand-textures.ts), made by the first product that packs one; destroyed with the plan. */
+  /** The plan's operand textures (operand-textures.ts), made by the first product that copies an operand into one; destroyed with the plan. */
   operandTextures: OperandTextures | undefined;
 
   constructor(device: GPUDevice, label: string) {
@@ -56,6 +71,7 @@ export class DispatchPlan {
     this.label = label;
   }
 
+  /** Commands recorded so far: dispatches, and copies into operand textures. */
   get dispatchCount(): number {
     return this.pending.length;
   }
@@ -99,14 +115,24 @@ export class DispatchPlan {
     return { index: this.pending.length - 1 };
   }
 
+  /**
+   * Adds a copy of `vec4s` vec4s of a buffer from `source` (a word offset, a multiple of 4) into
+   * an operand texture (operand-texture-layout.ts: whole rows, then the last row's start).
+   */
+  addTextureCopy(source: BufferSlice, texture: GPUTexture, vec4s: number, label: string): void {
+    if (this.recorded) throw new Error(`Dispatch plan '${this.label}' is already built; it cannot grow.`);
+    if (source.offset % 4 !== 0) throw new Error(`${label}: a texture copy starts at a multiple of 4 words, got ${source.offset}`);
+    this.pending.push({ copy: { source, texture, vec4s, label } });
+  }
+
   /** Creates the uniform buffer and bind groups. */
   build(): void {
     if (this.recorded) return;
     const alignment = this.device.limits.minUniformBufferOffsetAlignment;
     let size = 0;
-    this.uniformOffsets = this.pending.map((dispatch) => {
+    this.uniformOffsets = this.pending.map((command) => {
       const offset = size;
-      size += Math.ceil(dispatch.uniforms.byteLength / alignment) * alignment;
+      if (!('copy' in command)) size += Math.ceil(command.uniforms.byteLength / alignment) * alignment;
       return offset;
     });
     const uniformBuffer = this.device.createBuffer({
@@ -116,10 +142,13 @@ export class DispatchPlan {
       mappedAtCreation: true,
     });
     const mapped = new Uint8Array(uniformBuffer.getMappedRange());
-    this.pending.forEach((dispatch, index) => mapped.set(new Uint8Array(dispatch.uniforms), this.uniformOffsets[index]));
+    this.pending.forEach((command, index) => {
+      if (!('copy' in command)) mapped.set(new Uint8Array(command.uniforms), this.uniformOffsets[index]);
+    });
     uniformBuffer.unmap();
     this.uniformBuffer = uniformBuffer;
-    this.recorded = this.pending.map((dispatch, index) => {
+    this.recorded = this.pending.map((dispatch, index): RecordedCommand => {
+      if ('copy' in dispatch) return dispatch;
       // An omitted binding (declared unusedWhen) gets a placeholder; each its own, so that no two writable bindings alias.
       let omitted = 0;
       const entries: GPUBindGroupEntry[] = dispatch.buffers.map(({ binding, buffer }) => ({
@@ -142,22 +171,24 @@ export class DispatchPlan {
   updateUniforms(handle: DispatchHandle, uniforms: readonly UniformField[]): void {
     if (!this.uniformBuffer) throw new Error(`Dispatch plan '${this.label}' is not built yet.`);
     const data = uniformBytes(uniforms);
-    if (data.byteLength !== this.pending[handle.index].uniforms.byteLength) {
-      throw new Error(`${this.pending[handle.index].label}: uniform block changed size`);
+    const dispatch = this.pending[handle.index] as PendingDispatch;
+    if (data.byteLength !== dispatch.uniforms.byteLength) {
+      throw new Error(`${dispatch.label}: uniform block changed size`);
     }
     this.device.queue.writeBuffer(this.uniformBuffer, this.uniformOffsets[handle.index], data);
   }
 
-  /** Records every dispatch, in order, into the pass. */
-  encode(pass: GPUComputePassEncoder, from = 0, to = this.pending.length): void {
+  /** Records commands `from`..`to`, in order: dispatches into the recorder's pass, copies between passes. */
+  encode(recorder: PassRecorder, from = 0, to = this.pending.length): void {
     if (!this.recorded) this.build();
     const recorded = this.recorded!;
     for (let index = from; index < to; index++) {
-      const { pipeline, bindGroup, workgroups } = recorded[index];
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, bindGroup);
-      if (Array.isArray(workgroups)) pass.dispatchWorkgroups(workgroups[0], workgroups[1], workgroups[2]);
-      else pass.dispatchWorkgroupsIndirect(workgroups.buffer, workgroups.offset * 4);
+      const command = recorded[index];
+      if ('copy' in command) {
+        encodeTextureCopy(recorder.outsidePasses(), command.copy);
+        continue;
+      }
+      encodeDispatch(recorder.pass(), command);
     }
   }
 
@@ -168,9 +199,15 @@ export class DispatchPlan {
    */
   encodeTimed(encoder: GPUCommandEncoder, profiler: DispatchProfiler, from = 0, to = this.pending.length): void {
     for (let index = from; index < to; index++) {
-      const { label, kernel } = this.pending[index];
+      const command = this.pending[index];
+      if ('copy' in command) {
+        this.encode(new PassRecorder(encoder, command.copy.label), index, index + 1);
+        continue;
+      }
+      const { label, kernel } = command;
+      if (!this.recorded) this.build();
       const pass = encoder.beginComputePass({ label, timestampWrites: profiler.timestampWrites(label, kernel.name) });
-      this.encode(pass, index, index + 1);
+      encodeDispatch(pass, this.recorded![index] as RecordedDispatch);
       pass.end();
     }
   }
@@ -190,12 +227,12 @@ export class DispatchPlan {
     return profiler.read();
   }
 
-  /** Runs the plan alone: one encoder, one pass, one submission. */
+  /** Runs the plan alone: one encoder, one submission. */
   submit(): void {
     const encoder = this.device.createCommandEncoder({ label: this.label });
-    const pass = encoder.beginComputePass({ label: this.label });
-    this.encode(pass);
-    pass.end();
+    const recorder = new PassRecorder(encoder, this.label);
+    this.encode(recorder);
+    recorder.end();
     this.device.queue.submit([encoder.finish()]);
   }
 
@@ -228,4 +265,25 @@ export function gridFor(workgroups: number, limit: number): [number, number] {
   if (workgroups <= limit) return [Math.max(1, workgroups), 1];
   const y = Math.ceil(workgroups / limit);
   return [Math.ceil(workgroups / y), y];
+}
+
+function encodeDispatch(pass: GPUComputePassEncoder, { pipeline, bindGroup, workgroups }: RecordedDispatch): void {
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, bindGroup);
+  if (Array.isArray(workgroups)) pass.dispatchWorkgroups(workgroups[0], workgroups[1], workgroups[2]);
+  else pass.dispatchWorkgroupsIndirect(workgroups.buffer, workgroups.offset * 4);
+}
+
+/** copyBufferToTexture of a TextureCopy: the whole texture rows, then the start of the last one. */
+function encodeTextureCopy(encoder: GPUCommandEncoder, { source, texture, vec4s }: TextureCopy): void {
+  const rowBytes = OPERAND_TEXTURE_WIDTH * OPERAND_TEXEL_BYTES;
+  const wholeRows = Math.floor(vec4s / OPERAND_TEXTURE_WIDTH);
+  const rest = vec4s - wholeRows * OPERAND_TEXTURE_WIDTH;
+  const offset = source.offset * 4;
+  if (wholeRows > 0) {
+    encoder.copyBufferToTexture({ buffer: source.buffer, offset, bytesPerRow: rowBytes, rowsPerImage: wholeRows }, { texture }, [OPERAND_TEXTURE_WIDTH, wholeRows]);
+  }
+  if (rest > 0) {
+    encoder.copyBufferToTexture({ buffer: source.buffer, offset: offset + wholeRows * rowBytes, bytesPerRow: rowBytes }, { texture, origin: [0, wholeRows] }, [rest, 1]);
+  }
 }

@@ -1,6 +1,6 @@
 /** Every kernel by pipeline key: its registry entry and override constants (workgroup sizes, transposes, tiles). */
 import type { KernelConstants } from './pipeline-cache.ts';
-import { matmulKey, MATMUL_VARIANTS, OPERAND_PACK_KEY, REGISTER_TILES, RNN_STEP_TILE, rnnStepKey } from './matmul-choice.ts';
+import { matmulKey, MATMUL_VARIANTS, REGISTER_TILES, RNN_STEP_TILE, rnnStepKey } from './matmul-choice.ts';
 import type { KernelName } from './registry.ts';
 
 export const ELEMENTWISE_WORKGROUP = 64;
@@ -50,7 +50,6 @@ export function kernelDefinitions(reductionSize: number): Map<string, [KernelNam
     definitions.set(name, [name, reductions.has(name) ? reduction : elementwise]);
   }
   definitions.set('sampleToken', ['sampleToken', {}]);
-  definitions.set(OPERAND_PACK_KEY, ['packTexture', elementwise]);
   return definitions;
 }
 

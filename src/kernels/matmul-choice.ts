@@ -115,22 +115,20 @@ export const CHOSEN_MATMUL_VARIANTS: readonly MatmulVariant[] = ['small', 'large
  */
 export function matmulKeysFor(cpuAdapter: boolean, textureOperands = false): string[] {
   const cores: [MatmulVariant, boolean][] = cpuAdapter ? [[WORD_TILE, false], ...REGISTER_TILE_PREFERENCE.map((tile): [MatmulVariant, boolean] => [tile, true])] : [['small', false], ['large', false]];
-  // With operand textures every vec4 product reads them (operandsFitTextures falls back to word loads), and packs them first.
+  // With operand textures every vec4 product reads them (operandsFitTextures falls back to word loads).
   const keys = cores.flatMap(([variant, vec4]) => {
     const textures = vec4 && textureOperands;
     return [matmulKey(variant, false, true, vec4, textures), matmulKey(variant, true, false, vec4, textures), matmulKey(variant, false, false, vec4, textures)];
   });
-  return cpuAdapter && textureOperands ? [...keys, OPERAND_PACK_KEY] : keys;
+  return keys;
 }
-
-/** The pipeline key of the operand-texture pack (packTexture), named with the matmul cores it serves. */
-export const OPERAND_PACK_KEY = 'matmul operand pack';
 
 /**
  * Whether the vec4 products read their operands from operand textures (operand-textures.ts): on
  * llvmpipe, where a texel fetch is a gather of the SIMD lanes and a storage-buffer load a loop over
  * them with a branch per lane and component (Mesa 22.3's gallivm), the register-tile core runs
- * 1.3–1.9x faster per CPU-second with both operands in textures, packing included (bench/README.md).
+ * 1.3–1.9x faster per CPU-second with both operands in textures (bench/README.md); the copies into
+ * them are memcpys.
  * Not on SwiftShader, whose storage loads are vector gathers already (no gain measured), nor on GPUs.
  */
 export function prefersTextureOperands(info: GPUAdapterInfo | undefined): boolean {

@@ -3,8 +3,7 @@ import type { BufferSlice, DispatchHandle, DispatchPlan } from './dispatch-plan.
 import { ELEMENTWISE_WORKGROUP } from './kernel-definitions.ts';
 import type { KernelSet } from './kernel-set.ts';
 import { matmulUniforms, NONE } from './kernel-uniforms.ts';
-import { isRegisterTile, type MatmulArgs, type MatmulVariant, matmulGrid, matmulKChunk, matmulKey, matmulVariant, OPERAND_PACK_KEY, operandsFitTextures, vec4Operands } from './matmul-choice.ts';
-import type { Kernel } from './pipeline-cache.ts';
+import { isRegisterTile, type MatmulArgs, type MatmulVariant, matmulGrid, matmulKChunk, matmulKey, matmulVariant, operandsFitTextures, vec4Operands } from './matmul-choice.ts';
 import { OperandTextures } from './operand-textures.ts';
 import { UNIFORM_LAYOUTS as L } from './registry.ts';
 import { packUniforms } from './uniforms.ts';
@@ -41,17 +40,14 @@ export const matmulOps = {
   },
 
   /**
-   * The operand texture holding `words` words of `slice` (a multiple of 4 from a multiple of 4), packed by
-   * a dispatch added here unless the plan's earlier pack still holds them (operand-textures.ts); `reuse`
-   * false: for the next product only (then call the plan's operandTextures.finished).
+   * The operand texture holding `words` words of `slice` (a multiple of 4 from a multiple of 4), copied
+   * there by a command added here unless the plan's earlier copy still holds them (operand-textures.ts);
+   * `reuse` false: for the next product only (then call the plan's operandTextures.finished).
    */
   operandTexture(this: KernelSet, plan: DispatchPlan, slice: BufferSlice, words: number, reuse: boolean, label: string): GPUTexture {
     plan.operandTextures ??= new OperandTextures(this.device, plan.label, (buffer) => plan.writeCount(buffer));
-    const { texture, packed } = plan.operandTextures.slot(slice.buffer, slice.offset / 4, words / 4, reuse);
-    if (!packed) {
-      const count = words / 4;
-      plan.add(this.kernel(OPERAND_PACK_KEY) as Kernel<'packTexture'>, { source: slice.buffer, packed: texture }, packUniforms(L.packTexture, { count, offset: slice.offset / 4 }), this.elementwiseGrid(count), `${label} (pack)`);
-    }
+    const { texture, filled } = plan.operandTextures.slot(slice.buffer, slice.offset / 4, words / 4, reuse);
+    if (!filled) plan.addTextureCopy(slice, texture, words / 4, `${label} (to its texture)`);
     return texture;
   },
 
@@ -68,9 +64,9 @@ export const matmulOps = {
 };
 
 /**
- * KernelSet.matmul on the texture-operand core: A and B packed into operand textures (offsets relative
- * to each packed operand). In one dispatch, each operand's pack is kept for later products of the plan
- * (W_hh for every time step); Aᵀ·B in K chunks packs each chunk's rows of A and B for that chunk alone.
+ * KernelSet.matmul on the texture-operand core: A and B copied into operand textures (offsets relative
+ * to each copied operand). In one dispatch, each operand's copy is kept for later products of the plan
+ * (W_hh for every time step); Aᵀ·B in K chunks copies each chunk's rows of A and B for that chunk alone.
  */
 function matmulOnTextures(kernels: KernelSet, plan: DispatchPlan, args: MatmulArgs, variant: MatmulVariant, chunk: number, label: string): DispatchHandle {
   const { m, n, k } = args;

@@ -1,16 +1,16 @@
 /**
- * A plan's operand textures: matmul operands packed into rgba32float textures
+ * A plan's operand textures: matmul operands copied into rgba32float textures
  * (operand-texture-layout.ts) for the texture-operand core (matmul-choice.ts
- * textureOperands), each by a packTexture dispatch recorded just before the
- * product.
+ * prefersTextureOperands), each by a buffer-to-texture copy recorded just before
+ * the product (DispatchPlan.addTextureCopy).
  *
- * A packed run (buffer, first vec4, count) is reused by the plan's later products
+ * A copied run (buffer, first vec4, count) is reused by the plan's later products
  * while no dispatch recorded since has bound that buffer read-write
  * (DispatchPlan.writeCount) and no new segment has started (DispatchPlan.startSegment):
- * a step packs W_hh once for all its time steps, and h_{t−1} again every step, the
+ * a step copies W_hh once for all its time steps, and h_{t−1} again every step, the
  * cell having written the states between. A texture whose run is out of date, or
- * whose pack served a single product (`reuse` false), is taken for a later pack of a
- * run that fits it: the dispatches of a pass run in the order recorded, so it is
+ * whose copy served a single product (`reuse` false), is taken for a later copy of a
+ * run that fits it: a plan's commands run in the order recorded, so it is
  * overwritten only after the products that read it.
  */
 import { OPERAND_TEXEL_BYTES, OPERAND_TEXTURE_FORMAT, OPERAND_TEXTURE_WIDTH, operandTextureRows } from './operand-texture-layout.ts';
@@ -21,16 +21,16 @@ interface PackedRun {
   buffer: GPUBuffer | undefined;
   first: number;
   count: number;
-  /** The plan's writeCount of the buffer when the run was packed. */
+  /** The plan's writeCount of the buffer when the run was copied. */
   writes: number;
-  /** Reusable by a later product (false once forgotten, or for a one-product pack after that product). */
+  /** Reusable by a later product (false once forgotten, or for a one-product copy after that product). */
   current: boolean;
 }
 
-/** Where a run should be packed: `texture`, and whether it already holds the run (no pack needed). */
+/** Where a run goes: `texture`, and whether it already holds the run (no copy needed). */
 export interface OperandTextureSlot {
   texture: GPUTexture;
-  packed: boolean;
+  filled: boolean;
 }
 
 export class OperandTextures {
@@ -53,29 +53,29 @@ export class OperandTextures {
 
   /**
    * The texture for `count` vec4s of `buffer` from vec4 `first`, as the plan stands: one that
-   * still holds them (packed: true), or one to pack them into (an out-of-date or finished one
+   * still holds them (filled: true), or one to copy them into (an out-of-date or finished one
    * that fits, the smallest, else a new one). `reuse` false: the run serves one product
    * only; call `finished` after recording it.
    */
   slot(buffer: GPUBuffer, first: number, count: number, reuse: boolean): OperandTextureSlot {
     if (reuse) {
       const held = this.runs.find((run) => this.holds(run) && run.buffer === buffer && run.first === first && run.count === count);
-      if (held) return { texture: held.texture, packed: true };
+      if (held) return { texture: held.texture, filled: true };
     }
     const rows = operandTextureRows(count);
     const free = this.runs.filter((run) => !this.holds(run) && run.rows >= rows && run.rows <= 2 * rows).sort((x, y) => x.rows - y.rows)[0];
     const run = free ?? this.create(rows);
     Object.assign(run, { buffer, first, count, writes: this.writeCount(buffer), current: true });
-    return { texture: run.texture, packed: false };
+    return { texture: run.texture, filled: false };
   }
 
-  /** A one-product run's product is recorded: its texture may be taken by later packs. */
+  /** A one-product run's product is recorded: its texture may be taken by later copies. */
   finished(texture: GPUTexture): void {
     const run = this.runs.find((candidate) => candidate.texture === texture);
     if (run) run.current = false;
   }
 
-  /** No run packed so far is reused (a new segment of the plan starts). */
+  /** No run copied so far is reused (a new segment of the plan starts). */
   forgetAll(): void {
     for (const run of this.runs) run.current = false;
   }
@@ -85,7 +85,7 @@ export class OperandTextures {
     this.runs.length = 0;
   }
 
-  /** Whether a run's texture still holds what a later product may reuse: current, and its buffer not written since the pack. */
+  /** Whether a run's texture still holds what a later product may reuse: current, and its buffer not written since the copy. */
   private holds(run: PackedRun): boolean {
     return run.current && run.buffer !== undefined && this.writeCount(run.buffer) === run.writes;
   }
@@ -97,7 +97,7 @@ export class OperandTextures {
       label: `${this.label} operand texture ${this.runs.length}`,
       size: [OPERAND_TEXTURE_WIDTH, rows],
       format: OPERAND_TEXTURE_FORMAT,
-      usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING,
+      usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
     });
     const run: PackedRun = { texture, rows, buffer: undefined, first: 0, count: 0, writes: 0, current: false };
     this.runs.push(run);

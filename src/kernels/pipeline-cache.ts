@@ -5,7 +5,6 @@
  */
 import type { BindingAccess, Bindings } from './bindings.ts';
 import { KERNELS, type KernelName } from './registry.ts';
-import { OPERAND_TEXTURE_FORMAT } from './operand-texture-layout.ts';
 
 export type KernelConstants = Record<string, number | boolean>;
 
@@ -18,7 +17,7 @@ export interface Kernel<K extends KernelName = KernelName> {
 }
 
 /** The bind group layout entry's resource for each access (bindings.ts). */
-function layoutResource(access: BindingAccess): Pick<GPUBindGroupLayoutEntry, 'buffer' | 'texture' | 'storageTexture'> {
+function layoutResource(access: BindingAccess): Pick<GPUBindGroupLayoutEntry, 'buffer' | 'texture'> {
   switch (access) {
     case 'read':
       return { buffer: { type: 'read-only-storage' } };
@@ -28,8 +27,6 @@ function layoutResource(access: BindingAccess): Pick<GPUBindGroupLayoutEntry, 'b
       return { buffer: { type: 'uniform' } };
     case 'texture':
       return { texture: { sampleType: 'unfilterable-float', viewDimension: '2d' } };
-    case 'write-texture':
-      return { storageTexture: { access: 'write-only', format: OPERAND_TEXTURE_FORMAT, viewDimension: '2d' } };
   }
 }
 

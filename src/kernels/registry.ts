@@ -28,7 +28,6 @@ import matmulRegisterLoadsVec4Source from '../../shaders/matmul_register_loads_v
 import matmulTextureOperandsSource from '../../shaders/matmul_texture_operands.wgsl?raw';
 import matmulVec4BuffersSource from '../../shaders/matmul_vec4_buffers.wgsl?raw';
 import operandTextureSource from '../../shaders/operand_texture.wgsl?raw';
-import packTextureSource from '../../shaders/pack_texture.wgsl?raw';
 import registerWordBlocksSource from '../../shaders/register_word_blocks.wgsl?raw';
 import matmulRegisterTileSource from '../../shaders/matmul_register_tile.wgsl?raw';
 import rnnStepRegisterLoadsSource from '../../shaders/rnn_step_register_loads.wgsl?raw';
@@ -47,7 +46,7 @@ import tanhElementwiseSource from '../../shaders/tanh_elementwise.wgsl?raw';
 import bidirectionalSource from '../../shaders/bidirectional.wgsl?raw';
 import bidirectionalJoinSource from '../../shaders/bidirectional_join.wgsl?raw';
 import reverseRowsSource from '../../shaders/reverse_rows.wgsl?raw';
-import { type Bindings, type BuffersFor, read, readWrite, texture, uniform, unusedWhen, writeTexture } from './bindings.ts';
+import { type Bindings, type BuffersFor, read, readWrite, texture, uniform, unusedWhen } from './bindings.ts';
 import type { UniformLayout } from './uniforms.ts';
 
 /**
@@ -75,7 +74,6 @@ export const UNIFORM_LAYOUTS = {
   },
   reverseRows: { timeSteps: 'u32', batch: 'u32', width: 'u32', inputOffset: 'u32', outputOffset: 'u32', accumulate: 'u32' },
   direction: { timeSteps: 'u32', batch: 'u32', hiddenSize: 'u32', summary: 'u32', joinedOffset: 'u32' },
-  packTexture: { count: 'u32', offset: 'u32' },
 } as const satisfies Record<string, UniformLayout>;
 
 const L = UNIFORM_LAYOUTS;
@@ -141,13 +139,7 @@ export const KERNELS = {
     bindings: MATMUL_TEXTURE_BINDINGS,
     uniforms: L.matmul,
   },
-  /** Copies a run of vec4s of a buffer into an operand texture. */
-  packTexture: {
-    sources: [operandTextureSource, packTextureSource],
-    entryPoint: 'packTexture',
-    bindings: { source: read(0), packed: writeTexture(1), u: uniform(2) },
-    uniforms: L.packTexture,
-  },
+
   /** On the register-tile core (ROW_BLOCKS and COLUMN_BLOCKS as for matmulRegister), word loads (K_STEP 1). */
   rnnStepForward: {
     sources: [matmulRegisterTileSource, rnnStepRegisterLoadsSource, tanhSource, rnnStepSource, rnnStepForwardSource],

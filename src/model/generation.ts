@@ -91,7 +91,7 @@ export async function generateTokens(
         parts: ['forward'],
         initialStates: i === 0 && options.fromZero ? { from: 'zero' } : { from: 'carry', stream },
         finalStates: stream,
-        alsoInPass: (pass) => sampler.encode(pass),
+        alsoRecord: (recorder) => sampler.encode(recorder),
         label: `generation step ${i}`,
       });
     }

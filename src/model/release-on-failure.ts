@@ -32,9 +32,9 @@ export function buildCounted<T>(device: GPUDevice, build: () => T): { built: T; 
   }
 }
 
-/** Bytes of a texture of the formats the engine creates (one mip level, one sample). */
+/** Bytes of a texture of the formats the engine creates, and a few common ones (all mip levels counted as the first: one level, one sample). */
 export function textureBytes(texture: GPUTexture): number {
-  const texelBytes: Partial<Record<GPUTextureFormat, number>> = { rgba32float: 16 };
+  const texelBytes: Partial<Record<GPUTextureFormat, number>> = { rgba32float: 16, rgba16float: 8, r32float: 4, rgba8unorm: 4, bgra8unorm: 4, r8unorm: 1 };
   const bytes = texelBytes[texture.format];
   if (bytes === undefined) throw new Error(`texture ${texture.label}: no byte count for format ${texture.format}`);
   return texture.width * texture.height * texture.depthOrArrayLayers * bytes;

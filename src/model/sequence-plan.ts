@@ -10,6 +10,7 @@
  */
 import { createStorageBuffer, readFloats, writeElements } from '../device/buffers.ts';
 import { type DispatchHandle, DispatchPlan } from '../kernels/dispatch-plan.ts';
+import { PassRecorder } from '../kernels/pass-recorder.ts';
 import type { DispatchProfiler } from '../kernels/dispatch-profiler.ts';
 import { dropoutBetweenLayers, dropoutUniforms, type KernelSet, normUniforms, meanLossUniforms, mseUniforms, softmaxUniforms, type OptimizerKernel, optimizerKernel, optimizerUniforms, type OptimizerStepValues, tokenInput, updateInvocations } from '../kernels/kernel-set.ts';
 import type { ValidatedBatch } from './batch.ts';
@@ -56,8 +57,8 @@ export interface StepRecording {
   finalStates: StreamStates;
   /** Per-sequence lengths: each sequence's final state is that of its own last step. */
   lengths?: ArrayLike<number>;
-  /** Further work in the same compute pass, after the step's parts (e.g. drawing a token). */
-  alsoInPass?: (pass: GPUComputePassEncoder) => void;
+  /** Further work recorded after the step's parts, in the same pass (e.g. drawing a token). */
+  alsoRecord?: (recorder: PassRecorder) => void;
   label: string;
   /** Profiling only (the bench): times each dispatch in a pass of its own; the same work and results. */
   profiler?: DispatchProfiler;
@@ -238,14 +239,14 @@ export class SequencePlan {
     if (parts.includes('backward')) this.encodeZeroGradients(encoder);
     // 2. The initial states of every layer: given, carried or zero.
     encodeInitialStates(this.device, encoder, this.layers, this.batchSize, run.initialStates);
-    // 3. Forward t = 0..T−1, loss, backward t = T−1..0, (the norm alone or) the update: one compute pass
-    //    (profiled: each dispatch in a timed pass of its own, before it).
+    // 3. Forward t = 0..T−1, loss, backward t = T−1..0, (the norm alone or) the update: one compute pass,
+    //    or one between each two operand-texture copies (profiled: each dispatch in a timed pass of its own).
     const ranges = STEP_ORDER.filter((part) => parts.includes(part)).map((part) => this.parts[part]);
     if (run.profiler) for (const range of ranges) this.plan.encodeTimed(encoder, run.profiler, ...range);
-    const pass = encoder.beginComputePass({ label: run.label });
-    if (!run.profiler) for (const range of ranges) this.plan.encode(pass, ...range);
-    run.alsoInPass?.(pass);
-    pass.end();
+    const recorder = new PassRecorder(encoder, run.label);
+    if (!run.profiler) for (const range of ranges) this.plan.encode(recorder, ...range);
+    run.alsoRecord?.(recorder);
+    recorder.end();
     // 4. The final states, for reading and for the next 'carry'.
     encodeFinalStates(encoder, this.layers, this.timeSteps, run.finalStates, run.lengths);
   }
