@@ -75,7 +75,7 @@ for (const variant of variants) if (!MATMUL_VARIANTS.includes(variant.split(/[/:
 for (const adapter of adapters) {
   const context = await createGpuContext({ adapter });
   const kernels = await KernelSet.load(context.device);
-  await kernels.ensure(ALL_KERNELS.filter((key) => kernels.textureOperands || variants.some((variant) => variant.endsWith(':textures')) || !key.endsWith(' textures')));
+  await kernels.ensure(ALL_KERNELS.filter((key) => kernels.llvmpipe || variants.some((variant) => variant.endsWith(':textures')) || !key.endsWith(' textures')));
   console.log(`\n${context.description}`);
   console.log(`${'shape'.padEnd(28)} ${'role'.padEnd(33)} ${variants.map((v) => v.padStart(14)).join('')}   (GFLOP per CPU-second, workgroups; best of ${rounds} rounds, variants interleaved)`);
   for (const [index, shape] of SHAPES.entries()) {

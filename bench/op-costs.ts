@@ -17,7 +17,7 @@ const adapter = (process.argv[2] ?? 'llvmpipe') as AdapterPreference;
 const H = Number(process.argv[3] ?? 128), B = Number(process.argv[4] ?? 32), T = Number(process.argv[5] ?? 32), V = 65;
 const context = await createGpuContext({ adapter });
 const kernels = await KernelSet.load(context.device);
-await kernels.ensure(ALL_KERNELS.filter((key) => kernels.textureOperands || !key.endsWith(' textures'))); // texture-operand cores only where chosen
+await kernels.ensure(ALL_KERNELS.filter((key) => kernels.llvmpipe || !key.endsWith(' textures'))); // texture-operand cores only where chosen
 const device = context.device;
 const big = (n: number) => createStorageBuffer(device, 'buf', n);
 const params = big(4 * H * (H + V) + 8 * H + V * H + V + 64);

@@ -112,7 +112,7 @@ async function main(): Promise<void> {
 
   // Our matmul alone: the reference shapes and every product of the chosen configs.
   const kernels = await KernelSet.load(device);
-  await kernels.ensure(ALL_KERNELS.filter((key) => kernels.textureOperands || !key.endsWith(' textures'))); // texture-operand cores only where chosen
+  await kernels.ensure(ALL_KERNELS.filter((key) => kernels.llvmpipe || !key.endsWith(' textures'))); // texture-operand cores only where chosen
   const matmulTarget = quick ? 0.5 : 1.5;
   const isolated = new Map<string, MatmulResult>();
   const matmulRows: MatmulRow[] = [];
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
       context.throwIfFaulted();
     }
     const result = isolated.get(key)!;
-    const schedule = matmulSchedule(shape.m, shape.n, shape.k, shape.transposeA, shape.transposeB, kernels.cpuAdapter, kernels.textureOperands);
+    const schedule = matmulSchedule(shape.m, shape.n, shape.k, shape.transposeA, shape.transposeB, kernels.cpuAdapter, kernels.llvmpipe);
     matmulRows.push({
       role,
       shape: key,

@@ -37,7 +37,7 @@ export function kernelsFor(adapter: AdapterPreference): Promise<KernelSet> {
   if (!kernels) {
     kernels = contextFor(adapter).then(async (context) => {
       const set = await KernelSet.load(context.device);
-      await set.ensure([...ALL_KERNELS.filter((key) => !key.startsWith('matmul ')), ...matmulKeysFor(set.cpuAdapter, set.textureOperands)]);
+      await set.ensure([...ALL_KERNELS.filter((key) => !key.startsWith('matmul ')), ...matmulKeysFor(set.cpuAdapter, set.llvmpipe)]);
       return set;
     });
     kernelSets.set(adapter, kernels);

@@ -31,14 +31,15 @@ describe('kernelsNeededBy', () => {
     });
   }
 
-  it('compiles the register-tile matmul cores (vec4 loads, and one tile with word loads) on a CPU adapter and the workgroup-memory cores on a GPU', () => {
-    const keys = (cpuAdapter: boolean, textureOperands = false) => kernelsNeededBy(resolveConfig(CONFIGS[0]), cpuAdapter, textureOperands).filter((key) => key.startsWith('matmul '));
+  it('compiles the register-tile matmul cores (vec4 loads, and one tile with word loads but on llvmpipe) on a CPU adapter and the workgroup-memory cores on a GPU', () => {
+    const keys = (cpuAdapter: boolean, llvmpipe = false) => kernelsNeededBy(resolveConfig(CONFIGS[0]), cpuAdapter, llvmpipe).filter((key) => key.startsWith('matmul '));
     expect(keys(true).every((key) => key.startsWith('matmul register'))).toBe(true);
     expect(keys(true).filter((key) => !key.endsWith(' vec4')).sort()).toEqual(['matmul register8x8 NN', 'matmul register8x8 NT', 'matmul register8x8 TN']);
     expect(keys(true).filter((key) => key.endsWith(' vec4'))).toHaveLength(9);
-    // llvmpipe: the vec4 cores read operand textures.
+    // llvmpipe: the vec4 cores read operand textures, and every tile has word loads.
     expect(keys(true, true).filter((key) => key.endsWith(' vec4'))).toEqual([]);
     expect(keys(true, true).filter((key) => key.endsWith(' textures'))).toHaveLength(9);
+    expect(keys(true, true).filter((key) => !key.endsWith(' textures'))).toHaveLength(9);
     expect(keys(false).every((key) => /^matmul (small|large) /.test(key))).toBe(true);
     expect(keys(false, true)).toEqual(keys(false));
   });
@@ -108,7 +109,7 @@ describe.each(TEST_ADAPTERS)('kernelsNeededBy against the dispatches on %s', (ad
         delete (kernels as Partial<KernelSet>).kernel;
         model.dispose();
       }
-      const needed = kernelsNeededBy(resolved, kernels.cpuAdapter, kernels.textureOperands);
+      const needed = kernelsNeededBy(resolved, kernels.cpuAdapter, kernels.llvmpipe);
       for (const key of dispatched) expect(needed, `${key} is dispatched`).toContain(key);
       // All matmul cores a shape may pick are compiled; which ones run depends on the sizes.
       const neededBesidesMatmul = needed.filter((key) => !key.startsWith('matmul '));

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createStorageBufferWith, readFloats } from '../src/device/buffers.ts';
 import { DispatchPlan } from '../src/kernels/dispatch-plan.ts';
-import { type KernelSet, type MatmulArgs, matmulKey, prefersTextureOperands, type RegisterTile } from '../src/kernels/kernel-set.ts';
+import { type KernelSet, type MatmulArgs, matmulKey, isLlvmpipe, type RegisterTile } from '../src/kernels/kernel-set.ts';
 import { PassRecorder } from '../src/kernels/pass-recorder.ts';
 import { OPERAND_TEXTURE_WIDTH, OPERAND_TEXTURE_WIDTH_LOG2 } from '../src/kernels/operand-texture-layout.ts';
 import { matmulReference } from '../src/reference/index.ts';
@@ -46,10 +46,10 @@ describe('operand texture layout', () => {
   });
 
   it('operand textures are chosen on llvmpipe only', () => {
-    expect(prefersTextureOperands({ vendor: '', architecture: '', description: 'OpenGL version OpenGL ES 3.2 Mesa 22.3.6' } as GPUAdapterInfo)).toBe(true);
-    expect(prefersTextureOperands({ vendor: 'mesa', architecture: '', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' } as GPUAdapterInfo)).toBe(true);
-    expect(prefersTextureOperands({ vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader Device (Subzero)' } as GPUAdapterInfo)).toBe(false);
-    expect(prefersTextureOperands({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200' } as GPUAdapterInfo)).toBe(false);
+    expect(isLlvmpipe({ vendor: '', architecture: '', description: 'OpenGL version OpenGL ES 3.2 Mesa 22.3.6' } as GPUAdapterInfo)).toBe(true);
+    expect(isLlvmpipe({ vendor: 'mesa', architecture: '', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' } as GPUAdapterInfo)).toBe(true);
+    expect(isLlvmpipe({ vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader Device (Subzero)' } as GPUAdapterInfo)).toBe(false);
+    expect(isLlvmpipe({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200' } as GPUAdapterInfo)).toBe(false);
   });
 });
 
@@ -61,7 +61,7 @@ describe.each(TEST_ADAPTERS)('operand textures on %s', (adapter) => {
   }, 900_000);
 
   it(`are what the adapter's products read by default (${adapter === 'llvmpipe' ? 'yes' : 'no'} here)`, async () => {
-    expect((await kernelsFor(adapter)).textureOperands).toBe(adapter === 'llvmpipe');
+    expect((await kernelsFor(adapter)).llvmpipe).toBe(adapter === 'llvmpipe');
   });
 
   it('the texture-operand core gives bit for bit the vec4 buffer core’s results: every transpose and tile, offsets, biases, accumulation, K chunks', async () => {

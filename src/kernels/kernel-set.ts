@@ -9,7 +9,7 @@
  */
 import { gridFor, placeholderBuffer } from './dispatch-plan.ts';
 import { ELEMENTWISE_WORKGROUP, kernelDefinitions, reductionWorkgroupSize } from './kernel-definitions.ts';
-import { isCpuAdapter, prefersTextureOperands } from './matmul-choice.ts';
+import { isCpuAdapter, isLlvmpipe } from './matmul-choice.ts';
 import { matmulOps } from './matmul-ops.ts';
 import { optimizerOps } from './optimizer-ops.ts';
 import { outputOps } from './output-ops.ts';
@@ -31,14 +31,17 @@ export class KernelSet {
 
   /** The matmul choices of a CPU adapter (isCpuAdapter) or of a GPU. */
   readonly cpuAdapter: boolean;
-  /** Whether vec4 products read their operands from operand textures (prefersTextureOperands: llvmpipe). */
-  readonly textureOperands: boolean;
+  /**
+   * llvmpipe's matmul choices (isLlvmpipe): vec4 products read operand textures, word products
+   * take every register tile.
+   */
+  readonly llvmpipe: boolean;
 
   private constructor(device: GPUDevice, kernels: Map<string, Kernel>, reductionSize: number) {
     this.device = device;
     const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
     this.cpuAdapter = isCpuAdapter(info);
-    this.textureOperands = this.cpuAdapter && prefersTextureOperands(info);
+    this.llvmpipe = this.cpuAdapter && isLlvmpipe(info);
     this.kernels = kernels;
     this.reductionSize = reductionSize;
     // The device's placeholder for omitted bindings (bindings.ts unusedWhen; no kernel has two), made with the set and shared.

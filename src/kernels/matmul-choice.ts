@@ -35,7 +35,7 @@ export interface MatmulArgs {
   vec4?: boolean;
   /**
    * vec4 register-tile products only: read A and B from operand textures (default: where the adapter
-   * prefers them, KernelSet.textureOperands); true or false forces the choice (tests, benchmarks).
+   * prefers them: on llvmpipe, KernelSet.llvmpipe); true or false forces the choice (tests, benchmarks).
    */
   textures?: boolean;
 }
@@ -76,14 +76,16 @@ export function matmulGrid(variant: MatmulVariant, m: number, n: number): [numbe
  * adapter gets work; K does not change the choice, except for the weight gradients over all T·B rows
  * (Aᵀ·B with K ≥ LONG_K), which see matmulKChunk.
  * Products whose operands cannot be read as vec4s (`vec4` false: the head's with an odd vocabulary, odd
- * sizes) take WORD_TILE whatever their shape: SwiftShader compiles a 16 x 16 word-load pipeline in 10–25 s
- * (its vec4 twin in 3–9 s), and a model compiles every core it may choose, so the word loads keep one tile.
+ * sizes) take WORD_TILE whatever their shape on SwiftShader, which compiles a 16 x 16 word-load pipeline in
+ * 10–25 s (its vec4 twin in 3–9 s; a model compiles every core it may choose); on llvmpipe (`llvmpipe`,
+ * where a pipeline compiles in a fraction of a second) they choose among the tiles as vec4 products do:
+ * the 16 x 16 word tile runs the head's products 1.3–1.7x faster than 8 x 8 there.
  * A GPU (`cpuAdapter` false) keeps the workgroup-memory cores, which suit it: 8-invocation workgroups
  * without shared tiles would leave most of a GPU idle; the large core once m and n exceed a small tile.
  */
-export function matmulVariant(m: number, n: number, _k: number, cpuAdapter = true, vec4 = true): MatmulVariant {
+export function matmulVariant(m: number, n: number, _k: number, cpuAdapter = true, vec4 = true, llvmpipe = false): MatmulVariant {
   if (!cpuAdapter) return m > MATMUL_TILE && n > MATMUL_TILE ? 'large' : 'small';
-  if (!vec4) return WORD_TILE;
+  if (!vec4 && !llvmpipe) return WORD_TILE;
   for (const tile of REGISTER_TILE_PREFERENCE) {
     const [x, y] = matmulGrid(tile, m, n);
     if (x * y >= MIN_WORKGROUPS) return tile;
@@ -95,7 +97,7 @@ export function matmulVariant(m: number, n: number, _k: number, cpuAdapter = tru
 const MIN_WORKGROUPS = 4;
 /** Register tiles the choice takes, largest (fastest per loaded value) first. */
 const REGISTER_TILE_PREFERENCE: readonly RegisterTile[] = ['register16x16', 'register8x16', 'register8x8'];
-/** The register tile of products read with word loads (see matmulVariant). */
+/** The register tile of products read with word loads, but on llvmpipe (see matmulVariant). */
 const WORD_TILE: RegisterTile = 'register8x8';
 
 /**
@@ -111,27 +113,32 @@ export const CHOSEN_MATMUL_VARIANTS: readonly MatmulVariant[] = ['small', 'large
  * The matmul pipeline keys a model may dispatch on a kind of adapter, for the transposes
  * its products use (A·Bᵀ, Aᵀ·B, A·B): the register-tile cores with word and vec4 loads on
  * a CPU adapter, the workgroup-memory cores on a GPU (what matmulVariant and vec4Operands
- * can choose there: on a CPU adapter WORD_TILE alone with word loads).
+ * can choose there). On llvmpipe (`llvmpipe`) the vec4 cores read operand textures and the
+ * word loads take every tile; elsewhere on a CPU adapter WORD_TILE alone takes word loads.
  */
-export function matmulKeysFor(cpuAdapter: boolean, textureOperands = false): string[] {
-  const cores: [MatmulVariant, boolean][] = cpuAdapter ? [[WORD_TILE, false], ...REGISTER_TILE_PREFERENCE.map((tile): [MatmulVariant, boolean] => [tile, true])] : [['small', false], ['large', false]];
-  // With operand textures every vec4 product reads them (operandsFitTextures falls back to word loads).
-  const keys = cores.flatMap(([variant, vec4]) => {
-    const textures = vec4 && textureOperands;
+export function matmulKeysFor(cpuAdapter: boolean, llvmpipe = false): string[] {
+  const wordTiles = llvmpipe ? REGISTER_TILE_PREFERENCE : [WORD_TILE];
+  const cores: [MatmulVariant, boolean][] = cpuAdapter
+    ? [...wordTiles.map((tile): [MatmulVariant, boolean] => [tile, false]), ...REGISTER_TILE_PREFERENCE.map((tile): [MatmulVariant, boolean] => [tile, true])]
+    : [['small', false], ['large', false]];
+  // On llvmpipe every vec4 product reads operand textures (operandsFitTextures falls back to word loads).
+  return cores.flatMap(([variant, vec4]) => {
+    const textures = vec4 && llvmpipe;
     return [matmulKey(variant, false, true, vec4, textures), matmulKey(variant, true, false, vec4, textures), matmulKey(variant, false, false, vec4, textures)];
   });
-  return keys;
 }
 
 /**
- * Whether the vec4 products read their operands from operand textures (operand-textures.ts): on
- * llvmpipe, where a texel fetch is a gather of the SIMD lanes and a storage-buffer load a loop over
- * them with a branch per lane and component (Mesa 22.3's gallivm), the register-tile core runs
- * 1.3–1.9x faster per CPU-second with both operands in textures (bench/README.md); the copies into
- * them are memcpys.
- * Not on SwiftShader, whose storage loads are vector gathers already (no gain measured), nor on GPUs.
+ * Whether an adapter is llvmpipe (Mesa's, reached through Dawn's OpenGL ES backend), whose matmul
+ * choices differ from other CPU adapters' (KernelSet.llvmpipe): the vec4 products read their operands
+ * from operand textures (operand-textures.ts), because a texel fetch is a gather of the SIMD lanes
+ * there and a storage-buffer load a loop over them with a branch per lane and component (Mesa 22.3's
+ * gallivm): the register-tile core runs 1.4–1.9x faster per CPU-second with both operands in textures
+ * (bench/README.md), and the copies into them are memcpys. SwiftShader, whose storage loads are vector
+ * gathers already, gains nothing from them (measured); GPUs keep their workgroup-memory cores. And
+ * word products take any register tile (see matmulVariant).
  */
-export function prefersTextureOperands(info: GPUAdapterInfo | undefined): boolean {
+export function isLlvmpipe(info: GPUAdapterInfo | undefined): boolean {
   if (!info) return false;
   return /llvmpipe/i.test(`${info.vendor} ${info.architecture} ${info.description}`) || (!info.vendor && /OpenGL.*Mesa/i.test(info.description));
 }
@@ -159,13 +166,13 @@ export function isCpuAdapter(info: GPUAdapterInfo | undefined): boolean {
  * How KernelSet.matmul runs a product by default (its operands at offset 0): its core, whether it reads
  * vec4s, K rows per dispatch, dispatches and workgroups per dispatch.
  */
-export function matmulSchedule(m: number, n: number, k: number, transposeA = false, transposeB = false, cpuAdapter = true, textureOperands = false) {
+export function matmulSchedule(m: number, n: number, k: number, transposeA = false, transposeB = false, cpuAdapter = true, llvmpipe = false) {
   const kChunk = (transposeA && !transposeB && cpuAdapter ? matmulKChunk(m, n, k) : 0) || k;
   const atZero = { buffer: {} as GPUBuffer, offset: 0 };
   const vec4 = cpuAdapter && vec4Operands({ a: atZero, b: atZero, c: atZero, m, n, k, transposeA }, kChunk);
-  const variant = matmulVariant(m, n, k, cpuAdapter, vec4);
+  const variant = matmulVariant(m, n, k, cpuAdapter, vec4, llvmpipe);
   const [x, y] = matmulGrid(variant, m, n);
-  const textures = vec4 && textureOperands && isRegisterTile(variant);
+  const textures = vec4 && llvmpipe && isRegisterTile(variant);
   return { variant, vec4, textures, kChunk, dispatches: Math.ceil(k / kChunk), workgroups: x * y };
 }
 

@@ -22,9 +22,9 @@ export const matmulOps = {
     const chunk = transposeA && !transposeB ? (args.kChunk ?? (this.cpuAdapter ? matmulKChunk(m, n, k) : 0)) || k : k;
     // The register-tile cores read vec4s where the operands allow it (from operand textures where the
     // adapter prefers them and they fit); the tile follows (matmulVariant).
-    const textures = args.textures ?? this.textureOperands;
+    const textures = args.textures ?? this.llvmpipe;
     const canReadVec4 = (args.vec4 ?? true) && vec4Operands(args, chunk) && (!textures || operandsFitTextures(this.device.limits, m * k, k * n));
-    const variant = args.variant ?? matmulVariant(m, n, k, this.cpuAdapter, canReadVec4);
+    const variant = args.variant ?? matmulVariant(m, n, k, this.cpuAdapter, canReadVec4, this.llvmpipe);
     const vec4 = isRegisterTile(variant) && canReadVec4;
     if (vec4 && textures) return matmulOnTextures(this, plan, args, variant, chunk, label);
     const kernel = this.kernel(matmulKey(variant, transposeA, transposeB, vec4));

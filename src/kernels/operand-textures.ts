@@ -1,7 +1,7 @@
 /**
  * A plan's operand textures: matmul operands copied into rgba32float textures
  * (operand-texture-layout.ts) for the texture-operand core (matmul-choice.ts
- * prefersTextureOperands), each by a buffer-to-texture copy recorded just before
+ * isLlvmpipe), each by a buffer-to-texture copy recorded just before
  * the product (DispatchPlan.addTextureCopy).
  *
  * A copied run (buffer, first vec4, count) is reused by the plan's later products

@@ -7,9 +7,9 @@
 import { cellKernelKey, dropoutBetweenLayers, embeddingForwardKey, lossKernel, matmulKeysFor, multiplesOf4, optimizerKernelKey, rnnStepKey, TOKEN_INPUT_KERNELS, tokenInput } from '../kernels/kernel-set.ts';
 import type { ResolvedConfig } from './config.ts';
 
-export function kernelsNeededBy(config: ResolvedConfig, cpuAdapter: boolean, textureOperands = false): string[] {
+export function kernelsNeededBy(config: ResolvedConfig, cpuAdapter: boolean, llvmpipe = false): string[] {
   // Every layer uses A·Bᵀ (projections, head), Aᵀ·B (weight gradients) and A·B (state gradients), on any core the shape picks.
-  const keys = matmulKeysFor(cpuAdapter, textureOperands);
+  const keys = matmulKeysFor(cpuAdapter, llvmpipe);
   // The layers' offsets are multiples of H, so H alone picks the word or the vec4 recurrent kernels.
   const relu = config.nonlinearity === 'relu';
   if (config.cell === 'rnn') keys.push(rnnStepKey(false, relu, multiplesOf4([config.hiddenSize])), rnnStepKey(true, relu, multiplesOf4([config.hiddenSize])));

@@ -57,7 +57,7 @@ export class RnnModel {
     checkModelFitsDevice(resolved, context.limits);
     context.throwIfFaulted();
     const kernels = await KernelSet.load(context.device);
-    await kernels.ensure(kernelsNeededBy(resolved, kernels.cpuAdapter, kernels.textureOperands));
+    await kernels.ensure(kernelsNeededBy(resolved, kernels.cpuAdapter, kernels.llvmpipe));
     return releaseOnFailure(context.device, () => new RnnModel(context, resolved, kernels));
   }
 
