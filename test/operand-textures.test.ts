@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createStorageBufferWith, readFloats } from '../src/device/buffers.ts';
 import { DispatchPlan } from '../src/kernels/dispatch-plan.ts';
-import { type KernelSet, type MatmulArgs, matmulKey, isLlvmpipe, type RegisterTile } from '../src/kernels/kernel-set.ts';
+import { isLlvmpipe, type KernelSet, type MatmulArgs, matmulKey, operandsFitTextures, type RegisterTile } from '../src/kernels/kernel-set.ts';
 import { PassRecorder } from '../src/kernels/pass-recorder.ts';
 import { OPERAND_TEXTURE_WIDTH, OPERAND_TEXTURE_WIDTH_LOG2 } from '../src/kernels/operand-texture-layout.ts';
 import { matmulReference } from '../src/reference/index.ts';
@@ -43,6 +43,14 @@ describe('operand texture layout', () => {
     const wgsl = readFileSync(new URL('../shaders/operand_texture.wgsl', import.meta.url), 'utf8');
     expect(wgsl).toContain(`const OPERAND_TEXTURE_WIDTH_LOG2: u32 = ${OPERAND_TEXTURE_WIDTH_LOG2}u;`);
     expect(OPERAND_TEXTURE_WIDTH).toBe(2 ** OPERAND_TEXTURE_WIDTH_LOG2);
+  });
+
+  it('an operand fits a texture while its rows of 1,024 vec4s stay within maxTextureDimension2D', () => {
+    const limits = { maxTextureDimension2D: 4096 } as GPUSupportedLimits;
+    expect(operandsFitTextures(limits, 4 * 1024 * 4096)).toBe(true);
+    expect(operandsFitTextures(limits, 4 * 1024 * 4096 + 4)).toBe(false);
+    expect(operandsFitTextures(limits, 4, 4 * 1024 * 4096 + 4)).toBe(false);
+    expect(operandsFitTextures({ maxTextureDimension2D: 512 } as GPUSupportedLimits, 4)).toBe(false); // narrower than one row
   });
 
   it('operand textures are chosen on llvmpipe only', () => {

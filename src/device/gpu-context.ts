@@ -35,6 +35,8 @@ const LIMITS_TO_RAISE = [
   'maxStorageBufferBindingSize',
   'maxBufferSize',
   'maxComputeWorkgroupsPerDimension',
+  // Operand textures (llvmpipe): rows of 1,024 texels, so the height bounds the operands they hold.
+  'maxTextureDimension2D',
 ] as const;
 
 /** The fewest storage buffers a kernel of ours binds in one stage. */

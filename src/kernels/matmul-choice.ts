@@ -144,8 +144,9 @@ export function isLlvmpipe(info: GPUAdapterInfo | undefined): boolean {
 }
 
 /**
- * Whether operands of `words` words each fit an operand texture on this device (rows within
- * maxTextureDimension2D); those that do not take word loads.
+ * Whether operands of `words` words each fit an operand texture on this device (rows of
+ * OPERAND_TEXTURE_WIDTH vec4s within maxTextureDimension2D); products whose operands do not
+ * take word loads from the storage buffers.
  */
 export function operandsFitTextures(limits: GPUSupportedLimits, ...words: number[]): boolean {
   return limits.maxTextureDimension2D >= OPERAND_TEXTURE_WIDTH && words.every((count) => operandTextureRows(count / 4) <= limits.maxTextureDimension2D);

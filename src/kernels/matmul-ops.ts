@@ -23,7 +23,8 @@ export const matmulOps = {
     // The register-tile cores read vec4s where the operands allow it (from operand textures where the
     // adapter prefers them and they fit); the tile follows (matmulVariant).
     const textures = args.textures ?? this.llvmpipe;
-    const canReadVec4 = (args.vec4 ?? true) && vec4Operands(args, chunk) && (!textures || operandsFitTextures(this.device.limits, m * k, k * n));
+    // (A chunked product's textures hold one chunk of K rows.)
+    const canReadVec4 = (args.vec4 ?? true) && vec4Operands(args, chunk) && (!textures || operandsFitTextures(this.device.limits, m * chunk, chunk * n));
     const variant = args.variant ?? matmulVariant(m, n, k, this.cpuAdapter, canReadVec4, this.llvmpipe);
     const vec4 = isRegisterTile(variant) && canReadVec4;
     if (vec4 && textures) return matmulOnTextures(this, plan, args, variant, chunk, label);
