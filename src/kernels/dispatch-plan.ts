@@ -76,6 +76,11 @@ export class DispatchPlan {
     return this.pending.length;
   }
 
+  /** Dispatches among commands `from`..`to` (the copies into operand textures not counted). */
+  dispatchesIn(from: number, to: number): number {
+    return this.pending.slice(from, to).filter((command) => !('copy' in command)).length;
+  }
+
   /** How many dispatches recorded so far bind `buffer` read-write. */
   writeCount(buffer: GPUBuffer): number {
     return this.writes.get(buffer) ?? 0;

@@ -330,7 +330,7 @@ export class SequencePlan {
   /** Dispatches in one part of the plan. */
   partSize(part: StepPart): number {
     const [from, to] = this.parts[part];
-    return to - from;
+    return this.plan.dispatchesIn(from, to);
   }
 
   /**
