@@ -372,18 +372,21 @@ async function recordStatuses(page: Page): Promise<void> {
   });
 }
 
-/** Records every (step, loss) pair the page shows, as rendered, in window.shownLosses. */
+/**
+ * Records every (step, loss) pair the page shows while training, as rendered, in window.shownLosses.
+ * Each progress message shows a new step with its loss (rendered together), so the step's changes are
+ * watched: the loss's text may repeat on a plateau (and then does not change), the step's does not.
+ */
 async function recordShownLosses(page: Page): Promise<void> {
   await page.evaluate(() => {
     const shown: { step: number; loss: string }[] = [];
     (window as unknown as { shownLosses: typeof shown }).shownLosses = shown;
-    const loss = document.querySelector('#loss')!;
-    // The page renders step and loss together, so each change of the loss comes with its step.
-    new MutationObserver(() => shown.push({ step: Number(document.querySelector('#step')!.textContent), loss: loss.textContent ?? '' })).observe(loss, {
-      childList: true,
-      characterData: true,
-      subtree: true,
-    });
+    const step = document.querySelector('#step')!;
+    new MutationObserver(() => {
+      // A pause, a recovery or a lost device shows a step too, with no new loss: only training's steps count.
+      if (document.body.dataset.state !== 'training') return;
+      shown.push({ step: Number(step.textContent), loss: document.querySelector('#loss')!.textContent ?? '' });
+    }).observe(step, { childList: true, characterData: true, subtree: true });
   });
 }
 
