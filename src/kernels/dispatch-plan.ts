@@ -200,7 +200,7 @@ export class DispatchPlan {
   /**
    * Profiling only: records dispatches `from`..`to` in order, each in a compute pass of its
    * own whose beginning and end `profiler` times. The same work as `encode`, so the same
-   * results; normal runs use `encode` (one pass, no queries).
+   * results; normal runs use `encode` (one pass between copies, no queries).
    */
   encodeTimed(encoder: GPUCommandEncoder, profiler: DispatchProfiler, from = 0, to = this.pending.length): void {
     for (let index = from; index < to; index++) {

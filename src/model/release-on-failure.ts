@@ -32,7 +32,7 @@ export function buildCounted<T>(device: GPUDevice, build: () => T): { built: T; 
   }
 }
 
-/** Bytes of a texture of the formats the engine creates, and a few common ones (all mip levels counted as the first: one level, one sample). */
+/** Bytes of a one-level, one-sample texture of the format the engine creates (rgba32float) or a few common ones. */
 export function textureBytes(texture: GPUTexture): number {
   const texelBytes: Partial<Record<GPUTextureFormat, number>> = { rgba32float: 16, rgba16float: 8, r32float: 4, rgba8unorm: 4, bgra8unorm: 4, r8unorm: 1 };
   const bytes = texelBytes[texture.format];
