@@ -9,7 +9,7 @@
 import { type BindingBuffers, isTexture, type StorageEntry, storageEntries, uniformBinding } from './bindings.ts';
 import { DispatchProfiler, type DispatchTiming } from './dispatch-profiler.ts';
 import { OPERAND_TEXEL_BYTES, OPERAND_TEXTURE_WIDTH } from './operand-texture-layout.ts';
-import type { OperandTextures } from './operand-textures.ts';
+import { OperandTextures } from './operand-textures.ts';
 import { PassRecorder } from './pass-recorder.ts';
 import type { Kernel } from './pipeline-cache.ts';
 import type { KernelBuffers, KernelName } from './registry.ts';
@@ -63,12 +63,17 @@ export class DispatchPlan {
   private uniformOffsets: number[] = [];
   /** Dispatches recorded so far that bind each buffer read-write (operand textures tell stale copies by it). */
   private readonly writes = new Map<GPUBuffer, number>();
-  /** The plan's operand textures (operand-textures.ts), made by the first product that copies an operand into one; destroyed with the plan. */
-  operandTextures: OperandTextures | undefined;
+  private textures: OperandTextures | undefined;
 
   constructor(device: GPUDevice, label: string) {
     this.device = device;
     this.label = label;
+  }
+
+  /** The plan's operand textures (operand-textures.ts), made when a product first asks; destroyed with the plan. */
+  get operandTextures(): OperandTextures {
+    this.textures ??= new OperandTextures(this.device, this.label, (buffer) => this.writeCount(buffer));
+    return this.textures;
   }
 
   /** Commands recorded so far: dispatches, and copies into operand textures. */
@@ -92,7 +97,7 @@ export class DispatchPlan {
    * textures packed before it are not reused after it.
    */
   startSegment(): number {
-    this.operandTextures?.forgetAll();
+    this.textures?.forgetAll();
     return this.pending.length;
   }
 
@@ -206,7 +211,7 @@ export class DispatchPlan {
     for (let index = from; index < to; index++) {
       const command = this.pending[index];
       if ('copy' in command) {
-        this.encode(new PassRecorder(encoder, command.copy.label), index, index + 1);
+        encodeTextureCopy(encoder, command.copy);
         continue;
       }
       const { label, kernel } = command;
@@ -242,8 +247,8 @@ export class DispatchPlan {
   }
 
   destroy(): void {
-    this.operandTextures?.destroy();
-    this.operandTextures = undefined;
+    this.textures?.destroy();
+    this.textures = undefined;
     this.uniformBuffer?.destroy();
     this.uniformBuffer = undefined;
     this.recorded = undefined;

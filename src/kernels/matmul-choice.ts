@@ -159,8 +159,7 @@ export function operandsFitTextures(limits: GPUSupportedLimits, ...words: number
  */
 export function isCpuAdapter(info: GPUAdapterInfo | undefined): boolean {
   if (!info) return false;
-  const names = `${info.vendor} ${info.architecture} ${info.description}`;
-  return /swiftshader|llvmpipe|lavapipe|softpipe|warp/i.test(names) || (!info.vendor && /OpenGL.*Mesa/i.test(info.description));
+  return isLlvmpipe(info) || /swiftshader|lavapipe|softpipe|warp/i.test(`${info.vendor} ${info.architecture} ${info.description}`);
 }
 
 /**

@@ -3,8 +3,7 @@ import type { BufferSlice, DispatchHandle, DispatchPlan } from './dispatch-plan.
 import { ELEMENTWISE_WORKGROUP } from './kernel-definitions.ts';
 import type { KernelSet } from './kernel-set.ts';
 import { matmulUniforms, NONE } from './kernel-uniforms.ts';
-import { isRegisterTile, type MatmulArgs, type MatmulVariant, matmulGrid, matmulKChunk, matmulKey, matmulVariant, operandsFitTextures, vec4Operands } from './matmul-choice.ts';
-import { OperandTextures } from './operand-textures.ts';
+import { isRegisterTile, type MatmulArgs, matmulGrid, matmulKChunk, matmulKey, matmulVariant, operandsFitTextures, vec4Operands } from './matmul-choice.ts';
 import { UNIFORM_LAYOUTS as L } from './registry.ts';
 import { packUniforms } from './uniforms.ts';
 
@@ -27,17 +26,32 @@ export const matmulOps = {
     const canReadVec4 = (args.vec4 ?? true) && vec4Operands(args, chunk) && (!textures || operandsFitTextures(this.device.limits, m * chunk, chunk * n));
     const variant = args.variant ?? matmulVariant(m, n, k, this.cpuAdapter, canReadVec4, this.llvmpipe);
     const vec4 = isRegisterTile(variant) && canReadVec4;
-    if (vec4 && textures) return matmulOnTextures(this, plan, args, variant, chunk, label);
-    const kernel = this.kernel(matmulKey(variant, transposeA, transposeB, vec4));
-    const buffers = { a: args.a.buffer, b: args.b.buffer, bias: args.bias?.buffer, c: args.c.buffer };
+    const onTextures = vec4 && textures;
+    const kernel = this.kernel(matmulKey(variant, transposeA, transposeB, vec4, onTextures));
     const grid = matmulGrid(variant, m, n);
-    // Σ_k over chunks k0 .. k0 + chunk − 1: rows k0.. of Aᵀ (stored [k, m]) and of B (stored [k, n]).
-    let handle = plan.add(kernel, buffers, matmulUniforms(m, n, Math.min(chunk, k), args.a.offset, args.b.offset, args.c.offset, offsets[0] ?? NONE, offsets[1] ?? NONE, args.accumulate ? 1 : 0), grid, label);
-    for (let k0 = chunk; k0 < k; k0 += chunk) {
+    // Σ_k over chunks k0 .. k0 + rows − 1: rows k0.. of Aᵀ (stored [k, m]) and of B (stored [k, n]); the
+    // first chunk writes C (with the biases), the rest add. On operand textures a product in one dispatch
+    // keeps its copies for the plan's later products (W_hh for every time step); a chunk's copies serve it alone.
+    let handle: DispatchHandle | undefined;
+    for (let k0 = 0; k0 < k; k0 += chunk) {
       const rows = Math.min(chunk, k - k0);
-      handle = plan.add(kernel, buffers, matmulUniforms(m, n, rows, args.a.offset + k0 * m, args.b.offset + k0 * n, args.c.offset, NONE, NONE, 1), grid, `${label} (k from ${k0})`);
+      const first = k0 === 0;
+      const a = { buffer: args.a.buffer, offset: args.a.offset + k0 * m };
+      const b = { buffer: args.b.buffer, offset: args.b.offset + k0 * n };
+      const chunkLabel = first ? label : `${label} (k from ${k0})`;
+      const [bias0 = NONE, bias1 = NONE] = first ? offsets : [];
+      const accumulate = first && !args.accumulate ? 0 : 1;
+      if (!onTextures) {
+        handle = plan.add(kernel, { a: a.buffer, b: b.buffer, bias: first ? args.bias?.buffer : undefined, c: args.c.buffer }, matmulUniforms(m, n, rows, a.offset, b.offset, args.c.offset, bias0, bias1, accumulate), grid, chunkLabel);
+        continue;
+      }
+      const reuse = rows === k;
+      const textureOfA = this.operandTexture(plan, a, rows * m, reuse, `${chunkLabel} A`);
+      const textureOfB = this.operandTexture(plan, b, rows * n, reuse, `${chunkLabel} B`);
+      handle = plan.add(kernel, { a: textureOfA, b: textureOfB, bias: first ? args.bias?.buffer : undefined, c: args.c.buffer }, matmulUniforms(m, n, rows, 0, 0, args.c.offset, bias0, bias1, accumulate), grid, chunkLabel);
+      if (!reuse) for (const texture of [textureOfA, textureOfB]) plan.operandTextures.finished(texture);
     }
-    return handle;
+    return handle!;
   },
 
   /**
@@ -46,7 +60,6 @@ export const matmulOps = {
    * `reuse` false: for the next product only (then call the plan's operandTextures.finished).
    */
   operandTexture(this: KernelSet, plan: DispatchPlan, slice: BufferSlice, words: number, reuse: boolean, label: string): GPUTexture {
-    plan.operandTextures ??= new OperandTextures(this.device, plan.label, (buffer) => plan.writeCount(buffer));
     const { texture, filled } = plan.operandTextures.slot(slice.buffer, slice.offset / 4, words / 4, reuse);
     if (!filled) plan.addTextureCopy(slice, texture, words / 4, `${label} (to its texture)`);
     return texture;
@@ -63,35 +76,3 @@ export const matmulOps = {
     );
   },
 };
-
-/**
- * KernelSet.matmul on the texture-operand core: A and B copied into operand textures (offsets relative
- * to each copied operand). In one dispatch, each operand's copy is kept for later products of the plan
- * (W_hh for every time step); Aᵀ·B in K chunks copies each chunk's rows of A and B for that chunk alone.
- */
-function matmulOnTextures(kernels: KernelSet, plan: DispatchPlan, args: MatmulArgs, variant: MatmulVariant, chunk: number, label: string): DispatchHandle {
-  const { m, n, k } = args;
-  const transposeA = args.transposeA ?? false;
-  const transposeB = args.transposeB ?? false;
-  const kernel = kernels.kernel(matmulKey(variant, transposeA, transposeB, true, true));
-  const grid = matmulGrid(variant, m, n);
-  const offsets = args.bias?.offsets ?? [];
-  if (chunk >= k) {
-    const a = kernels.operandTexture(plan, args.a, m * k, true, `${label} A`);
-    const b = kernels.operandTexture(plan, args.b, k * n, true, `${label} B`);
-    return plan.add(kernel, { a, b, bias: args.bias?.buffer, c: args.c.buffer }, matmulUniforms(m, n, k, 0, 0, args.c.offset, offsets[0] ?? NONE, offsets[1] ?? NONE, args.accumulate ? 1 : 0), grid, label);
-  }
-  // Σ_k over chunks k0 .. k0 + rows − 1: rows k0.. of Aᵀ (stored [k, m]) and of B (stored [k, n]); the first chunk writes C (with the biases), the rest add.
-  let handle: DispatchHandle | undefined;
-  for (let k0 = 0; k0 < k; k0 += chunk) {
-    const rows = Math.min(chunk, k - k0);
-    const a = kernels.operandTexture(plan, { buffer: args.a.buffer, offset: args.a.offset + k0 * m }, rows * m, false, `${label} A (k from ${k0})`);
-    const b = kernels.operandTexture(plan, { buffer: args.b.buffer, offset: args.b.offset + k0 * n }, rows * n, false, `${label} B (k from ${k0})`);
-    const first = k0 === 0;
-    const uniforms = matmulUniforms(m, n, rows, 0, 0, args.c.offset, first ? (offsets[0] ?? NONE) : NONE, first ? (offsets[1] ?? NONE) : NONE, first && !args.accumulate ? 0 : 1);
-    handle = plan.add(kernel, { a, b, bias: first ? args.bias?.buffer : undefined, c: args.c.buffer }, uniforms, grid, first ? label : `${label} (k from ${k0})`);
-    plan.operandTextures!.finished(a);
-    plan.operandTextures!.finished(b);
-  }
-  return handle!;
-}
