@@ -6,6 +6,8 @@ export interface BufferTracker {
   liveBytes(): number;
   /** The most live bytes seen since tracking began. */
   peakBytes(): number;
+  /** Buffers created since tracking began. */
+  created(): number;
   stop(): void;
 }
 
@@ -23,6 +25,7 @@ export function trackBuffers(device: GPUDevice, limitBytes = Infinity): BufferTr
   const live = new Map<GPUBuffer | GPUTexture, number>();
   let current = 0;
   let peak = 0;
+  let buffersCreated = 0;
   const refuseAbove = (bytes: number) => {
     if (current + bytes > limitBytes) {
       throw new BufferLimitError(`out of memory: ${size(current)} of GPU buffers live, one more of ${size(bytes)} would pass the bench's limit of ${size(limitBytes)}`);
@@ -46,7 +49,9 @@ export function trackBuffers(device: GPUDevice, limitBytes = Infinity): BufferTr
   const createTexture = device.createTexture;
   device.createBuffer = function (this: GPUDevice, descriptor: GPUBufferDescriptor) {
     refuseAbove(descriptor.size);
-    return count(create.call(this, descriptor), descriptor.size);
+    const buffer = create.call(this, descriptor);
+    buffersCreated++;
+    return count(buffer, descriptor.size);
   };
   device.createTexture = function (this: GPUDevice, descriptor: GPUTextureDescriptor) {
     const texture = createTexture.call(this, descriptor);
@@ -65,6 +70,7 @@ export function trackBuffers(device: GPUDevice, limitBytes = Infinity): BufferTr
   return {
     liveBytes: () => current,
     peakBytes: () => peak,
+    created: () => buffersCreated,
     stop: () => {
       device.createBuffer = create;
       device.createTexture = createTexture;
