@@ -16,6 +16,7 @@
  * Elementwise work (cells, softmax, Adam) is not counted.
  */
 import { type CellType, GATES } from '../src/index.ts';
+import { headRows } from '../src/model/parameter-layout.ts';
 
 export interface BenchConfig {
   name: string;
@@ -51,7 +52,10 @@ export interface StepProduct {
   /** 'recurrent': inside the loop over t (count = T); 'batched': once per step over all T·B rows. */
   kind: 'recurrent' | 'batched';
   count: number;
+  /** The product as the engine runs it (the head's over headRows(V) rows, the last ones zero). */
   shape: MatmulShape;
+  /** Its FLOPs that the model needs (with V, not headRows(V)): what GFLOP/s are counted in. */
+  flops: number;
 }
 
 export function matmulFlops(shape: MatmulShape): number {
@@ -62,25 +66,30 @@ export function shapeKey(shape: MatmulShape): string {
   return `${shape.m}x${shape.k}x${shape.n}${shape.transposeA ? ' Aᵀ' : ''}${shape.transposeB ? ' Bᵀ' : ''}`;
 }
 
-/** The matrix products of one training step, as the engine lays them out (src/model/layers, sequence-plan.ts). */
+/**
+ * The matrix products of one training step, as the engine lays them out (src/model/layers, sequence-plan.ts):
+ * the head's run over V′ = headRows(V) outputs, the last V′ − V of them zero.
+ */
 export function stepProducts(config: BenchConfig): StepProduct[] {
   const { hidden: H, batch: B, timeSteps: T } = config;
   const GH = GATES[config.cell] * H;
   const V = VOCABULARY;
+  const rows = headRows(V);
   const TB = T * B;
+  const product = (role: string, kind: StepProduct['kind'], count: number, shape: MatmulShape, needed = shape): StepProduct => ({ role, kind, count, shape, flops: matmulFlops(needed) });
   return [
-    { role: 'recurrent forward h·W_hhᵀ', kind: 'recurrent', count: T, shape: { m: B, n: GH, k: H, transposeB: true } },
-    { role: 'recurrent backward dA·W_hh', kind: 'recurrent', count: T, shape: { m: B, n: H, k: GH } },
-    { role: 'head forward h·W_yᵀ', kind: 'batched', count: 1, shape: { m: TB, n: V, k: H, transposeB: true } },
-    { role: 'head weight gradient dYᵀ·h', kind: 'batched', count: 1, shape: { m: V, n: H, k: TB, transposeA: true } },
-    { role: 'head state gradient dY·W_y', kind: 'batched', count: 1, shape: { m: TB, n: H, k: V } },
-    { role: 'recurrent weight gradient dAᵀ·h', kind: 'batched', count: 1, shape: { m: GH, n: H, k: TB, transposeA: true } },
+    product('recurrent forward h·W_hhᵀ', 'recurrent', T, { m: B, n: GH, k: H, transposeB: true }),
+    product('recurrent backward dA·W_hh', 'recurrent', T, { m: B, n: H, k: GH }),
+    product('head forward h·W_yᵀ', 'batched', 1, { m: TB, n: rows, k: H, transposeB: true }, { m: TB, n: V, k: H }),
+    product('head weight gradient dYᵀ·h', 'batched', 1, { m: rows, n: H, k: TB, transposeA: true }, { m: V, n: H, k: TB }),
+    product('head state gradient dY·W_y', 'batched', 1, { m: TB, n: H, k: rows }, { m: TB, n: H, k: V }),
+    product('recurrent weight gradient dAᵀ·h', 'batched', 1, { m: GH, n: H, k: TB, transposeA: true }),
   ];
 }
 
-/** Matmul FLOPs of one training step (forward and backward); see the formula above. */
+/** Matmul FLOPs of one training step (forward and backward) that the model needs; see the formula above. */
 export function stepFlops(config: BenchConfig): number {
-  return stepProducts(config).reduce((sum, product) => sum + product.count * matmulFlops(product.shape), 0);
+  return stepProducts(config).reduce((sum, product) => sum + product.count * product.flops, 0);
 }
 
 /** Products reported on their own: a large square one and the issue's fused RNN shape B×(I+H)·(H×G) of lstm-l. */

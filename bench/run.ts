@@ -116,14 +116,17 @@ async function main(): Promise<void> {
   const matmulTarget = quick ? 0.5 : 1.5;
   const isolated = new Map<string, MatmulResult>();
   const matmulRows: MatmulRow[] = [];
-  const measure = async (role: string, shape: StepProduct['shape']) => {
+  // GFLOP/s count `flops` (a head product's needed FLOPs, with V) per run of `shape` (as the engine runs it).
+  const measure = async (role: string, shape: StepProduct['shape'], flops = matmulFlops(shape)) => {
     const key = shapeKey(shape);
     if (!isolated.has(key)) {
       log(`matmul ${key} …`);
       isolated.set(key, await measureMatmul(kernels, shape, matmulTarget));
       context.throwIfFaulted();
     }
-    const result = isolated.get(key)!;
+    const timed = isolated.get(key)!;
+    const needed = flops / matmulFlops(shape);
+    const result = { ...timed, gflops: needed * timed.gflops, gflopsPerCpuSecond: needed * timed.gflopsPerCpuSecond };
     const schedule = matmulSchedule(shape.m, shape.n, shape.k, shape.transposeA, shape.transposeB, kernels.cpuAdapter, kernels.llvmpipe);
     matmulRows.push({
       role,
@@ -138,7 +141,7 @@ async function main(): Promise<void> {
     });
   };
   for (const { role, shape } of REFERENCE_PRODUCTS) await measure(role, shape);
-  for (const config of configs) for (const product of stepProducts(config)) await measure(`${config.name} ${product.role} ×${product.count}`, product.shape);
+  for (const config of configs) for (const product of stepProducts(config)) await measure(`${config.name} ${product.role} ×${product.count}`, product.shape, product.flops);
   console.log(matmulTable(matmulRows) + '\n');
 
   const training: TrainingResult[] = [];

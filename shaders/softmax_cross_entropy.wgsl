@@ -1,5 +1,6 @@
 // Softmax cross-entropy, forward and backward fused, over logits [rows, classes]
-// with integer targets; a row whose target is IGNORED gets no loss and a zero
+// (each row rowLength ≥ classes words long; the words past classes are left as
+// they are) with integer targets; a row whose target is IGNORED gets no loss and a zero
 // gradient. For the mean loss over the N rows that count (1/N = inverseCount):
 //   loss_r       = log Σ_c exp(z_rc) − z_r,target  = log Σ_c exp(z_rc − m) − (z_r,target − m),  m = max_c z_rc
 //   dL/dz_rc     = (softmax(z_r)_c − [c = target_r]) / N,  softmax_c = exp(z_rc − m) / Σ exp(z − m)
@@ -20,6 +21,7 @@ struct CrossEntropyUniforms {
   classes: u32,
   logitsOffset: u32,
   inverseCount: f32, // 1 / N, N the rows whose target is not IGNORED: the mean's weight
+  rowLength: u32,
 }
 
 const IGNORED: u32 = 0xffffffffu;
@@ -62,7 +64,7 @@ fn softmaxCrossEntropy(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_wor
   let row = group.x + group.y * groups.x;
   // `row` is uniform across the workgroup, so every invocation takes the same path.
   if (row >= u.rows) { return; }
-  let base = u.logitsOffset + row * u.classes;
+  let base = u.logitsOffset + row * u.rowLength;
 
   var localMax = -3.4028234e38; // lowest finite f32, rounded toward zero
   for (var c = lane; c < u.classes; c += WORKGROUP_SIZE) { localMax = max(localMax, logits[base + c]); }
@@ -89,7 +91,7 @@ fn softmaxCrossEntropy(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_wor
 fn softmaxCrossEntropyPerRow(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let row = id.x + id.y * groups.x * WORKGROUP_SIZE;
   if (row >= u.rows) { return; }
-  let base = u.logitsOffset + row * u.classes;
+  let base = u.logitsOffset + row * u.rowLength;
   let targetClass = targets[row];
   if (targetClass == IGNORED) {
     rowLosses[row] = 0.0;

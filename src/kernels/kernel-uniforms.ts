@@ -48,14 +48,21 @@ export function meanLossUniforms(inputOffset: number, rows: number, outputOffset
   return packUniforms(L.reduce, { rows, cols: 1, inputOffset, outputOffset0: outputOffset, outputOffset1: NONE, scale: 1 / counted });
 }
 
-/** Uniforms of the mean squared error over `rows` rows of `classes` outputs, `counted` of which count. */
-export function mseUniforms(rows: number, classes: number, outputsOffset: number, counted: number) {
-  return packUniforms(L.meanSquaredError, { rows, classes, outputsOffset, gradientScale: 2 / (counted * classes) });
+/** The head's outputs as a loss kernel reads them: `rows` rows of `classes` values, each row `rowLength` ≥ classes words long. */
+export interface LossShape {
+  rows: number;
+  classes: number;
+  rowLength: number;
 }
 
-/** Uniforms of softmax cross-entropy over `rows` rows, `counted` of which have a target (the mean's divisor). */
-export function softmaxUniforms(rows: number, classes: number, logitsOffset: number, counted: number) {
-  return packUniforms(L.softmaxCrossEntropy, { rows, classes, logitsOffset, inverseCount: 1 / counted });
+/** Uniforms of the mean squared error over the outputs of `shape`, `counted` rows of which count. */
+export function mseUniforms({ rows, classes, rowLength }: LossShape, outputsOffset: number, counted: number) {
+  return packUniforms(L.meanSquaredError, { rows, classes, outputsOffset, gradientScale: 2 / (counted * classes), rowLength });
+}
+
+/** Uniforms of softmax cross-entropy over the logits of `shape`, `counted` rows of which have a target (the mean's divisor). */
+export function softmaxUniforms({ rows, classes, rowLength }: LossShape, logitsOffset: number, counted: number) {
+  return packUniforms(L.softmaxCrossEntropy, { rows, classes, logitsOffset, inverseCount: 1 / counted, rowLength });
 }
 /** Uniforms of joinDirections / splitDirections; `summary`: the reverse half is the reverse direction's final state (many-to-one). */
 export function directionUniforms(timeSteps: number, batch: number, hiddenSize: number, summary: boolean, joinedOffset: number) {

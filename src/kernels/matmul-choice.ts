@@ -75,11 +75,11 @@ export function matmulGrid(variant: MatmulVariant, m: number, n: number): [numbe
  * per-step products at batch 32) take the largest smaller tile that gives 4, so that every core of a CPU
  * adapter gets work; K does not change the choice, except for the weight gradients over all T·B rows
  * (Aᵀ·B with K ≥ LONG_K), which see matmulKChunk.
- * Products whose operands cannot be read as vec4s (`vec4` false: the head's with an odd vocabulary, odd
- * sizes) take WORD_TILE whatever their shape on SwiftShader, which compiles a 16 x 16 word-load pipeline in
+ * Products whose operands cannot be read as vec4s (`vec4` false: sizes or T·B not multiples of 4; the
+ * head's products are, whatever V is: parameter-layout.ts's headRows) take WORD_TILE whatever their shape on SwiftShader, which compiles a 16 x 16 word-load pipeline in
  * 10–25 s (its vec4 twin in 3–9 s; a model compiles every core it may choose); on llvmpipe (`llvmpipe`,
  * where a pipeline compiles in a fraction of a second) they choose among the tiles as vec4 products do:
- * the 16 x 16 word tile runs the head's products 1.3–1.7x faster than 8 x 8 there.
+ * the 16 x 16 word tile ran the head's products (before headRows) 1.3–1.7x faster than 8 x 8 there.
  * A GPU (`cpuAdapter` false) keeps the workgroup-memory cores, which suit it: 8-invocation workgroups
  * without shared tiles would leave most of a GPU idle; the large core once m and n exceed a small tile.
  */
@@ -212,8 +212,8 @@ export function isRegisterTile(variant: MatmulVariant): variant is RegisterTile 
  * Whether the register-tile core may bind every buffer as vec4s (matmul_register_loads_vec4.wgsl): the
  * element offsets of A, B, C and the biases, K (and so every K chunk of kChunk rows), n (the row length of
  * C and of B stored [k, n]) and m where A is stored [k, m] (Aᵀ) are multiples of 4; A stored [m, k] and B
- * stored [n, k] are read along K. Every product of a model whose sizes are multiples of 4 qualifies; the
- * head's products with an odd vocabulary take word loads.
+ * stored [n, k] are read along K. Every product of a model whose sizes and T·B are multiples of 4
+ * qualifies, the head's included (its rows are headRows(V), a multiple of 4).
  */
 export function vec4Operands(args: Pick<MatmulArgs, 'a' | 'b' | 'c' | 'bias' | 'm' | 'n' | 'k' | 'transposeA'>, kChunk: number): boolean {
   const multiplesOf4 = [args.a.offset, args.b.offset, args.c.offset, ...(args.bias?.offsets ?? []), args.k, kChunk, args.n, args.transposeA ? args.m : 0];

@@ -26,11 +26,14 @@ export const outputOps = {
     );
   },
 
-  /** Row losses and, in place, dLoss/dLogits of the mean softmax cross-entropy (targets IGNORED_TARGET count for nothing). */
+  /**
+   * Row losses and, in place, dLoss/dLogits of the mean softmax cross-entropy (targets IGNORED_TARGET count for nothing),
+   * over `classes` logits of each row of `rowLength` words (words past `classes` are left as they are).
+   */
   softmaxCrossEntropy(
     this: KernelSet,
     plan: DispatchPlan,
-    args: { targets: GPUBuffer; logits: BufferSlice; rowLosses: GPUBuffer; rows: number; classes: number },
+    args: { targets: GPUBuffer; logits: BufferSlice; rowLosses: GPUBuffer; rows: number; classes: number; rowLength?: number },
     label: string,
   ): DispatchHandle {
     const key = crossEntropyKernel(args.classes);
@@ -38,23 +41,26 @@ export const outputOps = {
     return plan.add(
       this.kernel(key),
       { targets: args.targets, logits: args.logits.buffer, rowLosses: args.rowLosses },
-      softmaxUniforms(args.rows, args.classes, args.logits.offset, args.rows),
+      softmaxUniforms({ rows: args.rows, classes: args.classes, rowLength: args.rowLength ?? args.classes }, args.logits.offset, args.rows),
       perRow ? this.elementwiseGrid(args.rows) : gridFor(args.rows, this.device.limits.maxComputeWorkgroupsPerDimension),
       label,
     );
   },
 
-  /** Row losses Σ_v (y − t)² and, in place, dL/dy of the mean over counted rows (see mean_squared_error.wgsl). */
+  /**
+   * Row losses Σ_v (y − t)² and, in place, dL/dy of the mean over counted rows (see mean_squared_error.wgsl): `classes`
+   * outputs in each row of `rowLength` words, targets [rows, classes].
+   */
   meanSquaredError(
     this: KernelSet,
     plan: DispatchPlan,
-    args: { targetValues: GPUBuffer; rowFlags: GPUBuffer; outputs: BufferSlice; rowLosses: GPUBuffer; rows: number; classes: number },
+    args: { targetValues: GPUBuffer; rowFlags: GPUBuffer; outputs: BufferSlice; rowLosses: GPUBuffer; rows: number; classes: number; rowLength?: number },
     label: string,
   ): DispatchHandle {
     return plan.add(
       this.kernel('meanSquaredError'),
       { targetValues: args.targetValues, rowFlags: args.rowFlags, outputs: args.outputs.buffer, rowLosses: args.rowLosses },
-      mseUniforms(args.rows, args.classes, args.outputs.offset, args.rows),
+      mseUniforms({ rows: args.rows, classes: args.classes, rowLength: args.rowLength ?? args.classes }, args.outputs.offset, args.rows),
       this.elementwiseGrid(args.rows),
       label,
     );

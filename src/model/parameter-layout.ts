@@ -15,6 +15,15 @@
  *   rnn        torch.nn.RNN / LSTM / GRU     rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, …
  *   head       torch.nn.Linear(H, V)         head.weight, head.bias
  * Both spellings are accepted wherever parameters are written.
+ *
+ * The head's `weight` [V, W] is followed by zero rows up to headRows(V) (a
+ * multiple of 4), and `bias` [V] by zeros up to the same count (its alignment
+ * padding already holds them). The head's products then run over headRows(V)
+ * outputs whose extra ones are exactly 0: logits rows of headRows(V) words
+ * (sequence-plan.ts) that every matmul core reads and writes four at a time.
+ * Nothing writes these rows but the optimizer, whose gradient there is 0
+ * (zero logits → zero dL/dlogits → zero rows of dW_y), so they stay 0; they are
+ * not parameters (parameterCount, readParameters, files and exports skip them).
  */
 import type { ResolvedConfig } from './config.ts';
 
@@ -36,6 +45,13 @@ export interface ParameterLayout {
 }
 
 const ALIGNMENT = 64;
+/** Rows of the head's outputs as the GPU stores them: V rounded up to a multiple of 4 (vec4 loads and stores). */
+const HEAD_ROW_MULTIPLE = 4;
+
+/** The head's output rows as stored (logits row length, W_y's rows with its zero rows): V up to a multiple of 4. */
+export function headRows(outputSize: number): number {
+  return Math.ceil(outputSize / HEAD_ROW_MULTIPLE) * HEAD_ROW_MULTIPLE;
+}
 
 export function parameterShapes(config: Pick<ResolvedConfig, 'inputSize' | 'hiddenSize' | 'outputSize' | 'gates' | 'layers' | 'embeddingSize'> & { singleBias?: boolean; bidirectional?: boolean }): Record<string, number[]> {
   const { inputSize: I, hiddenSize: H, outputSize: V, gates: G, layers, embeddingSize: D } = config;
@@ -69,7 +85,9 @@ export function parameterLayout(config: ResolvedConfig): ParameterLayout {
     const length = shape.reduce((product, size) => product * size, 1);
     views.push({ name, shape, offset, length });
     parameterCount += length;
-    offset += Math.ceil(length / ALIGNMENT) * ALIGNMENT;
+    // The head's weight keeps zero rows after it up to headRows(V) (see above); the bias's alignment covers its own.
+    const reserved = name === 'weight' ? headRows(shape[0]) * shape[1] : length;
+    offset += Math.ceil(reserved / ALIGNMENT) * ALIGNMENT;
   }
   return { views, byName: Object.fromEntries(views.map((view) => [view.name, view])), totalLength: offset, parameterCount };
 }

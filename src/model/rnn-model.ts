@@ -213,11 +213,7 @@ export class RnnModel {
   async predict(batch: SequenceBatch, options: RunOptions = {}): Promise<{ logits: Float32Array; finalHidden: Float32Array }> {
     const stream = streamOf(options, 'predict');
     const plan = this.runner.submit(validateBatch(batch, this.config, false), ['forward'], { stream });
-    const rows = plan.timeSteps * plan.batchSize;
-    const [logits, finalHidden] = await Promise.all([
-      readFloats(this.context.device, plan.logits, 0, rows * this.config.outputSize),
-      this.readFinalHidden(),
-    ]);
+    const [logits, finalHidden] = await Promise.all([plan.readLogits(), this.readFinalHidden()]);
     return { logits, finalHidden };
   }
 

@@ -6,7 +6,10 @@
  * a command encoder, top to bottom: zero the gradients → load the initial states →
  * forward t = 0..T−1 → loss → backward t = T−1..0 → update → store the final states.
  *
- *   logits [T·B, V]   the head's output, overwritten by dL/dlogits in the loss
+ *   logits [T·B, V′]  the head's output, overwritten by dL/dlogits in the loss;
+ *                     rows of V′ = headRows(V) words (a multiple of 4), whose last
+ *                     V′ − V are 0 (W_y's and b_y's zero rows, parameter-layout.ts),
+ *                     so the head's three products are vec4 products
  */
 import { createStorageBuffer, readFloats, writeElements } from '../device/buffers.ts';
 import { type DispatchHandle, DispatchPlan } from '../kernels/dispatch-plan.ts';
@@ -23,7 +26,7 @@ import { RnnLayer } from './layers/rnn-layer.ts';
 import { type LayerStage, SingleDirectionStage } from './layer-stage.ts';
 import type { ModelBuffers } from './model-buffers.ts';
 import { optimizerStepValues } from './optimizer.ts';
-import type { ParameterLayout } from './parameter-layout.ts';
+import { headRows, type ParameterLayout } from './parameter-layout.ts';
 import { encodeFinalStates, encodeInitialStates, type InitialStates, type StreamStates } from './state-streams.ts';
 
 export type PlanPart = 'forward' | 'loss' | 'backward' | 'update';
@@ -86,6 +89,8 @@ export class SequencePlan {
   private readonly rowLosses: GPUBuffer;
   /** V: classes (or outputs) per position. */
   readonly logitsClasses: number;
+  /** V′ = headRows(V): words per row of `logits` (the last V′ − V are 0). */
+  readonly logitsRowLength: number;
   /** With a learned embedding: the looked-up rows [T·B, D] (layer 0's input) and their gradients. */
   private readonly embedded: GPUBuffer | undefined;
   private readonly embeddedGradients: GPUBuffer | undefined;
@@ -121,9 +126,11 @@ export class SequencePlan {
     const shape = `T=${T} B=${B}${training ? '' : ' evaluation'}`;
     this.inputs = createStorageBuffer(device, `inputs ${shape}`, config.inputKind === 'tokens' ? TB : TB * I);
     this.targets = createStorageBuffer(device, `targets ${shape}`, TB);
-    this.logits = createStorageBuffer(device, `logits ${shape}`, TB * V);
+    const rowLength = headRows(V);
+    this.logits = createStorageBuffer(device, `logits ${shape}`, TB * rowLength);
     this.rowLosses = createStorageBuffer(device, `row losses ${shape}`, TB);
     this.logitsClasses = V;
+    this.logitsRowLength = rowLength;
     this.lossKind = config.loss;
     if (config.loss === 'mse') this.targetValues = createStorageBuffer(device, `target values ${shape}`, TB * V);
     const { parameters, gradients } = model;
@@ -176,19 +183,20 @@ export class SequencePlan {
         this.dropoutHandles.push({ forward, backward: forward, count: TB * W, outputOffset: stage.output.offset, gradientOffset: training ? stage.outputGradient.offset : 0 });
       }
     });
-    // y_t = h_t W_yᵀ + b_y  (h_t: the top layer's output, [h_fwd, h_rev] when bidirectional)
+    // y_t = h_t W_yᵀ + b_y  (h_t: the top layer's output, [h_fwd, h_rev] when bidirectional), over
+    // all V′ rows of W_y and b_y: the last V′ − V outputs are 0
     kernels.matmul(
       plan,
-      { a: top.output, b: { buffer: parameters, offset: at('weight') }, transposeB: true, c: { buffer: this.logits, offset: 0 }, m: TB, n: V, k: W, bias: { buffer: parameters, offsets: [at('bias')] } },
+      { a: top.output, b: { buffer: parameters, offset: at('weight') }, transposeB: true, c: { buffer: this.logits, offset: 0 }, m: TB, n: rowLength, k: W, bias: { buffer: parameters, offsets: [at('bias')] } },
       'head',
     );
 
-    // ---- loss: row losses and dL/dlogits in place; their mean into the loss history ----
+    // ---- loss: row losses and dL/dlogits in place (the zero outputs past V stay 0); their mean into the loss history ----
     const lossStart = mark();
     this.rowLossHandle =
       config.loss === 'mse'
-        ? kernels.meanSquaredError(plan, { targetValues: this.targetValues!, rowFlags: this.targets, outputs: { buffer: this.logits, offset: 0 }, rowLosses: this.rowLosses, rows: TB, classes: V }, 'mean squared error')
-        : kernels.softmaxCrossEntropy(plan, { targets: this.targets, logits: { buffer: this.logits, offset: 0 }, rowLosses: this.rowLosses, rows: TB, classes: V }, 'softmax cross-entropy');
+        ? kernels.meanSquaredError(plan, { targetValues: this.targetValues!, rowFlags: this.targets, outputs: { buffer: this.logits, offset: 0 }, rowLosses: this.rowLosses, rows: TB, classes: V, rowLength }, 'mean squared error')
+        : kernels.softmaxCrossEntropy(plan, { targets: this.targets, logits: { buffer: this.logits, offset: 0 }, rowLosses: this.rowLosses, rows: TB, classes: V, rowLength }, 'softmax cross-entropy');
     this.lossHandle = kernels.meanLoss(plan, { buffer: this.rowLosses, offset: 0 }, TB, { buffer: model.lossHistory, offset: 0 }, 'mean loss');
 
     // ---- backward (gradients accumulate into the zeroed gradient buffer) ----
@@ -254,7 +262,7 @@ export class SequencePlan {
   private recordBackward(kernels: KernelSet, config: ResolvedConfig, layout: ParameterLayout, model: ModelBuffers, inputOf: (k: number) => LayerInput): void {
     const plan = this.plan;
     const { parameters, gradients } = model;
-    const { outputSize: V } = config;
+    const V = this.logitsRowLength; // V′: dL/dlogits is 0 past the V outputs, and so are these rows of dW_y and db_y
     const TB = this.timeSteps * this.batchSize;
     const D = config.embeddingSize;
     const top = this.topStage;
@@ -341,7 +349,8 @@ export class SequencePlan {
     const rows = this.timeSteps * this.batchSize;
     // The mean: over counted positions for cross-entropy, over their outputs too for MSE.
     const divisor = this.lossKind === 'mse' ? counted * this.logitsClasses : counted;
-    const lossUniforms = this.lossKind === 'mse' ? mseUniforms(rows, this.logitsClasses, 0, counted) : softmaxUniforms(rows, this.logitsClasses, 0, counted);
+    const shape = { rows, classes: this.logitsClasses, rowLength: this.logitsRowLength };
+    const lossUniforms = this.lossKind === 'mse' ? mseUniforms(shape, 0, counted) : softmaxUniforms(shape, 0, counted);
     this.plan.updateUniforms(this.rowLossHandle, lossUniforms);
     this.plan.updateUniforms(this.lossHandle, meanLossUniforms(0, rows, slot, divisor));
     const { count, maxNorm, updateGrid } = this.normValues;
@@ -361,6 +370,17 @@ export class SequencePlan {
   private setOptimizerValues(values: OptimizerStepValues): void {
     if (!this.optimizerHandle) throw new Error('An evaluation plan has no update.');
     this.plan.updateUniforms(this.optimizerHandle, optimizerUniforms(this.optimizerKernel, values));
+  }
+
+  /** The logits [T·B, V] of this plan's latest forward pass (without the zero words that end each stored row). */
+  async readLogits(): Promise<Float32Array> {
+    const rows = this.timeSteps * this.batchSize;
+    const V = this.logitsClasses;
+    const stored = await readFloats(this.device, this.logits, 0, rows * this.logitsRowLength);
+    if (this.logitsRowLength === V) return stored;
+    const logits = new Float32Array(rows * V);
+    for (let r = 0; r < rows; r++) logits.set(stored.subarray(r * this.logitsRowLength, r * this.logitsRowLength + V), r * V);
+    return logits;
   }
 
   /** dL/dh_{−1} [L, B, H] (and dL/dc_{−1} for LSTM) from this plan's latest backward pass. */

@@ -6,7 +6,7 @@
  */
 import { InvalidArgumentError } from '../validation.ts';
 import type { ResolvedConfig } from './config.ts';
-import { parameterLayout } from './parameter-layout.ts';
+import { headRows, parameterLayout } from './parameter-layout.ts';
 
 /** The stated maxima. */
 export const SIZE_LIMITS = {
@@ -55,7 +55,7 @@ function planBuffers(config: ResolvedConfig, timeSteps: number, batchSize: numbe
   const gateParts = { rnn: 0, lstm: TB * 4 * H + states, gru: 2 * TB * 3 * H }[config.cell];
   const buffers: [string, number][] = [
     ['inputs', config.inputKind === 'tokens' ? TB : TB * I],
-    ['logits', TB * V],
+    ['logits', TB * headRows(V)],
     ['hidden states', states],
     ['final states', L * batchSize * H],
   ];
