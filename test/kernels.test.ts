@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { createStorageBuffer, createStorageBufferWith, readFloats, writeElements } from '../src/device/buffers.ts';
 import { type BufferSlice, DispatchPlan, gridFor } from '../src/kernels/dispatch-plan.ts';
-import { type KernelSet, type OptimizerStepValues, optimizerUniforms, PER_ROW_SOFTMAX_MAX_CLASSES } from '../src/kernels/kernel-set.ts';
+import { IGNORED_TARGET, type KernelSet, type OptimizerStepValues, optimizerUniforms, PER_ROW_SOFTMAX_MAX_CLASSES } from '../src/kernels/kernel-set.ts';
 import { pipelineCacheFor } from '../src/kernels/pipeline-cache.ts';
 import { f32, type UniformField } from '../src/kernels/uniforms.ts';
 import {
@@ -17,6 +17,7 @@ import {
   tanhForward,
   embeddingBackward,
   embeddingForward,
+  meanSquaredErrorBackward,
 } from '../src/reference/index.ts';
 import { expectClose, type Tolerance } from './check-close.ts';
 import { contextFor, kernelsFor, TEST_ADAPTERS } from './gpu-adapters.ts';
@@ -289,6 +290,68 @@ describe.each(TEST_ADAPTERS)('softmax cross-entropy on %s', (adapter) => {
     const random = seededRandom(77);
     const wide = Float32Array.from({ length: 3 * 300 }, () => (random() < 0.5 ? -1000 : 1000));
     await checkSoftmaxCrossEntropy(device, kernels, '±1000, 300 classes', wide, Uint32Array.from([0, 150, 299]), 3, 300, extremeLossTolerance, extremeGradientTolerance);
+  });
+});
+
+describe.each(TEST_ADAPTERS)('the loss kernels over rows longer than their classes on %s', (adapter) => {
+  // The head's logits rows are headRows(V) words long (parameter-layout.ts); the words past V must stay as they are.
+  const rows = 7;
+  /** `rows` rows of `classes` values, each followed by `extra` SENTINEL words, from word 3 on. */
+  const spaced = (values: Float32Array, classes: number, extra: number) => {
+    const rowLength = classes + extra;
+    const words = new Float32Array(3 + rows * rowLength + 2).fill(SENTINEL);
+    for (let r = 0; r < rows; r++) words.set(values.subarray(r * classes, (r + 1) * classes), 3 + r * rowLength);
+    return words;
+  };
+  const compact = (words: Float32Array, classes: number, extra: number) =>
+    Float32Array.from({ length: rows * classes }, (_, i) => words[3 + Math.floor(i / classes) * (classes + extra) + (i % classes)]);
+
+  for (const classes of [5, PER_ROW_SOFTMAX_MAX_CLASSES + 1]) {
+    it(`softmax cross-entropy, ${classes} classes in rows of ${classes + 3} words: the reference's losses and gradients, the other words untouched`, async () => {
+      const { device } = await contextFor(adapter);
+      const kernels = await kernelsFor(adapter);
+      const logits = randomFloats(rows * classes, 91 + classes, 5);
+      const targets = Uint32Array.from({ length: rows }, (_, r) => (r * 7) % classes);
+      const words = spaced(logits, classes, 3);
+      const logitBuffer = createStorageBufferWith(device, 'logits', words);
+      const targetBuffer = createStorageBufferWith(device, 'targets', targets);
+      const rowLosses = createStorageBuffer(device, 'row losses', rows);
+      const plan = new DispatchPlan(device, 'softmax cross-entropy, long rows');
+      kernels.softmaxCrossEntropy(plan, { targets: targetBuffer, logits: { buffer: logitBuffer, offset: 3 }, rowLosses, rows, classes, rowLength: classes + 3 }, 'softmax cross-entropy');
+      plan.submit();
+      const got = await readAll(device, logitBuffer, words.length);
+      expectClose('row losses, long rows', await readAll(device, rowLosses, rows), softmaxCrossEntropyForward(logits, targets, rows, classes).rowLosses, LOSS_TOLERANCE);
+      expectClose('dLogits, long rows', compact(got, classes, 3), softmaxCrossEntropyBackward(logits, targets, rows, classes), softmaxGradientTolerance(rows));
+      expect(Array.from(got).filter((value) => value === SENTINEL)).toHaveLength(words.length - rows * classes);
+      plan.destroy();
+      for (const buffer of [logitBuffer, targetBuffer, rowLosses]) buffer.destroy();
+    });
+  }
+
+  it('mean squared error, 3 outputs in rows of 4 words: the gradients and losses of the reference, the other words untouched', async () => {
+    const { device } = await contextFor(adapter);
+    const kernels = await kernelsFor(adapter);
+    const classes = 3;
+    const outputs = randomFloats(rows * classes, 95, 2);
+    const targets = randomFloats(rows * classes, 96, 2);
+    const counted = Array.from({ length: rows }, (_, r) => r !== 4);
+    const words = spaced(outputs, classes, 1);
+    const outputBuffer = createStorageBufferWith(device, 'outputs', words);
+    const targetBuffer = createStorageBufferWith(device, 'target values', targets);
+    const flags = createStorageBufferWith(device, 'row flags', Uint32Array.from(counted, (isCounted) => (isCounted ? 0 : IGNORED_TARGET)));
+    const rowLosses = createStorageBuffer(device, 'row losses', rows);
+    const plan = new DispatchPlan(device, 'mean squared error, long rows');
+    kernels.meanSquaredError(plan, { targetValues: targetBuffer, rowFlags: flags, outputs: { buffer: outputBuffer, offset: 3 }, rowLosses, rows, classes, rowLength: classes + 1 }, 'mean squared error');
+    plan.submit();
+    const got = await readAll(device, outputBuffer, words.length);
+    // The kernel's mean is over all rows it is given (counted = rows); the plan sets the counted rows' divisor itself.
+    const gradient = meanSquaredErrorBackward(outputs, targets, counted, classes).map((value) => (value * (rows - 1)) / rows);
+    expectClose('dOutputs, long rows', compact(got, classes, 1), gradient, { relative: 1e-6, absolute: 1e-7 });
+    const rowLoss = (r: number) => (counted[r] ? Array.from({ length: classes }, (_, v) => (outputs[r * classes + v] - targets[r * classes + v]) ** 2).reduce((a, b) => a + b) : 0);
+    expectClose('row losses, long rows', await readAll(device, rowLosses, rows), Array.from({ length: rows }, (_, r) => rowLoss(r)), { relative: 1e-6, absolute: 1e-7 });
+    expect(Array.from(got).filter((value) => value === SENTINEL)).toHaveLength(words.length - rows * classes);
+    plan.destroy();
+    for (const buffer of [outputBuffer, targetBuffer, flags, rowLosses]) buffer.destroy();
   });
 });
 
@@ -613,7 +676,7 @@ describe.each(TEST_ADAPTERS)('dispatch plan on %s', (adapter) => {
     plan.add(
       await cache.get('softmaxCrossEntropy', { WORKGROUP_SIZE: kernels.reductionSize }),
       { targets: targetBuffer, logits: logitBuffer, rowLosses },
-      [softmaxRows, classes, 0, f32(1 / softmaxRows)],
+      [softmaxRows, classes, 0, f32(1 / softmaxRows), classes],
       softmaxGrid,
       'softmax cross-entropy 2-D',
     );
