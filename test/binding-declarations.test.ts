@@ -12,7 +12,7 @@ import { KERNELS, type KernelName } from '../src/kernels/registry.ts';
 
 const ACCESS: Record<string, BindingAccess> = { 'storage,read': 'read', 'storage,read_write': 'read-write', uniform: 'uniform' };
 /** Texture types of handle variables (`var name: type`) and their access. */
-const TEXTURE_ACCESS: Record<string, BindingAccess> = { 'texture_2d<f32>': 'texture' };
+const TEXTURE_ACCESS: Record<string, BindingAccess> = { 'texture_storage_2d<rgba32float,read>': 'texture' };
 
 interface WgslFunction {
   body: string;
@@ -31,7 +31,7 @@ function resourceVariables(code: string): Map<string, { binding: number; access:
     if (variables.has(name)) throw new Error(`Resource variable ${name} declared twice`);
     variables.set(name, { binding: Number(binding), access });
   }
-  // Handle variables: `var name: texture_2d<f32>` (no address space).
+  // Handle variables: `var name: texture_storage_2d<rgba32float, read>` (no address space).
   for (const match of code.matchAll(/@group\(\s*(\d+)\s*\)\s*@binding\(\s*(\d+)\s*\)\s*var\s+(\w+)\s*:\s*([^;]+);/g)) {
     const [, group, binding, name, type] = match;
     expect(group, `${name}: bind group`).toBe('0');

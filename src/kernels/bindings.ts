@@ -13,7 +13,7 @@
 
 /**
  * read: `var<storage, read>`; read-write: `var<storage, read_write>`; uniform: `var<uniform>`;
- * texture: `texture_2d<f32>` (an operand texture, read with textureLoad).
+ * texture: `texture_storage_2d<rgba32float, read>` (an operand texture, read with textureLoad).
  */
 export type BindingAccess = 'read' | 'read-write' | 'uniform' | 'texture';
 
@@ -66,7 +66,7 @@ export function readWrite(binding: number, variable?: string): BindingDeclaratio
   return variable === undefined ? { binding, access: 'read-write' } : { binding, access: 'read-write', variable };
 }
 
-/** An operand texture at @binding(n), `texture_2d<f32>` read with textureLoad (operand-textures.ts). */
+/** An operand texture at @binding(n), `texture_storage_2d<rgba32float, read>` read with textureLoad (operand-textures.ts). */
 export function texture(binding: number): BindingDeclaration & { access: 'texture' } {
   return { binding, access: 'texture' };
 }

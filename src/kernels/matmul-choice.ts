@@ -131,7 +131,7 @@ export function matmulKeysFor(cpuAdapter: boolean, llvmpipe = false): string[] {
 /**
  * Whether an adapter is llvmpipe (Mesa's, reached through Dawn's OpenGL ES backend), whose matmul
  * choices differ from other CPU adapters' (KernelSet.llvmpipe): the vec4 products read their operands
- * from operand textures (operand-textures.ts), because a texel fetch is a gather of the SIMD lanes
+ * from operand textures (operand-textures.ts), because a texture load (a read-only storage texture) is a gather of the SIMD lanes
  * there and a storage-buffer load a loop over them with a branch per lane and component (Mesa 22.3's
  * gallivm): the register-tile core runs 1.4–1.9x faster per CPU-second with both operands in textures
  * (bench/README.md), and the copies into them are memcpys. SwiftShader, whose storage loads are vector

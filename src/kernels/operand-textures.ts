@@ -97,7 +97,7 @@ export class OperandTextures {
       label: `${this.label} operand texture ${this.runs.length}`,
       size: [OPERAND_TEXTURE_WIDTH, rows],
       format: OPERAND_TEXTURE_FORMAT,
-      usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
+      usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_DST,
     });
     const run: PackedRun = { texture, rows, buffer: undefined, first: 0, count: 0, writes: 0, current: false };
     this.runs.push(run);

@@ -5,6 +5,7 @@
  */
 import type { BindingAccess, Bindings } from './bindings.ts';
 import { KERNELS, type KernelName } from './registry.ts';
+import { OPERAND_TEXTURE_FORMAT } from './operand-texture-layout.ts';
 
 export type KernelConstants = Record<string, number | boolean>;
 
@@ -17,7 +18,7 @@ export interface Kernel<K extends KernelName = KernelName> {
 }
 
 /** The bind group layout entry's resource for each access (bindings.ts). */
-function layoutResource(access: BindingAccess): Pick<GPUBindGroupLayoutEntry, 'buffer' | 'texture'> {
+function layoutResource(access: BindingAccess): Pick<GPUBindGroupLayoutEntry, 'buffer' | 'storageTexture'> {
   switch (access) {
     case 'read':
       return { buffer: { type: 'read-only-storage' } };
@@ -26,7 +27,7 @@ function layoutResource(access: BindingAccess): Pick<GPUBindGroupLayoutEntry, 'b
     case 'uniform':
       return { buffer: { type: 'uniform' } };
     case 'texture':
-      return { texture: { sampleType: 'unfilterable-float', viewDimension: '2d' } };
+      return { storageTexture: { access: 'read-only', format: OPERAND_TEXTURE_FORMAT, viewDimension: '2d' } };
   }
 }
 

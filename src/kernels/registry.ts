@@ -131,7 +131,7 @@ export const KERNELS = {
   },
   /**
    * matmulRegisterVec4 reading A and B from operand textures (offsets relative to each packed
-   * operand's start): on llvmpipe a texel fetch costs far less than a storage-buffer load.
+   * operand's start): on llvmpipe a texture load costs far less than a storage-buffer load.
    */
   matmulRegisterTexture: {
     sources: [matmulRegisterTileSource, operandTextureSource, matmulTextureOperandsSource, matmulRegisterLoadsVec4Source, matmulSource],
