@@ -23,9 +23,10 @@ import { cpuSecondsOf, timeQueue } from './timing.ts';
 
 const SHAPES: (MatmulShape & { role: string })[] = [
   { role: 'square', m: 512, n: 512, k: 512 },
-  { role: 'head state gradient (m)', m: 4096, n: 256, k: 65 },
-  { role: 'head forward (m)', m: 4096, n: 65, k: 256, transposeB: true },
-  { role: 'head weight gradient (m)', m: 65, n: 256, k: 4096, transposeA: true },
+  // The head's products run over V′ = headRows(65) = 68 outputs.
+  { role: 'head state gradient (m)', m: 4096, n: 256, k: 68 },
+  { role: 'head forward (m)', m: 4096, n: 68, k: 256, transposeB: true },
+  { role: 'head weight gradient (m)', m: 68, n: 256, k: 4096, transposeA: true },
   { role: 'rec. weight gradient lstm-s', m: 512, n: 128, k: 1024, transposeA: true },
   { role: 'rec. weight gradient 4H×H K4096', m: 512, n: 128, k: 4096, transposeA: true },
   { role: 'rec. weight gradient lstm-m', m: 1024, n: 256, k: 4096, transposeA: true },
@@ -36,7 +37,7 @@ const SHAPES: (MatmulShape & { role: string })[] = [
   { role: 'rec. backward lstm-m', m: 64, n: 256, k: 1024 },
   { role: 'rec. forward lstm-s', m: 32, n: 512, k: 128, transposeB: true },
   { role: 'rec. backward lstm-s', m: 32, n: 128, k: 512 },
-  { role: 'head state gradient lstm-s', m: 1024, n: 128, k: 65 },
+  { role: 'head state gradient lstm-s', m: 1024, n: 128, k: 68 },
   { role: 'rec. forward H128 B48', m: 48, n: 512, k: 128, transposeB: true },
   { role: 'rec. forward H128 B64', m: 64, n: 512, k: 128, transposeB: true },
   { role: 'rec. backward H128 B64', m: 64, n: 128, k: 512 },
@@ -44,7 +45,7 @@ const SHAPES: (MatmulShape & { role: string })[] = [
   { role: 'rec. backward H512 B32', m: 32, n: 512, k: 2048 },
   { role: 'rec. forward H32 B256', m: 256, n: 128, k: 32, transposeB: true },
   { role: 'rec. backward H32 B256 (n 32)', m: 256, n: 32, k: 128 },
-  { role: 'head weight gradient H32 (n 32)', m: 65, n: 32, k: 4096, transposeA: true },
+  { role: 'head weight gradient H32 (n 32)', m: 68, n: 32, k: 4096, transposeA: true },
 ];
 
 async function timeProducts(kernels: KernelSet, shape: MatmulShape, name: string, repeats: number, buffers: GPUBuffer[]): Promise<number> {
