@@ -1,7 +1,8 @@
 // Mean squared error, forward and backward fused, one invocation per row
 // (position) of the outputs [rows, V] (each row rowLength ≥ V words long; the
-// words past V are left as they are) and target values [rows, V], as torch.nn.MSELoss with reduction 'mean'
-// over the N rows that count (flag not IGNORED; rows past a sequence's length):
+// words past V are left as they are) and target values [rows, V], as
+// torch.nn.MSELoss with reduction 'mean' over the N rows that count (flag not
+// IGNORED; rows past a sequence's length):
 //   rowLoss_r = Σ_v (y_rv − t_rv)²      (the mean loss divides their sum by N·V)
 //   dL/dy_rv  = 2 (y_rv − t_rv) / (N·V) (written over the outputs; 0 in ignored rows)
 

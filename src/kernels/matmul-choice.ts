@@ -76,10 +76,11 @@ export function matmulGrid(variant: MatmulVariant, m: number, n: number): [numbe
  * adapter gets work; K does not change the choice, except for the weight gradients over all T·B rows
  * (Aᵀ·B with K ≥ LONG_K), which see matmulKChunk.
  * Products whose operands cannot be read as vec4s (`vec4` false: sizes or T·B not multiples of 4; the
- * head's products are, whatever V is: parameter-layout.ts's headRows) take WORD_TILE whatever their shape on SwiftShader, which compiles a 16 x 16 word-load pipeline in
- * 10–25 s (its vec4 twin in 3–9 s; a model compiles every core it may choose); on llvmpipe (`llvmpipe`,
- * where a pipeline compiles in a fraction of a second) they choose among the tiles as vec4 products do:
- * the 16 x 16 word tile ran the head's products (before headRows) 1.3–1.7x faster than 8 x 8 there.
+ * head's can, whatever V is, see headRows in parameter-layout.ts) take WORD_TILE whatever their shape on
+ * SwiftShader, which compiles a 16 x 16 word-load pipeline in 10–25 s (its vec4 twin in 3–9 s; a model
+ * compiles every core it may choose); on llvmpipe (`llvmpipe`, where a pipeline compiles in a fraction of
+ * a second) they choose among the tiles as vec4 products do: the 16 x 16 word tile ran the head's products
+ * (before headRows) 1.3–1.7x faster than 8 x 8 there.
  * A GPU (`cpuAdapter` false) keeps the workgroup-memory cores, which suit it: 8-invocation workgroups
  * without shared tiles would leave most of a GPU idle; the large core once m and n exceed a small tile.
  */
@@ -131,8 +132,8 @@ export function matmulKeysFor(cpuAdapter: boolean, llvmpipe = false): string[] {
 /**
  * Whether an adapter is llvmpipe (Mesa's, reached through Dawn's OpenGL ES backend), whose matmul
  * choices differ from other CPU adapters' (KernelSet.llvmpipe): the vec4 products read their operands
- * from operand textures (operand-textures.ts), because a texture load (a read-only storage texture) is a gather of the SIMD lanes
- * there and a storage-buffer load a loop over them with a branch per lane and component (Mesa 22.3's
+ * from operand textures (operand-textures.ts, read-only storage textures), because a texture load is a
+ * gather of the SIMD lanes there and a storage-buffer load a loop over them with a branch per lane and component (Mesa 22.3's
  * gallivm): the register-tile core runs 1.4–1.9x faster per CPU-second with both operands in textures
  * (bench/README.md), and the copies into them are memcpys. SwiftShader, whose storage loads are vector
  * gathers already, gains nothing from them (measured); GPUs keep their workgroup-memory cores. And
