@@ -89,8 +89,6 @@ export class SequencePlan {
   private readonly rowLosses: GPUBuffer;
   /** V: classes (or outputs) per position. */
   readonly logitsClasses: number;
-  /** V′ = headRows(V): words per row of `logits` (the last V′ − V are 0). */
-  readonly logitsRowLength: number;
   /** With a learned embedding: the looked-up rows [T·B, D] (layer 0's input) and their gradients. */
   private readonly embedded: GPUBuffer | undefined;
   private readonly embeddedGradients: GPUBuffer | undefined;
@@ -130,7 +128,6 @@ export class SequencePlan {
     this.logits = createStorageBuffer(device, `logits ${shape}`, TB * rowLength);
     this.rowLosses = createStorageBuffer(device, `row losses ${shape}`, TB);
     this.logitsClasses = V;
-    this.logitsRowLength = rowLength;
     this.lossKind = config.loss;
     if (config.loss === 'mse') this.targetValues = createStorageBuffer(device, `target values ${shape}`, TB * V);
     const { parameters, gradients } = model;
@@ -262,7 +259,7 @@ export class SequencePlan {
   private recordBackward(kernels: KernelSet, config: ResolvedConfig, layout: ParameterLayout, model: ModelBuffers, inputOf: (k: number) => LayerInput): void {
     const plan = this.plan;
     const { parameters, gradients } = model;
-    const V = this.logitsRowLength; // V′: dL/dlogits is 0 past the V outputs, and so are these rows of dW_y and db_y
+    const rowLength = this.logitsRowLength; // V′: dL/dlogits is 0 past the V outputs, and so are these rows of dW_y and db_y
     const TB = this.timeSteps * this.batchSize;
     const D = config.embeddingSize;
     const top = this.topStage;
@@ -271,14 +268,14 @@ export class SequencePlan {
     // dW_y += dYᵀ · H ;  db_y += Σ_rows dY
     kernels.matmul(
       plan,
-      { a: { buffer: this.logits, offset: 0 }, transposeA: true, b: top.output, c: { buffer: gradients, offset: at('weight') }, m: V, n: W, k: TB, accumulate: true },
+      { a: { buffer: this.logits, offset: 0 }, transposeA: true, b: top.output, c: { buffer: gradients, offset: at('weight') }, m: rowLength, n: W, k: TB, accumulate: true },
       'head weight gradient',
     );
-    kernels.columnSums(plan, { buffer: this.logits, offset: 0 }, TB, V, { buffer: gradients, offsets: [at('bias')] }, 'head bias gradient');
+    kernels.columnSums(plan, { buffer: this.logits, offset: 0 }, TB, rowLength, { buffer: gradients, offsets: [at('bias')] }, 'head bias gradient');
     // dL/dh_t from the head, all steps at once: dY · W_y, into the top layer's output gradient (slots 1..T)
     kernels.matmul(
       plan,
-      { a: { buffer: this.logits, offset: 0 }, b: { buffer: parameters, offset: at('weight') }, c: top.outputGradient, m: TB, n: W, k: V },
+      { a: { buffer: this.logits, offset: 0 }, b: { buffer: parameters, offset: at('weight') }, c: top.outputGradient, m: TB, n: W, k: rowLength },
       'hidden-state gradient from the head',
     );
     for (let k = config.layers - 1; k >= 0; k--) {
@@ -370,6 +367,11 @@ export class SequencePlan {
   private setOptimizerValues(values: OptimizerStepValues): void {
     if (!this.optimizerHandle) throw new Error('An evaluation plan has no update.');
     this.plan.updateUniforms(this.optimizerHandle, optimizerUniforms(this.optimizerKernel, values));
+  }
+
+  /** V′ = headRows(V): words per row of `logits` (the last V′ − V are 0). */
+  get logitsRowLength(): number {
+    return headRows(this.logitsClasses);
   }
 
   /** The logits [T·B, V] of this plan's latest forward pass (without the zero words that end each stored row). */
