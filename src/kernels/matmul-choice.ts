@@ -71,8 +71,8 @@ export function matmulGrid(variant: MatmulVariant, m: number, n: number): [numbe
  * The matmul core for a shape, chosen by measurement on llvmpipe and SwiftShader (bench/matmul-cores.ts,
  * GFLOP per CPU-second with the cores interleaved): the register-tile core beats both workgroup-memory
  * cores on every product of the bench's configs, 1.7–3.3x on llvmpipe and 1.8–2.6x on SwiftShader, most
- * with its largest tile (16 x 16 per invocation). Products too small for 4 workgroups of that tile (the
- * per-step products at batch 32) take the largest smaller tile that gives 4, so that every core of a CPU
+ * with the first tile of its adapter's preference (registerTilePreference). Products too small for 4
+ * workgroups of that tile (the per-step products at batch 32) take the next tile that gives 4, so that every core of a CPU
  * adapter gets work; K does not change the choice, except for the weight gradients over all T·B rows
  * (Aᵀ·B with K ≥ LONG_K), which see matmulKChunk.
  * Products whose operands cannot be read as vec4s (`vec4` false: sizes or T·B not multiples of 4; the
@@ -87,17 +87,29 @@ export function matmulGrid(variant: MatmulVariant, m: number, n: number): [numbe
 export function matmulVariant(m: number, n: number, _k: number, cpuAdapter = true, vec4 = true, llvmpipe = false): MatmulVariant {
   if (!cpuAdapter) return m > MATMUL_TILE && n > MATMUL_TILE ? 'large' : 'small';
   if (!vec4 && !llvmpipe) return WORD_TILE;
-  for (const tile of REGISTER_TILE_PREFERENCE) {
+  const preference = registerTilePreference(llvmpipe);
+  for (const tile of preference) {
     const [x, y] = matmulGrid(tile, m, n);
     if (x * y >= MIN_WORKGROUPS) return tile;
   }
-  return REGISTER_TILE_PREFERENCE[REGISTER_TILE_PREFERENCE.length - 1];
+  return preference[preference.length - 1];
 }
 
 /** Workgroups a product should have at least (two per core of a two-core CPU adapter). */
 const MIN_WORKGROUPS = 4;
-/** Register tiles the choice takes, largest (fastest per loaded value) first. */
+/**
+ * Register tiles the choice takes, fastest first: on SwiftShader the largest (16 x 16 ran the lstm-l and
+ * 512³ products 5–20% faster per CPU-second than 8 x 16); on llvmpipe, whose operands come from operand
+ * textures, 8 x 16 (128 accumulators per invocation where 16 x 16 has 256, both far more than the 16 vector
+ * registers, so that each multiply-add also reloads and stores one: 512³ and the weight gradients ran 15–25%
+ * faster per CPU-second, the recurrent forward 5–7%, the recurrent backward the same; bench/README.md).
+ */
 const REGISTER_TILE_PREFERENCE: readonly RegisterTile[] = ['register16x16', 'register8x16', 'register8x8'];
+const LLVMPIPE_TILE_PREFERENCE: readonly RegisterTile[] = ['register8x16', 'register8x8'];
+
+function registerTilePreference(llvmpipe: boolean): readonly RegisterTile[] {
+  return llvmpipe ? LLVMPIPE_TILE_PREFERENCE : REGISTER_TILE_PREFERENCE;
+}
 /** The register tile of products read with word loads, but on llvmpipe (see matmulVariant). */
 const WORD_TILE: RegisterTile = 'register8x8';
 
@@ -118,9 +130,10 @@ export const CHOSEN_MATMUL_VARIANTS: readonly MatmulVariant[] = ['small', 'large
  * word loads take every tile; elsewhere on a CPU adapter WORD_TILE alone takes word loads.
  */
 export function matmulKeysFor(cpuAdapter: boolean, llvmpipe = false): string[] {
-  const wordTiles = llvmpipe ? REGISTER_TILE_PREFERENCE : [WORD_TILE];
+  const vec4Tiles = registerTilePreference(llvmpipe);
+  const wordTiles = llvmpipe ? vec4Tiles : [WORD_TILE];
   const cores: [MatmulVariant, boolean][] = cpuAdapter
-    ? [...wordTiles.map((tile): [MatmulVariant, boolean] => [tile, false]), ...REGISTER_TILE_PREFERENCE.map((tile): [MatmulVariant, boolean] => [tile, true])]
+    ? [...wordTiles.map((tile): [MatmulVariant, boolean] => [tile, false]), ...vec4Tiles.map((tile): [MatmulVariant, boolean] => [tile, true])]
     : [['small', false], ['large', false]];
   // On llvmpipe every vec4 product reads operand textures (operandsFitTextures falls back to word loads).
   return cores.flatMap(([variant, vec4]) => {
