@@ -38,7 +38,12 @@ describe('kernelsNeededBy', () => {
     expect(keys(true).filter((key) => key.endsWith(' vec4'))).toHaveLength(9);
     // llvmpipe: the vec4 cores read operand textures, and every tile it chooses (not 16 x 16) has word loads.
     expect(keys(true, true).filter((key) => key.endsWith(' vec4'))).toEqual([]);
-    expect(keys(true, true).filter((key) => key.endsWith(' textures'))).toHaveLength(6);
+    expect(keys(true, true).filter((key) => key.endsWith(' textures') && !key.includes(' Cᵀ'))).toHaveLength(6);
+    // …and their A·Bᵀ and Aᵀ·B products may store C transposed (transposedOutput).
+    expect(keys(true, true).filter((key) => key.endsWith(' Cᵀ textures')).sort()).toEqual([
+      'matmul register8x16 NT Cᵀ textures', 'matmul register8x16 TN Cᵀ textures', 'matmul register8x8 NT Cᵀ textures', 'matmul register8x8 TN Cᵀ textures',
+    ]);
+    expect(keys(true).some((key) => key.includes(' Cᵀ'))).toBe(false);
     expect(keys(true, true).filter((key) => !key.endsWith(' textures'))).toHaveLength(6);
     expect(keys(true, true).some((key) => key.includes('register16x16'))).toBe(false);
     expect(keys(false).every((key) => /^matmul (small|large) /.test(key))).toBe(true);

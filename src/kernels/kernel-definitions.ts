@@ -28,6 +28,8 @@ export function kernelDefinitions(reductionSize: number): Map<string, [KernelNam
         definitions.set(matmulKey(variant, transposeA, transposeB), ['matmulRegister', tile]);
         definitions.set(matmulKey(variant, transposeA, transposeB, true), ['matmulRegisterVec4', { ...tile, K_STEP: 4 }]);
         definitions.set(matmulKey(variant, transposeA, transposeB, true, true), ['matmulRegisterTexture', { ...tile, K_STEP: 4 }]);
+        definitions.set(matmulKey(variant, transposeA, transposeB, true, false, true), ['matmulRegisterVec4', { ...tile, K_STEP: 4, TRANSPOSE_C: true }]);
+        definitions.set(matmulKey(variant, transposeA, transposeB, true, true, true), ['matmulRegisterTexture', { ...tile, K_STEP: 4, TRANSPOSE_C: true }]);
       }
     }
   }

@@ -38,6 +38,12 @@ export interface MatmulArgs {
    * prefers them: on llvmpipe, KernelSet.llvmpipe); true or false forces the choice (tests, benchmarks).
    */
   textures?: boolean;
+  /**
+   * Compute the product as its transpose, Cᵀ = opB(B)ᵀ·opA(A)ᵀ, writing C through a transposed store
+   * (the same sums in the same order, so the same bits): default where transposedOutput says it leaves
+   * fewer idle columns; true or false forces the choice where the product allows it (tests, benchmarks).
+   */
+  transposeC?: boolean;
 }
 
 /**
@@ -135,10 +141,13 @@ export function matmulKeysFor(cpuAdapter: boolean, llvmpipe = false): string[] {
   const cores: [MatmulVariant, boolean][] = cpuAdapter
     ? [...wordTiles.map((tile): [MatmulVariant, boolean] => [tile, false]), ...vec4Tiles.map((tile): [MatmulVariant, boolean] => [tile, true])]
     : [['small', false], ['large', false]];
-  // On llvmpipe every vec4 product reads operand textures (operandsFitTextures falls back to word loads).
+  // On llvmpipe every vec4 product reads operand textures (operandsFitTextures falls back to word loads),
+  // and its A·Bᵀ and Aᵀ·B products may store C transposed (transposedOutput).
   return cores.flatMap(([variant, vec4]) => {
     const textures = vec4 && llvmpipe;
-    return [matmulKey(variant, false, true, vec4, textures), matmulKey(variant, true, false, vec4, textures), matmulKey(variant, false, false, vec4, textures)];
+    const keys = [matmulKey(variant, false, true, vec4, textures), matmulKey(variant, true, false, vec4, textures), matmulKey(variant, false, false, vec4, textures)];
+    if (textures) keys.push(matmulKey(variant, false, true, vec4, textures, true), matmulKey(variant, true, false, vec4, textures, true));
+    return keys;
   });
 }
 
@@ -184,10 +193,11 @@ export function matmulSchedule(m: number, n: number, k: number, transposeA = fal
   const kChunk = (transposeA && !transposeB && cpuAdapter ? matmulKChunk(m, n, k) : 0) || k;
   const atZero = { buffer: {} as GPUBuffer, offset: 0 };
   const vec4 = cpuAdapter && vec4Operands({ a: atZero, b: atZero, c: atZero, m, n, k, transposeA }, kChunk);
-  const variant = matmulVariant(m, n, k, cpuAdapter, vec4, llvmpipe);
-  const [x, y] = matmulGrid(variant, m, n);
+  const transposeC = transposedOutput(m, n, transposeA, transposeB, vec4, llvmpipe);
+  const variant = transposeC ? matmulVariant(n, m, k, cpuAdapter, vec4, llvmpipe) : matmulVariant(m, n, k, cpuAdapter, vec4, llvmpipe);
+  const [x, y] = transposeC ? matmulGrid(variant, n, m) : matmulGrid(variant, m, n);
   const textures = vec4 && llvmpipe && isRegisterTile(variant);
-  return { variant, vec4, textures, kChunk, dispatches: Math.ceil(k / kChunk), workgroups: x * y };
+  return { variant, vec4, textures, transposeC, kChunk, dispatches: Math.ceil(k / kChunk), workgroups: x * y };
 }
 
 /**
@@ -211,10 +221,34 @@ export function rnnStepKey(backward: boolean, relu: boolean, vec4 = false): stri
 
 /**
  * The pipeline key of a matmul core; `vec4`: the register-tile core reading its operands as vec4s;
- * `textures`: those vec4s from operand textures.
+ * `textures`: those vec4s from operand textures; `transposeC`: that core storing C transposed
+ * (TRANSPOSE_C, see transposedOutput).
  */
-export function matmulKey(variant: MatmulVariant, transposeA: boolean, transposeB: boolean, vec4 = false, textures = false): string {
-  return `matmul ${variant} ${transposeA ? 'T' : 'N'}${transposeB ? 'T' : 'N'}${vec4 ? (textures ? ' textures' : ' vec4') : ''}`;
+export function matmulKey(variant: MatmulVariant, transposeA: boolean, transposeB: boolean, vec4 = false, textures = false, transposeC = false): string {
+  return `matmul ${variant} ${transposeA ? 'T' : 'N'}${transposeB ? 'T' : 'N'}${vec4 && transposeC ? ' Cᵀ' : ''}${vec4 ? (textures ? ' textures' : ' vec4') : ''}`;
+}
+
+/**
+ * Whether KernelSet.matmul runs C [m, n] = opA(A)·opB(B) as its transpose Cᵀ = opB(B)ᵀ·opA(A)ᵀ, an
+ * [n, m] product with the operands' roles swapped, storing it into C transposed: on llvmpipe, for
+ * vec4 products (m and n multiples of 4) whose tiles would leave at most 3/4 as many idle rows and
+ * columns that way. A register tile is 128 columns wide and 8 or 16 rows high, so a narrow product
+ * (the head's forward h·W_yᵀ, n = V′ = 68 at V = 65, or a weight gradient of a small hidden size) runs
+ * with its n as the tile's rows: the head's forward on 72 of 128 where it used 68 (bench/README.md).
+ * Only A·Bᵀ and Aᵀ·B, whose transposes are again A·Bᵀ and Aᵀ·B (the pipelines a model compiles); and
+ * not on SwiftShader, where every pipeline more costs seconds of compilation.
+ */
+export function transposedOutput(m: number, n: number, transposeA: boolean, transposeB: boolean, vec4: boolean, llvmpipe: boolean): boolean {
+  if (!llvmpipe || !vec4 || transposeA === transposeB || m % 4 !== 0 || n % 4 !== 0) return false;
+  return 4 * paddedArea(n, m, llvmpipe) <= 3 * paddedArea(m, n, llvmpipe);
+}
+
+/** The elements C [m, n] occupies when its register tile (matmulVariant's choice) covers it. */
+function paddedArea(m: number, n: number, llvmpipe: boolean): number {
+  const variant = matmulVariant(m, n, 0, true, true, llvmpipe) as RegisterTile;
+  const [rowBlocks, columnBlocks] = REGISTER_TILES[variant];
+  const [x, y] = matmulGrid(variant, m, n);
+  return x * 32 * columnBlocks * y * 4 * rowBlocks;
 }
 
 /** Whether a variant is one of the register-tile cores (matmul_register_tile.wgsl). */

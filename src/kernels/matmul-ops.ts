@@ -3,7 +3,7 @@ import type { BufferSlice, DispatchHandle, DispatchPlan } from './dispatch-plan.
 import { ELEMENTWISE_WORKGROUP } from './kernel-definitions.ts';
 import type { KernelSet } from './kernel-set.ts';
 import { matmulUniforms, NONE } from './kernel-uniforms.ts';
-import { isRegisterTile, type MatmulArgs, matmulGrid, matmulKChunk, matmulKey, matmulVariant, operandsFitTextures, vec4Operands } from './matmul-choice.ts';
+import { isRegisterTile, type MatmulArgs, matmulGrid, matmulKChunk, matmulKey, matmulVariant, operandsFitTextures, transposedOutput, vec4Operands } from './matmul-choice.ts';
 import { UNIFORM_LAYOUTS as L } from './registry.ts';
 import { packUniforms } from './uniforms.ts';
 
@@ -16,42 +16,20 @@ export const matmulOps = {
     }
     const offsets = args.bias?.offsets ?? [];
     if (offsets.length > 2) throw new Error(`${label}: at most two bias vectors, got ${offsets.length}`);
-    const transposeA = args.transposeA ?? false;
-    const transposeB = args.transposeB ?? false;
-    const chunk = transposeA && !transposeB ? (args.kChunk ?? (this.cpuAdapter ? matmulKChunk(m, n, k) : 0)) || k : k;
     // The register-tile cores read vec4s where the operands allow it (from operand textures where the
     // adapter prefers them and they fit); the tile follows (matmulVariant).
     const textures = args.textures ?? this.llvmpipe;
-    // (A chunked product's textures hold one chunk of K rows.)
-    const canReadVec4 = (args.vec4 ?? true) && vec4Operands(args, chunk) && (!textures || operandsFitTextures(this.device.limits, m * chunk, chunk * n));
-    const variant = args.variant ?? matmulVariant(m, n, k, this.cpuAdapter, canReadVec4, this.llvmpipe);
-    const vec4 = isRegisterTile(variant) && canReadVec4;
-    const onTextures = vec4 && textures;
-    const kernel = this.kernel(matmulKey(variant, transposeA, transposeB, vec4, onTextures));
-    const grid = matmulGrid(variant, m, n);
-    // Σ_k over chunks k0 .. k0 + rows − 1: rows k0.. of Aᵀ (stored [k, m]) and of B (stored [k, n]); the
-    // first chunk writes C (with the biases), the rest add. On operand textures a product in one dispatch
-    // keeps its copies for the plan's later products (W_hh for every time step); a chunk's copies serve it alone.
-    let handle: DispatchHandle | undefined;
-    for (let k0 = 0; k0 < k; k0 += chunk) {
-      const rows = Math.min(chunk, k - k0);
-      const first = k0 === 0;
-      const a = { buffer: args.a.buffer, offset: args.a.offset + k0 * m };
-      const b = { buffer: args.b.buffer, offset: args.b.offset + k0 * n };
-      const chunkLabel = first ? label : `${label} (k from ${k0})`;
-      const [bias0 = NONE, bias1 = NONE] = first ? offsets : [];
-      const accumulate = first && !args.accumulate ? 0 : 1;
-      if (!onTextures) {
-        handle = plan.add(kernel, { a: a.buffer, b: b.buffer, bias: first ? args.bias?.buffer : undefined, c: args.c.buffer }, matmulUniforms(m, n, rows, a.offset, b.offset, args.c.offset, bias0, bias1, accumulate), grid, chunkLabel);
-        continue;
-      }
-      const reuse = rows === k;
-      const textureOfA = this.operandTexture(plan, a, rows * m, reuse, `${chunkLabel} A`);
-      const textureOfB = this.operandTexture(plan, b, rows * n, reuse, `${chunkLabel} B`);
-      handle = plan.add(kernel, { a: textureOfA, b: textureOfB, bias: first ? args.bias?.buffer : undefined, c: args.c.buffer }, matmulUniforms(m, n, rows, 0, 0, args.c.offset, bias0, bias1, accumulate), grid, chunkLabel);
-      if (!reuse) for (const texture of [textureOfA, textureOfB]) plan.operandTextures.finished(texture);
+    const loads = operandLoads(this, args, textures);
+    const transposeC = args.transposeC ?? transposedOutput(m, n, loads.transposeA, loads.transposeB, loads.vec4, this.llvmpipe && textures);
+    if (!transposeC) return recordProduct(this, plan, args, loads, textures, false, label);
+    // Cᵀ [n, m] = opB(B)ᵀ·opA(A)ᵀ: B's transpose is the new A (stored [k, n] when B was, else [n, k]),
+    // A's the new B; the core stores its [n, m] result into C transposed (TRANSPOSE_C).
+    const swapped: MatmulArgs = { ...args, a: args.b, b: args.a, m: n, n: m, transposeA: !loads.transposeB, transposeB: !loads.transposeA };
+    const swappedLoads = operandLoads(this, swapped, textures);
+    if (!loads.vec4 || !swappedLoads.vec4 || m % 4 !== 0 || n % 4 !== 0 || (args.variant && !isRegisterTile(args.variant))) {
+      throw new Error(`${label}: a transposed output needs a register-tile core reading vec4s and m, n multiples of 4, got ${m} x ${n} (${args.variant ?? 'chosen core'})`);
     }
-    return handle!;
+    return recordProduct(this, plan, swapped, swappedLoads, textures, true, label);
   },
 
   /**
@@ -76,3 +54,49 @@ export const matmulOps = {
     );
   },
 };
+
+/** The transposes, K rows per dispatch and vec4 loads of a product (see matmul-choice.ts). */
+function operandLoads(kernels: KernelSet, args: MatmulArgs, textures: boolean) {
+  const { m, n, k } = args;
+  const transposeA = args.transposeA ?? false;
+  const transposeB = args.transposeB ?? false;
+  const chunk = transposeA && !transposeB ? (args.kChunk ?? (kernels.cpuAdapter ? matmulKChunk(m, n, k) : 0)) || k : k;
+  // (A chunked product's textures hold one chunk of K rows.)
+  const vec4 = (args.vec4 ?? true) && vec4Operands(args, chunk) && (!textures || operandsFitTextures(kernels.device.limits, m * chunk, chunk * n));
+  return { transposeA, transposeB, chunk, vec4 };
+}
+
+/** Records C (=|+=) opA(A)·opB(B) + bias on its core; `transposedStore`: C stored [n, m] (TRANSPOSE_C). */
+function recordProduct(kernels: KernelSet, plan: DispatchPlan, args: MatmulArgs, loads: ReturnType<typeof operandLoads>, textures: boolean, transposedStore: boolean, label: string): DispatchHandle {
+  const { m, n, k } = args;
+  const { transposeA, transposeB, chunk } = loads;
+  const offsets = args.bias?.offsets ?? [];
+  const variant = args.variant ?? matmulVariant(m, n, k, kernels.cpuAdapter, loads.vec4, kernels.llvmpipe);
+  const vec4 = isRegisterTile(variant) && loads.vec4;
+  const onTextures = vec4 && textures;
+  const kernel = kernels.kernel(matmulKey(variant, transposeA, transposeB, vec4, onTextures, transposedStore));
+  const grid = matmulGrid(variant, m, n);
+  // Σ_k over chunks k0 .. k0 + rows − 1: rows k0.. of Aᵀ (stored [k, m]) and of B (stored [k, n]); the
+  // first chunk writes C (with the biases), the rest add. On operand textures a product in one dispatch
+  // keeps its copies for the plan's later products (W_hh for every time step); a chunk's copies serve it alone.
+  let handle: DispatchHandle | undefined;
+  for (let k0 = 0; k0 < k; k0 += chunk) {
+    const rows = Math.min(chunk, k - k0);
+    const first = k0 === 0;
+    const a = { buffer: args.a.buffer, offset: args.a.offset + k0 * m };
+    const b = { buffer: args.b.buffer, offset: args.b.offset + k0 * n };
+    const chunkLabel = first ? label : `${label} (k from ${k0})`;
+    const [bias0 = NONE, bias1 = NONE] = first ? offsets : [];
+    const accumulate = first && !args.accumulate ? 0 : 1;
+    if (!onTextures) {
+      handle = plan.add(kernel, { a: a.buffer, b: b.buffer, bias: first ? args.bias?.buffer : undefined, c: args.c.buffer }, matmulUniforms(m, n, rows, a.offset, b.offset, args.c.offset, bias0, bias1, accumulate), grid, chunkLabel);
+      continue;
+    }
+    const reuse = rows === k;
+    const textureOfA = kernels.operandTexture(plan, a, rows * m, reuse, `${chunkLabel} A`);
+    const textureOfB = kernels.operandTexture(plan, b, rows * n, reuse, `${chunkLabel} B`);
+    handle = plan.add(kernel, { a: textureOfA, b: textureOfB, bias: first ? args.bias?.buffer : undefined, c: args.c.buffer }, matmulUniforms(m, n, rows, 0, 0, args.c.offset, bias0, bias1, accumulate), grid, chunkLabel);
+    if (!reuse) for (const texture of [textureOfA, textureOfB]) plan.operandTextures.finished(texture);
+  }
+  return handle!;
+}
