@@ -11,6 +11,7 @@ import { createStorageBuffer } from '../src/device/buffers.ts';
 import { type AdapterPreference, createGpuContext } from '../src/index.ts';
 import { DispatchPlan } from '../src/kernels/dispatch-plan.ts';
 import { ALL_KERNELS, GRADIENT_NORM_SCRATCH, KernelSet } from '../src/kernels/kernel-set.ts';
+import { groupedTokenRowsWords } from '../src/kernels/sequence-ops.ts';
 import { cpuSecondsOf, timeQueue } from './timing.ts';
 
 const adapter = (process.argv[2] ?? 'llvmpipe') as AdapterPreference;
@@ -25,6 +26,7 @@ const grads = big(4 * H * (H + V) + 8 * H + V * H + V + 64);
 const m1 = big(4 * H * (H + V) + 8 * H + V * H + V + 64), m2 = big(4 * H * (H + V) + 8 * H + V * H + V + 64);
 const count = 4 * H * (H + V) + 8 * H + V * H + V;
 const tokens = big(T * B);
+const grouped = big(groupedTokenRowsWords(T * B, V));
 const normScratch = big(GRADIENT_NORM_SCRATCH), guardWords = big(4);
 const saved = big(T * B * 4 * H + (T + 1) * B * H), states = big((T + 1) * B * H), work = big(T * B * 4 * H + (T + 2) * B * H);
 const gates = big(T * B * 4 * H);
@@ -32,7 +34,7 @@ const ops: Record<string, (plan: DispatchPlan) => void> = {
   lstmCellForward: (p) => kernels.lstmCellForward(p, { saved, stepStates: states, batch: B, hiddenSize: H, gatesOffset: 0, cellOffset: T * B * 4 * H, hiddenOffset: B * H }, 'x'),
   lstmCellBackward: (p) => kernels.lstmCellBackward(p, { saved, stepStates: states, work, batch: B, hiddenSize: H, gatesOffset: 0, cellOffset: T * B * 4 * H, hiddenOffset: B * H, cellGradientOffset: T * B * 4 * H + B * H }, 'x'),
   'embeddingForward (all T)': (p) => kernels.embeddingForward(p, { tokens, parameters: params, weightOffset: 0, biasOffsets: [4 * H * (H + V), 4 * H * (H + V) + 4 * H], output: { buffer: gates, offset: 0 }, rows: T * B, width: 4 * H, vocabulary: V }, 'x'),
-  'embeddingBackward (all T)': (p) => kernels.embeddingBackward(p, { tokens, dPreactivations: { buffer: gates, offset: 0 }, gradients: grads, weightOffset: 0, rows: T * B, width: 4 * H, vocabulary: V }, 'x'),
+  'embeddingBackward (all T)': (p) => kernels.embeddingBackward(p, { tokens, grouped, dPreactivations: { buffer: gates, offset: 0 }, gradients: grads, weightOffset: 0, rows: T * B, width: 4 * H, vocabulary: V }, 'x'),
   'columnSums (all T)': (p) => kernels.columnSums(p, { buffer: gates, offset: 0 }, T * B, 4 * H, { buffer: grads, offsets: [8, 8 + 4 * H] }, 'x'),
   'gradient norm': (p) => kernels.guardedGradientNorm(p, { gradients: grads, count, scratch: normScratch, normHistory: m1, lossHistory: m2, guard: guardWords, maxNorm: 0, updateCount: count }, 'x'),
   adam: (p) => kernels.optimizerUpdate(p, 'adam', { gradients: grads, parameters: params, firstState: m1, secondState: m2 }, { count, learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, biasCorrection1: 0.1, biasCorrection2Sqrt: 0.03, weightDecay: 0, decoupled: false } as never, 'x'),

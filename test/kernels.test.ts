@@ -3,10 +3,11 @@
 // then the dispatch plan's bookkeeping and grid limits. Inputs and outputs sit at non-zero
 // offsets between sentinel words, and every test checks the sentinels are untouched.
 import { describe, expect, it } from 'vitest';
-import { createStorageBuffer, createStorageBufferWith, readFloats, writeElements } from '../src/device/buffers.ts';
+import { createStorageBuffer, createStorageBufferWith, readFloats, readWords, writeElements } from '../src/device/buffers.ts';
 import { type BufferSlice, DispatchPlan, gridFor } from '../src/kernels/dispatch-plan.ts';
 import { IGNORED_TARGET, type KernelSet, type OptimizerStepValues, optimizerUniforms, PER_ROW_SOFTMAX_MAX_CLASSES } from '../src/kernels/kernel-set.ts';
 import { pipelineCacheFor } from '../src/kernels/pipeline-cache.ts';
+import { groupedTokenRowsWords } from '../src/kernels/sequence-ops.ts';
 import { f32, type UniformField } from '../src/kernels/uniforms.ts';
 import {
   columnSums,
@@ -188,11 +189,11 @@ describe.each(TEST_ADAPTERS)('token embedding on %s', (adapter) => {
     }
   });
 
-  it('backward adds the scatter of dA into a non-zero gradient at an offset', async () => {
+  it('backward adds the scatter of dA into a non-zero gradient at an offset (dA at an odd offset, and at a multiple of 4: the vec4 twin where the width is one too)', async () => {
     const { device } = await contextFor(adapter);
     const kernels = await kernelsFor(adapter);
-    for (const [rows, hidden, vocabulary] of EMBEDDING_SHAPES) {
-      const shape = `${rows} rows, H ${hidden}, V ${vocabulary}`;
+    for (const [[rows, hidden, vocabulary], dAOffset] of EMBEDDING_SHAPES.flatMap((shape) => [[shape, 3], [shape, 4]] as const)) {
+      const shape = `${rows} rows, H ${hidden}, V ${vocabulary}, dA at ${dAOffset}`;
       const seed = rows * 2003 + hidden * 37 + vocabulary;
       const tokens = evenTokens(rows, vocabulary, seed);
       const used = new Set(tokens);
@@ -201,14 +202,16 @@ describe.each(TEST_ADAPTERS)('token embedding on %s', (adapter) => {
       const dPreactivations = randomFloats(rows * hidden, seed + 1);
       const initialGradient = randomFloats(hidden * vocabulary, seed + 2);
       const gradientWords = placed(initialGradient, 6, 4);
-      const dPreactivationWords = placed(dPreactivations, 3, 2);
+      const dPreactivationWords = placed(dPreactivations, dAOffset, 2);
       const tokenBuffer = createStorageBufferWith(device, 'tokens', tokens);
       const dA = createStorageBufferWith(device, 'dA', dPreactivationWords);
       const gradients = createStorageBufferWith(device, 'gradients', gradientWords);
+      // The grouping scratch starts as garbage: every word the kernels read is written first.
+      const grouped = createStorageBufferWith(device, 'grouped', new Uint32Array(groupedTokenRowsWords(rows, vocabulary)).fill(0xdeadbeef));
       const plan = new DispatchPlan(device, `embedding backward ${shape}`);
       kernels.embeddingBackward(
         plan,
-        { tokens: tokenBuffer, dPreactivations: { buffer: dA, offset: 3 }, gradients, weightOffset: 6, rows, width: hidden, vocabulary },
+        { tokens: tokenBuffer, grouped, dPreactivations: { buffer: dA, offset: dAOffset }, gradients, weightOffset: 6, rows, width: hidden, vocabulary },
         'embedding backward',
       );
       plan.submit();
@@ -216,6 +219,18 @@ describe.each(TEST_ADAPTERS)('token embedding on %s', (adapter) => {
       embeddingBackward(dPreactivations, tokens, rows, vocabulary, hidden, { dWeight: want });
       const got = await readAll(device, gradients, gradientWords.length);
       expectClose(`embedding backward ${shape}`, got.subarray(6, 6 + hidden * vocabulary), want, EMBEDDING_BACKWARD_TOLERANCE);
+      // The rows grouped by token, each group in row order, and the groups' starts.
+      const groupedWords = new Uint32Array(await readWords(device, grouped, 0, rows + vocabulary + 1));
+      const byToken = Array.from({ length: rows }, (_, tb) => tb).sort((x, y) => tokens[x] - tokens[y] || x - y);
+      expect(Array.from(groupedWords.subarray(0, rows)), `${shape}: rows grouped by token`).toEqual(byToken);
+      const starts = Array.from({ length: vocabulary + 1 }, (_, v) => tokens.filter((token) => token < v).length);
+      expect(Array.from(groupedWords.subarray(rows)), `${shape}: group starts`).toEqual(starts);
+      // Bit for bit the float32 sums in row order (what a walk over all rows adding into dW_ih gives).
+      const rowOrder = Float32Array.from(initialGradient);
+      for (let tb = 0; tb < rows; tb++) {
+        for (let j = 0; j < hidden; j++) rowOrder[j * vocabulary + tokens[tb]] += dPreactivations[tb * hidden + j];
+      }
+      expect(Array.from(got.subarray(6, 6 + hidden * vocabulary)), `${shape}: the sums in row order`).toEqual(Array.from(rowOrder));
       expectUntouchedOutside(`embedding backward ${shape}`, got, gradientWords, 6, hidden * vocabulary);
       // Columns of unused tokens keep their initial values exactly.
       for (let v = 0; v < vocabulary; v++) {
@@ -223,7 +238,7 @@ describe.each(TEST_ADAPTERS)('token embedding on %s', (adapter) => {
         for (let j = 0; j < hidden; j++) expect(got[6 + j * vocabulary + v]).toBe(initialGradient[j * vocabulary + v]);
       }
       plan.destroy();
-      for (const buffer of [tokenBuffer, dA, gradients]) buffer.destroy();
+      for (const buffer of [tokenBuffer, grouped, dA, gradients]) buffer.destroy();
     }
   });
 });

@@ -47,7 +47,7 @@ export function tokenInput(config: { inputKind: 'tokens' | 'dense'; embeddingSiz
 /** The kernels of each kind of input (tokenInput), forward then backward. */
 export const TOKEN_INPUT_KERNELS = {
   lookup: ['embeddingRowsForward', 'embeddingRowsBackward'],
-  'one-hot': ['embeddingForward', 'embeddingBackward'],
+  'one-hot': ['embeddingForward', 'groupTokenRows', 'embeddingBackward'],
   dense: [],
 } as const;
 
@@ -89,4 +89,9 @@ export function cellKernelKey<K extends CellKernel>(kernel: K, uniforms: { hidde
  */
 export function embeddingForwardKey(widthAndOffsets: readonly number[]): 'embeddingForward' | 'embeddingForwardVec4' {
   return multiplesOf4(widthAndOffsets) ? 'embeddingForwardVec4' : 'embeddingForward';
+}
+
+/** The embedding backward kernel for a width (rows of W_ih) and dA offset: vec4 where both are multiples of 4. */
+export function embeddingBackwardKey(widthAndOffset: readonly number[]): 'embeddingBackward' | 'embeddingBackwardVec4' {
+  return multiplesOf4(widthAndOffset) ? 'embeddingBackwardVec4' : 'embeddingBackward';
 }

@@ -9,6 +9,8 @@
 import adamSource from '../../shaders/adam.wgsl?raw';
 import dropoutSource from '../../shaders/dropout.wgsl?raw';
 import embeddingSource from '../../shaders/embedding.wgsl?raw';
+import embeddingBackwardSource from '../../shaders/embedding_backward.wgsl?raw';
+import embeddingBackwardVec4Source from '../../shaders/embedding_backward_vec4.wgsl?raw';
 import embeddingUniformsSource from '../../shaders/embedding_uniforms.wgsl?raw';
 import embeddingVec4Source from '../../shaders/embedding_vec4.wgsl?raw';
 import gradientNormSource from '../../shaders/gradient_norm.wgsl?raw';
@@ -284,10 +286,24 @@ export const KERNELS = {
     bindings: { tokens: read(0), parameters: read(1), projections: readWrite(2), u: uniform(3) },
     uniforms: L.embedding,
   },
+  /** The rows of a token batch grouped by token (a stable counting sort), for embeddingBackward. */
+  groupTokenRows: {
+    sources: [embeddingUniformsSource, embeddingBackwardSource],
+    entryPoint: 'groupTokenRows',
+    bindings: { tokens: read(0), grouped: readWrite(1), u: uniform(4) },
+    uniforms: L.embedding,
+  },
   embeddingBackward: {
-    sources: [embeddingUniformsSource, embeddingSource],
+    sources: [embeddingUniformsSource, embeddingBackwardSource],
     entryPoint: 'embeddingBackward',
-    bindings: { tokens: read(0), dPreactivations: read(1, 'source'), gradients: readWrite(2, 'destination'), u: uniform(3) },
+    bindings: { grouped: readWrite(1), dPreactivations: read(2), gradients: readWrite(3), u: uniform(4) },
+    uniforms: L.embedding,
+  },
+  /** embeddingBackward, four hidden units per invocation (dA as vec4s). */
+  embeddingBackwardVec4: {
+    sources: [embeddingUniformsSource, embeddingBackwardVec4Source],
+    entryPoint: 'embeddingBackwardVec4',
+    bindings: { grouped: readWrite(1), dPreactivations: read(2), gradients: readWrite(3), u: uniform(4) },
     uniforms: L.embedding,
   },
   embeddingRowsForward: {

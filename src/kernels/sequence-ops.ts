@@ -1,6 +1,6 @@
 /** Elementwise and row ops over whole sequences: embeddings, dropout, tanh, and the bidirectional reversal, join and split. Installed on KernelSet's prototype (kernel-set.ts). */
 import type { BufferSlice, DispatchHandle, DispatchPlan } from './dispatch-plan.ts';
-import { embeddingForwardKey } from './kernel-choice.ts';
+import { embeddingBackwardKey, embeddingForwardKey } from './kernel-choice.ts';
 import { ELEMENTWISE_WORKGROUP } from './kernel-definitions.ts';
 import type { KernelSet } from './kernel-set.ts';
 import { directionUniforms, dropoutUniforms, embeddingUniforms, NONE } from './kernel-uniforms.ts';
@@ -59,18 +59,26 @@ export const sequenceOps = {
     );
   },
 
-  /** dW[j, v] += Σ_{r : token[r] = v} dA[r, j]. */
+  /**
+   * dW[j, v] += Σ_{r : token[r] = v} dA[r, j], in two dispatches (embedding_backward.wgsl): the rows
+   * grouped by token into `grouped` (groupedTokenRowsWords(rows, vocabulary) words of scratch), then
+   * each column's sums over its token's rows.
+   */
   embeddingBackward(
     this: KernelSet,
     plan: DispatchPlan,
-    args: { tokens: GPUBuffer; dPreactivations: BufferSlice; gradients: GPUBuffer; weightOffset: number; rows: number; width: number; vocabulary: number },
+    args: { tokens: GPUBuffer; grouped: GPUBuffer; dPreactivations: BufferSlice; gradients: GPUBuffer; weightOffset: number; rows: number; width: number; vocabulary: number },
     label: string,
   ): DispatchHandle {
+    const uniforms = embeddingUniforms(args.rows, args.width, args.vocabulary, args.weightOffset, 0, 0, args.dPreactivations.offset);
+    plan.add(this.kernel('groupTokenRows'), { tokens: args.tokens, grouped: args.grouped }, uniforms, [1], `${label}: rows grouped by token`);
+    // Four hidden units per invocation where dA can be read as vec4s (embedding_backward_vec4.wgsl).
+    const key = embeddingBackwardKey([args.width, args.dPreactivations.offset]);
     return plan.add(
-      this.kernel('embeddingBackward'),
-      { tokens: args.tokens, dPreactivations: args.dPreactivations.buffer, gradients: args.gradients },
-      embeddingUniforms(args.rows, args.width, args.vocabulary, args.weightOffset, 0, 0, args.dPreactivations.offset),
-      [Math.ceil(args.width / ELEMENTWISE_WORKGROUP)],
+      this.kernel(key),
+      { grouped: args.grouped, dPreactivations: args.dPreactivations.buffer, gradients: args.gradients },
+      uniforms,
+      [Math.ceil(args.width / (key === 'embeddingBackwardVec4' ? 4 : 1) / ELEMENTWISE_WORKGROUP)],
       label,
     );
   },
@@ -134,3 +142,8 @@ export const sequenceOps = {
     );
   },
 };
+
+/** Words of embeddingBackward's scratch: the rows grouped by token, V + 1 group starts and V cursors. */
+export function groupedTokenRowsWords(rows: number, vocabulary: number): number {
+  return rows + 2 * vocabulary + 1;
+}

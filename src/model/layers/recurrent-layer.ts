@@ -13,6 +13,7 @@
 import { createStorageBuffer } from '../../device/buffers.ts';
 import type { BufferSlice, DispatchPlan } from '../../kernels/dispatch-plan.ts';
 import type { KernelSet } from '../../kernels/kernel-set.ts';
+import { groupedTokenRowsWords } from '../../kernels/sequence-ops.ts';
 import type { ResolvedConfig } from '../config.ts';
 import type { ParameterLayout } from '../parameter-layout.ts';
 
@@ -143,9 +144,10 @@ export abstract class RecurrentLayer {
     const rows = T * B;
     const width = config.gates * config.hiddenSize;
     if (input.kind === 'tokens') {
+      const grouped = this.buffer(`layer ${layer} token rows grouped by token`, groupedTokenRowsWords(rows, input.vocabulary));
       kernels.embeddingBackward(
         plan,
-        { tokens: input.tokens, dPreactivations, gradients, weightOffset: this.at('weight_ih'), rows, width, vocabulary: input.vocabulary },
+        { tokens: input.tokens, grouped, dPreactivations, gradients, weightOffset: this.at('weight_ih'), rows, width, vocabulary: input.vocabulary },
         `layer ${layer} input weight gradient (token scatter)`,
       );
     } else {
