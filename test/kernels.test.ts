@@ -2,12 +2,13 @@
 // the token embedding, softmax cross-entropy and the mean loss, column sums, SGD and Adam;
 // then the dispatch plan's bookkeeping and grid limits. Inputs and outputs sit at non-zero
 // offsets between sentinel words, and every test checks the sentinels are untouched.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createStorageBuffer, createStorageBufferWith, readFloats, readWords, writeElements } from '../src/device/buffers.ts';
 import { type BufferSlice, DispatchPlan, gridFor } from '../src/kernels/dispatch-plan.ts';
 import { IGNORED_TARGET, type KernelSet, type OptimizerStepValues, optimizerUniforms, PER_ROW_SOFTMAX_MAX_CLASSES } from '../src/kernels/kernel-set.ts';
 import { pipelineCacheFor } from '../src/kernels/pipeline-cache.ts';
-import { groupedTokenRowsWords } from '../src/kernels/sequence-ops.ts';
+import { EMBEDDING_ROWS_PER_INVOCATION, groupedTokenRowsWords } from '../src/kernels/sequence-ops.ts';
 import { f32, type UniformField } from '../src/kernels/uniforms.ts';
 import {
   columnSums,
@@ -149,6 +150,13 @@ const EMBEDDING_SHAPES: [number, number, number][] = [
 const EMBEDDING_FORWARD_TOLERANCE: Tolerance = { relative: 1e-6, absolute: 4e-7 };
 const EMBEDDING_BACKWARD_TOLERANCE: Tolerance = { relative: 1e-5, absolute: 1e-6 };
 
+describe('token embedding layout', () => {
+  it('the WGSL and the TypeScript agree on the rows per invocation of the vec4 projection', () => {
+    const wgsl = readFileSync(new URL('../shaders/embedding_vec4.wgsl', import.meta.url), 'utf8');
+    expect(wgsl).toContain(`const ROWS_PER_INVOCATION: u32 = ${EMBEDDING_ROWS_PER_INVOCATION}u;`);
+  });
+});
+
 describe.each(TEST_ADAPTERS)('token embedding on %s', (adapter) => {
   it('forward gathers W[:, token] + b_ih + b_hh from the parameter buffer at offsets (biases at odd offsets and at multiples of 4)', async () => {
     const { device } = await contextFor(adapter);
@@ -184,6 +192,12 @@ describe.each(TEST_ADAPTERS)('token embedding on %s', (adapter) => {
       const got = await readAll(device, output, outputWords.length);
       expectClose(`embedding forward ${shape}`, got.subarray(4, 4 + rows * hidden), want, EMBEDDING_FORWARD_TOLERANCE);
       expectUntouchedOutside(`embedding forward ${shape}`, got, outputWords, 4, rows * hidden);
+      // Bit for bit the float32 (W + b_ih) + b_hh, whichever kernel ran (word or vec4 over row blocks).
+      const float32 = Float32Array.from({ length: rows * hidden }, (_, i) => {
+        const [row, j] = [Math.floor(i / hidden), i % hidden];
+        return Math.fround(Math.fround(weight[j * vocabulary + tokens[row]] + bias0[j]) + bias1[j]);
+      });
+      expect(Array.from(got.subarray(4, 4 + rows * hidden)), `embedding forward ${shape}: float32 sums`).toEqual(Array.from(float32));
       plan.destroy();
       for (const buffer of [tokenBuffer, parameters, output]) buffer.destroy();
     }

@@ -106,7 +106,7 @@ const MIN_WORKGROUPS = 4;
 /**
  * Register tiles the choice takes, fastest first: on SwiftShader the largest (16 x 16 ran the lstm-l and
  * 512³ products 5–20% faster per CPU-second than 8 x 16); on llvmpipe, whose operands come from operand
- * textures, 8 x 16 (128 accumulators per invocation where 16 x 16 has 256, both far more than the 16 vector
+ * textures, 8 x 16 (128 accumulators per invocation where 16 x 16 has 256, both far more than the 32 vector
  * registers, so that each multiply-add also reloads and stores one: 512³ and the weight gradients ran 15–25%
  * faster per CPU-second, the recurrent forward 5–7%, the recurrent backward the same; bench/README.md).
  */

@@ -54,7 +54,7 @@ export const sequenceOps = {
       this.kernel(key),
       { tokens: args.tokens, parameters: args.parameters, projections: args.output.buffer },
       embeddingUniforms(args.rows, args.width, args.vocabulary, args.weightOffset, args.biasOffsets[0], args.biasOffsets[1] ?? NONE, args.output.offset),
-      this.elementwiseGrid((args.rows * args.width) / (vec4 ? 4 : 1)),
+      this.elementwiseGrid(vec4 ? Math.ceil(args.rows / EMBEDDING_ROWS_PER_INVOCATION) * (args.width / 4) : args.rows * args.width),
       label,
     );
   },
@@ -147,3 +147,6 @@ export const sequenceOps = {
 export function groupedTokenRowsWords(rows: number, vocabulary: number): number {
   return rows + 2 * vocabulary + 1;
 }
+
+/** Rows each invocation of embeddingForwardVec4 projects (ROWS_PER_INVOCATION in embedding_vec4.wgsl). */
+export const EMBEDDING_ROWS_PER_INVOCATION = 8;
