@@ -1,9 +1,13 @@
-// Token inputs with one-hot semantics, done as gathers of columns of W_ih [H, V]
-// (no one-hot matrix is ever built; the scatter back is embedding_backward.wgsl).
+// Token inputs with one-hot semantics, done as gathers and scatters of columns
+// of W_ih [H, V] (no one-hot matrix is ever built).
 //
 // embeddingForward:  out[tb, j] = W_ih[j, token[tb]] + bias0[j] + bias1[j]
 //                    (the input projection W_ih x_t + b_ih (+ b_hh) for every t, b at once;
 //                    bias1 is skipped when its offset is NO_BIAS)
+// embeddingBackward: dW_ih[j, v] += Σ_{tb : token[tb] = v} dA[tb, j]
+//                    one invocation per hidden unit j owns row j of dW_ih, so the
+//                    scatter needs no atomics and sums in a fixed order (on GPUs; CPU
+//                    adapters take embedding_backward.wgsl's grouped walk, the same sums).
 
 // (EmbeddingUniforms, WORKGROUP_SIZE and NO_BIAS: embedding_uniforms.wgsl, which comes first.)
 
@@ -22,6 +26,17 @@ fn embeddingForward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_w
   var value = source[u.weightOffset + j * u.vocabulary + token] + source[u.biasOffset0 + j];
   if (u.biasOffset1 != NO_BIAS) { value += source[u.biasOffset1 + j]; }
   destination[u.outputOffset + i] = value;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn embeddingBackward(@builtin(global_invocation_id) id: vec3<u32>) {
+  let j = id.x;
+  if (j >= u.width) { return; }
+  let rowStart = u.weightOffset + j * u.vocabulary;
+  for (var tb = 0u; tb < u.rows; tb++) {
+    let index = rowStart + tokens[tb];
+    destination[index] = destination[index] + source[u.outputOffset + tb * u.width + j];
+  }
 }
 
 // A learned embedding E [V, D] (torch.nn.Embedding), rows gathered by token:

@@ -1,18 +1,22 @@
-// The one-hot input projection's weight gradient, a scatter of the rows of dA into
-// columns of dW_ih [H, V] (no one-hot matrix is ever built), in two dispatches:
+// The one-hot input projection's weight gradient on CPU adapters, a scatter of the
+// rows of dA into columns of dW_ih [H, V] (no one-hot matrix is ever built), in two
+// dispatches (GPUs keep embedding.wgsl's one-pass embeddingBackward: a serial counting
+// sort in one invocation would cost them more than it saves):
 //
-// groupTokenRows:    grouped = [order | starts | cursors]: order lists the rows tb of
-//                    the batch grouped by token, each group in row order (a stable
-//                    counting sort), starts[v] the index in order of token v's first
-//                    row (starts[V] = rows); cursors is scratch. One invocation: a
-//                    few passes over T·B tokens and V counts.
-// embeddingBackward: dW_ih[j, v] += Σ_{tb : token[tb] = v} dA[tb, j]
-//                    one invocation per hidden unit j owns row j of dW_ih (no atomics)
-//                    and keeps each sum in a register while it walks token v's rows,
-//                    in row order: the same additions in the same order as a walk over
-//                    all rows adding into dW_ih, with two loads per row (its index, its
-//                    dA) where that walk makes four (the token, dW_ih's word, dA, the
-//                    store; on CPU adapters each a loop over the invocations).
+// groupTokenRows:           grouped = [order | starts | cursors]: order lists the
+//                           rows tb of the batch grouped by token, each group in row
+//                           order (a stable counting sort), starts[v] the index in order
+//                           of token v's first row (starts[V] = rows); cursors is
+//                           scratch. One invocation: a few passes over T·B tokens and V
+//                           counts.
+// embeddingBackwardGrouped: dW_ih[j, v] += Σ_{tb : token[tb] = v} dA[tb, j]
+//                           one invocation per hidden unit j owns row j of dW_ih (no
+//                           atomics) and keeps each sum in a register while it walks
+//                           token v's rows in row order: the same additions in the same
+//                           order as embeddingBackward's walk over all rows, with two
+//                           loads per row (its index, its dA) where that walk makes four
+//                           (the token, dW_ih's word, dA, the store; on CPU adapters
+//                           each a loop over the invocations).
 
 // (EmbeddingUniforms, WORKGROUP_SIZE: embedding_uniforms.wgsl, which comes first.)
 
@@ -46,7 +50,7 @@ fn groupTokenRows() {
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn embeddingBackward(@builtin(global_invocation_id) id: vec3<u32>) {
+fn embeddingBackwardGrouped(@builtin(global_invocation_id) id: vec3<u32>) {
   let j = id.x;
   if (j >= u.width) { return; }
   let starts = u.rows;

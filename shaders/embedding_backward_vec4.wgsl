@@ -1,8 +1,8 @@
-// embeddingBackward (embedding_backward.wgsl) for four hidden units per invocation,
+// embeddingBackwardGrouped (embedding_backward.wgsl) for four hidden units per invocation,
 // with dA bound as vec4s: per row of a token's group one index load and one vec4
-// load of dA for four sums, where embeddingBackward makes an index load per sum.
+// load of dA for four sums, where embeddingBackwardGrouped makes an index load per sum.
 // For a width (rows of W_ih) and dA offset that are multiples of 4
-// (kernel-choice.ts embeddingBackwardKey); the same sums in the same order.
+// (kernel-choice.ts embeddingGradientKeys); the same sums in the same order.
 
 // (EmbeddingUniforms, WORKGROUP_SIZE: embedding_uniforms.wgsl, which comes first.)
 
@@ -12,7 +12,7 @@
 @group(0) @binding(4) var<uniform> u: EmbeddingUniforms;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn embeddingBackwardVec4(@builtin(global_invocation_id) id: vec3<u32>) {
+fn embeddingBackwardGroupedVec4(@builtin(global_invocation_id) id: vec3<u32>) {
   let quad = id.x;
   let quadsPerRow = u.width / 4u;
   if (quad >= quadsPerRow) { return; }

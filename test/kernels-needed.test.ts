@@ -50,6 +50,13 @@ describe('kernelsNeededBy', () => {
     expect(keys(false, true)).toEqual(keys(false));
   });
 
+  it('the one-hot weight gradient: one pass on a GPU, grouped by token on a CPU adapter (vec4 where G·H is a multiple of 4)', () => {
+    const embedding = (config: RnnModelConfig, cpuAdapter: boolean) => kernelsNeededBy(resolveConfig(config), cpuAdapter).filter((key) => /^(embeddingBackward|groupTokenRows)/.test(key));
+    expect(embedding({ vocabularySize: 7, hiddenSize: 8 }, false)).toEqual(['embeddingBackward']);
+    expect(embedding({ vocabularySize: 7, hiddenSize: 8 }, true)).toEqual(['groupTokenRows', 'embeddingBackwardGroupedVec4']);
+    expect(embedding({ vocabularySize: 7, hiddenSize: 9, cell: 'rnn' }, true)).toEqual(['groupTokenRows', 'embeddingBackwardGrouped']);
+  });
+
   it('AdamW runs the Adam kernel; the softmax variant switches above PER_ROW_SOFTMAX_MAX_CLASSES', () => {
     expect(optimizerKernelKey('adamw')).toBe('adamUpdate');
     expect(crossEntropyKernel(PER_ROW_SOFTMAX_MAX_CLASSES)).toBe('softmaxCrossEntropyPerRow');

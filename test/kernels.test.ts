@@ -203,11 +203,12 @@ describe.each(TEST_ADAPTERS)('token embedding on %s', (adapter) => {
     }
   });
 
-  it('backward adds the scatter of dA into a non-zero gradient at an offset (dA at an odd offset, and at a multiple of 4: the vec4 twin where the width is one too)', async () => {
+  it('backward adds the scatter of dA into a non-zero gradient at an offset: in one pass (GPUs), and grouped by token (CPU adapters) with dA at an odd offset and at a multiple of 4 (the vec4 twin where the width is one too)', async () => {
     const { device } = await contextFor(adapter);
     const kernels = await kernelsFor(adapter);
-    for (const [[rows, hidden, vocabulary], dAOffset] of EMBEDDING_SHAPES.flatMap((shape) => [[shape, 3], [shape, 4]] as const)) {
-      const shape = `${rows} rows, H ${hidden}, V ${vocabulary}, dA at ${dAOffset}`;
+    const cases = EMBEDDING_SHAPES.flatMap((shape) => [[shape, 3, true], [shape, 4, true], [shape, 3, false]] as const);
+    for (const [[rows, hidden, vocabulary], dAOffset, byToken] of cases) {
+      const shape = `${rows} rows, H ${hidden}, V ${vocabulary}, dA at ${dAOffset}, ${byToken ? 'grouped by token' : 'one pass'}`;
       const seed = rows * 2003 + hidden * 37 + vocabulary;
       const tokens = evenTokens(rows, vocabulary, seed);
       const used = new Set(tokens);
@@ -221,7 +222,7 @@ describe.each(TEST_ADAPTERS)('token embedding on %s', (adapter) => {
       const dA = createStorageBufferWith(device, 'dA', dPreactivationWords);
       const gradients = createStorageBufferWith(device, 'gradients', gradientWords);
       // The grouping scratch starts as garbage: every word the kernels read is written first.
-      const grouped = createStorageBufferWith(device, 'grouped', new Uint32Array(groupedTokenRowsWords(rows, vocabulary)).fill(0xdeadbeef));
+      const grouped = byToken ? createStorageBufferWith(device, 'grouped', new Uint32Array(groupedTokenRowsWords(rows, vocabulary)).fill(0xdeadbeef)) : undefined;
       const plan = new DispatchPlan(device, `embedding backward ${shape}`);
       kernels.embeddingBackward(
         plan,
@@ -233,13 +234,15 @@ describe.each(TEST_ADAPTERS)('token embedding on %s', (adapter) => {
       embeddingBackward(dPreactivations, tokens, rows, vocabulary, hidden, { dWeight: want });
       const got = await readAll(device, gradients, gradientWords.length);
       expectClose(`embedding backward ${shape}`, got.subarray(6, 6 + hidden * vocabulary), want, EMBEDDING_BACKWARD_TOLERANCE);
-      // The rows grouped by token, each group in row order, and the groups' starts.
-      const groupedWords = new Uint32Array(await readWords(device, grouped, 0, rows + vocabulary + 1));
-      const byToken = Array.from({ length: rows }, (_, tb) => tb).sort((x, y) => tokens[x] - tokens[y] || x - y);
-      expect(Array.from(groupedWords.subarray(0, rows)), `${shape}: rows grouped by token`).toEqual(byToken);
-      const starts = Array.from({ length: vocabulary + 1 }, (_, v) => tokens.filter((token) => token < v).length);
-      expect(Array.from(groupedWords.subarray(rows)), `${shape}: group starts`).toEqual(starts);
-      // Bit for bit the float32 sums in row order (what a walk over all rows adding into dW_ih gives).
+      if (grouped) {
+        // The rows grouped by token, each group in row order, and the groups' starts.
+        const groupedWords = new Uint32Array(await readWords(device, grouped, 0, rows + vocabulary + 1));
+        const order = Array.from({ length: rows }, (_, tb) => tb).sort((x, y) => tokens[x] - tokens[y] || x - y);
+        expect(Array.from(groupedWords.subarray(0, rows)), `${shape}: rows grouped by token`).toEqual(order);
+        const starts = Array.from({ length: vocabulary + 1 }, (_, v) => tokens.filter((token) => token < v).length);
+        expect(Array.from(groupedWords.subarray(rows)), `${shape}: group starts`).toEqual(starts);
+      }
+      // Bit for bit the float32 sums in row order (the one-pass walk's; the grouped walk makes the same additions).
       const rowOrder = Float32Array.from(initialGradient);
       for (let tb = 0; tb < rows; tb++) {
         for (let j = 0; j < hidden; j++) rowOrder[j * vocabulary + tokens[tb]] += dPreactivations[tb * hidden + j];
@@ -252,8 +255,17 @@ describe.each(TEST_ADAPTERS)('token embedding on %s', (adapter) => {
         for (let j = 0; j < hidden; j++) expect(got[6 + j * vocabulary + v]).toBe(initialGradient[j * vocabulary + v]);
       }
       plan.destroy();
-      for (const buffer of [tokenBuffer, grouped, dA, gradients]) buffer.destroy();
+      for (const buffer of [tokenBuffer, grouped, dA, gradients]) buffer?.destroy();
     }
+    // A grouping scratch too small for the batch is refused by name, before anything runs.
+    const small = createStorageBuffer(device, 'small scratch', groupedTokenRowsWords(8, 5) - 5); // 14 words, 64 bytes
+    const plan = new DispatchPlan(device, 'refused grouping');
+    const slice = { buffer: small, offset: 0 };
+    expect(() => kernels.embeddingBackward(plan, { tokens: small, grouped: small, dPreactivations: slice, gradients: small, weightOffset: 0, rows: 8, width: 4, vocabulary: 5 }, 'tiny scatter')).toThrow(
+      /tiny scatter: the token grouping needs 76 bytes of scratch, got a buffer of 64/,
+    );
+    plan.destroy();
+    small.destroy();
   });
 });
 

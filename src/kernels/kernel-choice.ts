@@ -47,7 +47,7 @@ export function tokenInput(config: { inputKind: 'tokens' | 'dense'; embeddingSiz
 /** The kernels of each kind of input (tokenInput), forward then backward. */
 export const TOKEN_INPUT_KERNELS = {
   lookup: ['embeddingRowsForward', 'embeddingRowsBackward'],
-  'one-hot': ['embeddingForward', 'groupTokenRows', 'embeddingBackward'],
+  'one-hot': ['embeddingForward', 'embeddingBackward'],
   dense: [],
 } as const;
 
@@ -91,7 +91,14 @@ export function embeddingForwardKey(widthAndOffsets: readonly number[]): 'embedd
   return multiplesOf4(widthAndOffsets) ? 'embeddingForwardVec4' : 'embeddingForward';
 }
 
-/** The embedding backward kernel for a width (rows of W_ih) and dA offset: vec4 where both are multiples of 4. */
-export function embeddingBackwardKey(widthAndOffset: readonly number[]): 'embeddingBackward' | 'embeddingBackwardVec4' {
-  return multiplesOf4(widthAndOffset) ? 'embeddingBackwardVec4' : 'embeddingBackward';
+/**
+ * The one-hot input projection's weight-gradient kernels: on a GPU one pass over all rows
+ * (embeddingBackward); on a CPU adapter the rows grouped by token, then the walk over each token's
+ * rows, four hidden units per invocation where the width and dA's offset are multiples of 4
+ * (embedding_backward.wgsl, embedding_backward_vec4.wgsl). A model's dA starts at a multiple of its
+ * width, so there the width alone decides (kernelsNeededBy passes only that).
+ */
+export function embeddingGradientKeys(cpuAdapter: boolean, widthAndOffset: readonly number[]): string[] {
+  if (!cpuAdapter) return ['embeddingBackward'];
+  return ['groupTokenRows', multiplesOf4(widthAndOffset) ? 'embeddingBackwardGroupedVec4' : 'embeddingBackwardGrouped'];
 }

@@ -45,7 +45,7 @@ export function kernelDefinitions(reductionSize: number): Map<string, [KernelNam
   for (const name of [
     'lstmCellForward', 'lstmCellBackward', 'gruCellForward', 'gruCellBackward',
     'lstmCellForwardVec4', 'lstmCellBackwardVec4', 'gruCellForwardVec4', 'gruCellBackwardVec4', 'sumSquaresPartial', 'finishNorm', 'scaleGradients',
-    'dropoutForward', 'dropoutBackward', 'tanhForward', 'tanhBackward', 'embeddingForward', 'embeddingForwardVec4', 'groupTokenRows', 'embeddingBackward', 'embeddingBackwardVec4', 'embeddingRowsForward',
+    'dropoutForward', 'dropoutBackward', 'tanhForward', 'tanhBackward', 'embeddingForward', 'embeddingForwardVec4', 'embeddingBackward', 'groupTokenRows', 'embeddingBackwardGrouped', 'embeddingBackwardGroupedVec4', 'embeddingRowsForward',
     'embeddingRowsBackward', 'softmaxCrossEntropy', 'softmaxCrossEntropyPerRow', 'meanSquaredError', 'columnSums', 'meanLoss',
     'sgdUpdate', 'adamUpdate', 'rmspropUpdate', 'reverseRows', 'joinDirections', 'splitDirections',
   ] as const) {

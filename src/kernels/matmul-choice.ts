@@ -40,8 +40,8 @@ export interface MatmulArgs {
   textures?: boolean;
   /**
    * Compute the product as its transpose, Cᵀ = opB(B)ᵀ·opA(A)ᵀ, writing C through a transposed store
-   * (the same sums in the same order, so the same bits): default where transposedOutput says it leaves
-   * fewer idle columns; true or false forces the choice where the product allows it (tests, benchmarks).
+   * (the same sums in the same order, so the same bits): by default where transposedOutput chooses it;
+   * true or false forces the choice where the product allows it (tests, benchmarks).
    */
   transposeC?: boolean;
 }
@@ -78,8 +78,8 @@ export function matmulGrid(variant: MatmulVariant, m: number, n: number): [numbe
  * GFLOP per CPU-second with the cores interleaved): the register-tile core beats both workgroup-memory
  * cores on every product of the bench's configs, 1.7–3.3x on llvmpipe and 1.8–2.6x on SwiftShader, most
  * with the first tile of its adapter's preference (registerTilePreference). Products too small for 4
- * workgroups of that tile (the per-step products at batch 32) take the next tile that gives 4, so that every core of a CPU
- * adapter gets work; K does not change the choice, except for the weight gradients over all T·B rows
+ * workgroups of that tile (the per-step products at batch 32) take the next tile that gives 4, so that
+ * every core of a CPU adapter gets work; K does not change the choice, except for the weight gradients over all T·B rows
  * (Aᵀ·B with K ≥ LONG_K), which see matmulKChunk.
  * Products whose operands cannot be read as vec4s (`vec4` false: sizes or T·B not multiples of 4; the
  * head's can, whatever V is, see headRows in parameter-layout.ts) take WORD_TILE whatever their shape on
@@ -231,10 +231,11 @@ export function matmulKey(variant: MatmulVariant, transposeA: boolean, transpose
 /**
  * Whether KernelSet.matmul runs C [m, n] = opA(A)·opB(B) as its transpose Cᵀ = opB(B)ᵀ·opA(A)ᵀ, an
  * [n, m] product with the operands' roles swapped, storing it into C transposed: on llvmpipe, for
- * vec4 products (m and n multiples of 4) whose tiles would leave at most 3/4 as many idle rows and
- * columns that way. A register tile is 128 columns wide and 8 or 16 rows high, so a narrow product
- * (the head's forward h·W_yᵀ, n = V′ = 68 at V = 65, or a weight gradient of a small hidden size) runs
- * with its n as the tile's rows: the head's forward on 72 of 128 where it used 68 (bench/README.md).
+ * vec4 products (m and n multiples of 4) whose tiles cover at most 3/4 as many elements that way
+ * (computed ones included). A register tile is 128 columns wide and 8 or 16 rows high, so a narrow
+ * product (the head's forward h·W_yᵀ, n = V′ = 68 at V = 65, or a weight gradient of a small hidden
+ * size) runs with its n across the tiles' rows: the head's forward computes 72 rows per 68 where it
+ * computed 128 columns per 68 (from 34–36% of the ALU ceiling to 36–43%, bench/README.md).
  * Only A·Bᵀ and Aᵀ·B, whose transposes are again A·Bᵀ and Aᵀ·B (the pipelines a model compiles); and
  * not on SwiftShader, where every pipeline more costs seconds of compilation.
  */

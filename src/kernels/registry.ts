@@ -286,23 +286,30 @@ export const KERNELS = {
     bindings: { tokens: read(0), parameters: read(1), projections: readWrite(2), u: uniform(3) },
     uniforms: L.embedding,
   },
-  /** The rows of a token batch grouped by token (a stable counting sort), for embeddingBackward. */
+  /** One invocation per hidden unit over all rows (GPUs; CPU adapters take the grouped walk below). */
+  embeddingBackward: {
+    sources: [embeddingUniformsSource, embeddingSource],
+    entryPoint: 'embeddingBackward',
+    bindings: { tokens: read(0), dPreactivations: read(1, 'source'), gradients: readWrite(2, 'destination'), u: uniform(3) },
+    uniforms: L.embedding,
+  },
+  /** The rows of a token batch grouped by token (a stable counting sort), for embeddingBackwardGrouped. */
   groupTokenRows: {
     sources: [embeddingUniformsSource, embeddingBackwardSource],
     entryPoint: 'groupTokenRows',
     bindings: { tokens: read(0), grouped: readWrite(1), u: uniform(4) },
     uniforms: L.embedding,
   },
-  embeddingBackward: {
+  embeddingBackwardGrouped: {
     sources: [embeddingUniformsSource, embeddingBackwardSource],
-    entryPoint: 'embeddingBackward',
+    entryPoint: 'embeddingBackwardGrouped',
     bindings: { grouped: readWrite(1), dPreactivations: read(2), gradients: readWrite(3), u: uniform(4) },
     uniforms: L.embedding,
   },
-  /** embeddingBackward, four hidden units per invocation (dA as vec4s). */
-  embeddingBackwardVec4: {
+  /** embeddingBackwardGrouped, four hidden units per invocation (dA as vec4s). */
+  embeddingBackwardGroupedVec4: {
     sources: [embeddingUniformsSource, embeddingBackwardVec4Source],
-    entryPoint: 'embeddingBackwardVec4',
+    entryPoint: 'embeddingBackwardGroupedVec4',
     bindings: { grouped: readWrite(1), dPreactivations: read(2), gradients: readWrite(3), u: uniform(4) },
     uniforms: L.embedding,
   },

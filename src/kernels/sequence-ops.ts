@@ -1,6 +1,6 @@
 /** Elementwise and row ops over whole sequences: embeddings, dropout, tanh, and the bidirectional reversal, join and split. Installed on KernelSet's prototype (kernel-set.ts). */
 import type { BufferSlice, DispatchHandle, DispatchPlan } from './dispatch-plan.ts';
-import { embeddingBackwardKey, embeddingForwardKey } from './kernel-choice.ts';
+import { embeddingForwardKey, embeddingGradientKeys } from './kernel-choice.ts';
 import { ELEMENTWISE_WORKGROUP } from './kernel-definitions.ts';
 import type { KernelSet } from './kernel-set.ts';
 import { directionUniforms, dropoutUniforms, embeddingUniforms, NONE } from './kernel-uniforms.ts';
@@ -60,27 +60,27 @@ export const sequenceOps = {
   },
 
   /**
-   * dW[j, v] += Σ_{r : token[r] = v} dA[r, j], in two dispatches (embedding_backward.wgsl): the rows
-   * grouped by token into `grouped` (groupedTokenRowsWords(rows, vocabulary) words of scratch), then
-   * each column's sums over its token's rows.
+   * dW[j, v] += Σ_{r : token[r] = v} dA[r, j]: in one pass over all rows (embedding.wgsl), or, given
+   * `grouped` (groupedTokenRowsWords(rows, vocabulary) words of scratch; CPU adapters, see
+   * embeddingGradientKeys), the rows grouped by token and then each column's walk over its token's rows
+   * (embedding_backward.wgsl): the same sums either way.
    */
   embeddingBackward(
     this: KernelSet,
     plan: DispatchPlan,
-    args: { tokens: GPUBuffer; grouped: GPUBuffer; dPreactivations: BufferSlice; gradients: GPUBuffer; weightOffset: number; rows: number; width: number; vocabulary: number },
+    args: { tokens: GPUBuffer; grouped?: GPUBuffer; dPreactivations: BufferSlice; gradients: GPUBuffer; weightOffset: number; rows: number; width: number; vocabulary: number },
     label: string,
   ): DispatchHandle {
     const uniforms = embeddingUniforms(args.rows, args.width, args.vocabulary, args.weightOffset, 0, 0, args.dPreactivations.offset);
-    plan.add(this.kernel('groupTokenRows'), { tokens: args.tokens, grouped: args.grouped }, uniforms, [1], `${label}: rows grouped by token`);
-    // Four hidden units per invocation where dA can be read as vec4s (embedding_backward_vec4.wgsl).
-    const key = embeddingBackwardKey([args.width, args.dPreactivations.offset]);
-    return plan.add(
-      this.kernel(key),
-      { grouped: args.grouped, dPreactivations: args.dPreactivations.buffer, gradients: args.gradients },
-      uniforms,
-      [Math.ceil(args.width / (key === 'embeddingBackwardVec4' ? 4 : 1) / ELEMENTWISE_WORKGROUP)],
-      label,
-    );
+    const buffers = { dPreactivations: args.dPreactivations.buffer, gradients: args.gradients };
+    const { grouped } = args;
+    if (!grouped) return plan.add(this.kernel('embeddingBackward'), { tokens: args.tokens, ...buffers }, uniforms, [Math.ceil(args.width / ELEMENTWISE_WORKGROUP)], label);
+    const words = groupedTokenRowsWords(args.rows, args.vocabulary);
+    if (grouped.size < 4 * words) throw new Error(`${label}: the token grouping needs ${4 * words} bytes of scratch, got a buffer of ${grouped.size}`);
+    const [groupKey, walkKey] = embeddingGradientKeys(true, [args.width, args.dPreactivations.offset]);
+    plan.add(this.kernel(groupKey), { tokens: args.tokens, grouped }, uniforms, [1], `${label}: rows grouped by token`);
+    const quads = walkKey === 'embeddingBackwardGroupedVec4';
+    return plan.add(this.kernel(walkKey), { grouped, ...buffers }, uniforms, [Math.ceil(args.width / (quads ? 4 : 1) / ELEMENTWISE_WORKGROUP)], label);
   },
 
   /** out[r, d] = E[token[r], d]: a learned embedding E [V, D] looked up for every position. */

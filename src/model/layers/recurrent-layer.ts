@@ -144,7 +144,8 @@ export abstract class RecurrentLayer {
     const rows = T * B;
     const width = config.gates * config.hiddenSize;
     if (input.kind === 'tokens') {
-      const grouped = this.buffer(`layer ${layer} token rows grouped by token`, groupedTokenRowsWords(rows, input.vocabulary));
+      // CPU adapters walk each token's rows (embeddingGradientKeys), grouped in a scratch buffer.
+      const grouped = kernels.cpuAdapter ? this.buffer(`layer ${layer} token rows grouped by token`, groupedTokenRowsWords(rows, input.vocabulary)) : undefined;
       kernels.embeddingBackward(
         plan,
         { tokens: input.tokens, grouped, dPreactivations, gradients, weightOffset: this.at('weight_ih'), rows, width, vocabulary: input.vocabulary },
