@@ -56,37 +56,19 @@ fn loadBlockOfB(k: u32, col: u32) -> mat4x4<f32> {
   return mat4x4<f32>(operandB(base), operandB(base + step), operandB(base + 2u * step), operandB(base + 3u * step));
 }
 
-// TRANSPOSE_C: C is stored transposed, [n, m] (the product computed as the transpose of a
-// narrow one, see matmul-choice.ts transposedOutput): C[row, col] is word col·m + row of it,
-// and the biases run along m.
-override TRANSPOSE_C: bool = false;
-
 // C[row, col .. col + 3] (=|+=) products + bias0[col ..] + bias1[col ..] (n is a multiple of 4,
-// so the four columns are all inside the matrix or all outside); with TRANSPOSE_C,
-// storeTransposedRow.
+// so the four columns are all inside the matrix or all outside). With TRANSPOSE_C
+// (matmul_register_tile.wgsl) C is stored [n, m]: the core passes its rows as `col` and
+// its columns as `row`, and the guards and the row length swap m and n (m a multiple of 4).
 fn storeOutputRow(row: u32, col: u32, products: vec4<f32>) {
-  if (row >= u.m || col >= u.n) { return; }
-  if (TRANSPOSE_C) {
-    storeTransposedRow(row, col, products);
-    return;
-  }
+  let rows = select(u.m, u.n, TRANSPOSE_C);
+  let cols = select(u.n, u.m, TRANSPOSE_C);
+  if (row >= rows || col >= cols) { return; }
   var value = products;
   if (u.biasOffset0 != NO_BIAS) { value += bias[(u.biasOffset0 + col) / 4u]; }
   if (u.biasOffset1 != NO_BIAS) { value += bias[(u.biasOffset1 + col) / 4u]; }
-  let index = (u.offsetC + row * u.n + col) / 4u;
+  let index = (u.offsetC + row * cols + col) / 4u;
   if (u.accumulate != 0u) { value += c[index]; }
   c[index] = value;
 }
 
-// Cᵀ[col + j, row] (=|+=) products[j] + bias0[row] + bias1[row], word by word (four columns
-// of a row of C lie m words apart), in storeOutputRow's order of additions.
-fn storeTransposedRow(row: u32, col: u32, products: vec4<f32>) {
-  for (var j = 0u; j < 4u; j++) {
-    var value = products[j];
-    if (u.biasOffset0 != NO_BIAS) { let w = u.biasOffset0 + row; value += bias[w / 4u][w % 4u]; }
-    if (u.biasOffset1 != NO_BIAS) { let w = u.biasOffset1 + row; value += bias[w / 4u][w % 4u]; }
-    let index = u.offsetC + (col + j) * u.m + row;
-    if (u.accumulate != 0u) { value += c[index / 4u][index % 4u]; }
-    c[index / 4u][index % 4u] = value;
-  }
-}

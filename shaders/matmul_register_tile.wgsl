@@ -53,7 +53,22 @@ fn addBlockProduct(acc: mat4x4<f32>, a: mat4x4<f32>, b: mat4x4<f32>) -> mat4x4<f
   return addOuterProduct(addOuterProduct(addOuterProduct(first, a[1], b[1]), a[2], b[2]), a[3], b[3]);
 }
 
+// TRANSPOSE_C: the includer's C is stored transposed, [n, m] (a product computed as the
+// transpose of a narrow one, matmul-choice.ts transposedOutput): column j of a block is
+// four consecutive words of C's row col + j, stored with storeOutputRow(col + j, row, …),
+// whose guards and row length then take m and n the other way round (only the vec4
+// includer, matmul_register_loads_vec4.wgsl, sets it).
+override TRANSPOSE_C: bool = false;
+
 fn storeRegisterBlock(row: u32, col: u32, block: mat4x4<f32>) {
+  if (TRANSPOSE_C) {
+    let columns = transpose(block);
+    storeOutputRow(col, row, columns[0]);
+    storeOutputRow(col + 1u, row, columns[1]);
+    storeOutputRow(col + 2u, row, columns[2]);
+    storeOutputRow(col + 3u, row, columns[3]);
+    return;
+  }
   storeOutputRow(row, col, block[0]);
   storeOutputRow(row + 1u, col, block[1]);
   storeOutputRow(row + 2u, col, block[2]);
