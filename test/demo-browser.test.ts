@@ -421,26 +421,31 @@ test('the copy-memory task reports recall accuracy; after a GPU device loss it r
   await page.fill('#batch', '8');
   await recordShownLosses(page);
   expect(await page.isDisabled('#simulate-loss')).toBe(true);
-  await page.click('#train');
-  // Validation (every 25 steps) reports the recall accuracy; a checkpoint is taken every 50 steps;
-  // then a few more steps, so that some shown losses come after the checkpoint.
-  await page.waitForFunction(
-    () => {
-      if (!document.querySelector('#error')!.hasAttribute('hidden')) return true;
+  await page.click('#advanced summary');
+  // The GPU device is lost while training (the worker destroys its device, as a driver reset would).
+  // Validation (every 25 steps) reports the recall accuracy; a checkpoint is taken every 50 steps. The page
+  // itself presses Simulate loss at the first shown step 10 past a checkpoint, so that some shown losses
+  // come after the checkpoint however fast the steps run (the worker takes the press within a few steps).
+  await page.evaluate(() => {
+    const step = document.querySelector('#step')!;
+    const observer = new MutationObserver(() => {
+      if (document.body.dataset.state !== 'training') return;
       const checkpoint = Number((document.querySelector('#checkpoint') as HTMLElement).dataset.step ?? 0);
-      const step = Number(document.querySelector('#step')!.textContent);
-      return document.querySelector('#recall')!.textContent !== '–' && checkpoint >= 50 && step >= checkpoint + 10;
-    },
+      const shown = Number(step.textContent);
+      if (document.querySelector('#recall')!.textContent === '–' || checkpoint < 50 || shown < checkpoint + 10) return;
+      observer.disconnect();
+      (document.querySelector('#simulate-loss') as HTMLButtonElement).click();
+    });
+    observer.observe(step, { childList: true, characterData: true, subtree: true });
+  });
+  await page.click('#train');
+  await page.waitForFunction(
+    () => !document.querySelector('#error')!.hasAttribute('hidden') || !document.querySelector('#device-lost')!.hasAttribute('hidden'),
     undefined,
     { timeout: COMPILE_AND_TRAIN_TIMEOUT_MS },
   );
   if (await page.isVisible('#error')) throw new Error(`Training failed: ${await page.textContent('#error')}\n${problems.join('\n')}`);
   expect(await page.textContent('#recall')).toMatch(/^\d+(\.\d)?%$/);
-
-  // The GPU device is lost while training (the worker destroys its device, as a driver reset would).
-  await page.click('#advanced summary');
-  await page.click('#simulate-loss');
-  await page.waitForFunction(() => !document.querySelector('#device-lost')!.hasAttribute('hidden'), undefined, { timeout: 10_000 });
   const headline = (await page.textContent('#device-lost-headline'))!;
   const action = (await page.textContent('#device-lost-action'))!;
   const lostStep = Number(/^The GPU device was lost at step (\d+)\.$/.exec(headline)?.[1]);
