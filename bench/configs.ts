@@ -44,6 +44,8 @@ export interface MatmulShape {
   k: number;
   transposeA?: boolean;
   transposeB?: boolean;
+  /** B is read by every time step's product (the recurrent weights): MatmulArgs.sharedB, packed once. */
+  sharedB?: boolean;
 }
 
 export interface StepProduct {
@@ -63,7 +65,7 @@ export function matmulFlops(shape: MatmulShape): number {
 }
 
 export function shapeKey(shape: MatmulShape): string {
-  return `${shape.m}x${shape.k}x${shape.n}${shape.transposeA ? ' Aᵀ' : ''}${shape.transposeB ? ' Bᵀ' : ''}`;
+  return `${shape.m}x${shape.k}x${shape.n}${shape.transposeA ? ' Aᵀ' : ''}${shape.transposeB ? ' Bᵀ' : ''}${shape.sharedB ? ' shared B' : ''}`;
 }
 
 /**
@@ -78,8 +80,8 @@ export function stepProducts(config: BenchConfig): StepProduct[] {
   const TB = T * B;
   const product = (role: string, kind: StepProduct['kind'], count: number, shape: MatmulShape, needed = shape): StepProduct => ({ role, kind, count, shape, flops: matmulFlops(needed) });
   return [
-    product('recurrent forward h·W_hhᵀ', 'recurrent', T, { m: B, n: GH, k: H, transposeB: true }),
-    product('recurrent backward dA·W_hh', 'recurrent', T, { m: B, n: H, k: GH }),
+    product('recurrent forward h·W_hhᵀ', 'recurrent', T, { m: B, n: GH, k: H, transposeB: true, sharedB: true }),
+    product('recurrent backward dA·W_hh', 'recurrent', T, { m: B, n: H, k: GH, sharedB: true }),
     product('head forward h·W_yᵀ', 'batched', 1, { m: TB, n: rows, k: H, transposeB: true }, { m: TB, n: V, k: H }),
     product('head weight gradient dYᵀ·h', 'batched', 1, { m: rows, n: H, k: TB, transposeA: true }, { m: V, n: H, k: TB }),
     product('head state gradient dY·W_y', 'batched', 1, { m: TB, n: H, k: rows }, { m: TB, n: H, k: V }),

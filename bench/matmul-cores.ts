@@ -8,7 +8,8 @@
  * with /CHUNK for Aᵀ·B in K chunks of CHUNK rows (e.g. register16x16/256), :words for the
  * register-tile core's word loads instead of vec4s where the shape allows them, and :buffers or
  * :textures for vec4 loads from the storage buffers or from operand textures whatever the adapter
- * prefers (llvmpipe reads textures; the operands are copied into them once per timed plan).
+ * prefers (llvmpipe reads textures; the operands are copied into them once per timed plan), or
+ * :panels for textures with B packed in column panels (MatmulArgs.sharedB; packed once per timed plan).
  * Per adapter and shape: rounds of every variant in turn, each timing `repeats`
  * products recorded into one pass (repeats chosen for ~0.3 s); the best round as GFLOP
  * per CPU-second of this process (CPU adapters: robust to other load on the machine;
@@ -53,14 +54,15 @@ const SHAPES: (MatmulShape & { role: string })[] = [
 
 async function timeProducts(kernels: KernelSet, shape: MatmulShape, name: string, repeats: number, buffers: GPUBuffer[]): Promise<number> {
   // name: VARIANT[/CHUNK][:words|:buffers|:textures] (":words": the register-tile core's word loads, not vec4s;
-  // ":buffers" / ":textures": vec4s from the storage buffers / from operand textures, whatever the adapter prefers).
+  // ":buffers" / ":textures": vec4s from the storage buffers / from operand textures, whatever the adapter prefers;
+  // ":panels": textures, B packed in column panels).
   const [core, loads] = name.split(':');
   const [variant, chunk] = core.split('/') as [MatmulVariant, string | undefined];
   const kChunk = chunk ? Number(chunk) : undefined;
   const plan = new DispatchPlan(kernels.device, `cores ${shapeKey(shape)} ${variant} x${repeats}`);
   try {
     for (let i = 0; i < repeats; i++) {
-      kernels.matmul(plan, { a: { buffer: buffers[0], offset: 0 }, b: { buffer: buffers[1], offset: 0 }, c: { buffer: buffers[2], offset: 0 }, m: shape.m, n: shape.n, k: shape.k, transposeA: shape.transposeA, transposeB: shape.transposeB, variant, kChunk, vec4: loads !== 'words', textures: loads === 'buffers' ? false : loads === 'textures' ? true : undefined }, 'cores');
+      kernels.matmul(plan, { a: { buffer: buffers[0], offset: 0 }, b: { buffer: buffers[1], offset: 0 }, c: { buffer: buffers[2], offset: 0 }, m: shape.m, n: shape.n, k: shape.k, transposeA: shape.transposeA, transposeB: shape.transposeB, variant, kChunk, vec4: loads !== 'words', textures: loads === 'buffers' ? false : loads === 'textures' || loads === 'panels' ? true : undefined, sharedB: loads === 'panels' }, 'cores');
     }
     plan.build();
     await kernels.device.queue.onSubmittedWorkDone();
@@ -79,7 +81,7 @@ for (const variant of variants) if (!MATMUL_VARIANTS.includes(variant.split(/[/:
 for (const adapter of adapters) {
   const context = await createGpuContext({ adapter });
   const kernels = await KernelSet.load(context.device);
-  await kernels.ensure(ALL_KERNELS.filter((key) => kernels.llvmpipe || variants.some((variant) => variant.endsWith(':textures')) || !key.endsWith(' textures')));
+  await kernels.ensure(ALL_KERNELS.filter((key) => kernels.llvmpipe || variants.some((variant) => /:(textures|panels)$/.test(variant)) || !key.endsWith(' textures')));
   console.log(`\n${context.description}`);
   console.log(`${'shape'.padEnd(28)} ${'role'.padEnd(33)} ${variants.map((v) => v.padStart(14)).join('')}   (GFLOP per CPU-second, workgroups; best of ${rounds} rounds, variants interleaved)`);
   for (const [index, shape] of SHAPES.entries()) {

@@ -3,7 +3,10 @@
  * the same product recorded `repeats` times into one pass, one submit, with the
  * repeat count calibrated so a run lasts a third of the target time; the best of
  * three such runs. Where the products read operand textures (llvmpipe), each repeat
- * packs both operands again (a new plan segment each), as one product alone would.
+ * packs both operands again (a new plan segment each), as one product alone would;
+ * but a shared B (the recurrent products, MatmulShape.sharedB) is packed once for all
+ * repeats, as a step packs W_hh once for its T products (A's copy, a few microseconds
+ * per product in a step, is then reused too).
  */
 import { createStorageBuffer } from '../src/device/buffers.ts';
 import { DispatchPlan } from '../src/kernels/dispatch-plan.ts';
@@ -39,8 +42,8 @@ export async function measureMatmul(kernels: KernelSet, shape: MatmulShape, targ
     const plan = new DispatchPlan(device, `bench matmul ${m}x${k}x${n} x${repeats}`);
     plans.push(plan);
     for (let i = 0; i < repeats; i++) {
-      plan.startSegment();
-      kernels.matmul(plan, { a: { buffer: a, offset: 0 }, b: { buffer: b, offset: 0 }, c: { buffer: c, offset: 0 }, m, n, k, transposeA: shape.transposeA, transposeB: shape.transposeB }, 'bench matmul');
+      if (!shape.sharedB) plan.startSegment();
+      kernels.matmul(plan, { a: { buffer: a, offset: 0 }, b: { buffer: b, offset: 0 }, c: { buffer: c, offset: 0 }, m, n, k, transposeA: shape.transposeA, transposeB: shape.transposeB, sharedB: shape.sharedB }, 'bench matmul');
     }
     plan.build();
     await device.queue.onSubmittedWorkDone();

@@ -135,7 +135,7 @@ async function main(): Promise<void> {
       fractionOfAlu: result.gflops / ceilings.aluGflops,
       gflopsPerCpuSecond: result.gflopsPerCpuSecond,
       fractionOfAluPerCpuSecond: result.gflopsPerCpuSecond / ceilings.aluGflopsPerCpuSecond,
-      core: `${schedule.variant}${schedule.textures ? ' textures' : schedule.vec4 ? ' vec4' : ''}`,
+      core: `${schedule.variant}${schedule.textures ? (shape.sharedB && !shape.transposeA && !schedule.transposeC ? ' panels' : ' textures') : schedule.vec4 ? ' vec4' : ''}`,
       dispatches: schedule.dispatches,
       workgroups: schedule.workgroups,
     });

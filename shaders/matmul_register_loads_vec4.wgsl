@@ -8,8 +8,9 @@
 // (m), B stored [k, n] (n) or [n, k] (k). Rows and columns past the matrix are
 // clamped to its last ones (the products are discarded by storeOutputRow).
 // The includer defines where the operands come from (vec4 index i of the
-// buffer, or of the packed copy starting at the operand):
+// buffer, or of the packed copy starting at the operand) and how B is laid out:
 //   fn operandA(i: u32) -> vec4<f32>, fn operandB(i: u32) -> vec4<f32>
+//   const PACKED_B: bool // B in column panels (operand_panels.wgsl), not stored [k, n] or [n, k]
 // matmul_vec4_buffers.wgsl reads storage buffers, matmul_texture_operands.wgsl
 // textures.
 
@@ -38,6 +39,15 @@ fn loadBlockOfA(row: u32, k: u32) -> mat4x4<f32> {
 
 // Column j: opB[k + j, col .. col + 3].
 fn loadBlockOfB(k: u32, col: u32) -> mat4x4<f32> {
+  if (PACKED_B) {
+    // opB in column panels as wide as the workgroup's tile (operand_panels.wgsl, P = 32·COLUMN_BLOCKS):
+    // step k + j of columns col .. col + 3 is texel (col / P)·K·(P/4) + (k + j)·(P/4) + (col mod P)/4.
+    // The last panel is padded with zeros, so no clamp.
+    let panelWidth = 32u * COLUMN_BLOCKS;
+    let quads = 8u * COLUMN_BLOCKS;
+    let base = (col / panelWidth) * u.k * quads + k * quads + (col % panelWidth) / 4u;
+    return mat4x4<f32>(operandB(base), operandB(base + quads), operandB(base + 2u * quads), operandB(base + 3u * quads));
+  }
   if (TRANSPOSE_B) {
     // B stored [n, k]: steps k .. k + 3 of column col + i are one vec4; the block is their transpose.
     let last = u.n - 1u;

@@ -1,6 +1,8 @@
 // The operands of matmul_register_loads_vec4.wgsl as operand textures
 // (operand_texture.wgsl), each copied from the operand's first element, so the
-// offsets of A and B are relative to it. On llvmpipe a texture load is a gather
+// offsets of A and B are relative to it; or with PACKED_B, B packed into column
+// panels of the tile's width (operand_panels.wgsl) whichever way it is stored,
+// so that each workgroup's loads of B run along memory. On llvmpipe a texture load is a gather
 // of the SIMD vector's lanes, where a storage-buffer load is a loop over them
 // with a branch per lane and component; read-only storage textures (image
 // loads) ran the register-tile core 8–10% faster than sampled textures
@@ -11,3 +13,5 @@
 
 fn operandA(i: u32) -> vec4<f32> { return textureLoad(a, operandTexel(i)); }
 fn operandB(i: u32) -> vec4<f32> { return textureLoad(b, operandTexel(i)); }
+
+override PACKED_B: bool = false;

@@ -5,3 +5,6 @@
 
 fn operandA(i: u32) -> vec4<f32> { return a[i]; }
 fn operandB(i: u32) -> vec4<f32> { return b[i]; }
+
+// B as stored, [k, n] or [n, k] (TRANSPOSE_B).
+const PACKED_B: bool = false;

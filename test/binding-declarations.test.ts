@@ -12,7 +12,7 @@ import { KERNELS, type KernelName } from '../src/kernels/registry.ts';
 
 const ACCESS: Record<string, BindingAccess> = { 'storage,read': 'read', 'storage,read_write': 'read-write', uniform: 'uniform' };
 /** Texture types of handle variables (`var name: type`) and their access. */
-const TEXTURE_ACCESS: Record<string, BindingAccess> = { 'texture_storage_2d<rgba32float,read>': 'texture' };
+const TEXTURE_ACCESS: Record<string, BindingAccess> = { 'texture_storage_2d<rgba32float,read>': 'texture', 'texture_storage_2d<rgba32float,write>': 'texture-write' };
 
 interface WgslFunction {
   body: string;

@@ -5,7 +5,7 @@
  * training and evaluation plans actually dispatch (on each test adapter).
  */
 import { describe, expect, it } from 'vitest';
-import { ALL_KERNELS, crossEntropyKernel, dropoutBetweenLayers, KernelSet, lossKernel, optimizerKernelKey, PER_ROW_SOFTMAX_MAX_CLASSES, rnnStepKey, tokenInput } from '../src/kernels/kernel-set.ts';
+import { ALL_KERNELS, crossEntropyKernel, dropoutBetweenLayers, KernelSet, lossKernel, optimizerKernelKey, PACK_PANELS_KEY, PER_ROW_SOFTMAX_MAX_CLASSES, rnnStepKey, tokenInput } from '../src/kernels/kernel-set.ts';
 import type { SequenceBatch } from '../src/model/batch.ts';
 import { type RnnModelConfig, resolveConfig } from '../src/model/config.ts';
 import { kernelsNeededBy } from '../src/model/kernels-needed.ts';
@@ -38,7 +38,11 @@ describe('kernelsNeededBy', () => {
     expect(keys(true).filter((key) => key.endsWith(' vec4'))).toHaveLength(9);
     // llvmpipe: the vec4 cores read operand textures, and every tile it chooses (not 16 x 16) has word loads.
     expect(keys(true, true).filter((key) => key.endsWith(' vec4'))).toEqual([]);
-    expect(keys(true, true).filter((key) => key.endsWith(' textures') && !key.includes(' Cᵀ'))).toHaveLength(6);
+    expect(keys(true, true).filter((key) => key.endsWith(' textures') && !key.includes(' Cᵀ') && !key.includes(' panels'))).toHaveLength(6);
+    // …the recurrent products read their shared B packed in column panels (MatmulArgs.sharedB), packed by packPanels.
+    expect(keys(true, true).filter((key) => key.includes(' panels')).sort()).toEqual(['matmul register8x16 N· panels textures', 'matmul register8x8 N· panels textures']);
+    expect(kernelsNeededBy(resolveConfig(CONFIGS[0]), true, true)).toContain(PACK_PANELS_KEY);
+    expect(kernelsNeededBy(resolveConfig(CONFIGS[0]), true, false).some((key) => key === PACK_PANELS_KEY || key.includes(' panels'))).toBe(false);
     // …and their A·Bᵀ and Aᵀ·B products may store C transposed (transposedOutput).
     expect(keys(true, true).filter((key) => key.endsWith(' Cᵀ textures')).sort()).toEqual([
       'matmul register8x16 NT Cᵀ textures', 'matmul register8x16 TN Cᵀ textures', 'matmul register8x8 NT Cᵀ textures', 'matmul register8x8 TN Cᵀ textures',
@@ -124,9 +128,10 @@ describe.each(TEST_ADAPTERS)('kernelsNeededBy against the dispatches on %s', (ad
       }
       const needed = kernelsNeededBy(resolved, kernels.cpuAdapter, kernels.llvmpipe);
       for (const key of dispatched) expect(needed, `${key} is dispatched`).toContain(key);
-      // All matmul cores a shape may pick are compiled; which ones run depends on the sizes.
-      const neededBesidesMatmul = needed.filter((key) => !key.startsWith('matmul '));
-      expect([...dispatched].filter((key) => !key.startsWith('matmul ')).sort()).toEqual([...neededBesidesMatmul].sort());
+      // All matmul cores a shape may pick are compiled (and the packing of B into panels); which ones run depends on the sizes.
+      const isMatmul = (key: string) => key.startsWith('matmul ') || key === PACK_PANELS_KEY;
+      const neededBesidesMatmul = needed.filter((key) => !isMatmul(key));
+      expect([...dispatched].filter((key) => !isMatmul(key)).sort()).toEqual([...neededBesidesMatmul].sort());
       expect(dispatched.has('dropoutForward')).toBe(dropoutBetweenLayers(resolved));
       const vec4Key = resolved.cell === 'rnn' ? rnnStepKey(false, resolved.nonlinearity === 'relu', true) : `${resolved.cell}CellForwardVec4`;
       expect(dispatched.has(vec4Key), vec4Key).toBe(resolved.hiddenSize % 4 === 0);

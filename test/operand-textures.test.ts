@@ -4,13 +4,14 @@
  * from a copy), on every transpose, tile-breaking shapes, offsets, biases, accumulation and K chunks;
  * a copied operand serves the plan's later products only while its buffer is unwritten and within
  * a segment; textures of out-of-date operands are taken again, so a recurrence over many steps
- * holds a few textures, not one per step.
+ * holds a few textures, not one per step. A shared B (MatmulArgs.sharedB) packed in column panels
+ * (operand_panels.wgsl) gives the copied B's results bit for bit, and is packed again after a write.
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createStorageBufferWith, readFloats } from '../src/device/buffers.ts';
 import { DispatchPlan } from '../src/kernels/dispatch-plan.ts';
-import { isLlvmpipe, type KernelSet, type MatmulArgs, matmulKey, operandsFitTextures, type RegisterTile } from '../src/kernels/kernel-set.ts';
+import { isLlvmpipe, type KernelSet, type MatmulArgs, matmulKey, operandsFitTextures, PACK_PANELS_KEY, panelsKey, type RegisterTile } from '../src/kernels/kernel-set.ts';
 import { PassRecorder } from '../src/kernels/pass-recorder.ts';
 import { OPERAND_TEXTURE_WIDTH, OPERAND_TEXTURE_WIDTH_LOG2 } from '../src/kernels/operand-texture-layout.ts';
 import { matmulReference } from '../src/reference/index.ts';
@@ -64,8 +65,8 @@ describe('operand texture layout', () => {
 describe.each(TEST_ADAPTERS)('operand textures on %s', (adapter) => {
   beforeAll(async () => {
     const kernels = await kernelsFor(adapter);
-    const keys = tilesFor(adapter).flatMap((tile) => TRANSPOSES.flatMap(([a, b]) => [matmulKey(tile, a, b, true), matmulKey(tile, a, b, true, true)]));
-    await kernels.ensure(keys);
+    const keys = tilesFor(adapter).flatMap((tile) => [...TRANSPOSES.flatMap(([a, b]) => [matmulKey(tile, a, b, true), matmulKey(tile, a, b, true, true)]), panelsKey(tile)]);
+    await kernels.ensure([...keys, PACK_PANELS_KEY, matmulKey('register8x8', false, false)]);
   }, 900_000);
 
   it(`are what the adapter's products read by default (${adapter === 'llvmpipe' ? 'yes' : 'no'} here)`, async () => {
@@ -153,6 +154,73 @@ describe.each(TEST_ADAPTERS)('operand textures on %s', (adapter) => {
     expectClose('new segment alone', (await readFloats(device, outputs, 0, 4 * m * n)).subarray(3 * m * n), after, tolerance);
     plan.destroy();
     for (const buffer of [operands, factors, weights, outputs]) buffer.destroy();
+  });
+
+  it('a shared B read from column panels gives bit for bit the copied B’s results: A·B and A·Bᵀ, every tile, panel-breaking shapes, offsets, biases, accumulation', async () => {
+    const { device } = await contextFor(adapter);
+    const kernels = await kernelsFor(adapter);
+    for (const variant of tilesFor(adapter)) {
+      for (const [transposeA, transposeB] of TRANSPOSES) {
+        for (const [m, n, k] of SHAPES) {
+          const seed = m * 7919 + n * 31 + k + (transposeB ? 5 : 0);
+          const a = createStorageBufferWith(device, 'A at 4', randomFloats(m * k + 4, seed));
+          const b = createStorageBufferWith(device, 'B at 8', randomFloats(k * n + 8, seed + 1));
+          const bias = createStorageBufferWith(device, 'biases', randomFloats(2 * n + 4, seed + 2));
+          const initial = randomFloats(m * n + 4, seed + 3);
+          const outputs = [true, false].map((sharedB) => createStorageBufferWith(device, `C ${sharedB ? 'panels' : 'copied'}`, initial));
+          const plan = new DispatchPlan(device, `panels ${variant} ${m}x${n}x${k}`);
+          const counts = [true, false].map((sharedB, i) => {
+            const before = plan.dispatchCount;
+            kernels.matmul(plan, {
+              a: { buffer: a, offset: 4 }, b: { buffer: b, offset: 8 }, c: { buffer: outputs[i], offset: 4 }, m, n, k, transposeA, transposeB,
+              bias: { buffer: bias, offsets: [4, 4 + n] }, accumulate: true, variant, textures: true, transposeC: false, sharedB,
+            }, `${sharedB ? 'panels' : 'copied'} ${m}x${n}x${k}`);
+            return plan.dispatchCount - before;
+          });
+          // Panels for A·B and A·Bᵀ (a packing dispatch; A's copy is the copied product's too); Aᵀ·B keeps its copies.
+          const name = `${variant} ${transposeA ? 'Aᵀ' : 'A'}·${transposeB ? 'Bᵀ' : 'B'} ${m}x${n}x${k}`;
+          const chunks = transposeA && k > 512 ? Math.ceil(k / 256) : 1;
+          // (Aᵀ·B in one dispatch: the second product reuses both copies; in K chunks each chunk copies its own.)
+          expect(counts, `${name}: commands recorded (panels, then copied)`).toEqual(!transposeA ? [3, 2] : chunks > 1 ? [3 * chunks, 3 * chunks] : [3, 1]);
+          plan.submit();
+          const [fromPanels, fromCopies] = await Promise.all(outputs.map((buffer) => readFloats(device, buffer, 0, m * n + 4)));
+          expect(Array.from(fromPanels), name).toEqual(Array.from(fromCopies));
+          expect(Array.from(fromPanels.subarray(0, 4)), `${name}: the words before C untouched`).toEqual(Array.from(initial.subarray(0, 4)));
+          expect(fromPanels.subarray(4).some((value, i) => value !== initial[4 + i]), `${name}: C changed`).toBe(true);
+          plan.destroy();
+          for (const buffer of [a, b, bias, ...outputs]) buffer.destroy();
+        }
+      }
+    }
+  });
+
+  it('a shared B’s panels serve every later product while B is unwritten; a write packs it again', async () => {
+    const { device } = await contextFor(adapter);
+    const kernels: KernelSet = await kernelsFor(adapter);
+    const [B, H, T] = [8, 132, 6];
+    const w = randomFloats(H * H, 31).map((value) => value * 0.3);
+    const h0 = randomFloats(B * H, 32);
+    const states = createStorageBufferWith(device, 'states', Float32Array.from([...h0, ...new Float32Array(T * B * H)]));
+    const weights = createStorageBufferWith(device, 'W', w);
+    const plan = new DispatchPlan(device, 'shared recurrence');
+    const step = (t: number) => {
+      const before = plan.dispatchCount;
+      kernels.matmul(plan, { a: { buffer: states, offset: t * B * H }, b: { buffer: weights, offset: 0 }, transposeB: true, c: { buffer: states, offset: (t + 1) * B * H }, m: B, n: H, k: H, textures: true, sharedB: true }, `step ${t}`);
+      return plan.dispatchCount - before;
+    };
+    // h_{t+1} = h_t · Wᵀ: W packed once (then h_t's copy and the product each step)…
+    expect([0, 1, 2].map(step)).toEqual([3, 2, 2]);
+    // …W ← 2·W (a dispatch binding it read-write: W's doubled values times 1), and the next step packs it again.
+    const twice = createStorageBufferWith(device, '2·W and 1', Float32Array.from([...w.map((value) => 2 * value), 1]));
+    kernels.matmul(plan, { a: { buffer: twice, offset: 0 }, b: { buffer: twice, offset: H * H }, c: { buffer: weights, offset: 0 }, m: H * H, n: 1, k: 1, textures: false }, 'W = 2·W');
+    expect([3, 4, 5].map(step)).toEqual([3, 2, 2]);
+    plan.submit();
+    let want: Float64Array = Float64Array.from(h0);
+    for (let t = 0; t < T; t++) want = matmulReference(Float32Array.from(want), t < 3 ? w : w.map((value) => 2 * value), B, H, H, { transposeB: true });
+    // (Six chained float32 products of K = 132: rounding reaches ~1e-4 of values ~1; a stale or misplaced W is off by far more.)
+    expectClose('h_T', (await readFloats(device, states, 0, (T + 1) * B * H)).subarray(T * B * H), want, { relative: 1e-3, absolute: 1e-3 });
+    plan.destroy();
+    for (const buffer of [states, weights, twice]) buffer.destroy();
   });
 
   it('a recurrence over 24 steps reuses W’s copy and takes the out-of-date state textures again', async () => {

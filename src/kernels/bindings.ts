@@ -13,12 +13,13 @@
 
 /**
  * read: `var<storage, read>`; read-write: `var<storage, read_write>`; uniform: `var<uniform>`;
- * texture: `texture_storage_2d<rgba32float, read>` (an operand texture, read with textureLoad).
+ * texture: `texture_storage_2d<rgba32float, read>` (an operand texture, read with textureLoad);
+ * texture-write: `texture_storage_2d<rgba32float, write>` (an operand texture, written with textureStore).
  */
-export type BindingAccess = 'read' | 'read-write' | 'uniform' | 'texture';
+export type BindingAccess = 'read' | 'read-write' | 'uniform' | 'texture' | 'texture-write';
 
 /** Accesses whose resource is a texture, not a buffer. */
-export const TEXTURE_ACCESSES: ReadonlySet<BindingAccess> = new Set(['texture']);
+export const TEXTURE_ACCESSES: ReadonlySet<BindingAccess> = new Set(['texture', 'texture-write']);
 
 export interface BindingDeclaration {
   /** @binding(n) in @group(0). */
@@ -44,7 +45,7 @@ export type BindingResource = GPUBuffer | GPUTexture;
 export type BindingBuffers = Readonly<Record<string, BindingResource | undefined>>;
 
 /** The resource type of a declaration: a texture for the texture accesses, else a buffer. */
-type ResourceOf<B> = B extends { access: 'texture' } ? GPUTexture : GPUBuffer;
+type ResourceOf<B> = B extends { access: 'texture' | 'texture-write' } ? GPUTexture : GPUBuffer;
 
 /**
  * The buffers a dispatch of a kernel declaring `D` takes, for the type checker: every
@@ -69,6 +70,11 @@ export function readWrite(binding: number, variable?: string): BindingDeclaratio
 /** An operand texture at @binding(n), `texture_storage_2d<rgba32float, read>` read with textureLoad (operand-textures.ts). */
 export function texture(binding: number): BindingDeclaration & { access: 'texture' } {
   return { binding, access: 'texture' };
+}
+
+/** An operand texture at @binding(n), `texture_storage_2d<rgba32float, write>` written with textureStore (operand_panels.wgsl). */
+export function textureWrite(binding: number): BindingDeclaration & { access: 'texture-write' } {
+  return { binding, access: 'texture-write' };
 }
 
 export function uniform(binding: number): BindingDeclaration & { access: 'uniform' } {

@@ -1,6 +1,6 @@
 /** Every kernel by pipeline key: its registry entry and override constants (workgroup sizes, transposes, tiles). */
 import type { KernelConstants } from './pipeline-cache.ts';
-import { matmulKey, MATMUL_VARIANTS, REGISTER_TILES, RNN_STEP_TILE, rnnStepKey } from './matmul-choice.ts';
+import { matmulKey, MATMUL_VARIANTS, PACK_PANELS_KEY, panelsKey, REGISTER_TILES, RNN_STEP_TILE, rnnStepKey } from './matmul-choice.ts';
 import type { KernelName } from './registry.ts';
 
 export const ELEMENTWISE_WORKGROUP = 64;
@@ -30,6 +30,8 @@ export function kernelDefinitions(reductionSize: number): Map<string, [KernelNam
         definitions.set(matmulKey(variant, transposeA, transposeB, true, true), ['matmulRegisterTexture', { ...tile, K_STEP: 4 }]);
         definitions.set(matmulKey(variant, transposeA, transposeB, true, false, true), ['matmulRegisterVec4', { ...tile, K_STEP: 4, TRANSPOSE_C: true }]);
         definitions.set(matmulKey(variant, transposeA, transposeB, true, true, true), ['matmulRegisterTexture', { ...tile, K_STEP: 4, TRANSPOSE_C: true }]);
+        // B packed in column panels, whichever way it is stored (MatmulArgs.sharedB).
+        if (!transposeA && !transposeB) definitions.set(panelsKey(variant), ['matmulRegisterTexture', { ...tile, K_STEP: 4, PACKED_B: true }]);
       }
     }
   }
@@ -52,6 +54,7 @@ export function kernelDefinitions(reductionSize: number): Map<string, [KernelNam
     definitions.set(name, [name, reductions.has(name) ? reduction : elementwise]);
   }
   definitions.set('sampleToken', ['sampleToken', {}]);
+  definitions.set(PACK_PANELS_KEY, ['packPanels', {}]);
   return definitions;
 }
 

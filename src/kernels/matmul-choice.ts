@@ -44,6 +44,13 @@ export interface MatmulArgs {
    * true or false forces the choice where the product allows it (tests, benchmarks).
    */
   transposeC?: boolean;
+  /**
+   * B is one run that many products read while it is unchanged (the recurrent weights, at every time
+   * step): on operand textures an A·B or A·Bᵀ product in one dispatch then reads it packed once into
+   * column panels as wide as its tile (panelsKey), so that each workgroup's loads of B run along memory
+   * (bench/README.md); the packing reads B once, which a product alone would not repay.
+   */
+  sharedB?: boolean;
 }
 
 /**
@@ -142,13 +149,36 @@ export function matmulKeysFor(cpuAdapter: boolean, llvmpipe = false): string[] {
     ? [...wordTiles.map((tile): [MatmulVariant, boolean] => [tile, false]), ...vec4Tiles.map((tile): [MatmulVariant, boolean] => [tile, true])]
     : [['small', false], ['large', false]];
   // On llvmpipe every vec4 product reads operand textures (operandsFitTextures falls back to word loads),
-  // and its A·Bᵀ and Aᵀ·B products may store C transposed (transposedOutput).
+  // its A·Bᵀ and Aᵀ·B products may store C transposed (transposedOutput), and the per-step products that
+  // share their B (MatmulArgs.sharedB) read it packed in column panels (panelsKey).
   return cores.flatMap(([variant, vec4]) => {
     const textures = vec4 && llvmpipe;
     const keys = [matmulKey(variant, false, true, vec4, textures), matmulKey(variant, true, false, vec4, textures), matmulKey(variant, false, false, vec4, textures)];
-    if (textures) keys.push(matmulKey(variant, false, true, vec4, textures, true), matmulKey(variant, true, false, vec4, textures, true));
+    if (textures) keys.push(matmulKey(variant, false, true, vec4, textures, true), matmulKey(variant, true, false, vec4, textures, true), panelsKey(variant as RegisterTile), PACK_PANELS_KEY);
     return keys;
-  });
+  }).filter((key, index, keys) => keys.indexOf(key) === index);
+}
+
+/** The pipeline key of the kernel that packs a texture-operand product's B into column panels (operand_panels.wgsl). */
+export const PACK_PANELS_KEY = 'packPanels';
+
+/**
+ * The pipeline key of a register tile reading A from an operand texture and B packed in column panels
+ * (PACKED_B, operand_panels.wgsl), whichever way B is stored: the A·B and A·Bᵀ products that share
+ * their B (MatmulArgs.sharedB).
+ */
+export function panelsKey(variant: RegisterTile): string {
+  return `matmul ${variant} N· panels textures`;
+}
+
+/** Columns per panel of B for a register tile on operand textures: its workgroup's width, 32·COLUMN_BLOCKS. */
+export function panelWidth(variant: RegisterTile): number {
+  return 32 * REGISTER_TILES[variant][1];
+}
+
+/** Vec4s (texels) of `rows` rows of opB [rows, n] packed in panels `width` columns wide (the last one padded). */
+export function panelTexels(rows: number, n: number, width: number): number {
+  return Math.ceil(n / width) * rows * (width / 4);
 }
 
 /**
@@ -169,7 +199,7 @@ export function isLlvmpipe(info: GPUAdapterInfo | undefined): boolean {
 /**
  * Whether operands of `words` words each fit an operand texture on this device (rows of
  * OPERAND_TEXTURE_WIDTH vec4s within maxTextureDimension2D); products whose operands do not
- * take word loads from the storage buffers.
+ * take word loads from the storage buffers. (B's words counted with its panels' padding.)
  */
 export function operandsFitTextures(limits: GPUSupportedLimits, ...words: number[]): boolean {
   return limits.maxTextureDimension2D >= OPERAND_TEXTURE_WIDTH && words.every((count) => operandTextureRows(count / 4) <= limits.maxTextureDimension2D);

@@ -3,7 +3,7 @@ import type { BufferSlice, DispatchHandle, DispatchPlan } from './dispatch-plan.
 import { ELEMENTWISE_WORKGROUP } from './kernel-definitions.ts';
 import type { KernelSet } from './kernel-set.ts';
 import { matmulUniforms, NONE } from './kernel-uniforms.ts';
-import { isRegisterTile, type MatmulArgs, matmulGrid, matmulKChunk, matmulKey, matmulVariant, operandsFitTextures, transposedOutput, vec4Operands } from './matmul-choice.ts';
+import { isRegisterTile, type MatmulArgs, matmulGrid, matmulKChunk, matmulKey, matmulVariant, operandsFitTextures, PACK_PANELS_KEY, panelsKey, panelTexels, panelWidth, type RegisterTile, transposedOutput, vec4Operands } from './matmul-choice.ts';
 import { UNIFORM_LAYOUTS as L } from './registry.ts';
 import { packUniforms } from './uniforms.ts';
 
@@ -43,6 +43,27 @@ export const matmulOps = {
     return texture;
   },
 
+  /**
+   * The operand texture holding opB [rows, n] (B at `slice`, stored [rows, n], or [n, rows] when
+   * `transposed`) in column panels `width` wide (operand_panels.wgsl), packed there by a dispatch
+   * added here unless the plan's earlier packing still holds it; `reuse` as for operandTexture.
+   */
+  panelTexture(this: KernelSet, plan: DispatchPlan, slice: BufferSlice, rows: number, n: number, transposed: boolean, width: number, reuse: boolean, label: string): GPUTexture {
+    const texels = panelTexels(rows, n, width);
+    const { texture, filled } = plan.operandTextures.slot(slice.buffer, slice.offset / 4, texels, reuse, `panels ${width} of ${rows} x ${n}${transposed ? ' from Bᵀ' : ''}`);
+    if (filled) return texture;
+    const blocks = texels / 4;
+    const grid = this.elementwiseGrid(blocks);
+    plan.add(
+      this.kernel(PACK_PANELS_KEY),
+      { source: slice.buffer, packed: texture },
+      packUniforms(L.operandPanels, { k: rows, n, panelWidth: width, sourceOffset: slice.offset, rowLength: transposed ? rows : n, transposed: transposed ? 1 : 0, blocks, gridWidth: grid[0] * ELEMENTWISE_WORKGROUP }),
+      grid,
+      `${label} (into panels)`,
+    );
+    return texture;
+  },
+
   /** output[o + j] += Σ_r input[r, j] (to each of one or two output offsets). */
   columnSums(this: KernelSet, plan: DispatchPlan, input: BufferSlice, rows: number, cols: number, output: { buffer: GPUBuffer; offsets: number[] }, label: string): DispatchHandle {
     return plan.add(
@@ -61,8 +82,8 @@ function operandLoads(kernels: KernelSet, args: MatmulArgs, textures: boolean) {
   const transposeA = args.transposeA ?? false;
   const transposeB = args.transposeB ?? false;
   const chunk = transposeA && !transposeB ? (args.kChunk ?? (kernels.cpuAdapter ? matmulKChunk(m, n, k) : 0)) || k : k;
-  // (A chunked product's textures hold one chunk of K rows.)
-  const vec4 = (args.vec4 ?? true) && vec4Operands(args, chunk) && (!textures || operandsFitTextures(kernels.device.limits, m * chunk, chunk * n));
+  // (A chunked product's textures hold one chunk of K rows; B's panels are padded to the widest tile's.)
+  const vec4 = (args.vec4 ?? true) && vec4Operands(args, chunk) && (!textures || operandsFitTextures(kernels.device.limits, m * chunk, 4 * panelTexels(chunk, n, panelWidth('register16x16'))));
   return { transposeA, transposeB, chunk, vec4 };
 }
 
@@ -74,7 +95,9 @@ function recordProduct(kernels: KernelSet, plan: DispatchPlan, args: MatmulArgs,
   const variant = args.variant ?? matmulVariant(m, n, k, kernels.cpuAdapter, loads.vec4, kernels.llvmpipe);
   const vec4 = isRegisterTile(variant) && loads.vec4;
   const onTextures = vec4 && textures;
-  const kernel = kernels.kernel(matmulKey(variant, transposeA, transposeB, vec4, onTextures, transposedStore));
+  // A shared B of an A·B or A·Bᵀ product in one dispatch is packed in column panels as wide as the tile (sharedB).
+  const panels = onTextures && isRegisterTile(variant) && (args.sharedB ?? false) && !transposeA && chunk === k && !transposedStore;
+  const kernel = kernels.kernel(panels ? panelsKey(variant as RegisterTile) : matmulKey(variant, transposeA, transposeB, vec4, onTextures, transposedStore));
   const grid = matmulGrid(variant, m, n);
   // Σ_k over chunks k0 .. k0 + rows − 1: rows k0.. of Aᵀ (stored [k, m]) and of B (stored [k, n]); the
   // first chunk writes C (with the biases), the rest add. On operand textures a product in one dispatch
@@ -94,7 +117,9 @@ function recordProduct(kernels: KernelSet, plan: DispatchPlan, args: MatmulArgs,
     }
     const reuse = rows === k;
     const textureOfA = kernels.operandTexture(plan, a, rows * m, reuse, `${chunkLabel} A`);
-    const textureOfB = kernels.operandTexture(plan, b, rows * n, reuse, `${chunkLabel} B`);
+    const textureOfB = panels
+      ? kernels.panelTexture(plan, b, rows, n, transposeB, panelWidth(variant as RegisterTile), reuse, `${chunkLabel} B`)
+      : kernels.operandTexture(plan, b, rows * n, reuse, `${chunkLabel} B`);
     handle = plan.add(kernel, { a: textureOfA, b: textureOfB, bias: first ? args.bias?.buffer : undefined, c: args.c.buffer }, matmulUniforms(m, n, rows, 0, 0, args.c.offset, bias0, bias1, accumulate), grid, chunkLabel);
     if (!reuse) for (const texture of [textureOfA, textureOfB]) plan.operandTextures.finished(texture);
   }

@@ -1,8 +1,10 @@
 /**
  * A plan's operand textures: matmul operands copied into rgba32float textures
  * (operand-texture-layout.ts) for the texture-operand core (matmul-choice.ts
- * isLlvmpipe), each by a buffer-to-texture copy recorded just before
- * the product (DispatchPlan.addTextureCopy).
+ * isLlvmpipe), each by a buffer-to-texture copy (DispatchPlan.addTextureCopy), or
+ * for B by a dispatch that packs it in column panels (operand_panels.wgsl),
+ * recorded just before the product. A run is known by its buffer, its first vec4,
+ * its vec4s and its layout (the panels' shape; '' for a plain copy).
  *
  * A copied run (buffer, first vec4, count) is reused by the plan's later products
  * while no dispatch recorded since has bound that buffer read-write
@@ -21,6 +23,7 @@ interface PackedRun {
   buffer: GPUBuffer | undefined;
   first: number;
   count: number;
+  layout: string;
   /** The plan's writeCount of the buffer when the run was copied. */
   writes: number;
   /** Reusable by a later product (false once forgotten, or for a one-product copy after that product). */
@@ -52,20 +55,20 @@ export class OperandTextures {
   }
 
   /**
-   * The texture for `count` vec4s of `buffer` from vec4 `first`, as the plan stands: one that
-   * still holds them (filled: true), or one to copy them into (an out-of-date or finished one
-   * that fits, the smallest, else a new one). `reuse` false: the run serves one product
-   * only; call `finished` after recording it.
+   * The texture for `count` vec4s made from `buffer` from vec4 `first` in `layout` ('' for a
+   * plain copy of the run), as the plan stands: one that still holds them (filled: true), or
+   * one to fill (an out-of-date or finished one that fits, the smallest, else a new one).
+   * `reuse` false: the run serves one product only; call `finished` after recording it.
    */
-  slot(buffer: GPUBuffer, first: number, count: number, reuse: boolean): OperandTextureSlot {
+  slot(buffer: GPUBuffer, first: number, count: number, reuse: boolean, layout = ''): OperandTextureSlot {
     if (reuse) {
-      const held = this.runs.find((run) => this.holds(run) && run.buffer === buffer && run.first === first && run.count === count);
+      const held = this.runs.find((run) => this.holds(run) && run.buffer === buffer && run.first === first && run.count === count && run.layout === layout);
       if (held) return { texture: held.texture, filled: true };
     }
     const rows = operandTextureRows(count);
     const free = this.runs.filter((run) => !this.holds(run) && run.rows >= rows && run.rows <= 2 * rows).sort((x, y) => x.rows - y.rows)[0];
     const run = free ?? this.create(rows);
-    Object.assign(run, { buffer, first, count, writes: this.writeCount(buffer), current: true });
+    Object.assign(run, { buffer, first, count, layout, writes: this.writeCount(buffer), current: true });
     return { texture: run.texture, filled: false };
   }
 
@@ -99,7 +102,7 @@ export class OperandTextures {
       format: OPERAND_TEXTURE_FORMAT,
       usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_DST,
     });
-    const run: PackedRun = { texture, rows, buffer: undefined, first: 0, count: 0, writes: 0, current: false };
+    const run: PackedRun = { texture, rows, buffer: undefined, first: 0, count: 0, layout: '', writes: 0, current: false };
     this.runs.push(run);
     return run;
   }

@@ -28,6 +28,8 @@ function layoutResource(access: BindingAccess): Pick<GPUBindGroupLayoutEntry, 'b
       return { buffer: { type: 'uniform' } };
     case 'texture':
       return { storageTexture: { access: 'read-only', format: OPERAND_TEXTURE_FORMAT, viewDimension: '2d' } };
+    case 'texture-write':
+      return { storageTexture: { access: 'write-only', format: OPERAND_TEXTURE_FORMAT, viewDimension: '2d' } };
   }
 }
 

@@ -29,6 +29,7 @@ import matmulRegisterLoadsSource from '../../shaders/matmul_register_loads.wgsl?
 import matmulRegisterLoadsVec4Source from '../../shaders/matmul_register_loads_vec4.wgsl?raw';
 import matmulTextureOperandsSource from '../../shaders/matmul_texture_operands.wgsl?raw';
 import matmulVec4BuffersSource from '../../shaders/matmul_vec4_buffers.wgsl?raw';
+import operandPanelsSource from '../../shaders/operand_panels.wgsl?raw';
 import operandTextureSource from '../../shaders/operand_texture.wgsl?raw';
 import registerWordBlocksSource from '../../shaders/register_word_blocks.wgsl?raw';
 import matmulRegisterTileSource from '../../shaders/matmul_register_tile.wgsl?raw';
@@ -48,7 +49,7 @@ import tanhElementwiseSource from '../../shaders/tanh_elementwise.wgsl?raw';
 import bidirectionalSource from '../../shaders/bidirectional.wgsl?raw';
 import bidirectionalJoinSource from '../../shaders/bidirectional_join.wgsl?raw';
 import reverseRowsSource from '../../shaders/reverse_rows.wgsl?raw';
-import { type Bindings, type BuffersFor, read, readWrite, texture, uniform, unusedWhen } from './bindings.ts';
+import { type Bindings, type BuffersFor, read, readWrite, texture, textureWrite, uniform, unusedWhen } from './bindings.ts';
 import type { UniformLayout } from './uniforms.ts';
 
 /**
@@ -57,6 +58,7 @@ import type { UniformLayout } from './uniforms.ts';
  */
 export const UNIFORM_LAYOUTS = {
   matmul: { m: 'u32', n: 'u32', k: 'u32', offsetA: 'u32', offsetB: 'u32', offsetC: 'u32', biasOffset0: 'u32', biasOffset1: 'u32', accumulate: 'u32' },
+  operandPanels: { k: 'u32', n: 'u32', panelWidth: 'u32', sourceOffset: 'u32', rowLength: 'u32', transposed: 'u32', blocks: 'u32', gridWidth: 'u32' },
   rnnStep: { batch: 'u32', hiddenSize: 'u32', weightOffset: 'u32', sourceOffset: 'u32', targetOffset: 'u32', savedOffset: 'u32' },
   lstmCell: { batch: 'u32', hiddenSize: 'u32', gatesOffset: 'u32', cellOffset: 'u32', hiddenOffset: 'u32', cellGradientOffset: 'u32' },
   gruCell: { batch: 'u32', hiddenSize: 'u32', inputPartOffset: 'u32', recurrentPartOffset: 'u32', previousOffset: 'u32', gradientOffset: 'u32' },
@@ -132,14 +134,22 @@ export const KERNELS = {
     uniforms: L.matmul,
   },
   /**
-   * matmulRegisterVec4 reading A and B from operand textures (offsets relative to each packed
-   * operand's start): on llvmpipe a texture load costs far less than a storage-buffer load.
+   * matmulRegisterVec4 reading A and B from operand textures (A's offset relative to its copy's start,
+   * B packed in column panels by packPanels): on llvmpipe a texture load costs far less than a
+   * storage-buffer load.
    */
   matmulRegisterTexture: {
     sources: [matmulRegisterTileSource, operandTextureSource, matmulTextureOperandsSource, matmulRegisterLoadsVec4Source, matmulSource],
     entryPoint: 'matmul',
     bindings: MATMUL_TEXTURE_BINDINGS,
     uniforms: L.matmul,
+  },
+  /** opB of a texture-operand product packed into column panels of its register tile's width (operand_panels.wgsl). */
+  packPanels: {
+    sources: [operandTextureSource, operandPanelsSource],
+    entryPoint: 'packPanels',
+    bindings: { source: read(0), packed: textureWrite(1), u: uniform(2) },
+    uniforms: L.operandPanels,
   },
 
   /** On the register-tile core (ROW_BLOCKS and COLUMN_BLOCKS as for matmulRegister), word loads (K_STEP 1). */

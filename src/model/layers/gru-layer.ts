@@ -50,6 +50,7 @@ export class GruLayer extends RecurrentLayer {
           n: 3 * H,
           k: H,
           bias: { buffer: parameters, offsets: [this.at('bias_hh')] },
+          sharedB: true,
         },
         `layer ${layer} recurrent product t=${t}`,
       );

@@ -42,7 +42,7 @@ export class LstmLayer extends RecurrentLayer {
       // a_t += h_{t−1} W_hhᵀ
       kernels.matmul(
         plan,
-        { a: { buffer: this.hiddenStates, offset: t * S }, b: { buffer: parameters, offset: this.at('weight_hh') }, transposeB: true, c: { buffer: this.saved, offset: this.gatesAt(t) }, m: B, n: 4 * H, k: H, accumulate: true },
+        { a: { buffer: this.hiddenStates, offset: t * S }, b: { buffer: parameters, offset: this.at('weight_hh') }, transposeB: true, c: { buffer: this.saved, offset: this.gatesAt(t) }, m: B, n: 4 * H, k: H, accumulate: true, sharedB: true },
         `layer ${layer} recurrent product t=${t}`,
       );
       kernels.lstmCellForward(

@@ -209,6 +209,7 @@ export abstract class RecurrentLayer {
         n: config.hiddenSize,
         k: config.gates * config.hiddenSize,
         accumulate,
+        sharedB: true,
       },
       `layer ${layer} recurrent state gradient t=${t}`,
     );
