@@ -1,5 +1,6 @@
 /**
- * The ops of a one-layer LSTM training step (one-hot input, V = 65), each timed alone: the
+ * The ops of a one-layer LSTM training step (one-hot input, V = 65), each timed alone (the
+ * recurrent products with their shared W_hh packed once, as in a step): the
  * op recorded 64 times into one pass, best of three runs, wall time and CPU time of this
  * process per op, and its CPU time per training step (× how many times a step runs it).
  * For adapters without timestamp queries (llvmpipe), where the bench's per-kernel table
@@ -43,8 +44,8 @@ const ops: Record<string, (plan: DispatchPlan) => void> = {
   'head state grad (all T)': (p) => kernels.matmul(p, { a: { buffer: work, offset: 0 }, b: { buffer: params, offset: 0 }, c: { buffer: saved, offset: 0 }, m: T * B, n: H, k: V }, 'x'),
   'head weight grad (all T)': (p) => kernels.matmul(p, { a: { buffer: work, offset: 0 }, b: { buffer: states, offset: 0 }, c: { buffer: grads, offset: 0 }, m: V, n: H, k: T * B, transposeA: true, accumulate: true }, 'x'),
   'rec. weight grad (all T)': (p) => kernels.matmul(p, { a: { buffer: gates, offset: 0 }, b: { buffer: states, offset: 0 }, c: { buffer: grads, offset: 0 }, m: 4 * H, n: H, k: T * B, transposeA: true, accumulate: true }, 'x'),
-  'rec. backward matmul': (p) => kernels.matmul(p, { a: { buffer: gates, offset: 0 }, b: { buffer: params, offset: 0 }, c: { buffer: saved, offset: 0 }, m: B, n: H, k: 4 * H, accumulate: true }, 'x'),
-  'rec. forward matmul': (p) => kernels.matmul(p, { a: { buffer: states, offset: 0 }, b: { buffer: params, offset: 4 * H * V }, c: { buffer: saved, offset: 0 }, m: B, n: 4 * H, k: H, transposeB: true, accumulate: true }, 'x'),
+  'rec. backward matmul': (p) => kernels.matmul(p, { a: { buffer: gates, offset: 0 }, b: { buffer: params, offset: 0 }, c: { buffer: saved, offset: 0 }, m: B, n: H, k: 4 * H, accumulate: true, sharedB: true }, 'x'),
+  'rec. forward matmul': (p) => kernels.matmul(p, { a: { buffer: states, offset: 0 }, b: { buffer: params, offset: 4 * H * V }, c: { buffer: saved, offset: 0 }, m: B, n: 4 * H, k: H, transposeB: true, accumulate: true, sharedB: true }, 'x'),
 };
 console.log(`${context.description}: H ${H} B ${B} T ${T}; µs per op (wall, CPU) and per step (× per-step count)`);
 for (const [name, op] of Object.entries(ops)) {

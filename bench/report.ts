@@ -1,5 +1,6 @@
 /** The bench's printed tables. */
 import type { Ceilings } from './ceilings.ts';
+import type { PairedRun } from './paired.ts';
 import type { PytorchRun } from './pytorch.ts';
 import type { TfjsResult, TfjsRun } from './tfjs.ts';
 import type { TrainingResult } from './training.ts';
@@ -103,6 +104,30 @@ export function trainingTable(results: TrainingResult[], tfjs: TfjsRun | undefin
       ];
     }),
   );
+}
+
+/** Ours and TF.js's loop timed in alternating rounds (paired.ts): the best rounds and the spread of the rounds' ratios. */
+export function pairedTable(run: PairedRun): string {
+  const title = `ours vs TF.js loop, ${run.rounds} alternating rounds`;
+  if (run.error) return `${title}: ${run.error}`;
+  const rows = run.results.map((result) =>
+    result.error
+      ? [result.config, isOutOfMemory(result.error) ? 'out of memory' : 'failed', '', '', '', '']
+      : [
+          result.config,
+          `${result.oursStepsPerRound} / ${result.tfjsStepsPerRound}`,
+          fixed(result.oursTokensPerSecond, 0),
+          fixed(result.tfjsTokensPerSecond, 0),
+          `${fixed(result.ratio, 1)}x`,
+          `${fixed(result.lowestRatio, 1)} / ${fixed(result.medianRatio, 1)} / ${fixed(result.highestRatio, 1)}`,
+        ],
+  );
+  const errors = run.results.filter((result) => result.error).map((result) => `${result.config}: ${result.error!.split('\n')[0].slice(0, 300)}`);
+  return [
+    table([title, 'steps per window (ours / TF.js)', 'ours tok/s (best round)', 'TF.js tok/s (best round)', 'ours ÷ TF.js', 'per round: lowest / median / highest'], rows),
+    'Each round times a window of our steps and one of TF.js\'s of about the same length, the order alternating.',
+    ...errors,
+  ].join('\n');
 }
 
 export function profileTable(results: TrainingResult[]): string {

@@ -14,7 +14,8 @@ import { CONFIGS, matmulFlops, REFERENCE_PRODUCTS, shapeKey, stepProducts, type 
 import { kernelTimesTable } from './kernel-times.ts';
 import { measureMatmul, type MatmulResult } from './matmul.ts';
 import { benchPytorch, type PytorchRun } from './pytorch.ts';
-import { ceilingsTable, cpuTable, type MatmulRow, matmulTable, memoryTable, profileTable, pytorchTable, tfjsTable, trainingTable } from './report.ts';
+import { benchPaired, type PairedRun } from './paired.ts';
+import { ceilingsTable, cpuTable, type MatmulRow, matmulTable, memoryTable, pairedTable, profileTable, pytorchTable, tfjsTable, trainingTable } from './report.ts';
 import { benchTfjs, type TfjsRun } from './tfjs.ts';
 import { benchTraining, type Repetitions, type TrainingResult } from './training.ts';
 
@@ -25,12 +26,17 @@ const USAGE = `Usage: npm run bench -- [options]
   --steps N         timed training steps, at least (default 10; --quick 2); more while they last under 3 s (--quick 1 s)
   --quick           short runs: 1 warm-up, 2 timed steps, 1 run per profiling variant (all ≥ 1 s), shorter ceilings
   --tfjs, --no-tfjs run TensorFlow.js's WebGPU backend side by side (default on)
+  --paired, --no-paired  time ours and TF.js's hand-written loop in alternating rounds too,
+                    so that both see the same load (default: as --tfjs; 3 rounds, --quick too)
   --tfjs-layers, --no-tfjs-layers  time a TF.js tf.layers model (model.trainOnBatch) too, beside
                     the hand-written tf.matMul loop of --tfjs (default: as --tfjs)
   --tfjs-memory-limit GIB  GPU buffers TF.js may hold for one config before it counts as out
                     of memory (default half of this machine's memory: ${defaultMemoryLimitGib()} GiB)
   --pytorch, --no-pytorch  run PyTorch on the CPU side by side when /usr/bin/python3 has torch (default on)
   --out FILE        JSON results (default bench/results/<adapter>-<date>.json)`;
+
+/** Rounds of ours and TF.js's loop in alternation (paired.ts). */
+const PAIRED_ROUNDS = 3;
 
 function positiveInteger(name: string, value: string): number {
   const number = Number(value);
@@ -62,6 +68,8 @@ async function main(): Promise<void> {
       'tfjs-layers': { type: 'boolean' },
       'no-tfjs-layers': { type: 'boolean' },
       'tfjs-memory-limit': { type: 'string' },
+      paired: { type: 'boolean' },
+      'no-paired': { type: 'boolean' },
       pytorch: { type: 'boolean' },
       'no-pytorch': { type: 'boolean' },
       out: { type: 'string' },
@@ -89,6 +97,7 @@ async function main(): Promise<void> {
   };
   const runTfjs = values['no-tfjs'] ? false : (values.tfjs ?? true);
   const runTfjsLayers = values['no-tfjs-layers'] ? false : (values['tfjs-layers'] ?? runTfjs);
+  const runPaired = values['no-paired'] ? false : (values.paired ?? runTfjs);
   const tfjsMemoryLimitGib = values['tfjs-memory-limit'] ? positiveNumber('tfjs-memory-limit', values['tfjs-memory-limit']) : defaultMemoryLimitGib();
   const runPytorch = values['no-pytorch'] ? false : (values.pytorch ?? true);
   const started = new Date();
@@ -165,6 +174,12 @@ async function main(): Promise<void> {
     tfjsLayers = await benchTfjs(tfjsAdapter, configs, repetitions, log, 'layers', tfjsMemoryLimit);
     console.log(tfjsTable(tfjsLayers) + '\n');
   }
+  let paired: PairedRun | undefined;
+  if (runPaired) {
+    log('ours and TF.js in alternating rounds …');
+    paired = await benchPaired(context, tfjsAdapter, configs, PAIRED_ROUNDS, quick ? 1 : 3, log);
+    console.log(pairedTable(paired) + '\n');
+  }
   let pytorch: PytorchRun | undefined;
   if (runPytorch) {
     pytorch = benchPytorch(configs, repetitions, log);
@@ -191,7 +206,7 @@ async function main(): Promise<void> {
     date: started.toISOString(),
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
-    options: { adapter: values.adapter, configs: configs.map((config) => config.name), quick, tfjs: runTfjs, tfjsLayers: runTfjsLayers, tfjsMemoryLimitGib, pytorch: runPytorch, ...repetitions },
+    options: { adapter: values.adapter, configs: configs.map((config) => config.name), quick, tfjs: runTfjs, tfjsLayers: runTfjsLayers, paired: runPaired, tfjsMemoryLimitGib, pytorch: runPytorch, ...repetitions },
     adapter: { ...context.adapter, description: context.description, timestampQuery: device.features.has('timestamp-query') },
     ceilings,
     matmul: matmulRows,
@@ -199,6 +214,7 @@ async function main(): Promise<void> {
     training: training.map((result) => ({ ...result, name: result.config.name })),
     tfjs,
     tfjsLayers,
+    paired,
     pytorch,
     referenceFlops: Object.fromEntries(REFERENCE_PRODUCTS.map(({ role, shape }) => [role, matmulFlops(shape)])),
   };

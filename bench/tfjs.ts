@@ -10,7 +10,7 @@
  * its reset gate needs). Initialization as PyTorch: uniform in ±1/√H.
  */
 import type * as TfCore from '@tensorflow/tfjs-core';
-import { type AdapterPreference, createGpuContext } from '../src/index.ts';
+import { type AdapterPreference, createGpuContext, type GpuContext } from '../src/index.ts';
 import { GATES } from '../src/index.ts';
 import { type BenchConfig, LEARNING_RATE, VOCABULARY } from './configs.ts';
 import { type Repetitions, randomBatch } from './training.ts';
@@ -68,38 +68,15 @@ export async function benchTfjs(
   memoryLimitBytes = Infinity,
 ): Promise<TfjsRun> {
   const description = model === 'loop' ? LOOP_MODEL : LAYERS_MODEL;
-  let context;
-  let tf: Tf;
+  let started: TfjsSession;
   let tfl: typeof import('@tensorflow/tfjs-layers') | undefined;
-  let startBackend: () => Promise<void>;
   try {
-    context = await createGpuContext({ adapter });
-    tf = await import('@tensorflow/tfjs-core');
-    // tfjs-core alone registers no gradients and no chained ops (tensor.reshape(), used by
-    // tfjs-layers); the @tensorflow/tfjs package a user imports does both.
-    await import('@tensorflow/tfjs-core/dist/register_all_gradients');
-    await import('@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops');
+    started = await startTfjs(adapter);
     if (model === 'layers') tfl = await import('@tensorflow/tfjs-layers');
-    const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
-    // WebGPUBackend only checks that navigator.gpu exists (Node has none); the device is ours.
-    if (!(globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu) {
-      Object.defineProperty(globalThis, 'navigator', { value: { gpu: {} }, configurable: true, writable: true });
-    }
-    const info = context.adapter;
-    const device = context.device;
-    // A fresh backend per config: the old one's buffer pool (it never shrinks) is destroyed,
-    // so each config's GPU bytes are its own. The backend's kernels are registered under the
-    // name 'webgpu'; the factory replaces its adapter request with our device.
-    startBackend = async () => {
-      if (tf.findBackendFactory(BACKEND)) tf.removeBackend(BACKEND);
-      tf.registerBackend(BACKEND, () => new WebGPUBackend(device, { vendor: info.vendor, architecture: info.architecture, description: info.description } as GPUAdapterInfo));
-      if (!(await tf.setBackend(BACKEND))) throw new Error('tf.setBackend failed');
-    };
-    await startBackend();
   } catch (error) {
-    context?.destroy();
     return { model, description, error: `TF.js could not start on this adapter: ${message(error)}`, results: [] };
   }
+  const { context, tf, startBackend } = started;
   const results: TfjsResult[] = [];
   try {
     for (const config of configs) {
@@ -119,13 +96,65 @@ export async function benchTfjs(
       }
     }
   } finally {
-    tf.removeBackend(BACKEND);
-    context.destroy();
+    started.stop();
   }
   return { model, description, version: tf.version_core, adapter: context.description, results };
 }
 
-async function benchConfig(tf: Tf, device: GPUDevice, config: BenchConfig, repetitions: Repetitions): Promise<TfjsResult> {
+/** TF.js with its WebGPU backend on a device of its own (`context`); startBackend gives it a fresh backend. */
+export interface TfjsSession {
+  context: GpuContext;
+  tf: Tf;
+  /** A fresh backend (the old one's buffer pool, which never shrinks, destroyed): each config's GPU bytes are its own. */
+  startBackend: () => Promise<void>;
+  stop: () => void;
+}
+
+/** Starts TF.js's WebGPU backend on a new device of `adapter` (throws where it cannot). */
+export async function startTfjs(adapter: AdapterPreference): Promise<TfjsSession> {
+  const context = await createGpuContext({ adapter });
+  try {
+    const tf = await import('@tensorflow/tfjs-core');
+    // tfjs-core alone registers no gradients and no chained ops (tensor.reshape(), used by
+    // tfjs-layers); the @tensorflow/tfjs package a user imports does both.
+    await import('@tensorflow/tfjs-core/dist/register_all_gradients');
+    await import('@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops');
+    const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
+    // WebGPUBackend only checks that navigator.gpu exists (Node has none); the device is ours.
+    if (!(globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu) {
+      Object.defineProperty(globalThis, 'navigator', { value: { gpu: {} }, configurable: true, writable: true });
+    }
+    const info = context.adapter;
+    const device = context.device;
+    // The backend's kernels are registered under the name 'webgpu'; the factory replaces its adapter request with our device.
+    const startBackend = async () => {
+      if (tf.findBackendFactory(BACKEND)) tf.removeBackend(BACKEND);
+      tf.registerBackend(BACKEND, () => new WebGPUBackend(device, { vendor: info.vendor, architecture: info.architecture, description: info.description } as GPUAdapterInfo));
+      if (!(await tf.setBackend(BACKEND))) throw new Error('tf.setBackend failed');
+    };
+    await startBackend();
+    return {
+      context,
+      tf,
+      startBackend,
+      stop: () => {
+        if (tf.findBackendFactory(BACKEND)) tf.removeBackend(BACKEND);
+        context.destroy();
+      },
+    };
+  } catch (error) {
+    context.destroy();
+    throw error;
+  }
+}
+
+/** The hand-written loop model of a config: `step` queues one training step and returns its loss (dispose it); `dispose` frees the rest. */
+export interface TfjsLoopModel {
+  step: () => TfCore.Scalar;
+  dispose: () => void;
+}
+
+export function loopModel(tf: Tf, config: BenchConfig): TfjsLoopModel {
   const { hidden: H, batch: B, timeSteps: T, cell } = config;
   const V = VOCABULARY;
   const GH = GATES[cell] * H;
@@ -180,18 +209,36 @@ async function benchConfig(tf: Tf, device: GPUDevice, config: BenchConfig, repet
     return tf.losses.softmaxCrossEntropy(labels, logits) as TfCore.Scalar;
   };
   const step = () => optimizer.minimize(loss, true, variables)!;
+  return {
+    step,
+    dispose: () => {
+      optimizer.dispose();
+      tf.dispose([tokens, labels, ...variables]);
+    },
+  };
+}
 
+/** Runs a loop model's first step and checks its loss is ≈ ln V (real work), then `warmup` − 1 more; returns the first loss. */
+export async function firstSteps(model: TfjsLoopModel, warmup: number): Promise<number> {
+  const first = model.step();
+  const initialLoss = (await first.data())[0];
+  first.dispose();
+  if (!(Math.abs(initialLoss - Math.log(VOCABULARY)) < 0.2)) throw new Error(`initial loss ${initialLoss}, expected ≈ ln ${VOCABULARY} = ${Math.log(VOCABULARY).toFixed(3)}: not timing real work`);
+  // Reading the last loss flushes TF.js's deferred submissions.
+  for (let i = 1; i < warmup; i++) {
+    const cost = model.step();
+    if (i === warmup - 1) await cost.data();
+    cost.dispose();
+  }
+  return initialLoss;
+}
+
+async function benchConfig(tf: Tf, device: GPUDevice, config: BenchConfig, repetitions: Repetitions): Promise<TfjsResult> {
+  const { batch: B, timeSteps: T } = config;
+  const model = loopModel(tf, config);
+  const step = model.step;
   try {
-    const first = step();
-    const initialLoss = (await first.data())[0];
-    first.dispose();
-    if (!(Math.abs(initialLoss - Math.log(V)) < 0.2)) throw new Error(`initial loss ${initialLoss}, expected ≈ ln ${V} = ${Math.log(V).toFixed(3)}: not timing real work`);
-    // Warm-up; reading the last loss flushes TF.js's deferred submissions.
-    for (let i = 1; i < repetitions.warmup; i++) {
-      const cost = step();
-      if (i === repetitions.warmup - 1) await cost.data();
-      cost.dispose();
-    }
+    const initialLoss = await firstSteps(model, repetitions.warmup);
     const dispatches = { count: 0 };
     let last: TfCore.Scalar | undefined;
     const timed = await countSubmits(device, async () => {
@@ -210,8 +257,7 @@ async function benchConfig(tf: Tf, device: GPUDevice, config: BenchConfig, repet
     });
     return { config: config.name, initialLoss, ...stepRates(timed, dispatches.count, T * B) };
   } finally {
-    optimizer.dispose();
-    tf.dispose([tokens, labels, ...variables]);
+    model.dispose();
   }
 }
 

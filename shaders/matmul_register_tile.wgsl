@@ -20,8 +20,8 @@
 // invocation x holds columns colBase + 32·cb + 4·x + j of column block cb, so
 // neighbouring invocations read neighbouring words of a row of B.
 // Accumulator accRC (a mat4x4) holds rows 4·R + i, columns of block C, row i
-// as a vec4 over j. ROW_BLOCKS and COLUMN_BLOCKS are 1, 2 or 4; the guards on
-// them are constant once the pipeline is built, so unused blocks cost nothing.
+// as a vec4 over j. ROW_BLOCKS is 1 to 4 and COLUMN_BLOCKS 1, 2 or 4; the guards
+// on them are constant once the pipeline is built, so unused blocks cost nothing.
 //
 // The includer defines
 //   fn storeOutputRow(row: u32, col: u32, products: vec4<f32>)
@@ -104,14 +104,15 @@ fn multiplyAndStoreTile(group: vec3<u32>, local: vec3<u32>, kSize: u32) {
     }
     if (ROW_BLOCKS > 2u) {
       let a2 = loadBlockOfA(rowBase + 8u, k);
-      let a3 = loadBlockOfA(rowBase + 12u, k);
       acc20 = addBlockProduct(acc20, a2, b0);
+      if (COLUMN_BLOCKS > 1u) { acc21 = addBlockProduct(acc21, a2, b1); }
+      if (COLUMN_BLOCKS > 2u) { acc22 = addBlockProduct(acc22, a2, b2); acc23 = addBlockProduct(acc23, a2, b3); }
+    }
+    if (ROW_BLOCKS > 3u) {
+      let a3 = loadBlockOfA(rowBase + 12u, k);
       acc30 = addBlockProduct(acc30, a3, b0);
-      if (COLUMN_BLOCKS > 1u) { acc21 = addBlockProduct(acc21, a2, b1); acc31 = addBlockProduct(acc31, a3, b1); }
-      if (COLUMN_BLOCKS > 2u) {
-        acc22 = addBlockProduct(acc22, a2, b2); acc23 = addBlockProduct(acc23, a2, b3);
-        acc32 = addBlockProduct(acc32, a3, b2); acc33 = addBlockProduct(acc33, a3, b3);
-      }
+      if (COLUMN_BLOCKS > 1u) { acc31 = addBlockProduct(acc31, a3, b1); }
+      if (COLUMN_BLOCKS > 2u) { acc32 = addBlockProduct(acc32, a3, b2); acc33 = addBlockProduct(acc33, a3, b3); }
     }
   }
   storeRegisterBlock(rowBase, col0, acc00);
@@ -124,11 +125,12 @@ fn multiplyAndStoreTile(group: vec3<u32>, local: vec3<u32>, kSize: u32) {
   }
   if (ROW_BLOCKS > 2u) {
     storeRegisterBlock(rowBase + 8u, col0, acc20);
+    if (COLUMN_BLOCKS > 1u) { storeRegisterBlock(rowBase + 8u, col1, acc21); }
+    if (COLUMN_BLOCKS > 2u) { storeRegisterBlock(rowBase + 8u, col2, acc22); storeRegisterBlock(rowBase + 8u, col3, acc23); }
+  }
+  if (ROW_BLOCKS > 3u) {
     storeRegisterBlock(rowBase + 12u, col0, acc30);
-    if (COLUMN_BLOCKS > 1u) { storeRegisterBlock(rowBase + 8u, col1, acc21); storeRegisterBlock(rowBase + 12u, col1, acc31); }
-    if (COLUMN_BLOCKS > 2u) {
-      storeRegisterBlock(rowBase + 8u, col2, acc22); storeRegisterBlock(rowBase + 8u, col3, acc23);
-      storeRegisterBlock(rowBase + 12u, col2, acc32); storeRegisterBlock(rowBase + 12u, col3, acc33);
-    }
+    if (COLUMN_BLOCKS > 1u) { storeRegisterBlock(rowBase + 12u, col1, acc31); }
+    if (COLUMN_BLOCKS > 2u) { storeRegisterBlock(rowBase + 12u, col2, acc32); storeRegisterBlock(rowBase + 12u, col3, acc33); }
   }
 }

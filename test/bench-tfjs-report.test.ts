@@ -3,11 +3,13 @@
  * (bench/tfjs-layers.ts), the GPU-buffer limit that turns a runaway TF.js
  * allocation into an "out of memory" result (bench/memory.ts), and the tables'
  * TF.js columns — the hand-written loop and the tf.layers model side by side, a
- * ratio where TF.js has a number, the reason where it has none (bench/report.ts).
+ * ratio where TF.js has a number, the reason where it has none (bench/report.ts);
+ * ours and the loop timed in alternating rounds (bench/paired.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { BufferLimitError, trackBuffers } from '../bench/memory.ts';
-import { cpuTable, isOutOfMemory, tfjsTable, trainingTable } from '../bench/report.ts';
+import { benchPaired } from '../bench/paired.ts';
+import { cpuTable, isOutOfMemory, pairedTable, tfjsTable, trainingTable } from '../bench/report.ts';
 import { benchTfjs, type TfjsRun } from '../bench/tfjs.ts';
 import type { TrainingResult } from '../bench/training.ts';
 import { contextFor, TEST_ADAPTERS } from './gpu-adapters.ts';
@@ -56,6 +58,28 @@ describe.each(TEST_ADAPTERS)('bench GPU-buffer limit on %s', (adapter) => {
     expect(result.submitsPerStep).toBeGreaterThanOrEqual(1);
     expect(result.buildGpuBytes).toBeGreaterThan(0);
     expect(result.gpuBytes).toBeGreaterThanOrEqual(result.buildGpuBytes!);
+  });
+
+  it('times ours and the TF.js loop in alternating rounds: a step time per round each, the ratio of the best rounds and the spread of the rounds’ ratios', async () => {
+    const context = await contextFor(adapter);
+    const run = await benchPaired(context, adapter, [TINY], 3, 0.05, () => {});
+    expect(run.error).toBeUndefined();
+    const [result] = run.results;
+    expect(result.error).toBeUndefined();
+    expect(result.oursStepSeconds).toHaveLength(3);
+    expect(result.tfjsStepSeconds).toHaveLength(3);
+    for (const seconds of [...result.oursStepSeconds, ...result.tfjsStepSeconds]) expect(seconds).toBeGreaterThan(0);
+    expect(result.oursStepsPerRound).toBeGreaterThanOrEqual(1);
+    expect(result.tfjsStepsPerRound).toBeGreaterThanOrEqual(1);
+    const tokens = TINY.timeSteps * TINY.batch;
+    expect(result.oursTokensPerSecond).toBeCloseTo(tokens / Math.min(...result.oursStepSeconds), 6);
+    expect(result.tfjsTokensPerSecond).toBeCloseTo(tokens / Math.min(...result.tfjsStepSeconds), 6);
+    expect(result.ratio).toBeCloseTo(result.oursTokensPerSecond / result.tfjsTokensPerSecond, 6);
+    const ratios = result.oursStepSeconds.map((seconds, round) => result.tfjsStepSeconds[round] / seconds).sort((a, b) => a - b);
+    expect([result.lowestRatio, result.medianRatio, result.highestRatio]).toEqual(ratios);
+    const table = pairedTable(run);
+    expect(table).toContain('ours vs TF.js loop, 3 alternating rounds');
+    expect(table).toContain(`${result.ratio.toFixed(1)}x`);
   });
 
   it('reports a tf.layers config whose buffers pass the limit as out of memory, and goes on', async () => {

@@ -36,19 +36,23 @@ describe('kernelsNeededBy', () => {
     expect(keys(true).every((key) => key.startsWith('matmul register'))).toBe(true);
     expect(keys(true).filter((key) => !key.endsWith(' vec4')).sort()).toEqual(['matmul register8x8 NN', 'matmul register8x8 NT', 'matmul register8x8 TN']);
     expect(keys(true).filter((key) => key.endsWith(' vec4'))).toHaveLength(9);
-    // llvmpipe: the vec4 cores read operand textures, and every tile it chooses (not 16 x 16) has word loads.
+    // llvmpipe: the vec4 cores read operand textures, and every tile it chooses (not 16 x 16; 12 x 16 there only) has word loads.
     expect(keys(true, true).filter((key) => key.endsWith(' vec4'))).toEqual([]);
-    expect(keys(true, true).filter((key) => key.endsWith(' textures') && !key.includes(' Cᵀ') && !key.includes(' panels'))).toHaveLength(6);
+    expect(keys(true, true).filter((key) => key.endsWith(' textures') && !key.includes(' Cᵀ') && !key.includes(' panels'))).toHaveLength(9);
     // …the recurrent products read their shared B packed in column panels (MatmulArgs.sharedB), packed by packPanels.
-    expect(keys(true, true).filter((key) => key.includes(' panels')).sort()).toEqual(['matmul register8x16 N· panels textures', 'matmul register8x8 N· panels textures']);
+    expect(keys(true, true).filter((key) => key.includes(' panels')).sort()).toEqual([
+      'matmul register12x16 N· panels textures', 'matmul register8x16 N· panels textures', 'matmul register8x8 N· panels textures',
+    ]);
     expect(kernelsNeededBy(resolveConfig(CONFIGS[0]), true, true)).toContain(PACK_PANELS_KEY);
     expect(kernelsNeededBy(resolveConfig(CONFIGS[0]), true, false).some((key) => key === PACK_PANELS_KEY || key.includes(' panels'))).toBe(false);
     // …and their A·Bᵀ and Aᵀ·B products may store C transposed (transposedOutput).
     expect(keys(true, true).filter((key) => key.endsWith(' Cᵀ textures')).sort()).toEqual([
+      'matmul register12x16 NT Cᵀ textures', 'matmul register12x16 TN Cᵀ textures',
       'matmul register8x16 NT Cᵀ textures', 'matmul register8x16 TN Cᵀ textures', 'matmul register8x8 NT Cᵀ textures', 'matmul register8x8 TN Cᵀ textures',
     ]);
     expect(keys(true).some((key) => key.includes(' Cᵀ'))).toBe(false);
-    expect(keys(true, true).filter((key) => !key.endsWith(' textures'))).toHaveLength(6);
+    expect(keys(true, true).filter((key) => !key.endsWith(' textures'))).toHaveLength(9);
+    expect(keys(true).some((key) => key.includes('register12x16'))).toBe(false);
     expect(keys(true, true).some((key) => key.includes('register16x16'))).toBe(false);
     expect(keys(false).every((key) => /^matmul (small|large) /.test(key))).toBe(true);
     expect(keys(false, true)).toEqual(keys(false));

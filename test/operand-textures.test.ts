@@ -36,7 +36,7 @@ const TRANSPOSES: [boolean, boolean][] = [
 
 /** The tiles forced on an adapter (SwiftShader compiles each pipeline for seconds: one tile there). */
 function tilesFor(adapter: string): RegisterTile[] {
-  return adapter === 'llvmpipe' ? ['register16x16', 'register8x16', 'register8x8'] : ['register8x8'];
+  return adapter === 'llvmpipe' ? ['register16x16', 'register12x16', 'register8x16', 'register8x8'] : ['register8x8'];
 }
 
 describe('operand texture layout', () => {

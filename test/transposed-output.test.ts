@@ -48,7 +48,7 @@ describe('transposed output: the choice', () => {
   it('takes it on llvmpipe for narrow A·Bᵀ and Aᵀ·B vec4 products, where the tiles leave ≤ 3/4 of the idle rows and columns', () => {
     // The head's forward h·W_yᵀ at V′ = 68: 72 of its 128-column tile's rows used, not 68 of 128 columns.
     expect(transposedOutput(4096, 68, false, true, true, true)).toBe(true);
-    expect(matmulSchedule(4096, 68, 512, false, true, true, true)).toMatchObject({ transposeC: true, variant: 'register8x16', workgroups: 9 * 32 });
+    expect(matmulSchedule(4096, 68, 512, false, true, true, true)).toMatchObject({ transposeC: true, variant: 'register12x16', workgroups: 6 * 32 });
     // A small hidden size's weight gradient dAᵀ·h, n = H = 32.
     expect(transposedOutput(128, 32, true, false, true, true)).toBe(true);
     // Wide products keep their direct form: the recurrent forward, the head's weight and state gradients.

@@ -63,6 +63,7 @@ export type MatmulVariant = 'small' | 'large' | RegisterTile;
 /** Register tiles of matmul_register_tile.wgsl: rows x columns per invocation, as [ROW_BLOCKS, COLUMN_BLOCKS] of 4 x 4. */
 export const REGISTER_TILES = {
   register16x16: [4, 4],
+  register12x16: [3, 4],
   register8x16: [2, 4],
   register8x8: [2, 2],
 } as const satisfies Record<string, readonly [number, number]>;
@@ -103,7 +104,10 @@ export function matmulVariant(m: number, n: number, _k: number, cpuAdapter = tru
   const preference = registerTilePreference(llvmpipe);
   for (const tile of preference) {
     const [x, y] = matmulGrid(tile, m, n);
-    if (x * y >= MIN_WORKGROUPS) return tile;
+    if (x * y < MIN_WORKGROUPS) continue;
+    // The 12-row tile only where its rows waste next to nothing more than 8-row tiles' (not at batch 64).
+    if (tile === 'register12x16' && 12 * Math.ceil(m / 12) > 1.02 * 8 * Math.ceil(m / 8)) continue;
+    return tile;
   }
   return preference[preference.length - 1];
 }
@@ -113,12 +117,14 @@ const MIN_WORKGROUPS = 4;
 /**
  * Register tiles the choice takes, fastest first: on SwiftShader the largest (16 x 16 ran the lstm-l and
  * 512³ products 5–20% faster per CPU-second than 8 x 16); on llvmpipe, whose operands come from operand
- * textures, 8 x 16 (128 accumulators per invocation where 16 x 16 has 256, both far more than the 32 vector
- * registers, so that each multiply-add also reloads and stores one: 512³ and the weight gradients ran 15–25%
- * faster per CPU-second, the recurrent forward 5–7%, the recurrent backward the same; bench/README.md).
+ * textures, 12 x 16 then 8 x 16 (192 and 128 accumulators per invocation where 16 x 16 has 256, all far more
+ * than the 32 vector registers, so that each multiply-add also reloads and stores one: 8 x 16 ran 512³ and the
+ * weight gradients 15–25% faster per CPU-second than 16 x 16, and 12 x 16, with 1.3x the multiply-adds per
+ * load of 8 x 16, the products of many rows another 4–12%; bench/README.md). The 12-row tile is skipped
+ * where it would pad the rows more than 8-row tiles do (the per-step products at batch 64).
  */
 const REGISTER_TILE_PREFERENCE: readonly RegisterTile[] = ['register16x16', 'register8x16', 'register8x8'];
-const LLVMPIPE_TILE_PREFERENCE: readonly RegisterTile[] = ['register8x16', 'register8x8'];
+const LLVMPIPE_TILE_PREFERENCE: readonly RegisterTile[] = ['register12x16', 'register8x16', 'register8x8'];
 
 function registerTilePreference(llvmpipe: boolean): readonly RegisterTile[] {
   return llvmpipe ? LLVMPIPE_TILE_PREFERENCE : REGISTER_TILE_PREFERENCE;
@@ -132,8 +138,11 @@ const WORD_TILE: RegisterTile = 'register8x8';
  */
 export const RNN_STEP_TILE: RegisterTile = 'register8x8';
 
+/** Register tiles only llvmpipe's choice takes (isLlvmpipe): other adapters never compile them. */
+export const LLVMPIPE_ONLY_TILES: readonly RegisterTile[] = ['register12x16'];
+
 /** Every core matmulVariant can choose, on either kind of adapter. */
-export const CHOSEN_MATMUL_VARIANTS: readonly MatmulVariant[] = ['small', 'large', ...REGISTER_TILE_PREFERENCE];
+export const CHOSEN_MATMUL_VARIANTS: readonly MatmulVariant[] = ['small', 'large', ...new Set([...REGISTER_TILE_PREFERENCE, ...LLVMPIPE_TILE_PREFERENCE])];
 
 /**
  * The matmul pipeline keys a model may dispatch on a kind of adapter, for the transposes
