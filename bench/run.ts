@@ -27,7 +27,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --quick           short runs: 1 warm-up, 2 timed steps, 1 run per profiling variant (all ≥ 1 s), shorter ceilings
   --tfjs, --no-tfjs run TensorFlow.js's WebGPU backend side by side (default on)
   --paired, --no-paired  time ours and TF.js's hand-written loop in alternating rounds too,
-                    so that both see the same load (default: as --tfjs; 3 rounds, --quick too)
+                    so that both see the same load (default: as --tfjs)
+  --paired-rounds N rounds of that (default 3)
   --tfjs-layers, --no-tfjs-layers  time a TF.js tf.layers model (model.trainOnBatch) too, beside
                     the hand-written tf.matMul loop of --tfjs (default: as --tfjs)
   --tfjs-memory-limit GIB  GPU buffers TF.js may hold for one config before it counts as out
@@ -35,7 +36,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --pytorch, --no-pytorch  run PyTorch on the CPU side by side when /usr/bin/python3 has torch (default on)
   --out FILE        JSON results (default bench/results/<adapter>-<date>.json)`;
 
-/** Rounds of ours and TF.js's loop in alternation (paired.ts). */
+/** Rounds of ours and TF.js's loop in alternation by default (paired.ts). */
 const PAIRED_ROUNDS = 3;
 
 function positiveInteger(name: string, value: string): number {
@@ -69,6 +70,7 @@ async function main(): Promise<void> {
       'no-tfjs-layers': { type: 'boolean' },
       'tfjs-memory-limit': { type: 'string' },
       paired: { type: 'boolean' },
+      'paired-rounds': { type: 'string' },
       'no-paired': { type: 'boolean' },
       pytorch: { type: 'boolean' },
       'no-pytorch': { type: 'boolean' },
@@ -98,6 +100,7 @@ async function main(): Promise<void> {
   const runTfjs = values['no-tfjs'] ? false : (values.tfjs ?? true);
   const runTfjsLayers = values['no-tfjs-layers'] ? false : (values['tfjs-layers'] ?? runTfjs);
   const runPaired = values['no-paired'] ? false : (values.paired ?? runTfjs);
+  const pairedRounds = values['paired-rounds'] ? positiveInteger('paired-rounds', values['paired-rounds']) : PAIRED_ROUNDS;
   const tfjsMemoryLimitGib = values['tfjs-memory-limit'] ? positiveNumber('tfjs-memory-limit', values['tfjs-memory-limit']) : defaultMemoryLimitGib();
   const runPytorch = values['no-pytorch'] ? false : (values.pytorch ?? true);
   const started = new Date();
@@ -177,7 +180,7 @@ async function main(): Promise<void> {
   let paired: PairedRun | undefined;
   if (runPaired) {
     log('ours and TF.js in alternating rounds …');
-    paired = await benchPaired(context, tfjsAdapter, configs, PAIRED_ROUNDS, quick ? 1 : 3, log);
+    paired = await benchPaired(context, tfjsAdapter, configs, pairedRounds, quick ? 1 : 3, log);
     console.log(pairedTable(paired) + '\n');
   }
   let pytorch: PytorchRun | undefined;
@@ -206,7 +209,7 @@ async function main(): Promise<void> {
     date: started.toISOString(),
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
-    options: { adapter: values.adapter, configs: configs.map((config) => config.name), quick, tfjs: runTfjs, tfjsLayers: runTfjsLayers, paired: runPaired, tfjsMemoryLimitGib, pytorch: runPytorch, ...repetitions },
+    options: { adapter: values.adapter, configs: configs.map((config) => config.name), quick, tfjs: runTfjs, tfjsLayers: runTfjsLayers, paired: runPaired, pairedRounds, tfjsMemoryLimitGib, pytorch: runPytorch, ...repetitions },
     adapter: { ...context.adapter, description: context.description, timestampQuery: device.features.has('timestamp-query') },
     ceilings,
     matmul: matmulRows,
