@@ -28,7 +28,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --tfjs, --no-tfjs run TensorFlow.js's WebGPU backend side by side (default on)
   --paired, --no-paired  time ours and TF.js's hand-written loop in alternating rounds too,
                     so that both see the same load (default: as --tfjs)
-  --paired-rounds N rounds of that (default 3)
+  --paired-rounds N rounds of that (default 5)
   --tfjs-layers, --no-tfjs-layers  time a TF.js tf.layers model (model.trainOnBatch) too, beside
                     the hand-written tf.matMul loop of --tfjs (default: as --tfjs)
   --tfjs-memory-limit GIB  GPU buffers TF.js may hold for one config before it counts as out
@@ -37,7 +37,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --out FILE        JSON results (default bench/results/<adapter>-<date>.json)`;
 
 /** Rounds of ours and TF.js's loop in alternation by default (paired.ts). */
-const PAIRED_ROUNDS = 3;
+const PAIRED_ROUNDS = 5;
 
 function positiveInteger(name: string, value: string): number {
   const number = Number(value);

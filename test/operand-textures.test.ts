@@ -16,6 +16,7 @@ import { PassRecorder } from '../src/kernels/pass-recorder.ts';
 import { OPERAND_TEXTURE_WIDTH, OPERAND_TEXTURE_WIDTH_LOG2 } from '../src/kernels/operand-texture-layout.ts';
 import { matmulReference } from '../src/reference/index.ts';
 import { expectClose } from './check-close.ts';
+import type { AdapterPreference } from '../src/device/adapter-choice.ts';
 import { contextFor, kernelsFor, TEST_ADAPTERS } from './gpu-adapters.ts';
 import { randomFloats } from './random.ts';
 
@@ -62,6 +63,47 @@ describe('operand texture layout', () => {
   });
 });
 
+/**
+ * The same product (A at word 4, B at 8, C at 4 over non-zero words, two biases, accumulating) recorded
+ * twice into one plan, each time with one of `ways` added to its arguments; checks the two results are
+ * the same bits, that the words before C are untouched and that C changed; returns the commands each
+ * recording added.
+ */
+async function expectSameProductBothWays(
+  adapter: AdapterPreference,
+  shape: { m: number; n: number; k: number; transposeA: boolean; transposeB: boolean; variant: RegisterTile },
+  ways: [string, Partial<MatmulArgs>][],
+  seed: number,
+): Promise<number[]> {
+  const { device } = await contextFor(adapter);
+  const kernels = await kernelsFor(adapter);
+  const { m, n, k, transposeA, transposeB, variant } = shape;
+  const a = createStorageBufferWith(device, 'A at 4', randomFloats(m * k + 4, seed));
+  const b = createStorageBufferWith(device, 'B at 8', randomFloats(k * n + 8, seed + 1));
+  const bias = createStorageBufferWith(device, 'biases', randomFloats(2 * n + 4, seed + 2));
+  const initial = randomFloats(m * n + 4, seed + 3);
+  const outputs = ways.map(([way]) => createStorageBufferWith(device, `C ${way}`, initial));
+  const plan = new DispatchPlan(device, `${ways.map(([way]) => way).join(' and ')} ${variant} ${m}x${n}x${k}`);
+  const commands = ways.map(([way, args], i) => {
+    const before = plan.dispatchCount;
+    kernels.matmul(plan, {
+      a: { buffer: a, offset: 4 }, b: { buffer: b, offset: 8 }, c: { buffer: outputs[i], offset: 4 }, m, n, k, transposeA, transposeB,
+      bias: { buffer: bias, offsets: [4, 4 + n] }, accumulate: true, variant, ...args,
+    }, `${way} ${m}x${n}x${k}`);
+    return plan.dispatchCount - before;
+  });
+  plan.submit();
+  const [first, second] = await Promise.all(outputs.map((buffer) => readFloats(device, buffer, 0, m * n + 4)));
+  const name = `${variant} ${transposeA ? 'Aᵀ' : 'A'}·${transposeB ? 'Bᵀ' : 'B'} ${m}x${n}x${k}`;
+  expect(Array.from(first), name).toEqual(Array.from(second));
+  // …and the second way is the product (its own test covers it; here a check that the comparison saw a product).
+  expect(Array.from(first.subarray(0, 4)), `${name}: the words before C untouched`).toEqual(Array.from(initial.subarray(0, 4)));
+  expect(first.subarray(4).some((value, i) => value !== initial[4 + i]), `${name}: C changed`).toBe(true);
+  plan.destroy();
+  for (const buffer of [a, b, bias, ...outputs]) buffer.destroy();
+  return commands;
+}
+
 describe.each(TEST_ADAPTERS)('operand textures on %s', (adapter) => {
   beforeAll(async () => {
     const kernels = await kernelsFor(adapter);
@@ -74,35 +116,11 @@ describe.each(TEST_ADAPTERS)('operand textures on %s', (adapter) => {
   });
 
   it('the texture-operand core gives bit for bit the vec4 buffer core’s results: every transpose and tile, offsets, biases, accumulation, K chunks', async () => {
-    const { device } = await contextFor(adapter);
-    const kernels = await kernelsFor(adapter);
     for (const variant of tilesFor(adapter)) {
       for (const [transposeA, transposeB] of TRANSPOSES) {
         for (const [m, n, k] of SHAPES) {
-          const seed = m * 7919 + n * 31 + k;
-          const a = createStorageBufferWith(device, 'A at 4', randomFloats(m * k + 4, seed));
-          const b = createStorageBufferWith(device, 'B at 8', randomFloats(k * n + 8, seed + 1));
-          const bias = createStorageBufferWith(device, 'biases', randomFloats(2 * n + 4, seed + 2));
-          const initial = randomFloats(m * n + 4, seed + 3);
-          const outputs = [true, false].map((textures) => createStorageBufferWith(device, `C ${textures ? 'textures' : 'buffers'}`, initial));
-          const plan = new DispatchPlan(device, `textures ${variant} ${m}x${n}x${k}`);
           const kChunk = transposeA && !transposeB ? 256 : undefined;
-          [true, false].forEach((textures, i) => {
-            const args: MatmulArgs = {
-              a: { buffer: a, offset: 4 }, b: { buffer: b, offset: 8 }, c: { buffer: outputs[i], offset: 4 }, m, n, k, transposeA, transposeB,
-              bias: { buffer: bias, offsets: [4, 4 + n] }, accumulate: true, variant, kChunk, textures,
-            };
-            kernels.matmul(plan, args, `${textures ? 'textures' : 'buffers'} ${m}x${n}x${k}`);
-          });
-          plan.submit();
-          const [fromTextures, fromBuffers] = await Promise.all(outputs.map((buffer) => readFloats(device, buffer, 0, m * n + 4)));
-          const name = `${variant} ${transposeA ? 'Aᵀ' : 'A'}·${transposeB ? 'Bᵀ' : 'B'} ${m}x${n}x${k}`;
-          expect(Array.from(fromTextures), name).toEqual(Array.from(fromBuffers));
-          // …and the buffer core is the product (its own test covers it; here a check that the comparison saw a product).
-          expect(Array.from(fromTextures.subarray(0, 4)), `${name}: the words before C untouched`).toEqual(Array.from(initial.subarray(0, 4)));
-          expect(fromTextures.subarray(4).some((value, i) => value !== initial[4 + i]), `${name}: C changed`).toBe(true);
-          plan.destroy();
-          for (const buffer of [a, b, bias, ...outputs]) buffer.destroy();
+          await expectSameProductBothWays(adapter, { m, n, k, transposeA, transposeB, variant }, [['textures', { kChunk, textures: true }], ['buffers', { kChunk, textures: false }]], m * 7919 + n * 31 + k);
         }
       }
     }
@@ -157,38 +175,15 @@ describe.each(TEST_ADAPTERS)('operand textures on %s', (adapter) => {
   });
 
   it('a shared B read from column panels gives bit for bit the copied B’s results: A·B and A·Bᵀ, every tile, panel-breaking shapes, offsets, biases, accumulation', async () => {
-    const { device } = await contextFor(adapter);
-    const kernels = await kernelsFor(adapter);
     for (const variant of tilesFor(adapter)) {
       for (const [transposeA, transposeB] of TRANSPOSES) {
         for (const [m, n, k] of SHAPES) {
-          const seed = m * 7919 + n * 31 + k + (transposeB ? 5 : 0);
-          const a = createStorageBufferWith(device, 'A at 4', randomFloats(m * k + 4, seed));
-          const b = createStorageBufferWith(device, 'B at 8', randomFloats(k * n + 8, seed + 1));
-          const bias = createStorageBufferWith(device, 'biases', randomFloats(2 * n + 4, seed + 2));
-          const initial = randomFloats(m * n + 4, seed + 3);
-          const outputs = [true, false].map((sharedB) => createStorageBufferWith(device, `C ${sharedB ? 'panels' : 'copied'}`, initial));
-          const plan = new DispatchPlan(device, `panels ${variant} ${m}x${n}x${k}`);
-          const counts = [true, false].map((sharedB, i) => {
-            const before = plan.dispatchCount;
-            kernels.matmul(plan, {
-              a: { buffer: a, offset: 4 }, b: { buffer: b, offset: 8 }, c: { buffer: outputs[i], offset: 4 }, m, n, k, transposeA, transposeB,
-              bias: { buffer: bias, offsets: [4, 4 + n] }, accumulate: true, variant, textures: true, transposeC: false, sharedB,
-            }, `${sharedB ? 'panels' : 'copied'} ${m}x${n}x${k}`);
-            return plan.dispatchCount - before;
-          });
-          // Panels for A·B and A·Bᵀ (a packing dispatch; A's copy is the copied product's too); Aᵀ·B keeps its copies.
-          const name = `${variant} ${transposeA ? 'Aᵀ' : 'A'}·${transposeB ? 'Bᵀ' : 'B'} ${m}x${n}x${k}`;
+          const ways: [string, Partial<MatmulArgs>][] = [['panels', { textures: true, transposeC: false, sharedB: true }], ['copied', { textures: true, transposeC: false, sharedB: false }]];
+          const commands = await expectSameProductBothWays(adapter, { m, n, k, transposeA, transposeB, variant }, ways, m * 7919 + n * 31 + k + (transposeB ? 5 : 0));
+          // Panels for A·B and A·Bᵀ (a packing dispatch; A's copy serves the copied product too); Aᵀ·B keeps its
+          // copies (in one dispatch the second product reuses both; in K chunks each chunk copies its own).
           const chunks = transposeA && k > 512 ? Math.ceil(k / 256) : 1;
-          // (Aᵀ·B in one dispatch: the second product reuses both copies; in K chunks each chunk copies its own.)
-          expect(counts, `${name}: commands recorded (panels, then copied)`).toEqual(!transposeA ? [3, 2] : chunks > 1 ? [3 * chunks, 3 * chunks] : [3, 1]);
-          plan.submit();
-          const [fromPanels, fromCopies] = await Promise.all(outputs.map((buffer) => readFloats(device, buffer, 0, m * n + 4)));
-          expect(Array.from(fromPanels), name).toEqual(Array.from(fromCopies));
-          expect(Array.from(fromPanels.subarray(0, 4)), `${name}: the words before C untouched`).toEqual(Array.from(initial.subarray(0, 4)));
-          expect(fromPanels.subarray(4).some((value, i) => value !== initial[4 + i]), `${name}: C changed`).toBe(true);
-          plan.destroy();
-          for (const buffer of [a, b, bias, ...outputs]) buffer.destroy();
+          expect(commands, `${variant} ${m}x${n}x${k}: commands recorded (panels, then copied)`).toEqual(!transposeA ? [3, 2] : chunks > 1 ? [3 * chunks, 3 * chunks] : [3, 1]);
         }
       }
     }
