@@ -9,12 +9,11 @@
  * rounds (the bench's "best chunk" rule on both sides) with the spread of the
  * per-round ratios beside it.
  */
-import { type GpuContext, RnnModel } from '../src/index.ts';
+import { type AdapterPreference, type GpuContext, RnnModel } from '../src/index.ts';
 import { type BenchConfig, LEARNING_RATE, VOCABULARY } from './configs.ts';
 import { firstSteps, loopModel, startTfjs } from './tfjs.ts';
 import { now } from './timing.ts';
 import { randomBatch } from './training.ts';
-import type { AdapterPreference } from '../src/index.ts';
 
 export interface PairedResult {
   config: string;

@@ -139,7 +139,7 @@ async function main(): Promise<void> {
     const timed = isolated.get(key)!;
     const needed = flops / matmulFlops(shape);
     const result = { ...timed, gflops: needed * timed.gflops, gflopsPerCpuSecond: needed * timed.gflopsPerCpuSecond };
-    const schedule = matmulSchedule(shape.m, shape.n, shape.k, shape.transposeA, shape.transposeB, kernels.cpuAdapter, kernels.llvmpipe);
+    const schedule = matmulSchedule(shape.m, shape.n, shape.k, shape.transposeA, shape.transposeB, kernels.cpuAdapter, kernels.llvmpipe, shape.sharedB);
     matmulRows.push({
       role,
       shape: key,
@@ -147,7 +147,7 @@ async function main(): Promise<void> {
       fractionOfAlu: result.gflops / ceilings.aluGflops,
       gflopsPerCpuSecond: result.gflopsPerCpuSecond,
       fractionOfAluPerCpuSecond: result.gflopsPerCpuSecond / ceilings.aluGflopsPerCpuSecond,
-      core: `${schedule.variant}${schedule.textures ? (shape.sharedB && !shape.transposeA && !schedule.transposeC ? ' panels' : ' textures') : schedule.vec4 ? ' vec4' : ''}`,
+      core: `${schedule.variant}${schedule.panels ? ' panels' : schedule.textures ? ' textures' : schedule.vec4 ? ' vec4' : ''}`,
       dispatches: schedule.dispatches,
       workgroups: schedule.workgroups,
     });

@@ -21,7 +21,6 @@ struct PanelUniforms {
   n: u32,
   panelWidth: u32,   // P: columns per panel, a multiple of 4
   sourceOffset: u32, // words, a multiple of 4
-  rowLength: u32,    // words between rows of the source: N for B stored [K, N], the product's K for [N, K]
   transposed: u32,   // 1: B stored [N, K]
   blocks: u32,       // panels · (K / 4) · (P / 4)
   gridWidth: u32,    // invocations per row of the dispatch grid
@@ -45,14 +44,16 @@ fn packPanels(@builtin(global_invocation_id) id: vec3<u32>) {
   // rows[j] = opB[k + j, col .. col + 3]
   var rows = mat4x4<f32>();
   if (col < u.n) {
-    let step = u.rowLength / 4u;
+    // Words between rows of the source: K for B stored [N, K], N for [K, N].
+    let rowLength = select(u.n, u.k, u.transposed != 0u);
+    let step = rowLength / 4u;
     if (u.transposed != 0u) {
       // B stored [N, K]: column col + i's steps k .. k + 3 are one vec4; the block is their transpose.
-      let base = (u.sourceOffset + col * u.rowLength + k) / 4u;
+      let base = (u.sourceOffset + col * rowLength + k) / 4u;
       rows = transpose(mat4x4<f32>(source[base], source[base + step], source[base + 2u * step], source[base + 3u * step]));
     } else {
       // B stored [K, N]: step k + j's columns col .. col + 3 are one vec4.
-      let base = (u.sourceOffset + k * u.rowLength + col) / 4u;
+      let base = (u.sourceOffset + k * rowLength + col) / 4u;
       rows = mat4x4<f32>(source[base], source[base + step], source[base + 2u * step], source[base + 3u * step]);
     }
   }

@@ -160,12 +160,21 @@ export function matmulKeysFor(cpuAdapter: boolean, llvmpipe = false): string[] {
   // On llvmpipe every vec4 product reads operand textures (operandsFitTextures falls back to word loads),
   // its A·Bᵀ and Aᵀ·B products may store C transposed (transposedOutput), and the per-step products that
   // share their B (MatmulArgs.sharedB) read it packed in column panels (panelsKey).
-  return cores.flatMap(([variant, vec4]) => {
+  const keys = cores.flatMap(([variant, vec4]) => {
     const textures = vec4 && llvmpipe;
     const keys = [matmulKey(variant, false, true, vec4, textures), matmulKey(variant, true, false, vec4, textures), matmulKey(variant, false, false, vec4, textures)];
-    if (textures) keys.push(matmulKey(variant, false, true, vec4, textures, true), matmulKey(variant, true, false, vec4, textures, true), panelsKey(variant as RegisterTile), PACK_PANELS_KEY);
+    if (textures) keys.push(matmulKey(variant, false, true, vec4, textures, true), matmulKey(variant, true, false, vec4, textures, true), panelsKey(variant as RegisterTile));
     return keys;
-  }).filter((key, index, keys) => keys.indexOf(key) === index);
+  });
+  return cpuAdapter && llvmpipe ? [...keys, PACK_PANELS_KEY] : keys;
+}
+
+/**
+ * Whether a product reads its B from column panels (panelsKey): a shared B (MatmulArgs.sharedB) of an
+ * A·B or A·Bᵀ product on operand textures, in one dispatch (not K chunks), C stored as it is.
+ */
+export function readsPanels(onTextures: boolean, sharedB: boolean, transposeA: boolean, chunked: boolean, transposeC: boolean): boolean {
+  return onTextures && sharedB && !transposeA && !chunked && !transposeC;
 }
 
 /** The pipeline key of the kernel that packs a texture-operand product's B into column panels (operand_panels.wgsl). */
@@ -226,9 +235,9 @@ export function isCpuAdapter(info: GPUAdapterInfo | undefined): boolean {
 
 /**
  * How KernelSet.matmul runs a product by default (its operands at offset 0): its core, whether it reads
- * vec4s, K rows per dispatch, dispatches and workgroups per dispatch.
+ * vec4s (from textures; B from panels where `sharedB`), K rows per dispatch, dispatches and workgroups per dispatch.
  */
-export function matmulSchedule(m: number, n: number, k: number, transposeA = false, transposeB = false, cpuAdapter = true, llvmpipe = false) {
+export function matmulSchedule(m: number, n: number, k: number, transposeA = false, transposeB = false, cpuAdapter = true, llvmpipe = false, sharedB = false) {
   const kChunk = (transposeA && !transposeB && cpuAdapter ? matmulKChunk(m, n, k) : 0) || k;
   const atZero = { buffer: {} as GPUBuffer, offset: 0 };
   const vec4 = cpuAdapter && vec4Operands({ a: atZero, b: atZero, c: atZero, m, n, k, transposeA }, kChunk);
@@ -236,7 +245,8 @@ export function matmulSchedule(m: number, n: number, k: number, transposeA = fal
   const variant = transposeC ? matmulVariant(n, m, k, cpuAdapter, vec4, llvmpipe) : matmulVariant(m, n, k, cpuAdapter, vec4, llvmpipe);
   const [x, y] = transposeC ? matmulGrid(variant, n, m) : matmulGrid(variant, m, n);
   const textures = vec4 && llvmpipe && isRegisterTile(variant);
-  return { variant, vec4, textures, transposeC, kChunk, dispatches: Math.ceil(k / kChunk), workgroups: x * y };
+  const panels = readsPanels(textures, sharedB, transposeA, kChunk < k, transposeC);
+  return { variant, vec4, textures, panels, transposeC, kChunk, dispatches: Math.ceil(k / kChunk), workgroups: x * y };
 }
 
 /**

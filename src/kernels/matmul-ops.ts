@@ -3,7 +3,7 @@ import type { BufferSlice, DispatchHandle, DispatchPlan } from './dispatch-plan.
 import { ELEMENTWISE_WORKGROUP } from './kernel-definitions.ts';
 import type { KernelSet } from './kernel-set.ts';
 import { matmulUniforms, NONE } from './kernel-uniforms.ts';
-import { isRegisterTile, type MatmulArgs, matmulGrid, matmulKChunk, matmulKey, matmulVariant, operandsFitTextures, PACK_PANELS_KEY, panelsKey, panelTexels, panelWidth, type RegisterTile, transposedOutput, vec4Operands } from './matmul-choice.ts';
+import { isRegisterTile, type MatmulArgs, matmulGrid, matmulKChunk, matmulKey, matmulVariant, operandsFitTextures, PACK_PANELS_KEY, panelsKey, panelTexels, panelWidth, readsPanels, type RegisterTile, transposedOutput, vec4Operands } from './matmul-choice.ts';
 import { UNIFORM_LAYOUTS as L } from './registry.ts';
 import { packUniforms } from './uniforms.ts';
 
@@ -57,7 +57,7 @@ export const matmulOps = {
     plan.add(
       this.kernel(PACK_PANELS_KEY),
       { source: slice.buffer, packed: texture },
-      packUniforms(L.operandPanels, { k: rows, n, panelWidth: width, sourceOffset: slice.offset, rowLength: transposed ? rows : n, transposed: transposed ? 1 : 0, blocks, gridWidth: grid[0] * ELEMENTWISE_WORKGROUP }),
+      packUniforms(L.operandPanels, { k: rows, n, panelWidth: width, sourceOffset: slice.offset, transposed: transposed ? 1 : 0, blocks, gridWidth: grid[0] * ELEMENTWISE_WORKGROUP }),
       grid,
       `${label} (into panels)`,
     );
@@ -96,7 +96,7 @@ function recordProduct(kernels: KernelSet, plan: DispatchPlan, args: MatmulArgs,
   const vec4 = isRegisterTile(variant) && loads.vec4;
   const onTextures = vec4 && textures;
   // A shared B of an A·B or A·Bᵀ product in one dispatch is packed in column panels as wide as the tile (sharedB).
-  const panels = onTextures && isRegisterTile(variant) && (args.sharedB ?? false) && !transposeA && chunk === k && !transposedStore;
+  const panels = readsPanels(onTextures, args.sharedB ?? false, transposeA, chunk < k, transposedStore);
   const kernel = kernels.kernel(panels ? panelsKey(variant as RegisterTile) : matmulKey(variant, transposeA, transposeB, vec4, onTextures, transposedStore));
   const grid = matmulGrid(variant, m, n);
   // Σ_k over chunks k0 .. k0 + rows − 1: rows k0.. of Aᵀ (stored [k, m]) and of B (stored [k, n]); the

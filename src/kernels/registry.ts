@@ -58,7 +58,7 @@ import type { UniformLayout } from './uniforms.ts';
  */
 export const UNIFORM_LAYOUTS = {
   matmul: { m: 'u32', n: 'u32', k: 'u32', offsetA: 'u32', offsetB: 'u32', offsetC: 'u32', biasOffset0: 'u32', biasOffset1: 'u32', accumulate: 'u32' },
-  operandPanels: { k: 'u32', n: 'u32', panelWidth: 'u32', sourceOffset: 'u32', rowLength: 'u32', transposed: 'u32', blocks: 'u32', gridWidth: 'u32' },
+  operandPanels: { k: 'u32', n: 'u32', panelWidth: 'u32', sourceOffset: 'u32', transposed: 'u32', blocks: 'u32', gridWidth: 'u32' },
   rnnStep: { batch: 'u32', hiddenSize: 'u32', weightOffset: 'u32', sourceOffset: 'u32', targetOffset: 'u32', savedOffset: 'u32' },
   lstmCell: { batch: 'u32', hiddenSize: 'u32', gatesOffset: 'u32', cellOffset: 'u32', hiddenOffset: 'u32', cellGradientOffset: 'u32' },
   gruCell: { batch: 'u32', hiddenSize: 'u32', inputPartOffset: 'u32', recurrentPartOffset: 'u32', previousOffset: 'u32', gradientOffset: 'u32' },
@@ -104,6 +104,8 @@ const GRU_FORWARD_BINDINGS = { saved: readWrite(1), stepStates: readWrite(2), u:
 const GRU_BACKWARD_BINDINGS = { states: read(0), saved: readWrite(1), stepStates: readWrite(2), work: readWrite(3), u: uniform(4) };
 const SOFTMAX_BINDINGS = { targets: read(0), logits: readWrite(1), rowLosses: readWrite(2), u: uniform(3) };
 const REDUCE_BINDINGS = { input: read(0), output: readWrite(1), u: uniform(2) };
+/** The walk over each token's grouped rows (embedding_backward.wgsl and its vec4 twin). */
+const GROUPED_EMBEDDING_BACKWARD_BINDINGS = { grouped: readWrite(1), dPreactivations: read(2), gradients: readWrite(3), u: uniform(4) };
 
 export const KERNELS = {
   matmul: {
@@ -313,14 +315,14 @@ export const KERNELS = {
   embeddingBackwardGrouped: {
     sources: [embeddingUniformsSource, embeddingBackwardSource],
     entryPoint: 'embeddingBackwardGrouped',
-    bindings: { grouped: readWrite(1), dPreactivations: read(2), gradients: readWrite(3), u: uniform(4) },
+    bindings: GROUPED_EMBEDDING_BACKWARD_BINDINGS,
     uniforms: L.embedding,
   },
   /** embeddingBackwardGrouped, four hidden units per invocation (dA as vec4s). */
   embeddingBackwardGroupedVec4: {
     sources: [embeddingUniformsSource, embeddingBackwardVec4Source],
     entryPoint: 'embeddingBackwardGroupedVec4',
-    bindings: { grouped: readWrite(1), dPreactivations: read(2), gradients: readWrite(3), u: uniform(4) },
+    bindings: GROUPED_EMBEDDING_BACKWARD_BINDINGS,
     uniforms: L.embedding,
   },
   embeddingRowsForward: {
