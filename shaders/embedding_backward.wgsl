@@ -49,20 +49,28 @@ fn groupTokenRows() {
   }
 }
 
+// With biasOffset0 (and biasOffset1) set, the same walk also sums column j over all rows,
+// token by token, each token's rows in row order, and adds that to db[j] at each offset:
+// the bias gradient Σ_tb dA[tb, j] read from the same loads.
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn embeddingBackwardGrouped(@builtin(global_invocation_id) id: vec3<u32>) {
   let j = id.x;
   if (j >= u.width) { return; }
   let starts = u.rows;
   let rowStart = u.weightOffset + j * u.vocabulary;
+  var total = 0.0;
   for (var v = 0u; v < u.vocabulary; v++) {
     let first = grouped[starts + v];
     let end = grouped[starts + v + 1u];
     if (first == end) { continue; }
     var sum = gradients[rowStart + v];
     for (var i = first; i < end; i++) {
-      sum += dPreactivations[u.outputOffset + grouped[i] * u.width + j];
+      let d = dPreactivations[u.outputOffset + grouped[i] * u.width + j];
+      sum += d;
+      total += d;
     }
     gradients[rowStart + v] = sum;
   }
+  if (u.biasOffset0 != NO_BIAS) { gradients[u.biasOffset0 + j] += total; }
+  if (u.biasOffset1 != NO_BIAS) { gradients[u.biasOffset1 + j] += total; }
 }

@@ -1,10 +1,16 @@
-// embeddingBackwardGrouped (embedding_backward.wgsl) for four hidden units per invocation,
-// with dA bound as vec4s: per row of a token's group one index load and one vec4
-// load of dA for four sums, where embeddingBackwardGrouped makes an index load per sum.
-// For a width (rows of W_ih) and dA offset that are multiples of 4
-// (kernel-choice.ts embeddingGradientKeys); the same sums in the same order.
+// embeddingBackwardGrouped (embedding_backward.wgsl) for QUADS_PER_INVOCATION runs of four
+// hidden units per invocation, with dA bound as vec4s: per row of a token's group one index
+// load and QUADS_PER_INVOCATION vec4 loads of dA for 4·QUADS_PER_INVOCATION sums, where
+// embeddingBackwardGrouped makes an index load per sum. For a width (rows of W_ih) and dA
+// offset that are multiples of 4, and a width / 4 that QUADS_PER_INVOCATION divides
+// (kernel-choice.ts embeddingGradientKeys); the same sums in the same order, the bias
+// gradient's too (biasOffset0, biasOffset1).
 
 // (EmbeddingUniforms, WORKGROUP_SIZE: embedding_uniforms.wgsl, which comes first.)
+
+// Runs of four units each invocation owns: 1, 2, 4 or 8 (their sums live in registers).
+override QUADS_PER_INVOCATION: u32 = 1u;
+const MOST_QUADS_PER_INVOCATION = 8u;
 
 @group(0) @binding(1) var<storage, read_write> grouped: array<u32>;
 @group(0) @binding(2) var<storage, read> dPreactivations: array<vec4<f32>>;
@@ -13,24 +19,48 @@
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn embeddingBackwardGroupedVec4(@builtin(global_invocation_id) id: vec3<u32>) {
-  let quad = id.x;
   let quadsPerRow = u.width / 4u;
-  if (quad >= quadsPerRow) { return; }
+  let firstQuad = id.x * QUADS_PER_INVOCATION;
+  if (firstQuad >= quadsPerRow) { return; }
   let starts = u.rows;
-  // dW_ih[j + i, v] is word rowStart + i·V + v.
-  let rowStart = u.weightOffset + 4u * quad * u.vocabulary;
   let V = u.vocabulary;
+  // dW_ih[4q + c, v] is word 4q·V + c·V + v after weightOffset; Σ_tb dA[tb, 4q + c] is total[q − firstQuad][c].
+  var total: array<vec4<f32>, MOST_QUADS_PER_INVOCATION>;
   for (var v = 0u; v < V; v++) {
     let first = grouped[starts + v];
     let end = grouped[starts + v + 1u];
     if (first == end) { continue; }
-    var sum = vec4<f32>(gradients[rowStart + v], gradients[rowStart + V + v], gradients[rowStart + 2u * V + v], gradients[rowStart + 3u * V + v]);
-    for (var i = first; i < end; i++) {
-      sum += dPreactivations[u.outputOffset / 4u + grouped[i] * quadsPerRow + quad];
+    var sum: array<vec4<f32>, MOST_QUADS_PER_INVOCATION>;
+    for (var q = 0u; q < QUADS_PER_INVOCATION; q++) {
+      let rowStart = u.weightOffset + 4u * (firstQuad + q) * V + v;
+      sum[q] = vec4<f32>(gradients[rowStart], gradients[rowStart + V], gradients[rowStart + 2u * V], gradients[rowStart + 3u * V]);
     }
-    gradients[rowStart + v] = sum.x;
-    gradients[rowStart + V + v] = sum.y;
-    gradients[rowStart + 2u * V + v] = sum.z;
-    gradients[rowStart + 3u * V + v] = sum.w;
+    for (var i = first; i < end; i++) {
+      let row = u.outputOffset / 4u + grouped[i] * quadsPerRow + firstQuad;
+      for (var q = 0u; q < QUADS_PER_INVOCATION; q++) {
+        let d = dPreactivations[row + q];
+        sum[q] += d;
+        total[q] += d;
+      }
+    }
+    for (var q = 0u; q < QUADS_PER_INVOCATION; q++) {
+      let rowStart = u.weightOffset + 4u * (firstQuad + q) * V + v;
+      gradients[rowStart] = sum[q].x;
+      gradients[rowStart + V] = sum[q].y;
+      gradients[rowStart + 2u * V] = sum[q].z;
+      gradients[rowStart + 3u * V] = sum[q].w;
+    }
   }
+  for (var q = 0u; q < QUADS_PER_INVOCATION; q++) {
+    let j = 4u * (firstQuad + q);
+    if (u.biasOffset0 != NO_BIAS) { addQuad(u.biasOffset0 + j, total[q]); }
+    if (u.biasOffset1 != NO_BIAS) { addQuad(u.biasOffset1 + j, total[q]); }
+  }
+}
+
+fn addQuad(word: u32, value: vec4<f32>) {
+  gradients[word] += value.x;
+  gradients[word + 1u] += value.y;
+  gradients[word + 2u] += value.z;
+  gradients[word + 3u] += value.w;
 }

@@ -5,7 +5,7 @@
  * training and evaluation plans actually dispatch (on each test adapter).
  */
 import { describe, expect, it } from 'vitest';
-import { ALL_KERNELS, crossEntropyKernel, dropoutBetweenLayers, KernelSet, lossKernel, optimizerKernelKey, PACK_PANELS_KEY, PER_ROW_SOFTMAX_MAX_CLASSES, rnnStepKey, tokenInput } from '../src/kernels/kernel-set.ts';
+import { ALL_KERNELS, crossEntropyKernel, dropoutBetweenLayers, KernelSet, lossKernel, optimizerKernelKey, PACK_PANELS_KEY, PER_ROW_SOFTMAX_MAX_CLASSES, rnnStepKey, tokenInput, walkQuadsPerInvocation } from '../src/kernels/kernel-set.ts';
 import type { SequenceBatch } from '../src/model/batch.ts';
 import { type RnnModelConfig, resolveConfig } from '../src/model/config.ts';
 import { kernelsNeededBy } from '../src/model/kernels-needed.ts';
@@ -63,6 +63,11 @@ describe('kernelsNeededBy', () => {
     expect(embedding({ vocabularySize: 7, hiddenSize: 8 }, false)).toEqual(['embeddingBackward']);
     expect(embedding({ vocabularySize: 7, hiddenSize: 8 }, true)).toEqual(['groupTokenRows', 'embeddingBackwardGroupedVec4']);
     expect(embedding({ vocabularySize: 7, hiddenSize: 9, cell: 'rnn' }, true)).toEqual(['groupTokenRows', 'embeddingBackwardGrouped']);
+    // Wide layers give each invocation of the walk more runs of four units, keeping at least 4 workgroups of 16.
+    expect(embedding({ vocabularySize: 65, hiddenSize: 512, cell: 'lstm' }, true)).toEqual(['groupTokenRows', 'embeddingBackwardGroupedVec4 x8']);
+    expect(embedding({ vocabularySize: 65, hiddenSize: 256, cell: 'lstm' }, true)).toEqual(['groupTokenRows', 'embeddingBackwardGroupedVec4 x4']);
+    expect(embedding({ vocabularySize: 65, hiddenSize: 128, cell: 'lstm' }, true)).toEqual(['groupTokenRows', 'embeddingBackwardGroupedVec4 x2']);
+    expect([2048, 1024, 512, 256, 132, 4, 2056].map(walkQuadsPerInvocation)).toEqual([8, 4, 2, 1, 1, 1, 2]);
   });
 
   it('AdamW runs the Adam kernel; the softmax variant switches above PER_ROW_SOFTMAX_MAX_CLASSES', () => {

@@ -203,19 +203,24 @@ describe.each(TEST_ADAPTERS)('token embedding on %s', (adapter) => {
     }
   });
 
-  it('backward adds the scatter of dA into a non-zero gradient at an offset: in one pass (GPUs), and grouped by token (CPU adapters) with dA at an odd offset and at a multiple of 4 (the vec4 twin where the width is one too)', async () => {
+  it('backward adds the scatter of dA into a non-zero gradient at an offset, and the column sums of dA into zero, one or two bias gradients: in one pass (GPUs), and grouped by token (CPU adapters) with dA at an odd offset and at a multiple of 4 (the vec4 walk where the width is one too, with 1, 2, 4 or 8 runs of four units per invocation)', async () => {
     const { device } = await contextFor(adapter);
     const kernels = await kernelsFor(adapter);
-    const cases = EMBEDDING_SHAPES.flatMap((shape) => [[shape, 3, true], [shape, 4, true], [shape, 3, false]] as const);
-    for (const [[rows, hidden, vocabulary], dAOffset, byToken] of cases) {
-      const shape = `${rows} rows, H ${hidden}, V ${vocabulary}, dA at ${dAOffset}, ${byToken ? 'grouped by token' : 'one pass'}`;
+    // Widths 2048, 1024 and 512 give the vec4 walk 8, 4 and 2 runs of four units per invocation (walkQuadsPerInvocation).
+    const shapes: [number, number, number][] = [...EMBEDDING_SHAPES, [20, 2048, 9], [17, 1024, 65], [11, 512, 5]];
+    const cases = shapes.flatMap((shape) => [[shape, 3, true, 2], [shape, 4, true, 1], [shape, 4, true, 0], [shape, 3, false, 2]] as const);
+    for (const [[rows, hidden, vocabulary], dAOffset, byToken, biasCount] of cases) {
+      const shape = `${rows} rows, H ${hidden}, V ${vocabulary}, dA at ${dAOffset}, ${byToken ? 'grouped by token' : 'one pass'}, ${biasCount} bias gradients`;
       const seed = rows * 2003 + hidden * 37 + vocabulary;
       const tokens = evenTokens(rows, vocabulary, seed);
       const used = new Set(tokens);
       if (vocabulary > 1) expect(used.size, `${shape}: some token ids are never used`).toBeLessThan(vocabulary);
       if (rows > 1) expect(used.size, `${shape}: some token ids repeat`).toBeLessThan(rows);
       const dPreactivations = randomFloats(rows * hidden, seed + 1);
-      const initialGradient = randomFloats(hidden * vocabulary, seed + 2);
+      // dW [H, V] at word 6, then the two bias gradients [H] each (the second at an odd word).
+      const weightWords = hidden * vocabulary;
+      const initialGradient = randomFloats(weightWords + 2 * hidden + 1, seed + 2);
+      const biasOffsets = [6 + weightWords, 6 + weightWords + hidden + 1].slice(0, biasCount);
       const gradientWords = placed(initialGradient, 6, 4);
       const dPreactivationWords = placed(dPreactivations, dAOffset, 2);
       const tokenBuffer = createStorageBufferWith(device, 'tokens', tokens);
@@ -226,14 +231,14 @@ describe.each(TEST_ADAPTERS)('token embedding on %s', (adapter) => {
       const plan = new DispatchPlan(device, `embedding backward ${shape}`);
       kernels.embeddingBackward(
         plan,
-        { tokens: tokenBuffer, grouped, dPreactivations: { buffer: dA, offset: dAOffset }, gradients, weightOffset: 6, rows, width: hidden, vocabulary },
+        { tokens: tokenBuffer, grouped, dPreactivations: { buffer: dA, offset: dAOffset }, gradients, weightOffset: 6, rows, width: hidden, vocabulary, biasOffsets },
         'embedding backward',
       );
       plan.submit();
-      const want = Float64Array.from(initialGradient);
+      const want = Float64Array.from(initialGradient.subarray(0, weightWords));
       embeddingBackward(dPreactivations, tokens, rows, vocabulary, hidden, { dWeight: want });
       const got = await readAll(device, gradients, gradientWords.length);
-      expectClose(`embedding backward ${shape}`, got.subarray(6, 6 + hidden * vocabulary), want, EMBEDDING_BACKWARD_TOLERANCE);
+      expectClose(`embedding backward ${shape}`, got.subarray(6, 6 + weightWords), want, EMBEDDING_BACKWARD_TOLERANCE);
       if (grouped) {
         // The rows grouped by token, each group in row order, and the groups' starts.
         const groupedWords = new Uint32Array(await readWords(device, grouped, 0, rows + vocabulary + 1));
@@ -243,12 +248,27 @@ describe.each(TEST_ADAPTERS)('token embedding on %s', (adapter) => {
         expect(Array.from(groupedWords.subarray(rows)), `${shape}: group starts`).toEqual(starts);
       }
       // Bit for bit the float32 sums in row order (the one-pass walk's; the grouped walk makes the same additions).
-      const rowOrder = Float32Array.from(initialGradient);
+      const rowOrder = Float32Array.from(initialGradient.subarray(0, weightWords));
       for (let tb = 0; tb < rows; tb++) {
         for (let j = 0; j < hidden; j++) rowOrder[j * vocabulary + tokens[tb]] += dPreactivations[tb * hidden + j];
       }
-      expect(Array.from(got.subarray(6, 6 + hidden * vocabulary)), `${shape}: the sums in row order`).toEqual(Array.from(rowOrder));
-      expectUntouchedOutside(`embedding backward ${shape}`, got, gradientWords, 6, hidden * vocabulary);
+      expect(Array.from(got.subarray(6, 6 + weightWords)), `${shape}: the sums in row order`).toEqual(Array.from(rowOrder));
+      // Each bias gradient gets the column sums of dA added, close to the reference's, and bit for bit the float32
+      // sums in the walk's order: rows in order (one pass, then columnSums), or token by token (the grouped walk).
+      const walk = byToken ? Array.from({ length: rows }, (_, tb) => tb).sort((x, y) => tokens[x] - tokens[y] || x - y) : Array.from({ length: rows }, (_, tb) => tb);
+      const totals = new Float32Array(hidden);
+      for (const tb of walk) for (let j = 0; j < hidden; j++) totals[j] += dPreactivations[tb * hidden + j];
+      const sums = columnSums(dPreactivations, rows, hidden);
+      for (const offset of biasOffsets) {
+        const initialBias = initialGradient.subarray(offset - 6, offset - 6 + hidden);
+        const gotBias = got.subarray(offset, offset + hidden);
+        expectClose(`${shape}: bias gradient at word ${offset}`, gotBias, Float64Array.from(initialBias, (value, j) => value + sums[j]), EMBEDDING_BACKWARD_TOLERANCE);
+        expect(Array.from(gotBias), `${shape}: bias gradient at word ${offset}, float32 sums in the walk's order`).toEqual(Array.from(initialBias, (value, j) => Math.fround(value + totals[j])));
+      }
+      // Nothing else is written: the words between and after the bias gradients keep their values.
+      const written = new Set([...Array.from({ length: weightWords }, (_, i) => 6 + i), ...biasOffsets.flatMap((offset) => Array.from({ length: hidden }, (_, j) => offset + j))]);
+      const untouched = Array.from(gradientWords.keys()).filter((word) => !written.has(word));
+      expect(untouched.map((word) => got[word]), `${shape}: words outside dW and the bias gradients`).toEqual(untouched.map((word) => gradientWords[word]));
       // Columns of unused tokens keep their initial values exactly.
       for (let v = 0; v < vocabulary; v++) {
         if (used.has(v)) continue;

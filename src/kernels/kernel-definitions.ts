@@ -1,6 +1,7 @@
 /** Every kernel by pipeline key: its registry entry and override constants (workgroup sizes, transposes, tiles). */
 import type { KernelConstants } from './pipeline-cache.ts';
 import { matmulKey, MATMUL_VARIANTS, PACK_PANELS_KEY, panelsKey, REGISTER_TILES, RNN_STEP_TILE, rnnStepKey } from './matmul-choice.ts';
+import { GROUPED_WALK_QUADS, GROUPED_WALK_WORKGROUP, groupedWalkVec4Key } from './kernel-choice.ts';
 import type { KernelName } from './registry.ts';
 
 export const ELEMENTWISE_WORKGROUP = 64;
@@ -47,11 +48,15 @@ export function kernelDefinitions(reductionSize: number): Map<string, [KernelNam
   for (const name of [
     'lstmCellForward', 'lstmCellBackward', 'gruCellForward', 'gruCellBackward',
     'lstmCellForwardVec4', 'lstmCellBackwardVec4', 'gruCellForwardVec4', 'gruCellBackwardVec4', 'sumSquaresPartial', 'finishNorm', 'scaleGradients',
-    'dropoutForward', 'dropoutBackward', 'tanhForward', 'tanhBackward', 'embeddingForward', 'embeddingForwardVec4', 'embeddingBackward', 'groupTokenRows', 'embeddingBackwardGrouped', 'embeddingBackwardGroupedVec4', 'embeddingRowsForward',
+    'dropoutForward', 'dropoutBackward', 'tanhForward', 'tanhBackward', 'embeddingForward', 'embeddingForwardVec4', 'embeddingBackward', 'groupTokenRows', 'embeddingBackwardGrouped', 'embeddingRowsForward',
     'embeddingRowsBackward', 'softmaxCrossEntropy', 'softmaxCrossEntropyPerRow', 'meanSquaredError', 'columnSums', 'meanLoss',
     'sgdUpdate', 'adamUpdate', 'rmspropUpdate', 'reverseRows', 'joinDirections', 'splitDirections',
   ] as const) {
     definitions.set(name, [name, reductions.has(name) ? reduction : elementwise]);
+  }
+  // The walk over grouped rows, vec4s: invocations that own 1, 2, 4 or 8 runs of four units (walkQuadsPerInvocation).
+  for (const quads of GROUPED_WALK_QUADS) {
+    definitions.set(groupedWalkVec4Key(quads), ['embeddingBackwardGroupedVec4', { WORKGROUP_SIZE: GROUPED_WALK_WORKGROUP, QUADS_PER_INVOCATION: quads }]);
   }
   definitions.set('sampleToken', ['sampleToken', {}]);
   definitions.set(PACK_PANELS_KEY, ['packPanels', {}]);

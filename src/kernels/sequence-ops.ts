@@ -1,6 +1,6 @@
 /** Elementwise and row ops over whole sequences: embeddings, dropout, tanh, and the bidirectional reversal, join and split. Installed on KernelSet's prototype (kernel-set.ts). */
 import type { BufferSlice, DispatchHandle, DispatchPlan } from './dispatch-plan.ts';
-import { embeddingForwardKey, embeddingGradientKeys } from './kernel-choice.ts';
+import { embeddingForwardKey, embeddingGradientKeys, GROUPED_WALK_WORKGROUP, walkQuadsPerInvocation } from './kernel-choice.ts';
 import { ELEMENTWISE_WORKGROUP } from './kernel-definitions.ts';
 import type { KernelSet } from './kernel-set.ts';
 import { directionUniforms, dropoutUniforms, embeddingUniforms, NONE } from './kernel-uniforms.ts';
@@ -60,27 +60,36 @@ export const sequenceOps = {
   },
 
   /**
-   * dW[j, v] += Σ_{r : token[r] = v} dA[r, j]: in one pass over all rows (embedding.wgsl), or, given
+   * dW[j, v] += Σ_{r : token[r] = v} dA[r, j], and with `biasOffsets` also db[j] += Σ_r dA[r, j] at each
+   * of them: in one pass over all rows (embedding.wgsl), then the column sums (columnSums); or, given
    * `grouped` (groupedTokenRowsWords(rows, vocabulary) words of scratch; CPU adapters, see
    * embeddingGradientKeys), the rows grouped by token and then each column's walk over its token's rows
-   * (embedding_backward.wgsl): the same sums either way.
+   * (embedding_backward.wgsl), which sums the bias gradient from the same loads. dW's sums are the same
+   * either way; the bias's are taken token by token in the walk.
    */
   embeddingBackward(
     this: KernelSet,
     plan: DispatchPlan,
-    args: { tokens: GPUBuffer; grouped?: GPUBuffer; dPreactivations: BufferSlice; gradients: GPUBuffer; weightOffset: number; rows: number; width: number; vocabulary: number },
+    args: { tokens: GPUBuffer; grouped?: GPUBuffer; dPreactivations: BufferSlice; gradients: GPUBuffer; weightOffset: number; rows: number; width: number; vocabulary: number; biasOffsets?: number[] },
     label: string,
   ): DispatchHandle {
-    const uniforms = embeddingUniforms(args.rows, args.width, args.vocabulary, args.weightOffset, 0, 0, args.dPreactivations.offset);
+    const biasOffsets = args.biasOffsets ?? [];
+    if (biasOffsets.length > 2) throw new Error(`${label}: at most two bias gradients, got ${biasOffsets.length}`);
     const buffers = { dPreactivations: args.dPreactivations.buffer, gradients: args.gradients };
     const { grouped } = args;
-    if (!grouped) return plan.add(this.kernel('embeddingBackward'), { tokens: args.tokens, ...buffers }, uniforms, [Math.ceil(args.width / ELEMENTWISE_WORKGROUP)], label);
+    if (!grouped) {
+      const uniforms = embeddingUniforms(args.rows, args.width, args.vocabulary, args.weightOffset, NONE, NONE, args.dPreactivations.offset);
+      const handle = plan.add(this.kernel('embeddingBackward'), { tokens: args.tokens, ...buffers }, uniforms, [Math.ceil(args.width / ELEMENTWISE_WORKGROUP)], label);
+      if (biasOffsets.length) this.columnSums(plan, args.dPreactivations, args.rows, args.width, { buffer: args.gradients, offsets: biasOffsets }, `${label}: bias gradients`);
+      return handle;
+    }
     const words = groupedTokenRowsWords(args.rows, args.vocabulary);
     if (grouped.size < 4 * words) throw new Error(`${label}: the token grouping needs ${4 * words} bytes of scratch, got a buffer of ${grouped.size}`);
+    const uniforms = embeddingUniforms(args.rows, args.width, args.vocabulary, args.weightOffset, biasOffsets[0] ?? NONE, biasOffsets[1] ?? NONE, args.dPreactivations.offset);
     const [groupKey, walkKey] = embeddingGradientKeys(true, [args.width, args.dPreactivations.offset]);
     plan.add(this.kernel(groupKey), { tokens: args.tokens, grouped }, uniforms, [1], `${label}: rows grouped by token`);
-    const quads = walkKey === 'embeddingBackwardGroupedVec4';
-    return plan.add(this.kernel(walkKey), { grouped, ...buffers }, uniforms, [Math.ceil(args.width / (quads ? 4 : 1) / ELEMENTWISE_WORKGROUP)], label);
+    const grid = walkKey === 'embeddingBackwardGrouped' ? Math.ceil(args.width / ELEMENTWISE_WORKGROUP) : Math.ceil(args.width / 4 / walkQuadsPerInvocation(args.width) / GROUPED_WALK_WORKGROUP);
+    return plan.add(this.kernel(walkKey), { grouped, ...buffers }, uniforms, [grid], label);
   },
 
   /** out[r, d] = E[token[r], d]: a learned embedding E [V, D] looked up for every position. */

@@ -90,8 +90,7 @@ export class GruLayer extends RecurrentLayer {
     const dRecurrentParts = { buffer: this.work, offset: this.recurrentOffset };
     this.recordRecurrentWeightGradient(plan, dRecurrentParts);
     this.recordBiasGradients(plan, dRecurrentParts, [this.at('bias_hh')]);
-    this.recordInputWeightGradient(plan, input, dInputParts);
-    this.recordBiasGradients(plan, dInputParts, [this.at('bias_ih')]);
+    this.recordInputWeightAndBiasGradients(plan, input, dInputParts, [this.at('bias_ih')]);
     if (inputGradient) this.recordInputGradient(plan, input, dInputParts, inputGradient);
   }
 

@@ -78,8 +78,7 @@ export class LstmLayer extends RecurrentLayer {
     }
     const dGates = { buffer: this.work, offset: 0 };
     this.recordRecurrentWeightGradient(plan, dGates);
-    this.recordInputWeightGradient(plan, input, dGates);
-    this.recordBiasGradients(plan, dGates, this.biasOffsets);
+    this.recordInputWeightAndBiasGradients(plan, input, dGates, this.biasOffsets);
     if (inputGradient) this.recordInputGradient(plan, input, dGates, inputGradient);
   }
 

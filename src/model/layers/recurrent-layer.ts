@@ -138,8 +138,11 @@ export abstract class RecurrentLayer {
     }
   }
 
-  /** dW_ih += Σ_t dA_tᵀ x_t, for pre-activation gradients dA [T·B, G·H]. */
-  protected recordInputWeightGradient(plan: DispatchPlan, input: LayerInput, dPreactivations: BufferSlice): void {
+  /**
+   * dW_ih += Σ_t dA_tᵀ x_t for pre-activation gradients dA [T·B, G·H], and db += Σ_t Σ_b dA_t into each
+   * of `biasOffsets`: for token inputs one scatter that also sums the biases (embeddingBackward).
+   */
+  protected recordInputWeightAndBiasGradients(plan: DispatchPlan, input: LayerInput, dPreactivations: BufferSlice, biasOffsets: number[]): void {
     const { kernels, config, gradients, timeSteps: T, batchSize: B, layer } = this.setting;
     const rows = T * B;
     const width = config.gates * config.hiddenSize;
@@ -148,8 +151,8 @@ export abstract class RecurrentLayer {
       const grouped = kernels.cpuAdapter ? this.buffer(`layer ${layer} token rows grouped by token`, groupedTokenRowsWords(rows, input.vocabulary)) : undefined;
       kernels.embeddingBackward(
         plan,
-        { tokens: input.tokens, grouped, dPreactivations, gradients, weightOffset: this.at('weight_ih'), rows, width, vocabulary: input.vocabulary },
-        `layer ${layer} input weight gradient (token scatter)`,
+        { tokens: input.tokens, grouped, dPreactivations, gradients, weightOffset: this.at('weight_ih'), rows, width, vocabulary: input.vocabulary, biasOffsets },
+        `layer ${layer} input weight and bias gradients (token scatter)`,
       );
     } else {
       kernels.matmul(
@@ -157,6 +160,7 @@ export abstract class RecurrentLayer {
         { a: dPreactivations, transposeA: true, b: input.sequence, c: { buffer: gradients, offset: this.at('weight_ih') }, m: width, n: input.width, k: rows, accumulate: true },
         `layer ${layer} input weight gradient`,
       );
+      this.recordBiasGradients(plan, dPreactivations, biasOffsets);
     }
   }
 

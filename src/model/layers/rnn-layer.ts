@@ -63,8 +63,7 @@ export class RnnLayer extends RecurrentLayer {
     // dL/dh_{−1} = dA_0 W_hh
     this.recordRecurrentStateGradient(plan, dPreactivations, 0, false, this.initialStateGradient);
     this.recordRecurrentWeightGradient(plan, dPreactivations);
-    this.recordInputWeightGradient(plan, input, dPreactivations);
-    this.recordBiasGradients(plan, dPreactivations, this.biasOffsets);
+    this.recordInputWeightAndBiasGradients(plan, input, dPreactivations, this.biasOffsets);
     if (inputGradient) this.recordInputGradient(plan, input, dPreactivations, inputGradient);
   }
 
