@@ -58,6 +58,11 @@ const ops: Record<string, (plan: DispatchPlan) => void> = {
       kernels.lstmCellForward(p, { saved, stepStates: states, batch: B, hiddenSize: H, gatesOffset: t * B * 4 * H, cellOffset: T * B * 4 * H + t * B * H, hiddenOffset: (t + 1) * B * H }, 'x');
     }
   },
+  'forward products loop (all T)': (p) => {
+    for (let t = 0; t < T; t++) {
+      kernels.matmul(p, { a: { buffer: states, offset: t * B * H }, b: { buffer: params, offset: 4 * H * V }, c: { buffer: saved, offset: t * B * 4 * H }, m: B, n: 4 * H, k: H, transposeB: true, accumulate: true, sharedB: true }, 'x');
+    }
+  },
   'rec. forward matmul': (p) => kernels.matmul(p, { a: { buffer: states, offset: 0 }, b: { buffer: params, offset: 4 * H * V }, c: { buffer: saved, offset: 0 }, m: B, n: 4 * H, k: H, transposeB: true, accumulate: true, sharedB: true }, 'x'),
 };
 console.log(`${context.description}: H ${H} B ${B} T ${T}; µs per op (wall, CPU) and per step (× per-step count)`);
