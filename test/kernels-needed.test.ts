@@ -58,16 +58,21 @@ describe('kernelsNeededBy', () => {
     expect(keys(false, true)).toEqual(keys(false));
   });
 
-  it('the one-hot weight gradient: one pass on a GPU, grouped by token on a CPU adapter (vec4 where G·H is a multiple of 4)', () => {
-    const embedding = (config: RnnModelConfig, cpuAdapter: boolean) => kernelsNeededBy(resolveConfig(config), cpuAdapter).filter((key) => /^(embeddingBackward|groupTokenRows)/.test(key));
+  it('the one-hot weight gradient: one pass on a GPU, grouped by token on a CPU adapter (vec4 where G·H is a multiple of 4; on llvmpipe with more runs of four units per invocation on wide layers)', () => {
+    const embedding = (config: RnnModelConfig, cpuAdapter: boolean, llvmpipe = false) =>
+      kernelsNeededBy(resolveConfig(config), cpuAdapter, llvmpipe).filter((key) => /^(embeddingBackward|groupTokenRows)/.test(key));
     expect(embedding({ vocabularySize: 7, hiddenSize: 8 }, false)).toEqual(['embeddingBackward']);
     expect(embedding({ vocabularySize: 7, hiddenSize: 8 }, true)).toEqual(['groupTokenRows', 'embeddingBackwardGroupedVec4']);
     expect(embedding({ vocabularySize: 7, hiddenSize: 9, cell: 'rnn' }, true)).toEqual(['groupTokenRows', 'embeddingBackwardGrouped']);
-    // Wide layers give each invocation of the walk more runs of four units, keeping at least 4 workgroups of 16.
-    expect(embedding({ vocabularySize: 65, hiddenSize: 512, cell: 'lstm' }, true)).toEqual(['groupTokenRows', 'embeddingBackwardGroupedVec4 x8']);
-    expect(embedding({ vocabularySize: 65, hiddenSize: 256, cell: 'lstm' }, true)).toEqual(['groupTokenRows', 'embeddingBackwardGroupedVec4 x4']);
-    expect(embedding({ vocabularySize: 65, hiddenSize: 128, cell: 'lstm' }, true)).toEqual(['groupTokenRows', 'embeddingBackwardGroupedVec4 x2']);
-    expect([2048, 1024, 512, 256, 132, 4, 2056].map(walkQuadsPerInvocation)).toEqual([8, 4, 2, 1, 1, 1, 2]);
+    // llvmpipe: wide layers give each invocation of the walk more runs of four units, keeping at least 4 workgroups of 16.
+    expect(embedding({ vocabularySize: 65, hiddenSize: 512, cell: 'lstm' }, true, true)).toEqual(['groupTokenRows', 'embeddingBackwardGroupedVec4 x8']);
+    expect(embedding({ vocabularySize: 65, hiddenSize: 256, cell: 'lstm' }, true, true)).toEqual(['groupTokenRows', 'embeddingBackwardGroupedVec4 x4']);
+    expect(embedding({ vocabularySize: 65, hiddenSize: 128, cell: 'lstm' }, true, true)).toEqual(['groupTokenRows', 'embeddingBackwardGroupedVec4 x2']);
+    expect(embedding({ vocabularySize: 7, hiddenSize: 8 }, true, true)).toEqual(['groupTokenRows', 'embeddingBackwardGroupedVec4']);
+    expect([2048, 1024, 512, 256, 132, 4, 2056].map((width) => walkQuadsPerInvocation(width, true))).toEqual([8, 4, 2, 1, 1, 1, 2]);
+    // SwiftShader keeps one run per invocation.
+    expect(embedding({ vocabularySize: 65, hiddenSize: 512, cell: 'lstm' }, true)).toEqual(['groupTokenRows', 'embeddingBackwardGroupedVec4']);
+    expect([2048, 1024, 512].map((width) => walkQuadsPerInvocation(width, false))).toEqual([1, 1, 1]);
   });
 
   it('AdamW runs the Adam kernel; the softmax variant switches above PER_ROW_SOFTMAX_MAX_CLASSES', () => {

@@ -206,7 +206,7 @@ describe.each(TEST_ADAPTERS)('token embedding on %s', (adapter) => {
   it('backward adds the scatter of dA into a non-zero gradient at an offset, and the column sums of dA into zero, one or two bias gradients: in one pass (GPUs), and grouped by token (CPU adapters) with dA at an odd offset and at a multiple of 4 (the vec4 walk where the width is one too, with 1, 2, 4 or 8 runs of four units per invocation)', async () => {
     const { device } = await contextFor(adapter);
     const kernels = await kernelsFor(adapter);
-    // Widths 2048, 1024 and 512 give the vec4 walk 8, 4 and 2 runs of four units per invocation (walkQuadsPerInvocation).
+    // On llvmpipe widths 2048, 1024 and 512 give the vec4 walk 8, 4 and 2 runs of four units per invocation (walkQuadsPerInvocation).
     const shapes: [number, number, number][] = [...EMBEDDING_SHAPES, [20, 2048, 9], [17, 1024, 65], [11, 512, 5]];
     const cases = shapes.flatMap((shape) => [[shape, 3, true, 2], [shape, 4, true, 1], [shape, 4, true, 0], [shape, 3, false, 2]] as const);
     for (const [[rows, hidden, vocabulary], dAOffset, byToken, biasCount] of cases) {

@@ -98,29 +98,36 @@ export function embeddingForwardKey(widthAndOffsets: readonly number[]): 'embedd
  * (embedding_backward.wgsl, embedding_backward_vec4.wgsl). A model's dA starts at a multiple of its
  * width, so there the width alone decides (kernelsNeededBy passes only that).
  */
-export function embeddingGradientKeys(cpuAdapter: boolean, widthAndOffset: readonly number[]): string[] {
+export function embeddingGradientKeys(cpuAdapter: boolean, widthAndOffset: readonly number[], llvmpipe = false): string[] {
   if (!cpuAdapter) return ['embeddingBackward'];
   if (!multiplesOf4(widthAndOffset)) return ['groupTokenRows', 'embeddingBackwardGrouped'];
-  return ['groupTokenRows', groupedWalkVec4Key(walkQuadsPerInvocation(widthAndOffset[0]))];
+  return ['groupTokenRows', groupedWalkVec4Key(walkQuadsPerInvocation(widthAndOffset[0], llvmpipe))];
 }
 
-/** Invocations per workgroup of the vec4 walk over grouped rows (embedding_backward_vec4.wgsl). */
-export const GROUPED_WALK_WORKGROUP = 16;
-/** Runs of four units an invocation of that walk may own (QUADS_PER_INVOCATION). */
+/** Runs of four units an invocation of the vec4 walk over grouped rows may own (QUADS_PER_INVOCATION). */
 export const GROUPED_WALK_QUADS = [1, 2, 4, 8] as const;
+/** Invocations per workgroup of that walk when each owns more than one run (one run: ELEMENTWISE_WORKGROUP). */
+const GROUPED_WALK_WIDE_WORKGROUP = 16;
 /** Fewest workgroups the walk keeps while it gives each invocation more runs. */
 const GROUPED_WALK_MIN_WORKGROUPS = 4;
 
 /**
- * Runs of four hidden units per invocation of the vec4 walk for a width (G·H): the most of 8, 4, 2 that
- * divide width / 4 and still leave GROUPED_WALK_MIN_WORKGROUPS workgroups, else 1. Each row's index
- * load then serves that many vec4 loads: on llvmpipe, lstm-l's walk (width 2048) ran 1.7x faster with 8
- * than with 1 (the loads of one run per invocation dominated).
+ * Runs of four hidden units per invocation of the vec4 walk for a width (G·H): on llvmpipe the most of
+ * 8, 4, 2 that divide width / 4 and still leave GROUPED_WALK_MIN_WORKGROUPS workgroups of 16, else 1.
+ * Each row's index load then serves that many vec4 loads: lstm-l's walk (width 2048) ran 1.7x faster
+ * with 8 than with 1 (the loads of one run per invocation dominated). SwiftShader's ran 1.7x slower
+ * with 4 (lstm-m), so there it keeps one.
  */
-export function walkQuadsPerInvocation(width: number): number {
+export function walkQuadsPerInvocation(width: number, llvmpipe = true): number {
+  if (!llvmpipe) return 1;
   const quads = width / 4;
-  const fits = GROUPED_WALK_QUADS.filter((q) => quads % q === 0 && Math.ceil(quads / q / GROUPED_WALK_WORKGROUP) >= GROUPED_WALK_MIN_WORKGROUPS);
+  const fits = GROUPED_WALK_QUADS.filter((q) => q > 1 && quads % q === 0 && Math.ceil(quads / q / GROUPED_WALK_WIDE_WORKGROUP) >= GROUPED_WALK_MIN_WORKGROUPS);
   return fits.length ? Math.max(...fits) : 1;
+}
+
+/** Invocations per workgroup of the vec4 walk with `quads` runs of four units per invocation. */
+export function groupedWalkWorkgroup(quads: number, elementwiseWorkgroup: number): number {
+  return quads === 1 ? elementwiseWorkgroup : GROUPED_WALK_WIDE_WORKGROUP;
 }
 
 /** The pipeline key of the vec4 walk with `quads` runs of four units per invocation. */

@@ -1,7 +1,7 @@
 /** Every kernel by pipeline key: its registry entry and override constants (workgroup sizes, transposes, tiles). */
 import type { KernelConstants } from './pipeline-cache.ts';
 import { matmulKey, MATMUL_VARIANTS, PACK_PANELS_KEY, panelsKey, REGISTER_TILES, RNN_STEP_TILE, rnnStepKey } from './matmul-choice.ts';
-import { GROUPED_WALK_QUADS, GROUPED_WALK_WORKGROUP, groupedWalkVec4Key } from './kernel-choice.ts';
+import { GROUPED_WALK_QUADS, groupedWalkVec4Key, groupedWalkWorkgroup } from './kernel-choice.ts';
 import type { KernelName } from './registry.ts';
 
 export const ELEMENTWISE_WORKGROUP = 64;
@@ -56,7 +56,8 @@ export function kernelDefinitions(reductionSize: number): Map<string, [KernelNam
   }
   // The walk over grouped rows, vec4s: invocations that own 1, 2, 4 or 8 runs of four units (walkQuadsPerInvocation).
   for (const quads of GROUPED_WALK_QUADS) {
-    definitions.set(groupedWalkVec4Key(quads), ['embeddingBackwardGroupedVec4', { WORKGROUP_SIZE: GROUPED_WALK_WORKGROUP, QUADS_PER_INVOCATION: quads }]);
+    const workgroup = { WORKGROUP_SIZE: groupedWalkWorkgroup(quads, ELEMENTWISE_WORKGROUP) };
+    definitions.set(groupedWalkVec4Key(quads), quads === 1 ? ['embeddingBackwardGroupedVec4', workgroup] : ['embeddingBackwardGroupedVec4Runs', { ...workgroup, QUADS_PER_INVOCATION: quads }]);
   }
   definitions.set('sampleToken', ['sampleToken', {}]);
   definitions.set(PACK_PANELS_KEY, ['packPanels', {}]);

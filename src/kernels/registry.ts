@@ -325,6 +325,13 @@ export const KERNELS = {
     bindings: GROUPED_EMBEDDING_BACKWARD_BINDINGS,
     uniforms: L.embedding,
   },
+  /** embeddingBackwardGroupedVec4 with QUADS_PER_INVOCATION runs of four units per invocation. */
+  embeddingBackwardGroupedVec4Runs: {
+    sources: [embeddingUniformsSource, embeddingBackwardVec4Source],
+    entryPoint: 'embeddingBackwardGroupedVec4Runs',
+    bindings: GROUPED_EMBEDDING_BACKWARD_BINDINGS,
+    uniforms: L.embedding,
+  },
   embeddingRowsForward: {
     sources: [embeddingUniformsSource, embeddingSource],
     entryPoint: 'embeddingRowsForward',

@@ -1,6 +1,6 @@
 /** Elementwise and row ops over whole sequences: embeddings, dropout, tanh, and the bidirectional reversal, join and split. Installed on KernelSet's prototype (kernel-set.ts). */
 import type { BufferSlice, DispatchHandle, DispatchPlan } from './dispatch-plan.ts';
-import { embeddingForwardKey, embeddingGradientKeys, GROUPED_WALK_WORKGROUP, walkQuadsPerInvocation } from './kernel-choice.ts';
+import { embeddingForwardKey, embeddingGradientKeys, groupedWalkWorkgroup, walkQuadsPerInvocation } from './kernel-choice.ts';
 import { ELEMENTWISE_WORKGROUP } from './kernel-definitions.ts';
 import type { KernelSet } from './kernel-set.ts';
 import { directionUniforms, dropoutUniforms, embeddingUniforms, NONE } from './kernel-uniforms.ts';
@@ -86,9 +86,10 @@ export const sequenceOps = {
     const words = groupedTokenRowsWords(args.rows, args.vocabulary);
     if (grouped.size < 4 * words) throw new Error(`${label}: the token grouping needs ${4 * words} bytes of scratch, got a buffer of ${grouped.size}`);
     const uniforms = embeddingUniforms(args.rows, args.width, args.vocabulary, args.weightOffset, biasOffsets[0] ?? NONE, biasOffsets[1] ?? NONE, args.dPreactivations.offset);
-    const [groupKey, walkKey] = embeddingGradientKeys(true, [args.width, args.dPreactivations.offset]);
+    const [groupKey, walkKey] = embeddingGradientKeys(true, [args.width, args.dPreactivations.offset], this.llvmpipe);
     plan.add(this.kernel(groupKey), { tokens: args.tokens, grouped }, uniforms, [1], `${label}: rows grouped by token`);
-    const grid = walkKey === 'embeddingBackwardGrouped' ? Math.ceil(args.width / ELEMENTWISE_WORKGROUP) : Math.ceil(args.width / 4 / walkQuadsPerInvocation(args.width) / GROUPED_WALK_WORKGROUP);
+    const quads = walkQuadsPerInvocation(args.width, this.llvmpipe);
+    const grid = walkKey === 'embeddingBackwardGrouped' ? Math.ceil(args.width / ELEMENTWISE_WORKGROUP) : Math.ceil(args.width / 4 / quads / groupedWalkWorkgroup(quads, ELEMENTWISE_WORKGROUP));
     return plan.add(this.kernel(walkKey), { grouped, ...buffers }, uniforms, [grid], label);
   },
 

@@ -17,7 +17,7 @@ export function kernelsNeededBy(config: ResolvedConfig, cpuAdapter: boolean, llv
   if (config.cell === 'gru') keys.push(cellKernelKey('gruCellForward', { hiddenSize: config.hiddenSize }), cellKernelKey('gruCellBackward', { hiddenSize: config.hiddenSize }));
   // The one-hot projection's offsets are multiples of 4 in a model, so its width picks the word or vec4 kernel.
   const width = config.gates * config.hiddenSize;
-  keys.push(...TOKEN_INPUT_KERNELS[tokenInput(config)].flatMap((key) => (key === 'embeddingForward' ? [embeddingForwardKey([width])] : key === 'embeddingBackward' ? embeddingGradientKeys(cpuAdapter, [width]) : [key])));
+  keys.push(...TOKEN_INPUT_KERNELS[tokenInput(config)].flatMap((key) => (key === 'embeddingForward' ? [embeddingForwardKey([width])] : key === 'embeddingBackward' ? embeddingGradientKeys(cpuAdapter, [width], llvmpipe) : [key])));
   keys.push(lossKernel(config.loss, config.outputSize));
   if (dropoutBetweenLayers(config)) keys.push('dropoutForward', 'dropoutBackward');
   if (config.bidirectional) keys.push('reverseRows', 'joinDirections', 'splitDirections');
