@@ -35,6 +35,8 @@ const grouped = big(groupedTokenRowsWords(T * B, V));
 const normScratch = big(GRADIENT_NORM_SCRATCH), guardWords = big(4);
 const saved = big(T * B * 4 * H + (T + 1) * B * H), states = big((T + 1) * B * H), work = big(T * B * 4 * H + (T + 2) * B * H);
 const gates = big(T * B * 4 * H);
+// a_t += h_{t−1} W_hhᵀ: the recurrent forward product of step t.
+const forwardProduct = (t: number) => ({ a: { buffer: states, offset: t * B * H }, b: { buffer: params, offset: 4 * H * V }, c: { buffer: saved, offset: t * B * 4 * H }, m: B, n: 4 * H, k: H, transposeB: true, accumulate: true, sharedB: true });
 const ops: Record<string, (plan: DispatchPlan) => void> = {
   lstmCellForward: (p) => kernels.lstmCellForward(p, { saved, stepStates: states, batch: B, hiddenSize: H, gatesOffset: 0, cellOffset: T * B * 4 * H, hiddenOffset: B * H }, 'x'),
   lstmCellBackward: (p) => kernels.lstmCellBackward(p, { saved, stepStates: states, work, batch: B, hiddenSize: H, gatesOffset: 0, cellOffset: T * B * 4 * H, hiddenOffset: B * H, cellGradientOffset: T * B * 4 * H + B * H }, 'x'),
@@ -54,16 +56,16 @@ const ops: Record<string, (plan: DispatchPlan) => void> = {
   // cell before it wrote it, so this includes the copies and pass breaks the ops alone do not.
   'forward loop (all T)': (p) => {
     for (let t = 0; t < T; t++) {
-      kernels.matmul(p, { a: { buffer: states, offset: t * B * H }, b: { buffer: params, offset: 4 * H * V }, c: { buffer: saved, offset: t * B * 4 * H }, m: B, n: 4 * H, k: H, transposeB: true, accumulate: true, sharedB: true }, 'x');
+      kernels.matmul(p, forwardProduct(t), 'x');
       kernels.lstmCellForward(p, { saved, stepStates: states, batch: B, hiddenSize: H, gatesOffset: t * B * 4 * H, cellOffset: T * B * 4 * H + t * B * H, hiddenOffset: (t + 1) * B * H }, 'x');
     }
   },
   'forward products loop (all T)': (p) => {
     for (let t = 0; t < T; t++) {
-      kernels.matmul(p, { a: { buffer: states, offset: t * B * H }, b: { buffer: params, offset: 4 * H * V }, c: { buffer: saved, offset: t * B * 4 * H }, m: B, n: 4 * H, k: H, transposeB: true, accumulate: true, sharedB: true }, 'x');
+      kernels.matmul(p, forwardProduct(t), 'x');
     }
   },
-  'rec. forward matmul': (p) => kernels.matmul(p, { a: { buffer: states, offset: 0 }, b: { buffer: params, offset: 4 * H * V }, c: { buffer: saved, offset: 0 }, m: B, n: 4 * H, k: H, transposeB: true, accumulate: true, sharedB: true }, 'x'),
+  'rec. forward matmul': (p) => kernels.matmul(p, forwardProduct(0), 'x'),
 };
 console.log(`${context.description}: H ${H} B ${B} T ${T}; µs per op (wall, CPU) and per step (× per-step count)`);
 const only = process.argv[6]; // a part of the ops' names: only those are timed

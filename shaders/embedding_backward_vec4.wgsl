@@ -34,16 +34,13 @@ fn embeddingBackwardGroupedVec4(@builtin(global_invocation_id) id: vec3<u32>) {
     let first = grouped[starts + v];
     let end = grouped[starts + v + 1u];
     if (first == end) { continue; }
-    var sum = vec4<f32>(gradients[rowStart + v], gradients[rowStart + V + v], gradients[rowStart + 2u * V + v], gradients[rowStart + 3u * V + v]);
+    var sum = loadColumnQuad(rowStart + v, V);
     for (var i = first; i < end; i++) {
       let d = dPreactivations[u.outputOffset / 4u + grouped[i] * quadsPerRow + quad];
       sum += d;
       total += d;
     }
-    gradients[rowStart + v] = sum.x;
-    gradients[rowStart + V + v] = sum.y;
-    gradients[rowStart + 2u * V + v] = sum.z;
-    gradients[rowStart + 3u * V + v] = sum.w;
+    storeColumnQuad(rowStart + v, V, sum);
   }
   if (u.biasOffset0 != NO_BIAS) { addQuad(u.biasOffset0 + 4u * quad, total); }
   if (u.biasOffset1 != NO_BIAS) { addQuad(u.biasOffset1 + 4u * quad, total); }
@@ -64,8 +61,7 @@ fn embeddingBackwardGroupedVec4Runs(@builtin(global_invocation_id) id: vec3<u32>
     if (first == end) { continue; }
     var sum: array<vec4<f32>, MOST_QUADS_PER_INVOCATION>;
     for (var q = 0u; q < QUADS_PER_INVOCATION; q++) {
-      let rowStart = u.weightOffset + 4u * (firstQuad + q) * V + v;
-      sum[q] = vec4<f32>(gradients[rowStart], gradients[rowStart + V], gradients[rowStart + 2u * V], gradients[rowStart + 3u * V]);
+      sum[q] = loadColumnQuad(u.weightOffset + 4u * (firstQuad + q) * V + v, V);
     }
     for (var i = first; i < end; i++) {
       let row = u.outputOffset / 4u + grouped[i] * quadsPerRow + firstQuad;
@@ -76,11 +72,7 @@ fn embeddingBackwardGroupedVec4Runs(@builtin(global_invocation_id) id: vec3<u32>
       }
     }
     for (var q = 0u; q < QUADS_PER_INVOCATION; q++) {
-      let rowStart = u.weightOffset + 4u * (firstQuad + q) * V + v;
-      gradients[rowStart] = sum[q].x;
-      gradients[rowStart + V] = sum[q].y;
-      gradients[rowStart + 2u * V] = sum[q].z;
-      gradients[rowStart + 3u * V] = sum[q].w;
+      storeColumnQuad(u.weightOffset + 4u * (firstQuad + q) * V + v, V, sum[q]);
     }
   }
   for (var q = 0u; q < QUADS_PER_INVOCATION; q++) {
@@ -95,4 +87,16 @@ fn addQuad(word: u32, value: vec4<f32>) {
   gradients[word + 1u] += value.y;
   gradients[word + 2u] += value.z;
   gradients[word + 3u] += value.w;
+}
+
+// dW_ih[j .. j + 3, v]: the words at `word` and `stride` (V) apart.
+fn loadColumnQuad(word: u32, stride: u32) -> vec4<f32> {
+  return vec4<f32>(gradients[word], gradients[word + stride], gradients[word + 2u * stride], gradients[word + 3u * stride]);
+}
+
+fn storeColumnQuad(word: u32, stride: u32, value: vec4<f32>) {
+  gradients[word] = value.x;
+  gradients[word + stride] = value.y;
+  gradients[word + 2u * stride] = value.z;
+  gradients[word + 3u * stride] = value.w;
 }

@@ -118,7 +118,7 @@ const GROUPED_WALK_MIN_WORKGROUPS = 4;
  * with 8 than with 1 (the loads of one run per invocation dominated). SwiftShader's ran 1.7x slower
  * with 4 (lstm-m), so there it keeps one.
  */
-export function walkQuadsPerInvocation(width: number, llvmpipe = true): number {
+export function walkQuadsPerInvocation(width: number, llvmpipe: boolean): number {
   if (!llvmpipe) return 1;
   const quads = width / 4;
   const fits = GROUPED_WALK_QUADS.filter((q) => q > 1 && quads % q === 0 && Math.ceil(quads / q / GROUPED_WALK_WIDE_WORKGROUP) >= GROUPED_WALK_MIN_WORKGROUPS);

@@ -88,6 +88,7 @@ export const sequenceOps = {
     const uniforms = embeddingUniforms(args.rows, args.width, args.vocabulary, args.weightOffset, biasOffsets[0] ?? NONE, biasOffsets[1] ?? NONE, args.dPreactivations.offset);
     const [groupKey, walkKey] = embeddingGradientKeys(true, [args.width, args.dPreactivations.offset], this.llvmpipe);
     plan.add(this.kernel(groupKey), { tokens: args.tokens, grouped }, uniforms, [1], `${label}: rows grouped by token`);
+    // The word walk: one unit per invocation; the vec4 walk: `quads` runs of four units (the key's).
     const quads = walkQuadsPerInvocation(args.width, this.llvmpipe);
     const grid = walkKey === 'embeddingBackwardGrouped' ? Math.ceil(args.width / ELEMENTWISE_WORKGROUP) : Math.ceil(args.width / 4 / quads / groupedWalkWorkgroup(quads, ELEMENTWISE_WORKGROUP));
     return plan.add(this.kernel(walkKey), { grouped, ...buffers }, uniforms, [grid], label);
