@@ -23,7 +23,7 @@ const NO_BIAS: u32 = 0xffffffffu;
 
 // The operands (bindings 0 and 1), the bias (2), C (3) and the epilogue are declared
 // by the included file: matmul_operands.wgsl (words: storeOutput per element) or
-// matmul_register_loads_vec4.wgsl (vec4s: storeOutputRow per 4 columns).
+// matmul_register_loads_vec4.wgsl (vec4s: storeOutputBlock per 4 x 4 block).
 @group(0) @binding(4) var<uniform> u: MatmulUniforms;
 
 @compute @workgroup_size(THREADS_X, THREADS_Y)

@@ -6,11 +6,12 @@
 // biases), K, n and the row length of every operand read along its rows are
 // multiples of 4 (matmul-choice.ts, vec4Operands): A stored [m, k] (k) or [k, m]
 // (m), B stored [k, n] (n) or [n, k] (k). Rows and columns past the matrix are
-// clamped to its last ones (the products are discarded by storeOutputRow).
+// clamped to its last ones (the products are discarded by storeOutputBlock).
 // The includer defines where the operands come from (vec4 index i of the
 // buffer, or of the packed copy starting at the operand) and how B is laid out:
 //   fn operandA(i: u32) -> vec4<f32>, fn operandB(i: u32) -> vec4<f32>
 //   const PACKED_B: bool // B in column panels (operand_panels.wgsl), not stored [k, n] or [n, k]
+//   fn priorOutput(index: u32) -> vec4<f32> // C's vec4 `index` before this dispatch (accumulating)
 // matmul_vec4_buffers.wgsl reads storage buffers, matmul_texture_operands.wgsl
 // textures.
 
@@ -66,19 +67,35 @@ fn loadBlockOfB(k: u32, col: u32) -> mat4x4<f32> {
   return mat4x4<f32>(operandB(base), operandB(base + step), operandB(base + 2u * step), operandB(base + 3u * step));
 }
 
-// C[row, col .. col + 3] (=|+=) products + bias0[col ..] + bias1[col ..] (n is a multiple of 4,
-// so the four columns are all inside the matrix or all outside). With TRANSPOSE_C
-// (matmul_register_tile.wgsl) C is stored [n, m]: the core passes its rows as `col` and
-// its columns as `row`, and the guards and the row length swap m and n (m a multiple of 4).
-fn storeOutputRow(row: u32, col: u32, products: vec4<f32>) {
-  let rows = select(u.m, u.n, TRANSPOSE_C);
+// C[row + i, col .. col + 3] (=|+=) rows[i] + bias0[col ..] + bias1[col ..], i = 0 .. 3 (n is a
+// multiple of 4, so the four columns are all inside the matrix or all outside). With TRANSPOSE_C
+// (matmul_register_tile.wgsl) C is stored [n, m]: the core passes its rows as `col` and its
+// columns as `row`, and the guards and the row length swap m and n (m a multiple of 4).
+// The block's four rows share their columns' biases, loaded once: on llvmpipe a storage load
+// under a condition costs nearly as much when the condition is false as when it holds.
+// C's earlier values, when accumulating, come from the includer's
+//   fn priorOutput(index: u32) -> vec4<f32>   // c[index] as it was before this dispatch
+fn storeOutputBlock(row: u32, col: u32, rows: mat4x4<f32>) {
   let cols = select(u.n, u.m, TRANSPOSE_C);
-  if (row >= rows || col >= cols) { return; }
-  var value = products;
-  if (u.biasOffset0 != NO_BIAS) { value += bias[(u.biasOffset0 + col) / 4u]; }
-  if (u.biasOffset1 != NO_BIAS) { value += bias[(u.biasOffset1 + col) / 4u]; }
-  let index = (u.offsetC + row * cols + col) / 4u;
-  if (u.accumulate != 0u) { value += c[index]; }
-  c[index] = value;
+  if (col >= cols) { return; }
+  var bias0 = vec4<f32>();
+  var bias1 = vec4<f32>();
+  if (u.biasOffset0 != NO_BIAS) { bias0 = bias[(u.biasOffset0 + col) / 4u]; }
+  if (u.biasOffset1 != NO_BIAS) { bias1 = bias[(u.biasOffset1 + col) / 4u]; }
+  storeOutputRow(row, col, cols, rows[0], bias0, bias1);
+  storeOutputRow(row + 1u, col, cols, rows[1], bias0, bias1);
+  storeOutputRow(row + 2u, col, cols, rows[2], bias0, bias1);
+  storeOutputRow(row + 3u, col, cols, rows[3], bias0, bias1);
 }
 
+// C[row, col .. col + 3] (=|+=) products + bias0 + bias1 (the biases added only where given,
+// in that order); C's rows are `cols` long.
+fn storeOutputRow(row: u32, col: u32, cols: u32, products: vec4<f32>, bias0: vec4<f32>, bias1: vec4<f32>) {
+  if (row >= select(u.m, u.n, TRANSPOSE_C)) { return; }
+  var value = products;
+  if (u.biasOffset0 != NO_BIAS) { value += bias0; }
+  if (u.biasOffset1 != NO_BIAS) { value += bias1; }
+  let index = (u.offsetC + row * cols + col) / 4u;
+  if (u.accumulate != 0u) { value += priorOutput(index); }
+  c[index] = value;
+}

@@ -1,6 +1,6 @@
 // Register-tile matrix-multiply core without workgroup memory or barriers: a
 // drop-in for matmul_tile.wgsl (it defines multiplyAndStoreTile, THREADS_X and
-// THREADS_Y, and calls the includer's storeOutputRow), for CPU adapters.
+// THREADS_Y, and calls the includer's storeOutputBlock), for CPU adapters.
 //
 // Each invocation accumulates a (4·ROW_BLOCKS) x (4·COLUMN_BLOCKS) block of
 //   acc[r, c] = Σ_k opA[r, k] · opB[k, c]
@@ -24,14 +24,16 @@
 // on them are constant once the pipeline is built, so unused blocks cost nothing.
 //
 // The includer defines
-//   fn storeOutputRow(row: u32, col: u32, products: vec4<f32>)
-//     // its epilogue for columns col .. col + 3 of a row; must ignore rows/cols outside
+//   fn storeOutputBlock(row: u32, col: u32, rows: mat4x4<f32>)
+//     // its epilogue for rows row .. row + 3 (rows[i]), columns col .. col + 3; must
+//     // ignore rows/cols outside (one call per 4 x 4 block, so that what a block's
+//     // rows share, such as the biases of its columns, is loaded once)
 //   fn loadBlockOfA(row: u32, k: u32) -> mat4x4<f32>
 //     // column j < K_STEP: opA[row .. row + 3, k + j]
 //   fn loadBlockOfB(k: u32, col: u32) -> mat4x4<f32>
 //     // column j < K_STEP: opB[k + j, col .. col + 3]
 // which clamp rows and columns outside the matrices to the last one (a valid
-// load whose product storeOutput then discards), so the loop has no branches;
+// load whose product storeOutputBlock then discards), so the loop has no branches;
 // with K_STEP 4, kSize is a multiple of 4.
 
 const THREADS_X: u32 = 8u;
@@ -55,24 +57,17 @@ fn addBlockProduct(acc: mat4x4<f32>, a: mat4x4<f32>, b: mat4x4<f32>) -> mat4x4<f
 
 // TRANSPOSE_C: the includer's C is stored transposed, [n, m] (a product computed as the
 // transpose of a narrow one, matmul-choice.ts transposedOutput): column j of a block is
-// four consecutive words of C's row col + j, stored with storeOutputRow(col + j, row, …),
-// whose guards and row length then take m and n the other way round (only the vec4
-// includer, matmul_register_loads_vec4.wgsl, sets it).
+// four consecutive words of C's row col + j, so the block is stored transposed with
+// storeOutputBlock(col, row, …), whose guards and row length then take m and n the other
+// way round (only the vec4 includer, matmul_register_loads_vec4.wgsl, sets it).
 override TRANSPOSE_C: bool = false;
 
 fn storeRegisterBlock(row: u32, col: u32, block: mat4x4<f32>) {
   if (TRANSPOSE_C) {
-    let columns = transpose(block);
-    storeOutputRow(col, row, columns[0]);
-    storeOutputRow(col + 1u, row, columns[1]);
-    storeOutputRow(col + 2u, row, columns[2]);
-    storeOutputRow(col + 3u, row, columns[3]);
+    storeOutputBlock(col, row, transpose(block));
     return;
   }
-  storeOutputRow(row, col, block[0]);
-  storeOutputRow(row + 1u, col, block[1]);
-  storeOutputRow(row + 2u, col, block[2]);
-  storeOutputRow(row + 3u, col, block[3]);
+  storeOutputBlock(row, col, block);
 }
 
 fn multiplyAndStoreTile(group: vec3<u32>, local: vec3<u32>, kSize: u32) {

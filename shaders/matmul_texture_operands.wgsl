@@ -14,4 +14,11 @@
 fn operandA(i: u32) -> vec4<f32> { return textureLoad(a, operandTexel(i)); }
 fn operandB(i: u32) -> vec4<f32> { return textureLoad(b, operandTexel(i)); }
 
+// Accumulating, C's earlier values come from a copy of C taken just before the product (its
+// first element at texel 0), as A's and B's do: a texel load costs a fraction of a storage
+// load on llvmpipe. Not accumulating, any operand texture is bound here and never read.
+@group(0) @binding(5) var priorC: texture_storage_2d<rgba32float, read>;
+
+fn priorOutput(index: u32) -> vec4<f32> { return textureLoad(priorC, operandTexel(index - u.offsetC / 4u)); }
+
 override PACKED_B: bool = false;

@@ -6,5 +6,8 @@
 fn operandA(i: u32) -> vec4<f32> { return a[i]; }
 fn operandB(i: u32) -> vec4<f32> { return b[i]; }
 
+// Accumulating, C's earlier values are read where they are.
+fn priorOutput(index: u32) -> vec4<f32> { return c[index]; }
+
 // B as stored, [k, n] or [n, k] (TRANSPOSE_B).
 const PACKED_B: bool = false;

@@ -6,7 +6,7 @@
  * names. No GPU needed.
  */
 import { describe, expect, it } from 'vitest';
-import { type BindingAccess, type BindingDeclaration, type Bindings, read, readWrite, storageEntries, texture, uniform, uniformBinding, unusedWhen } from '../src/kernels/bindings.ts';
+import { type BindingAccess, type BindingDeclaration, type Bindings, read, readWrite, storageEntries, TEXTURE_ACCESSES, texture, uniform, uniformBinding, unusedWhen } from '../src/kernels/bindings.ts';
 import { STORAGE_BUFFERS_NEEDED } from '../src/device/gpu-context.ts';
 import { KERNELS, type KernelName } from '../src/kernels/registry.ts';
 
@@ -135,6 +135,9 @@ function bindingMismatches(source: string, entryPoint: string, declared: Binding
   return problems;
 }
 
+/** WebGPU's default maxStorageTexturesPerShaderStage (the device asks for no more). */
+const DEFAULT_STORAGE_TEXTURES_PER_STAGE = 4;
+
 const fakeBuffer = (label: string) => ({ label }) as unknown as GPUBuffer;
 
 describe('binding declarations', () => {
@@ -143,8 +146,11 @@ describe('binding declarations', () => {
       const spec = KERNELS[name];
       expect(bindingMismatches(spec.sources.join('\n'), spec.entryPoint, spec.bindings)).toEqual([]);
       const storage = Object.values(spec.bindings as Bindings).filter((declaration) => declaration.access !== 'uniform');
-      // Compatibility-mode adapters may offer only this many storage buffers per stage (gpu-context.ts).
-      expect(storage.length, 'storage bindings').toBeLessThanOrEqual(STORAGE_BUFFERS_NEEDED);
+      const textures = storage.filter((declaration) => TEXTURE_ACCESSES.has(declaration.access));
+      // Compatibility-mode adapters may offer only this many storage buffers per stage (gpu-context.ts);
+      // storage textures count against their own limit, 4 per stage by default on both feature levels.
+      expect(storage.length - textures.length, 'storage buffers').toBeLessThanOrEqual(STORAGE_BUFFERS_NEEDED);
+      expect(textures.length, 'storage textures').toBeLessThanOrEqual(DEFAULT_STORAGE_TEXTURES_PER_STAGE);
       const indices = Object.values(spec.bindings as Bindings).map((declaration) => declaration.binding);
       expect(new Set(indices).size, 'distinct @binding indices').toBe(indices.length);
       expect(uniformBinding(name, spec.bindings)).toBeGreaterThanOrEqual(0);

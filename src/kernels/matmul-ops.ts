@@ -82,8 +82,10 @@ function operandLoads(kernels: KernelSet, args: MatmulArgs, textures: boolean) {
   const transposeA = args.transposeA ?? false;
   const transposeB = args.transposeB ?? false;
   const chunk = transposeA && !transposeB ? (args.kChunk ?? (kernels.cpuAdapter ? matmulKChunk(m, n, k) : 0)) || k : k;
-  // (A chunked product's textures hold one chunk of K rows; B's panels are padded to the widest tile's.)
-  const vec4 = (args.vec4 ?? true) && vec4Operands(args, chunk) && (!textures || operandsFitTextures(kernels.device.limits, m * chunk, 4 * panelTexels(chunk, n, panelWidth('register16x16'))));
+  // (A chunked product's textures hold one chunk of K rows; B's panels are padded to the widest tile's;
+  // a product that adds to C, or whose later chunks do, copies C too.)
+  const priorWords = args.accumulate || chunk < k ? m * n : 0;
+  const vec4 = (args.vec4 ?? true) && vec4Operands(args, chunk) && (!textures || operandsFitTextures(kernels.device.limits, m * chunk, 4 * panelTexels(chunk, n, panelWidth('register16x16')), priorWords));
   return { transposeA, transposeB, chunk, vec4 };
 }
 
@@ -120,8 +122,12 @@ function recordProduct(kernels: KernelSet, plan: DispatchPlan, args: MatmulArgs,
     const textureOfB = panels
       ? kernels.panelTexture(plan, b, rows, n, transposeB, panelWidth(variant as RegisterTile), reuse, `${chunkLabel} B`)
       : kernels.operandTexture(plan, b, rows * n, reuse, `${chunkLabel} B`);
-    handle = plan.add(kernel, { a: textureOfA, b: textureOfB, bias: first ? args.bias?.buffer : undefined, c: args.c.buffer }, matmulUniforms(m, n, rows, 0, 0, args.c.offset, bias0, bias1, accumulate), grid, chunkLabel);
+    // Accumulating, C's earlier values are read from a copy of C (m·n words either way it is stored);
+    // otherwise the binding takes A's texture, never read.
+    const priorC = accumulate ? kernels.operandTexture(plan, args.c, m * n, false, `${chunkLabel} C`) : textureOfA;
+    handle = plan.add(kernel, { a: textureOfA, b: textureOfB, priorC, bias: first ? args.bias?.buffer : undefined, c: args.c.buffer }, matmulUniforms(m, n, rows, 0, 0, args.c.offset, bias0, bias1, accumulate), grid, chunkLabel);
     if (!reuse) for (const texture of [textureOfA, textureOfB]) plan.operandTextures.finished(texture);
+    if (accumulate) plan.operandTextures.finished(priorC);
   }
   return handle!;
 }

@@ -93,8 +93,8 @@ export interface KernelSpec {
 
 /** C (=|+=) opA(a)·opB(b) + bias: the bias offsets are uniforms, NONE when absent. */
 const MATMUL_BINDINGS = { a: read(0), b: read(1), bias: unusedWhen(read(2), 'both bias offsets are NONE'), c: readWrite(3), u: uniform(4) };
-/** The same with A and B packed into operand textures (operand-textures.ts). */
-const MATMUL_TEXTURE_BINDINGS = { ...MATMUL_BINDINGS, a: texture(0), b: texture(1) };
+/** The same with A and B packed into operand textures (operand-textures.ts), and C's earlier values copied into one when accumulating. */
+const MATMUL_TEXTURE_BINDINGS = { ...MATMUL_BINDINGS, a: texture(0), b: texture(1), priorC: texture(5) };
 /** The fused RNN step: W_hh from the parameters, the state slots updated in place. */
 const RNN_STEP_FORWARD_BINDINGS = { weights: read(0), states: readWrite(2), u: uniform(3) };
 const RNN_STEP_BACKWARD_BINDINGS = { ...RNN_STEP_FORWARD_BINDINGS, saved: read(1) };
