@@ -88,7 +88,7 @@ function requireArrayLike(argument: string, value: unknown): ArrayLike<number> {
 }
 
 /** An array-like of exactly `length` elements. */
-function requireLength(argument: string, value: unknown, length: number, lengthMeaning: string): ArrayLike<number> {
+export function requireLength(argument: string, value: unknown, length: number, lengthMeaning: string): ArrayLike<number> {
   const array = requireArrayLike(argument, value);
   if (array.length !== length) {
     throw new InvalidArgumentError(argument, `got length ${array.length}, expected ${length} (${lengthMeaning})`);
@@ -218,8 +218,27 @@ export function requireOptions(argument: string, value: unknown, known: readonly
   return value as Record<string, unknown>;
 }
 
-/** The known name closest to `name` (a typo, different case or British spelling), if any is close. */
+/** Names other libraries give options that have another name here (PyTorch's, Keras', snake_case). */
+const NAMES_ELSEWHERE: Readonly<Record<string, string>> = {
+  lr: 'learningRate',
+  learning_rate: 'learningRate',
+  weight_decay: 'weightDecay',
+  hidden_size: 'hiddenSize',
+  num_layers: 'layers',
+  input_size: 'inputSize',
+  vocab_size: 'vocabularySize',
+  vocabsize: 'vocabularySize',
+  units: 'hiddenSize',
+  prime: 'primeTokens',
+  max_norm: 'clipGradientNorm',
+  clipnorm: 'clipGradientNorm',
+  top_k: 'topK',
+};
+
+/** The known name closest to `name` (a typo, different case or British spelling, or another library's name for it), if any is close. */
 export function nearestName(name: string, known: readonly string[]): string | undefined {
+  const lowerCase = name.toLowerCase();
+  if (Object.hasOwn(NAMES_ELSEWHERE, lowerCase) && known.includes(NAMES_ELSEWHERE[lowerCase])) return NAMES_ELSEWHERE[lowerCase];
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const candidate of known) {

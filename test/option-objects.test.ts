@@ -8,8 +8,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   CharacterVocabulary,
+  createGpuContext,
   decodeSafetensors,
   encodeSafetensors,
+  evaluateStreams,
+  exportOnnx,
   type GpuContext,
   InvalidArgumentError,
   RnnModel,
@@ -136,6 +139,8 @@ describe(`option objects (on ${adapter})`, () => {
     try {
       await invalid(() => sampleText(model, vocabulary, { lenght: 5 } as never), 'options.lenght', "did you mean 'length'?");
       await invalid(() => sampleText(model, vocabulary, { prime: 5, length: 2 } as never), 'options.prime', 'got 5');
+      await invalid(() => sampleText(model, vocabulary, { prime: '', length: 2 }), 'options.prime', 'at least one character');
+      await invalid(() => sampleText(model, vocabulary, { prime: 'aZ', length: 2 }), 'options.prime', 'character "Z" at index 1');
       await invalid(() => sampleText(Promise.resolve(model) as never, vocabulary, { length: 2 }), 'model', 'await RnnModel.create first');
       await invalid(() => sampleText(model, { size: 4 } as never, { length: 2 }), 'vocabulary', 'expected a CharacterVocabulary');
       expect(await sampleText(model, vocabulary, { prime: 'ab', length: 3 })).toHaveLength(3);
@@ -154,8 +159,56 @@ describe(`option objects (on ${adapter})`, () => {
     await invalid(() => new TextBatches('abcdefgh' as never, 2, 1), 'tokens', 'got "abcdefgh"');
     await invalid(() => new TextBatches(vocabulary.encode('abcdabcd'), 2, 1).batch(Number.NaN), 'index', 'got NaN');
     await invalid(() => splitText(5 as never, 0.1), 'text', 'got 5');
+    await invalid(() => new TextBatches(vocabulary.encode('abcd'), 8, 4), 'tokens', 'has 4 tokens');
     const bytes = encodeSafetensors({ tensors: {}, metadata: {} });
     expect(() => decodeSafetensors(bytes, { maxHeader: 5 } as never)).toThrow(SafetensorsError);
     expect(() => encodeSafetensors({ tensors: {}, metadata: {}, metdata: {} } as never)).toThrow("unknown field 'metdata'");
+  });
+
+  it('run options, evaluateStreams, exportOnnx and the adapter refuse what they do not know; names from other libraries are pointed to ours', async () => {
+    const context = await contextFor(adapter);
+    const model = await RnnModel.create(context, { vocabularySize: 4, hiddenSize: 3 });
+    try {
+      const batch = { timeSteps: 2, batchSize: 1, inputTokens: [0, 1], targets: [1, 2] };
+      const before = await model.readParameters();
+      // A typo in a run's options would otherwise run on the default stream without a word.
+      await invalid(() => model.trainStep(batch, { strem: 'x' } as never), 'options.strem', "did you mean 'stream'?");
+      await invalid(() => model.predict({ ...batch, targets: undefined }, { foo: 1 } as never), 'options.foo', 'unknown option');
+      await invalid(() => model.evaluate(batch, { steam: 'p' } as never), 'options.steam', "did you mean 'stream'?");
+      await invalid(() => model.computeGradients(batch, null as never), 'options', 'got null');
+      expect(model.stepCount).toBe(0);
+      expect(await model.readParameters()).toEqual(before);
+      await invalid(() => model.evaluate({ ...batch, targets: undefined }), 'batch.targets', 'evaluate');
+      await invalid(() => model.trainStep({ ...batch, initialHidden: 'carryy' as never }), 'batch.initialHidden', "expected 'carry'");
+      await invalid(() => model.trainStep({ ...batch, lengths: [3] }), 'batch.lengths', 'element 0 is 3, expected a length in [1, 2]');
+      await invalid(() => model.trainStep({ ...batch, lengths: [0] }), 'batch.lengths', 'element 0 is 0, expected a length in [1, 2]');
+      await invalid(() => model.generate({ primeTokens: new Array(70_000).fill(1), length: 2 }), 'options.primeTokens', 'has 70000 tokens');
+      // Other libraries' names for ours.
+      await invalid(() => RnnModel.create(context, { vocabularySize: 4, hiddenSize: 3, optimizer: { type: 'adam', lr: 0.1 } as never }), 'config.optimizer.lr', "did you mean 'learningRate'?");
+      await invalid(() => model.generate({ prime: [1], length: 2 } as never), 'options.prime', "did you mean 'primeTokens'?");
+      await invalid(() => RnnModel.create(context, { vocabularySize: 4, hidden_size: 3 } as never), 'config.hidden_size', "did you mean 'hiddenSize'?");
+
+      const vocabulary = CharacterVocabulary.fromText('abcd');
+      const streams = new TextBatches(vocabulary.encode('abcdabcdabcdabcd'), 2, 2);
+      await invalid(() => evaluateStreams(model, streams, { cary: false } as never), 'options.cary', "did you mean 'carry'?");
+      await invalid(() => evaluateStreams(model, streams, { carry: 'no' } as never), 'options.carry', 'expected true or false');
+      for (const count of [0, -1, Number.NaN, 1.5]) await invalid(() => evaluateStreams(model, streams, { count }), 'options.count');
+      await invalid(() => evaluateStreams(model, [] as never), 'batches', 'stream batches');
+      expect(Number.isFinite(await evaluateStreams(model, streams, { count: 1000 }))).toBe(true); // at most an epoch
+
+      await invalid(() => exportOnnx(model, { opset: 13 } as never), 'options.opset', 'unknown option');
+      await invalid(() => exportOnnx(model, { metadata: { a: 1 } } as never), 'options.metadata.a', 'expected a string');
+      await invalid(() => exportOnnx(model, null as never), 'options', 'got null');
+
+      // The bytes of a file as an ArrayBuffer (file.arrayBuffer(), fetch) load as a Uint8Array does.
+      const weights = await model.saveWeights();
+      const copy = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength);
+      const again = await RnnModel.fromWeights(context, copy as ArrayBuffer);
+      expect(await again.readParameters()).toEqual(await model.readParameters());
+      again.dispose();
+    } finally {
+      model.dispose();
+    }
+    await invalid(() => createGpuContext({ adapter: 'cuda' as never }), 'options.adapter', "expected one of 'auto'");
   });
 });

@@ -37,6 +37,35 @@ describe.each(TEST_ADAPTERS)('resources on %s', (adapter) => {
     }
   });
 
+  it('disposing a model while its calls are pending refuses them, or lets them finish, and leaves the device to the other models', async () => {
+    const context = await contextFor(adapter);
+    const config = { cell: 'gru' as const, vocabularySize: 5, hiddenSize: 8 };
+    const batch = { timeSteps: 2, batchSize: 1, inputTokens: [1, 2], targets: [2, 3] };
+    const other = await RnnModel.create(context, config);
+    try {
+      const pendingCalls: [string, (model: RnnModel) => Promise<unknown>][] = [
+        ['generate from one token', (model) => model.generate({ primeTokens: [1], length: 5 })],
+        ['generate from three tokens', (model) => model.generate({ primeTokens: [1, 2, 3], length: 5 })],
+        ['a training step and its loss', (model) => model.trainStep(batch).loss()],
+        ['predict', (model) => model.predict({ ...batch, targets: undefined })],
+        ['saveWeights', (model) => model.saveWeights()],
+        ['readParameters', (model) => model.readParameters()],
+      ];
+      for (const [name, call] of pendingCalls) {
+        const model = await RnnModel.create(context, config);
+        const pending = call(model).then(() => 'finished', (error: Error) => error.message);
+        model.dispose();
+        const outcome = await pending;
+        expect(outcome === 'finished' || /disposed|destroyed/.test(outcome), `${name}: ${outcome}`).toBe(true);
+        // No WebGPU error was raised on the device: the other model trains on.
+        expect(() => context.throwIfFaulted(), name).not.toThrow();
+        expect(Number.isFinite(await other.trainStep(batch).loss()), name).toBe(true);
+      }
+    } finally {
+      other.dispose();
+    }
+  });
+
   const shortRun = adapter === 'swiftshader' ? 300 : 1_000;
   it(`${shortRun} training steps allocate no GPU buffer after the first`, { timeout: stepTimeLimit(adapter, shortRun) }, async () => {
     const context = await contextFor(adapter);

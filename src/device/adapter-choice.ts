@@ -5,6 +5,8 @@
  * SwiftShader (Vulkan, core feature level) and Mesa llvmpipe (OpenGL ES through
  * Dawn, compatibility feature level). In a browser the browser decides.
  */
+import { InvalidArgumentError } from '../validation.ts';
+
 export type AdapterPreference = 'auto' | 'hardware' | 'swiftshader' | 'llvmpipe';
 
 export const ADAPTER_PREFERENCES: readonly AdapterPreference[] = ['auto', 'hardware', 'swiftshader', 'llvmpipe'];
@@ -33,9 +35,7 @@ export function parseAdapterPreference(value: unknown, source: string): AdapterP
   if (typeof value === 'string' && (ADAPTER_PREFERENCES as readonly string[]).includes(value)) {
     return value as AdapterPreference;
   }
-  throw new Error(
-    `${source}: got ${JSON.stringify(value)}, expected one of ${ADAPTER_PREFERENCES.map((p) => `'${p}'`).join(', ')}`,
-  );
+  throw new InvalidArgumentError(source, `got ${JSON.stringify(value)}, expected one of ${ADAPTER_PREFERENCES.map((p) => `'${p}'`).join(', ')}`);
 }
 
 export function featureLevelOf(adapter: GPUAdapter): FeatureLevel {

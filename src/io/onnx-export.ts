@@ -28,7 +28,8 @@ import type { CellType, ResolvedConfig } from '../model/config.ts';
 import type { RnnModel } from '../model/rnn-model.ts';
 import { encodeOnnxModel, type MessageWriter, type OnnxNode, OnnxDataType, tensorProto, valueInfoProto } from './onnx-protobuf.ts';
 import { parameterRoles } from './parameter-roles.ts';
-import { InvalidArgumentError } from '../validation.ts';
+import { checkExtraMetadata } from '../model/options.ts';
+import { InvalidArgumentError, requireOptions } from '../validation.ts';
 
 /** Opset 17: RNN/LSTM/GRU bind their version 14, Shape takes start/end (15). */
 export const ONNX_OPSET_VERSION = 17;
@@ -64,6 +65,8 @@ export interface OnnxExportOptions {
 
 /** The model as ONNX bytes (a ModelProto): see the file comment for the graph's inputs and outputs. */
 export async function exportOnnx(model: RnnModel, options: OnnxExportOptions = {}): Promise<Uint8Array> {
+  requireOptions('options', options, ['initialStates', 'sequenceLengths', 'metadata'], true);
+  if (options.metadata !== undefined) checkExtraMetadata(options.metadata, 'options.metadata', 'ONNX');
   const chosen = options.initialStates ?? 'inputs';
   if (chosen !== 'inputs' && chosen !== 'zeros') throw new InvalidArgumentError('options.initialStates', `got ${JSON.stringify(chosen)}, expected 'inputs' or 'zeros'`);
   if (options.sequenceLengths !== undefined && typeof options.sequenceLengths !== 'boolean') {

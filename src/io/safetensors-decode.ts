@@ -35,9 +35,13 @@ const OTHER_OFFICIAL_DTYPES: readonly string[] = [
 
 const OPEN_BRACE = 0x7b;
 
-/** Parses and validates; returns tensors in header order. Never reads out of bounds; copies data into fresh typed arrays (aligned). */
-export function decodeSafetensors(bytes: Uint8Array, options?: { maxHeaderBytes?: number /* default 100 MB */ }): SafetensorsFile {
-  if (typedArrayName(bytes) !== 'Uint8Array') fail(`cannot decode ${describe(bytes)}: expected the file's bytes as a Uint8Array`);
+/**
+ * Parses and validates; returns tensors in header order. Never reads out of bounds; copies data into fresh
+ * typed arrays (aligned). The bytes may come as an ArrayBuffer too (what `file.arrayBuffer()` and `fetch` give).
+ */
+export function decodeSafetensors(file: Uint8Array | ArrayBuffer, options?: { maxHeaderBytes?: number /* default 100 MB */ }): SafetensorsFile {
+  const bytes = Object.prototype.toString.call(file) === '[object ArrayBuffer]' ? new Uint8Array(file as ArrayBuffer) : (file as Uint8Array);
+  if (typedArrayName(bytes) !== 'Uint8Array') fail(`cannot decode ${describe(bytes)}: expected the file's bytes as a Uint8Array or an ArrayBuffer`);
   if (options !== undefined) {
     if (!isJsonObject(options)) fail(`options is ${describe(options)}, expected nothing or { maxHeaderBytes }`);
     for (const key of Object.keys(options)) if (key !== 'maxHeaderBytes') fail(`options.${key} is not an option of decodeSafetensors; expected only maxHeaderBytes`);

@@ -8,6 +8,7 @@ import {
   rejectUnknownKeys,
   requireFiniteFloats,
   requireIndices,
+  requireLength,
   requirePositiveInteger,
 } from '../validation.ts';
 import { IGNORED_TARGET } from '../kernels/kernel-set.ts';
@@ -127,9 +128,15 @@ export function validateBatch(batch: SequenceBatch, config: ResolvedConfig, need
   }
 
   if (batch.lengths !== undefined) {
-    validated.lengths = requireIndices('batch.lengths', batch.lengths, batchSize, 'batchSize', timeSteps + 1, `lengths run from 1 to timeSteps = ${timeSteps}`);
-    const empty = validated.lengths.indexOf(0);
-    if (empty >= 0) throw new InvalidArgumentError('batch.lengths', `element ${empty} is 0, expected a length in [1, ${timeSteps}]`);
+    const lengths = requireLength('batch.lengths', batch.lengths, batchSize, 'batchSize');
+    validated.lengths = new Uint32Array(batchSize);
+    for (let b = 0; b < batchSize; b++) {
+      const length = lengths[b];
+      if (!Number.isInteger(length) || length < 1 || length > timeSteps) {
+        throw new InvalidArgumentError('batch.lengths', `element ${b} is ${describeValue(length)}, expected a length in [1, ${timeSteps}] (1 to timeSteps)`);
+      }
+      validated.lengths[b] = length;
+    }
   }
   if (config.loss === 'mse') {
     if (batch.targets !== undefined || batch.sequenceTargets !== undefined) {
@@ -167,7 +174,7 @@ export function validateBatch(batch: SequenceBatch, config: ResolvedConfig, need
     }
     validated.manyToOne = true;
   } else if (needsTargets) {
-    throw new InvalidArgumentError('batch.targets', 'missing; training needs targets (one per position) or sequenceTargets (one per sequence)');
+    throw new InvalidArgumentError('batch.targets', 'missing; a run with a loss (trainStep, evaluate, computeGradients) needs targets (one per position) or sequenceTargets (one per sequence)');
   }
   if (validated.targets) {
     validated.countedTargets = validated.targets.reduce((count, target) => count + (target === IGNORED_TARGET ? 0 : 1), 0);
@@ -184,6 +191,8 @@ export function validateBatch(batch: SequenceBatch, config: ResolvedConfig, need
   }
   if (batch.initialHidden === 'carry') {
     validated.initialHidden = 'carry';
+  } else if (typeof batch.initialHidden === 'string') {
+    throw new InvalidArgumentError('batch.initialHidden', `got ${describeValue(batch.initialHidden)}, expected 'carry' (the stream's last final states) or an array of numbers [${stateMeaning}]`);
   } else if (batch.initialHidden !== undefined) {
     validated.initialHidden = requireFiniteFloats('batch.initialHidden', batch.initialHidden, stateLength, stateMeaning);
   }

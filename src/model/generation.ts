@@ -45,7 +45,7 @@ export function checkGeneration(config: Readonly<ResolvedConfig>, options: Gener
   checkGenerateOptions(options);
   const { inputKind, inputSize: V, outputSize } = config;
   if (inputKind !== 'tokens' || outputSize !== V) {
-    throw new InvalidArgumentError('generate', `needs a token model whose outputs are its tokens; this model takes ${inputKind} inputs of size ${V} and predicts ${outputSize} classes`);
+    throw new InvalidArgumentError('generate', `needs a token model whose outputs are its tokens; this model takes ${inputKind === 'tokens' ? `${V} token ids` : `dense inputs of size ${V}`} and predicts ${outputSize} classes`);
   }
   const length = requirePositiveInteger('options.length', options.length, SIZE_LIMITS.generateLength);
   const temperature = options.temperature === undefined ? 1 : checkTemperature('options.temperature', options.temperature);
@@ -54,6 +54,10 @@ export function checkGeneration(config: Readonly<ResolvedConfig>, options: Gener
   const seed = options.seed ?? 0; // checked by checkGenerateOptions
   const prime = options.primeTokens;
   if (!prime || prime.length === 0) throw new InvalidArgumentError('options.primeTokens', 'got none, expected at least one token to start from');
+  // All but the last prime token run as one sequence of time steps.
+  if (prime.length - 1 > SIZE_LIMITS.timeSteps) {
+    throw new InvalidArgumentError('options.primeTokens', `has ${prime.length} tokens, expected at most ${SIZE_LIMITS.timeSteps + 1} (the prime runs as one sequence of at most ${SIZE_LIMITS.timeSteps} time steps before its last token)`);
+  }
   const primeIds = requireIndices('options.primeTokens', prime, prime.length, 'any length', V, 'the vocabulary');
   return { primeIds, length, temperature, topK, seed };
 }

@@ -230,7 +230,7 @@ function groupByOptimizerState<T>(tensors: Record<string, T>): Record<string, Re
  * file, unknown metadata, or tensors that do not fit the recorded architecture.
  * `inputKind` is used only for files without webgpu-rnn metadata.
  */
-export function decodeModelFile(bytes: Uint8Array, options: { inputKind?: 'tokens' | 'dense' } = {}): ModelFileContents {
+export function decodeModelFile(bytes: Uint8Array | ArrayBuffer, options: { inputKind?: 'tokens' | 'dense' } = {}): ModelFileContents {
   const file = decodeSafetensors(bytes);
   if (file.metadata.format !== undefined && file.metadata.format !== MODEL_FORMAT) {
     throw new SafetensorsError(`the file's metadata says format ${JSON.stringify(file.metadata.format)}, expected "${MODEL_FORMAT}" or none`);

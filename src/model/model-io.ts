@@ -87,7 +87,7 @@ export function encodeCheckpoint(
 }
 
 /** Reads a checkpoint: the config to create the model with, its counters, and the file's tensors. */
-export function decodeCheckpoint(bytes: Uint8Array): { config: RnnModelConfig; counters: TrainingCounters; file: ModelFileContents } {
+export function decodeCheckpoint(bytes: Uint8Array | ArrayBuffer): { config: RnnModelConfig; counters: TrainingCounters; file: ModelFileContents } {
   const file = decodeModelFile(bytes);
   if (file.metadata.kind !== 'checkpoint') {
     throw new SafetensorsError(`the file is a ${file.metadata.kind ?? 'plain safetensors'} file, not a checkpoint; load weights with RnnModel.fromWeights`);

@@ -126,13 +126,16 @@ export function checkTrainingState(metadata: Record<string, string>): TrainingSt
   return fields as unknown as TrainingState;
 }
 
-/** saveWeights / saveCheckpoint: extra metadata is a plain object of strings (a string would spread into {"0": …}). */
-export function checkExtraMetadata(extraMetadata: unknown): void {
+/**
+ * saveWeights / saveCheckpoint (and exportOnnx's options.metadata, named by `argument`): extra
+ * metadata is a plain object of strings (a string would spread into {"0": …}).
+ */
+export function checkExtraMetadata(extraMetadata: unknown, argument = 'extraMetadata', format = 'safetensors'): void {
   if (!isPlainObject(extraMetadata)) {
-    throw new InvalidArgumentError('extraMetadata', `got ${describeValue(extraMetadata)}, expected an object of string fields, e.g. vocabulary.toMetadata()`);
+    throw new InvalidArgumentError(argument, `got ${describeValue(extraMetadata)}, expected an object of string fields, e.g. vocabulary.toMetadata()`);
   }
   for (const [key, value] of Object.entries(extraMetadata as object)) {
-    if (typeof value !== 'string') throw new InvalidArgumentError(`extraMetadata.${key}`, `got ${describeValue(value)}, expected a string (safetensors metadata holds strings only)`);
+    if (typeof value !== 'string') throw new InvalidArgumentError(`${argument}.${key}`, `got ${describeValue(value)}, expected a string (${format} metadata holds strings only)`);
   }
 }
 

@@ -65,11 +65,14 @@ export class RnnModel {
    * A model from a safetensors file written by saveWeights (or a PyTorch
    * state_dict of nn.RNN / LSTM / GRU + nn.Linear, whose architecture is inferred
    * from the shapes; `inputKind` says whether it takes tokens, default 'tokens').
-   * `config` adds what a file does not hold: optimizer and seed.
+   * `options.optimizer` adds what a weights file does not hold (default Adam at 0.002);
+   * training settings such as dropout or gradient clipping are not in it either: for
+   * those create the model with its full config and `loadWeights`, or keep a checkpoint
+   * (saveCheckpoint), which holds them all. `bytes` may be an ArrayBuffer (file.arrayBuffer()).
    */
   static async fromWeights(
     context: GpuContext,
-    bytes: Uint8Array,
+    bytes: Uint8Array | ArrayBuffer,
     options: { optimizer?: RnnModelConfig['optimizer']; inputKind?: 'tokens' | 'dense' } = {},
   ): Promise<RnnModel> {
     checkFromWeightsArguments(context, options);
@@ -100,7 +103,7 @@ export class RnnModel {
    * this model exactly (architecture, names, shapes); anything that does not is
    * reported in one SafetensorsError and the model is left as it was.
    */
-  loadWeights(bytes: Uint8Array): void {
+  loadWeights(bytes: Uint8Array | ArrayBuffer): void {
     this.checkUsable();
     this.writeParameters(parametersFitting(decodeModelFile(bytes, { inputKind: this.config.inputKind }), this.config, this.layout));
   }
@@ -129,7 +132,7 @@ export class RnnModel {
   }
 
   /** A model that continues training from a checkpoint written by saveCheckpoint. */
-  static async fromCheckpoint(context: GpuContext, bytes: Uint8Array): Promise<RnnModel> {
+  static async fromCheckpoint(context: GpuContext, bytes: Uint8Array | ArrayBuffer): Promise<RnnModel> {
     checkContext(context);
     const { config, counters, file } = decodeCheckpoint(bytes);
     const model = await RnnModel.create(context, config);
@@ -241,6 +244,8 @@ export class RnnModel {
     const stream = streamOf(options, 'generate');
     const { primeIds } = request;
     await this.kernels.ensure(['sampleToken']);
+    // The model may have been disposed while the sampler compiled: refuse before anything is submitted.
+    this.checkUsable();
     // The prime but its last token, run once; the last token is the first generation step's input.
     if (primeIds.length > 1) this.runner.submit(validateBatch({ timeSteps: primeIds.length - 1, batchSize: 1, inputTokens: primeIds.subarray(0, -1) }, this.config, false), ['forward'], { stream });
     const step = this.runner.plans.planFor(1, 1, 'evaluate');

@@ -10,7 +10,7 @@ import { readFloats, readWords } from '../device/buffers.ts';
 import type { GpuContext } from '../device/gpu-context.ts';
 import { DispatchProfiler, type DispatchTiming } from '../kernels/dispatch-profiler.ts';
 import { dropoutBetweenLayers, GUARD_SKIPPED_STEPS, type KernelSet } from '../kernels/kernel-set.ts';
-import { InvalidArgumentError } from '../validation.ts';
+import { InvalidArgumentError, rejectUnknownKeys } from '../validation.ts';
 import { type SequenceBatch, validateBatch, type ValidatedBatch } from './batch.ts';
 import type { ResolvedConfig } from './config.ts';
 import { dropoutKey } from './dropout.ts';
@@ -239,6 +239,8 @@ export interface RunOptions {
   stream?: string;
 }
 
+const RUN_OPTION_KEYS: readonly (keyof RunOptions)[] = ['stream'];
+
 /**
  * The state stream each kind of run uses unless told otherwise. computeGradients has
  * its own: pass { stream: 'training' } to compute the gradients training's next step
@@ -246,9 +248,14 @@ export interface RunOptions {
  */
 export const DEFAULT_STREAMS = { trainStep: 'training', computeGradients: 'gradients', evaluate: 'evaluation', predict: 'prediction', generate: 'generation' } as const;
 
-/** The stream a run uses: `options.stream` (a non-empty string) or the default of its kind. */
+/**
+ * The stream a run uses: `options.stream` (a non-empty string) or the default of its kind. A run's
+ * options hold nothing else (a typo such as `strem` would silently run on the default stream);
+ * generate's hold its request too, checked with it (checkGenerateOptions).
+ */
 export function streamOf(options: RunOptions, kind: keyof typeof DEFAULT_STREAMS): string {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', `got ${options === null ? 'null' : typeof options}, expected an object such as { stream: 'validation' }`);
+  if (kind !== 'generate') rejectUnknownKeys('options', options, RUN_OPTION_KEYS);
   const name = options.stream;
   if (name === undefined) return DEFAULT_STREAMS[kind];
   if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('options.stream', `got ${JSON.stringify(name)}, expected a non-empty string naming a state stream`);

@@ -70,7 +70,9 @@ function checkSampleTextArguments(model: unknown, vocabulary: unknown, options: 
   }
   if (!(vocabulary instanceof CharacterVocabulary)) throw new InvalidArgumentError('vocabulary', `got ${describeValue(vocabulary)}, expected a CharacterVocabulary`);
   const checked = requireOptions('options', options, SAMPLE_KEYS, false);
-  if (checked.prime !== undefined && typeof checked.prime !== 'string') throw new InvalidArgumentError('options.prime', `got ${describeValue(checked.prime)}, expected a string`);
+  if (checked.prime !== undefined && (typeof checked.prime !== 'string' || checked.prime.length === 0)) {
+    throw new InvalidArgumentError('options.prime', `got ${describeValue(checked.prime)}, expected a string of at least one character (or no prime: the vocabulary's first character)`);
+  }
   if (checked.length === undefined) throw new InvalidArgumentError('options.length', 'missing; expected how many characters to generate');
 }
 
@@ -80,10 +82,10 @@ export async function sampleText(model: RnnModel, vocabulary: CharacterVocabular
   if (model.config.inputKind !== 'tokens' || model.config.inputSize !== vocabulary.size || model.config.outputSize !== vocabulary.size) {
     throw new InvalidArgumentError(
       'vocabulary',
-      `has ${vocabulary.size} characters, but the model takes ${model.config.inputSize} ${model.config.inputKind} inputs and predicts ${model.config.outputSize} classes`,
+      `has ${vocabulary.size} characters, but the model takes ${model.config.inputKind === 'tokens' ? `${model.config.inputSize} token ids` : `dense inputs of size ${model.config.inputSize}`} and predicts ${model.config.outputSize} classes`,
     );
   }
-  const primeTokens = vocabulary.encode(options.prime || vocabulary.characters[0]);
+  const primeTokens = vocabulary.encode(options.prime ?? vocabulary.characters[0], 'options.prime');
   const tokens = await model.generate({ primeTokens, length: options.length, temperature: options.temperature, topK: options.topK, seed: options.seed });
   return vocabulary.decode(tokens);
 }

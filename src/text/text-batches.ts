@@ -31,8 +31,8 @@ export class TextBatches {
     this.batchesPerEpoch = Math.floor((this.streamLength - 1) / timeSteps);
     if (this.batchesPerEpoch < 1) {
       throw new InvalidArgumentError(
-        'text',
-        `has ${tokens.length} characters, expected at least batchSize × timeSteps + batchSize = ${batchSize * timeSteps + batchSize} for one batch`,
+        'tokens',
+        `has ${tokens.length} tokens, expected at least batchSize × timeSteps + batchSize = ${batchSize * timeSteps + batchSize} for one batch`,
       );
     }
   }

@@ -57,14 +57,15 @@ export class CharacterVocabulary {
     return this.characters.length;
   }
 
-  encode(text: string): Uint32Array {
-    if (typeof text !== 'string') throw new InvalidArgumentError('text', `got ${describeValue(text)}, expected a string`);
+  /** The ids of `text`'s characters; `argument` is the name an error gives the text (default 'text'). */
+  encode(text: string, argument = 'text'): Uint32Array {
+    if (typeof text !== 'string') throw new InvalidArgumentError(argument, `got ${describeValue(text)}, expected a string`);
     const characters = Array.from(text);
     const ids = new Uint32Array(characters.length);
     characters.forEach((character, index) => {
       const id = this.ids.get(character);
       if (id === undefined) {
-        throw new InvalidArgumentError('text', `character ${JSON.stringify(character)} at index ${index} is not in the vocabulary of ${this.size} characters`);
+        throw new InvalidArgumentError(argument, `character ${JSON.stringify(character)} at index ${index} is not in the vocabulary of ${this.size} characters`);
       }
       ids[index] = id;
     });

@@ -132,6 +132,24 @@ export interface CheckedTrainOptions {
   signal?: AbortSignal;
 }
 
+/** Options of evaluateStreams. */
+export interface EvaluateStreamsOptions {
+  /** Batch k > 0 starts from batch k−1's final states (default true). */
+  carry?: boolean;
+  /** Evaluate at most this many batches, the first ones (default all of an epoch). */
+  count?: number;
+}
+
+/** evaluateStreams' arguments, checked: the batches and how many of them to evaluate, carrying or not. */
+export function checkEvaluateStreams(batches: unknown, options: unknown): { batches: StreamBatches; carry: boolean; count: number } {
+  const checkedBatches = requireStreamBatches('batches', batches);
+  const o = (options ?? {}) as EvaluateStreamsOptions;
+  if (typeof o !== 'object' || Array.isArray(o)) throw new InvalidArgumentError('options', `got ${describeValue(options)}, expected nothing or an object with carry, count`);
+  rejectUnknownKeys('options', o, ['carry', 'count']);
+  const count = o.count === undefined ? checkedBatches.batchesPerEpoch : requirePositiveInteger('options.count', o.count);
+  return { batches: checkedBatches, carry: optionalBoolean('options.carry', o.carry, true), count: Math.min(count, checkedBatches.batchesPerEpoch) };
+}
+
 function requireStreamBatches(argument: string, value: unknown): StreamBatches {
   const batches = value as Partial<StreamBatches> | undefined;
   if (typeof batches !== 'object' || batches === null || typeof batches.batch !== 'function') {

@@ -22,22 +22,22 @@ import { InvalidArgumentError } from '../validation.ts';
 import type { SequenceBatch } from '../model/batch.ts';
 import type { RnnModel } from '../model/rnn-model.ts';
 import { stepThrough } from './step-loop.ts';
-import { validateTrainOptions } from './train-options.ts';
-import type { CheckedTrainOptions, LossPoint, StreamBatches, TrainOptions, TrainResult } from './train-options.ts';
+import { checkEvaluateStreams, validateTrainOptions } from './train-options.ts';
+import type { CheckedTrainOptions, EvaluateStreamsOptions, LossPoint, StreamBatches, TrainOptions, TrainResult } from './train-options.ts';
 
-export type { LossPoint, StreamBatches, TrainOptions, TrainProgress, TrainResult, ValidationReport } from './train-options.ts';
+export type { EvaluateStreamsOptions, LossPoint, StreamBatches, TrainOptions, TrainProgress, TrainResult, ValidationReport } from './train-options.ts';
 
 /**
- * The mean loss over `count` consecutive batches of `batches` in evaluation mode
- * (no dropout, no update). With `carry` batch k > 0 starts from batch k−1's final
- * states, so every stream is read as one long sequence.
+ * The mean loss over the first `count` batches of `batches` (default: an epoch's) in
+ * evaluation mode (no dropout, no update). With `carry` (the default) batch k > 0 starts
+ * from batch k−1's final states, so every stream is read as one long sequence.
  */
-export async function evaluateStreams(model: RnnModel, batches: StreamBatches, options: { carry?: boolean; count?: number } = {}): Promise<number> {
-  const count = Math.min(options.count ?? batches.batchesPerEpoch, batches.batchesPerEpoch);
+export async function evaluateStreams(model: RnnModel, batches: StreamBatches, options: EvaluateStreamsOptions = {}): Promise<number> {
+  const { count, carry } = checkEvaluateStreams(batches, options);
   const results = [];
   for (let index = 0; index < count; index++) {
     const batch = batches.batch(index);
-    results.push(model.evaluate(options.carry !== false && index > 0 ? { ...batch, initialHidden: 'carry' } : batch));
+    results.push(model.evaluate(carry && index > 0 ? { ...batch, initialHidden: 'carry' } : batch));
   }
   // Submitted back to back; the losses come in one wait.
   const losses = await Promise.all(results.map((result) => result.loss()));
