@@ -303,6 +303,9 @@ async function trainCommand(values: Values): Promise<void> {
     writeFileAtomically(chartPath, new TextEncoder().encode(lossChartSvg({ training: result.trainingLosses, validation: result.validationLosses }, { title })));
     console.log(`loss curve: ${chartPath}`);
   }
+  if (result.skippedUpdates > 0) {
+    console.log(`warning: ${result.skippedUpdates} of ${result.stepsTaken} steps had a non-finite loss or gradient and were not applied; try a lower --lr or --clip`);
+  }
   console.log(`checkpoint written: ${checkpointPath} (step ${model.stepCount})${result.stopped === 'aborted' ? '; resume with --resume' : ''}`);
   const text = await sample(sampleLength);
   console.log(`\nsample (temperature ${temperature}${topK ? `, top-k ${topK}` : ''}):\n${'-'.repeat(60)}\n${text}\n${'-'.repeat(60)}`);

@@ -5,7 +5,7 @@
  * rejects; training then goes on normally.
  */
 import { describe, expect, it } from 'vitest';
-import { NonFiniteStepError, RnnModel } from '../src/index.ts';
+import { NonFiniteStepError, RnnModel, train } from '../src/index.ts';
 import { contextFor, TEST_ADAPTERS } from './gpu-adapters.ts';
 import { seededRandom } from './random.ts';
 
@@ -38,6 +38,20 @@ describe.each(TEST_ADAPTERS)('non-finite steps on %s', (adapter) => {
       expect(Number.isFinite(await fine.loss())).toBe(true);
       expect(bits(await model.readParameters())).not.toEqual(before);
       expect(await model.readSkippedSteps()).toBe(1);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('train() reports how many of its steps were skipped', async () => {
+    const model = await explodingModel(adapter, 'skip');
+    try {
+      // Each step starts over from the same exploding weights (the skipped updates leave them), so every one overflows.
+      const batches = { batch: () => longBatch, batchesPerEpoch: 1, timeSteps: 80, batchSize: 1 };
+      const result = await train(model, { batches, steps: 2, carry: false });
+      expect(result).toMatchObject({ stepsTaken: 2, skippedUpdates: 2 });
+      const fine = await train(model, { batches: { ...batches, batch: () => shortBatch, timeSteps: 3 }, steps: 3, carry: false });
+      expect(fine).toMatchObject({ stepsTaken: 1, skippedUpdates: 0 });
     } finally {
       model.dispose();
     }

@@ -88,6 +88,11 @@ export interface TrainResult {
   step: number;
   /** 'aborted' when the signal stopped it before the target. */
   stopped: 'completed' | 'aborted';
+  /**
+   * Steps of this call whose update was skipped because their loss or gradients were not
+   * finite (the model's onNonFinite 'skip'); a run whose loss diverged shows it here.
+   */
+  skippedUpdates: number;
   /** The losses read at the progress steps. */
   trainingLosses: LossPoint[];
   validationLosses: LossPoint[];

@@ -67,6 +67,7 @@ async function trainChecked(model: RnnModel, o: CheckedTrainOptions): Promise<Tr
   const batches = o.batches;
   const perEpoch = batches.batchesPerEpoch;
   const startStep = model.stepCount;
+  const skippedBefore = await model.readSkippedSteps();
   const targetStep = o.steps ?? startStep + o.epochs! * perEpoch;
   const charactersPerStep = batches.timeSteps * batches.batchSize;
   const trainingLosses: LossPoint[] = [];
@@ -139,6 +140,7 @@ async function trainChecked(model: RnnModel, o: CheckedTrainOptions): Promise<Tr
     stepsTaken: step - startStep,
     step,
     stopped: aborted ? 'aborted' : 'completed',
+    skippedUpdates: (await model.readSkippedSteps()) - skippedBefore,
     trainingLosses,
     validationLosses,
     elapsedSeconds: elapsedSeconds(),
