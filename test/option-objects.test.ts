@@ -178,6 +178,7 @@ describe(`option objects (on ${adapter})`, () => {
       await invalid(() => model.computeGradients(batch, null as never), 'options', 'got null');
       expect(model.stepCount).toBe(0);
       expect(await model.readParameters()).toEqual(before);
+      await expect(model.readGradients()).rejects.toThrow('No backward pass yet');
       await invalid(() => model.evaluate({ ...batch, targets: undefined }), 'batch.targets', 'evaluate');
       await invalid(() => model.trainStep({ ...batch, initialHidden: 'carryy' as never }), 'batch.initialHidden', "expected 'carry'");
       await invalid(() => model.trainStep({ ...batch, lengths: [3] }), 'batch.lengths', 'element 0 is 3, expected a length in [1, 2]');

@@ -331,7 +331,9 @@ export class RnnModel {
    * (‖g‖ + 1e−6)), the ones the update used; the step's gradientNorm() is ‖g‖ before
    * clipping. computeGradients never clips.
    */
-  readGradients(): Promise<Record<string, Float32Array>> {
+  async readGradients(): Promise<Record<string, Float32Array>> {
+    this.checkUsable();
+    if (!this.runner.gradientsWritten) throw new Error('No backward pass yet: there are no gradients to read (run trainStep or computeGradients first).');
     return this.readByName(this.buffers.gradients);
   }
 

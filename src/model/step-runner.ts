@@ -60,6 +60,8 @@ export class StepRunner {
   /** The latest run's plan, and the latest with a backward pass. */
   lastPlan: SequencePlan | undefined;
   lastTrainingPlan: SequencePlan | undefined;
+  /** Whether a backward pass has run (the gradient buffer holds a step's gradients). */
+  gradientsWritten = false;
   /** The dropout keys of the latest run with a backward pass and the elements each mask covers. */
   lastDropout: { keys: number[]; count: number } = { keys: [], count: 0 };
   private readonly context: GpuContext;
@@ -149,7 +151,10 @@ export class StepRunner {
     run.profiler?.resolve(encoder);
     this.device.queue.submit([encoder.finish()]);
     this.lastPlan = plan;
-    if (plan.mode === 'train') this.lastTrainingPlan = plan;
+    if (plan.mode === 'train') {
+      this.lastTrainingPlan = plan;
+      this.gradientsWritten = true;
+    }
     return plan;
   }
 
