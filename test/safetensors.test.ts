@@ -397,8 +397,11 @@ describe('safetensors decode errors', () => {
     expectDecodeError(fileFrom('{"__metadata__":{"nested":{"a":"b"}}}'), "__metadata__['nested'] is an object");
   });
 
-  it('input that is not a Uint8Array', () => {
-    expectSafetensorsError(() => decodeSafetensors(new ArrayBuffer(16) as unknown as Uint8Array), 'Uint8Array', 'object');
+  it('input that is not a Uint8Array (an ArrayBuffer is read as its bytes)', () => {
+    expectSafetensorsError(() => decodeSafetensors(new DataView(new ArrayBuffer(16)) as unknown as Uint8Array), 'Uint8Array', 'object');
+    expectSafetensorsError(() => decodeSafetensors(new ArrayBuffer(16)), 'the header length in the first 8 bytes is 0');
+    const bytes = encodeSafetensors({ tensors: { w: { dtype: 'F32', shape: [2], data: Float32Array.of(1, 2) } }, metadata: {} });
+    expect(decodeSafetensors(bytes.slice().buffer)).toEqual(decodeSafetensors(bytes));
     expectSafetensorsError(() => decodeSafetensors(new Int8Array(16) as unknown as Uint8Array), 'an Int8Array of length 16', 'Uint8Array');
   });
 });
