@@ -195,6 +195,7 @@ describe(`option objects (on ${adapter})`, () => {
       await invalid(() => evaluateStreams(model, streams, { carry: 'no' } as never), 'options.carry', 'expected true or false');
       for (const count of [0, -1, Number.NaN, 1.5]) await invalid(() => evaluateStreams(model, streams, { count }), 'options.count');
       await invalid(() => evaluateStreams(model, [] as never), 'batches', 'stream batches');
+      await invalid(() => evaluateStreams(model, streams, null as never), 'options', 'got null');
       expect(Number.isFinite(await evaluateStreams(model, streams, { count: 1000 }))).toBe(true); // at most an epoch
 
       await invalid(() => exportOnnx(model, { opset: 13 } as never), 'options.opset', 'unknown option');

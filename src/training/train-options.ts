@@ -148,8 +148,8 @@ export interface EvaluateStreamsOptions {
 /** evaluateStreams' arguments, checked: the batches and how many of them to evaluate, carrying or not. */
 export function checkEvaluateStreams(batches: unknown, options: unknown): { batches: StreamBatches; carry: boolean; count: number } {
   const checkedBatches = requireStreamBatches('batches', batches);
-  const o = (options ?? {}) as EvaluateStreamsOptions;
-  if (typeof o !== 'object' || Array.isArray(o)) throw new InvalidArgumentError('options', `got ${describeValue(options)}, expected nothing or an object with carry, count`);
+  const o = (options === undefined ? {} : options) as EvaluateStreamsOptions;
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new InvalidArgumentError('options', `got ${describeValue(options)}, expected nothing or an object with carry, count`);
   rejectUnknownKeys('options', o, ['carry', 'count']);
   const count = o.count === undefined ? checkedBatches.batchesPerEpoch : requirePositiveInteger('options.count', o.count);
   return { batches: checkedBatches, carry: optionalBoolean('options.carry', o.carry, true), count: Math.min(count, checkedBatches.batchesPerEpoch) };
