@@ -2,8 +2,8 @@
 // from the includer's word loads
 //   fn loadRowsOfA(row: u32, k: u32) -> vec4<f32>      // opA[row .. row + 3, k]
 //   fn loadColumnsOfB(k: u32, col: u32) -> vec4<f32>   // opB[k, col .. col + 3]
-// in column 0 (the core reads no other column), and the core's block stores from the
-// includer's per-element epilogue storeOutput(row, col, product).
+// in column 0 (the core reads no other column), and the row stores of the core's block
+// epilogue (register_row_stores.wgsl) from the includer's per-element storeOutput(row, col, product).
 
 fn loadBlockOfA(row: u32, k: u32) -> mat4x4<f32> {
   return mat4x4<f32>(loadRowsOfA(row, k), vec4<f32>(), vec4<f32>(), vec4<f32>());
@@ -18,11 +18,4 @@ fn storeOutputRow(row: u32, col: u32, products: vec4<f32>) {
   storeOutput(row, col + 1u, products.y);
   storeOutput(row, col + 2u, products.z);
   storeOutput(row, col + 3u, products.w);
-}
-
-fn storeOutputBlock(row: u32, col: u32, rows: mat4x4<f32>) {
-  storeOutputRow(row, col, rows[0]);
-  storeOutputRow(row + 1u, col, rows[1]);
-  storeOutputRow(row + 2u, col, rows[2]);
-  storeOutputRow(row + 3u, col, rows[3]);
 }

@@ -38,16 +38,9 @@ struct StepUniforms {
 }
 
 // slot[row, col .. col + 3] = stepOutputs(slot[row, col .. col + 3] + products); the row and the
-// first column inside the matrix (the loads file skips columns past H).
+// first column inside the matrix (the loads file skips columns past H); the core's blocks
+// come here row by row (register_row_stores.wgsl).
 fn storeOutputRow(row: u32, col: u32, products: vec4<f32>) {
   if (row >= u.batch || col >= u.hiddenSize) { return; }
   storeTargetRow(row, col, stepOutputs(row, col, loadTargetRow(row, col) + products));
-}
-
-// The core's epilogue (matmul_register_tile.wgsl): rows row .. row + 3 of a block.
-fn storeOutputBlock(row: u32, col: u32, rows: mat4x4<f32>) {
-  storeOutputRow(row, col, rows[0]);
-  storeOutputRow(row + 1u, col, rows[1]);
-  storeOutputRow(row + 2u, col, rows[2]);
-  storeOutputRow(row + 3u, col, rows[3]);
 }

@@ -31,6 +31,7 @@ import matmulTextureOperandsSource from '../../shaders/matmul_texture_operands.w
 import matmulVec4BuffersSource from '../../shaders/matmul_vec4_buffers.wgsl?raw';
 import operandPanelsSource from '../../shaders/operand_panels.wgsl?raw';
 import operandTextureSource from '../../shaders/operand_texture.wgsl?raw';
+import registerRowStoresSource from '../../shaders/register_row_stores.wgsl?raw';
 import registerWordBlocksSource from '../../shaders/register_word_blocks.wgsl?raw';
 import matmulRegisterTileSource from '../../shaders/matmul_register_tile.wgsl?raw';
 import rnnStepRegisterLoadsSource from '../../shaders/rnn_step_register_loads.wgsl?raw';
@@ -123,7 +124,7 @@ export const KERNELS = {
   },
   /** The same kernel on the register-tile core (no workgroup memory): 8 invocations per workgroup, tile set by ROW_BLOCKS and COLUMN_BLOCKS. */
   matmulRegister: {
-    sources: [matmulRegisterTileSource, registerWordBlocksSource, matmulRegisterLoadsSource, matmulOperandsSource, matmulSource],
+    sources: [matmulRegisterTileSource, registerRowStoresSource, registerWordBlocksSource, matmulRegisterLoadsSource, matmulOperandsSource, matmulSource],
     entryPoint: 'matmul',
     bindings: MATMUL_BINDINGS,
     uniforms: L.matmul,
@@ -156,27 +157,27 @@ export const KERNELS = {
 
   /** On the register-tile core (ROW_BLOCKS and COLUMN_BLOCKS as for matmulRegister), word loads (K_STEP 1). */
   rnnStepForward: {
-    sources: [matmulRegisterTileSource, rnnStepRegisterLoadsSource, tanhSource, rnnStepSource, rnnStepForwardSource],
+    sources: [matmulRegisterTileSource, rnnStepRegisterLoadsSource, tanhSource, registerRowStoresSource, rnnStepSource, rnnStepForwardSource],
     entryPoint: 'rnnStepForward',
     bindings: RNN_STEP_FORWARD_BINDINGS,
     uniforms: L.rnnStep,
   },
   /** As rnnStepForward, reading h_t from the saved hidden states. */
   rnnStepBackward: {
-    sources: [matmulRegisterTileSource, rnnStepRegisterLoadsSource, tanhSource, rnnStepSource, rnnStepBackwardSource],
+    sources: [matmulRegisterTileSource, rnnStepRegisterLoadsSource, tanhSource, registerRowStoresSource, rnnStepSource, rnnStepBackwardSource],
     entryPoint: 'rnnStepBackward',
     bindings: RNN_STEP_BACKWARD_BINDINGS,
     uniforms: L.rnnStep,
   },
   /** rnnStepForward with the buffers bound as vec4s (K_STEP 4), where H and the offsets are multiples of 4 (kernel-choice.ts multiplesOf4). */
   rnnStepForwardVec4: {
-    sources: [matmulRegisterTileSource, rnnStepRegisterLoadsVec4Source, tanhSource, rnnStepSource, rnnStepForwardSource],
+    sources: [matmulRegisterTileSource, rnnStepRegisterLoadsVec4Source, tanhSource, registerRowStoresSource, rnnStepSource, rnnStepForwardSource],
     entryPoint: 'rnnStepForward',
     bindings: RNN_STEP_FORWARD_BINDINGS,
     uniforms: L.rnnStep,
   },
   rnnStepBackwardVec4: {
-    sources: [matmulRegisterTileSource, rnnStepRegisterLoadsVec4Source, tanhSource, rnnStepSource, rnnStepBackwardSource],
+    sources: [matmulRegisterTileSource, rnnStepRegisterLoadsVec4Source, tanhSource, registerRowStoresSource, rnnStepSource, rnnStepBackwardSource],
     entryPoint: 'rnnStepBackward',
     bindings: RNN_STEP_BACKWARD_BINDINGS,
     uniforms: L.rnnStep,

@@ -145,14 +145,14 @@ export interface EvaluateStreamsOptions {
   count?: number;
 }
 
-/** evaluateStreams' arguments, checked: the batches and how many of them to evaluate, carrying or not. */
-export function checkEvaluateStreams(batches: unknown, options: unknown): { batches: StreamBatches; carry: boolean; count: number } {
+/** evaluateStreams' arguments, checked: how many of the batches to evaluate, carrying or not. */
+export function checkEvaluateStreams(batches: unknown, options: unknown): { carry: boolean; count: number } {
   const checkedBatches = requireStreamBatches('batches', batches);
   const o = (options === undefined ? {} : options) as EvaluateStreamsOptions;
   if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new InvalidArgumentError('options', `got ${describeValue(options)}, expected nothing or an object with carry, count`);
   rejectUnknownKeys('options', o, ['carry', 'count']);
   const count = o.count === undefined ? checkedBatches.batchesPerEpoch : requirePositiveInteger('options.count', o.count);
-  return { batches: checkedBatches, carry: optionalBoolean('options.carry', o.carry, true), count: Math.min(count, checkedBatches.batchesPerEpoch) };
+  return { carry: optionalBoolean('options.carry', o.carry, true), count: Math.min(count, checkedBatches.batchesPerEpoch) };
 }
 
 function requireStreamBatches(argument: string, value: unknown): StreamBatches {
